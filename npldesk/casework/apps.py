@@ -1,0 +1,9 @@
+"""Django app configuration for casework."""
+
+from django.apps import AppConfig
+
+
+class CaseworkConfig(AppConfig):
+    name = "npldesk.casework"
+    label = "casework"
+    verbose_name = "Casework"

@@ -1,0 +1,38 @@
+"""The ``npldesk`` command: one front door over tape, analytics, casework and the web app.
+
+Commands are thin: they parse options, call the layer below, and print. A user's mistake
+(``NpldeskError``, a bad option) prints a clear message and exits 2 (usage) or 1 (data),
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from npldesk.cli.app import app
+from npldesk.cli.output import err_console, print_problems
+from npldesk.core.errors import NpldeskError
+
+
+def run(argv: list[str]) -> int:
+    """Run the CLI with ``argv`` and return its exit code (the tests' entry point)."""
+    try:
+        # Typer's standalone mode prints usage errors (exit 2) and ends with SystemExit.
+        app(args=argv, prog_name="npldesk", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except NpldeskError as exc:
+        if exc.problems:
+            print_problems(exc.problems)
+        err_console().print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console().print("interrupted; the interrupted step committed nothing")
+        return 130
+    return 0
+
+
+def main() -> None:
+    """The console script."""
+    sys.exit(run(sys.argv[1:]))

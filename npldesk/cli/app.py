@@ -1,0 +1,262 @@
+"""The commands of ``npldesk`` (``design/cli.md``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from npldesk.cli.output import OutputFormat, console, emit, err_console, print_problems
+from npldesk.cli.output import progress_reporter as progress
+from npldesk.core.errors import UsageError
+from npldesk.core.months import MonthError, month_label, parse_month
+from npldesk.home import Home, create_home, load_home
+
+app = typer.Typer(
+    name="npldesk",
+    help="A bank branch network's non-performing-loan work: loan tape, asset quality, casework.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+tape_app = typer.Typer(help="Import month-end loan snapshots and list what is imported.",
+                       no_args_is_help=True)
+org_app = typer.Typer(help="The organisation tree (city branch, county branches, sub-branches).",
+                      no_args_is_help=True)
+app.add_typer(tape_app, name="tape")
+app.add_typer(org_app, name="org")
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="The npldesk home folder (default: $NPLDESK_HOME or ./npldesk-home)",
+                 show_default=False),
+]
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", help="table for people, json or csv for tools")
+]
+
+
+def _month(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return parse_month(text)
+    except MonthError as exc:
+        raise UsageError(f"{option}: {exc}") from exc
+
+
+def setup_django(home: Home) -> None:
+    """Point Django at this home's database before anything touches the ORM."""
+    os.environ["NPLDESK_HOME"] = str(home.path)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npldesk.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate(home: Home) -> None:
+    setup_django(home)
+    from django.core.management import call_command
+    from django.db import DatabaseError
+
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+    except DatabaseError as exc:
+        raise UsageError(f"the database at {home.database_url} cannot be set up: {exc}") from exc
+
+
+@app.command()
+def init(home: HomeOption = None) -> None:
+    """Create the home: configuration, database (migrated), tape store."""
+    created_home, created = create_home(home)
+    _migrate(created_home)
+    verb = "created" if created else "already existed; database brought up to date"
+    console().print(f"npldesk home {created_home.path} {verb}")
+    console().print(f"  configuration  {created_home.config_file}")
+    console().print(f"  tape store     {created_home.store_path}")
+    console().print(f"  database       {_safe_url(created_home.database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}@{host}"
+    return url
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the files into")],
+    profile: Annotated[str, typer.Option(help="Book profile")] = "huaibei",
+    layout: Annotated[str, typer.Option(help="canonical, or cn-core (a Chinese core-banking export)")] = "canonical",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files")] = 20191231,
+    loans: Annotated[int | None, typer.Option(help="Loans on the book (default: the profile's)")] = None,
+    start: Annotated[str, typer.Option(help="First month, YYYY-MM")] = "2018-01",
+    months: Annotated[int, typer.Option(help="Number of months")] = 24,
+    file_format: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx")] = "csv",
+) -> None:
+    """Write a synthetic branch network: org_units.csv and one loan file per month."""
+    from npldesk.synth import generate
+
+    first = _month(start, "--start")
+    assert first is not None
+    if months < 1:
+        raise UsageError("--months must be at least 1")
+    if loans is not None and loans < 1:
+        raise UsageError("--loans must be at least 1")
+    with progress() as say:
+        result = generate(
+            out, profile=profile, layout=layout, seed=seed, loans=loans, start=first,
+            months=months, file_format=file_format,
+            progress=lambda done, total: say(f"simulating {done}/{total}"),
+        )
+    console().print(
+        f"wrote {len(result.tape_files)} monthly files ({result.rows:,} rows, {result.loans:,} "
+        f"loans, {result.households:,} households) and {result.org_file.name} to {result.out_dir}"
+    )
+
+
+def _store(home: Home) -> Any:
+    from npldesk.tape.store import Store
+
+    return Store(home.store_path)
+
+
+@org_app.command("import")
+def org_import(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX with code, name, parent_code, level")],
+    home: HomeOption = None,
+) -> None:
+    """Load or update the organisation tree."""
+    from npldesk.tape.org import import_org
+
+    loaded = load_home(home)
+    entry = import_org(_store(loaded), file)
+    console().print(f"organisation tree: {entry['rows']} units from {entry['source']} "
+                    f"(levels: {', '.join(entry['levels'])})")
+
+
+@tape_app.command("import")
+def tape_import(
+    files: Annotated[list[Path], typer.Argument(help="Files to import (CSV, XLSX, Parquet)")],
+    home: HomeOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The month of a file without an as_of column, YYYY-MM")] = None,
+    mapping: Annotated[str | None, typer.Option(help="Mapping file, or a shipped mapping's name")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Re-import months already imported")] = False,
+    join: Annotated[list[str] | None, typer.Option("--join", help="NAME=FILE for a mapping's joined file")] = None,
+    output: FormatOption = OutputFormat.table,
+) -> None:
+    """Import snapshots: every bad row is reported; a month is imported whole or not at all."""
+    from npldesk.tape.importer import ImportOptions, import_files
+    from npldesk.tape.mapping import load_mapping
+
+    loaded = load_home(home)
+    join_files: dict[str, Path] = {}
+    for item in join or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise UsageError(f"--join {item!r}: expected NAME=FILE")
+        join_files[name] = Path(path)
+    options = ImportOptions(
+        mapping=load_mapping(mapping) if mapping else None,
+        as_of=_month(as_of, "--as-of"),
+        replace=replace,
+        join_files=join_files,
+        max_problems=loaded.max_problems,
+    )
+    with progress() as say:
+        result = import_files(_store(loaded), list(files), options, progress=say)
+    if result.warnings:
+        print_problems(result.warnings, result.warning_total)
+    rows = [
+        {
+            "as_of": s.as_of.isoformat(),
+            "rows": s.rows,
+            "loans_on_book": s.loans_on_book,
+            "balance": s.balance,
+            "source": s.source,
+            "action": "replaced" if s.replaced else "imported",
+        }
+        for s in result.snapshots
+    ]
+    document = {"import_id": result.import_id, "snapshots": rows,
+                "warnings": [w.as_dict() for w in result.warnings]}
+    emit(rows, ["as_of", "rows", "loans_on_book", "balance", "source", "action"], output,
+         json_document=document, title=f"imported ({result.import_id})")
+
+
+@tape_app.command("list")
+def tape_list(home: HomeOption = None, output: FormatOption = OutputFormat.table) -> None:
+    """The manifest: snapshots, rows, totals, source, checksum, when, by whom."""
+    loaded = load_home(home)
+    rows = []
+    for entry in _store(loaded).snapshots():
+        lineage = entry.lineage
+        rows.append(
+            {
+                "as_of": entry.as_of.isoformat(),
+                "rows": entry.rows,
+                "balance": entry.balance,
+                "source": lineage.get("source"),
+                "sha256": lineage.get("sha256"),
+                "mapping": lineage.get("mapping"),
+                "imported_at": lineage.get("imported_at"),
+                "imported_by": lineage.get("imported_by"),
+            }
+        )
+    if output is OutputFormat.table:
+        shown = [dict(r, sha256=(r["sha256"] or "")[:12]) for r in rows]
+        emit(shown, ["as_of", "rows", "balance", "source", "sha256", "mapping", "imported_at",
+                     "imported_by"], output, title=f"tape store {loaded.store_path}")
+        if not rows:
+            err_console().print("no snapshots imported yet: `npldesk tape import FILE...`")
+        return
+    emit(rows, list(rows[0]) if rows else ["as_of"], output, json_document={"snapshots": rows})
+
+
+@app.command()
+def demo(
+    home: HomeOption = None,
+    loans: Annotated[int | None, typer.Option(help="Loans in the synthetic book")] = None,
+    months: Annotated[int, typer.Option(help="Months to simulate from 2018-01")] = 24,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Delete the demo home and build it again")] = False,
+) -> None:
+    """Build a demo home from the synthetic branch network and show what was imported."""
+    from npldesk.synth import generate
+    from npldesk.tape.importer import ImportOptions, import_files
+    from npldesk.tape.org import import_org
+
+    target = Path(home) if home else Path(os.environ.get("NPLDESK_HOME") or "npldesk-home")
+    if rebuild and target.exists():
+        shutil.rmtree(target)
+    created_home, _ = create_home(target)
+    _migrate(created_home)
+    store = _store(created_home)
+    out = console()
+    if store.months():
+        out.print(f"the demo home {created_home.path} is already built (use --rebuild to start over)")
+    else:
+        data = created_home.path / "demo-data"
+        with progress() as say:
+            result = generate(data, loans=loans, months=months,
+                              progress=lambda done, total: say(f"simulating {done}/{total}"))
+            import_org(store, result.org_file)
+            say("importing the loan tape")
+            import_files(store, result.tape_files, ImportOptions(), progress=say)
+        out.print(f"demo home {created_home.path}: synthetic branch network "
+                  f"({result.loans:,} loans, {result.households:,} households) imported")
+    rows = [
+        {"month": month_label(e.as_of), "rows": e.rows,
+         "loans_on_book": e.lineage.get("loans_on_book"), "balance": e.balance,
+         "source": e.lineage.get("source")}
+        for e in store.snapshots()
+    ]
+    emit(rows, ["month", "rows", "loans_on_book", "balance", "source"], OutputFormat.table,
+         title="loan tape")
+    out.print(f"next: npldesk tape list --home {created_home.path}")

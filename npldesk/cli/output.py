@@ -1,0 +1,86 @@
+"""Printing for the CLI: tables for people, JSON and CSV for tools, problems to stderr."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from npldesk.core.errors import Problem, Severity
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_problems(problems: Sequence[Problem], total: int | None = None) -> None:
+    out = err_console()
+    for problem in problems:
+        tag = "warning" if problem.severity is Severity.WARNING else "error"
+        colour = "yellow" if tag == "warning" else "red"
+        out.print(f"[{colour}]{tag}:[/] {problem.describe()}", markup=True, highlight=False)
+    if total is not None and total > len(problems):
+        out.print(f"… and {total - len(problems)} more not listed")
+
+
+def emit(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: OutputFormat,
+    *,
+    json_document: Any = None,
+    title: str | None = None,
+) -> None:
+    """Print ``rows`` as a table, CSV, or (with ``json_document``) a JSON document."""
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps(json_document if json_document is not None else rows,
+                                    ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+        sys.stdout.write(buffer.getvalue())
+        return
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    console().print(table)
+
+
+@contextmanager
+def progress_reporter() -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step on a terminal; silent in a pipe."""
+    out = err_console()
+    if not out.is_terminal:
+        yield lambda _message: None
+        return
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+        yield lambda message: bar.update(task, description=message)

@@ -1,0 +1,123 @@
+"""The home folder of one installation: ``npldesk.toml``, the tape store, the SQLite database.
+
+``--home DIR`` or ``NPLDESK_HOME`` picks it (default ``./npldesk-home``); environment variables
+override the file (``NPLDESK_DATABASE_URL``, ``NPLDESK_BACKEND``). Standard library only, so
+every layer can find its settings without Django.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from npldesk.core.errors import UsageError
+
+CONFIG_NAME = "npldesk.toml"
+DEFAULT_HOME = "npldesk-home"
+
+DEFAULT_CONFIG = """\
+# npldesk configuration. Environment variables override these settings:
+# NPLDESK_DATABASE_URL, NPLDESK_BACKEND.
+
+[store]
+# The tape store: Parquet snapshots, one folder per month-end, and the manifest.
+path = "store"
+
+[database]
+# Empty: SQLite in this folder (npldesk.sqlite3). Production: postgres://user@host:5432/name
+url = ""
+
+[analytics]
+# duckdb (default) or pyspark
+backend = "duckdb"
+
+[import]
+# How many problems an import lists in detail before it only counts them.
+max_problems = 1000
+"""
+
+
+@dataclass(frozen=True)
+class Home:
+    """An installation's folder and its settings, read once."""
+
+    path: Path
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / CONFIG_NAME
+
+    @property
+    def store_path(self) -> Path:
+        configured = Path(str(self.config.get("store", {}).get("path", "store")))
+        return configured if configured.is_absolute() else self.path / configured
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.path / "npldesk.sqlite3"
+
+    @property
+    def database_url(self) -> str:
+        from_env = os.environ.get("NPLDESK_DATABASE_URL", "").strip()
+        if from_env:
+            return from_env
+        configured = str(self.config.get("database", {}).get("url", "")).strip()
+        return configured or f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def backend(self) -> str:
+        return (
+            os.environ.get("NPLDESK_BACKEND")
+            or str(self.config.get("analytics", {}).get("backend", "duckdb"))
+        ).strip()
+
+    @property
+    def max_problems(self) -> int:
+        return int(self.config.get("import", {}).get("max_problems", 1000))
+
+    @property
+    def initialised(self) -> bool:
+        return self.config_file.is_file()
+
+
+def resolve_home_path(home: str | os.PathLike[str] | None = None) -> Path:
+    """The home folder: the argument, else ``NPLDESK_HOME``, else ``./npldesk-home``."""
+    chosen = home or os.environ.get("NPLDESK_HOME") or DEFAULT_HOME
+    return Path(chosen).expanduser().resolve()
+
+
+def load_home(home: str | os.PathLike[str] | None = None, *, must_exist: bool = True) -> Home:
+    """Read the home's ``npldesk.toml``; a clear error when the home was never initialised."""
+    path = resolve_home_path(home)
+    config_file = path / CONFIG_NAME
+    if not config_file.is_file():
+        if must_exist:
+            raise UsageError(
+                f"{path} is not an npldesk home (no {CONFIG_NAME}): "
+                f"run `npldesk init --home {path}` first"
+            )
+        return Home(path=path, config={})
+    try:
+        config = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{config_file} is not valid TOML: {exc}") from exc
+    return Home(path=path, config=config)
+
+
+def create_home(home: str | os.PathLike[str] | None = None) -> tuple[Home, bool]:
+    """Create the folder and its default ``npldesk.toml``; returns the home and whether it is new."""
+    path = resolve_home_path(home)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} exists and is not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    config_file = path / CONFIG_NAME
+    created = not config_file.exists()
+    if created:
+        config_file.write_text(DEFAULT_CONFIG, encoding="utf-8")
+    home_obj = load_home(path)
+    home_obj.store_path.mkdir(parents=True, exist_ok=True)
+    return home_obj, created

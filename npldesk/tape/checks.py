@@ -1,0 +1,189 @@
+"""The row-level rules of ``design/loan-tape.md`` as SQL conditions, each with a rule name.
+
+A ``RowCheck`` is true on a bad row. The importer ORs all of them into one flag computed in
+the same scan that converts the file (the fast path), and asks for the details only when the
+flag is set somewhere. Cross-row rules (uniqueness, one borrower type per borrower, known
+units, exit amounts against last month) run on the staged table afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from npldesk.tape.convert import CompiledColumn, quote, sql_string
+from npldesk.tape.schema import EXIT_STATUSES, Kind
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A rule broken by a row when ``condition`` is true; ``column`` is the one reported."""
+
+    rule: str
+    column: str
+    condition: str
+    message: str
+    show: str  # SQL for the value shown in the report
+
+
+def raw(name: str) -> str:
+    return quote(f"{name}__raw")
+
+
+def val(name: str) -> str:
+    return quote(name)
+
+
+def id_number_valid_sql(expr: str) -> str:
+    """True for an 18-character ID with a correct ISO 7064 MOD 11-2 check digit (GB 11643-1999),
+    or a legacy 15-digit ID (no check digit)."""
+    terms = " + ".join(
+        f"CAST(substr({expr}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(ID_WEIGHTS)
+    )
+    return (
+        f"(regexp_full_match({expr}, '[0-9]{{15}}') OR "
+        f"(regexp_full_match({expr}, '[0-9]{{17}}[0-9Xx]') AND "
+        f"upper(substr({expr}, 18, 1)) = substr({sql_string(ID_CHECK_CHARS)}, "
+        f"CAST(({terms}) % 11 AS INTEGER) + 1, 1)))"
+    )
+
+
+def row_checks(
+    compiled: list[CompiledColumn],
+    *,
+    as_of_given: bool,
+    exit_from_previous: bool,
+    join_markers: dict[str, tuple[str, str]],
+) -> list[RowCheck]:
+    """Every rule one row can break by itself, in the order columns are reported.
+
+    ``join_markers``: join name → (SQL true when the row found its match, key column)."""
+    checks: list[RowCheck] = []
+    for col in compiled:
+        name = col.name
+        if col.failure_rule and col.failure_message:
+            checks.append(
+                RowCheck(
+                    col.failure_rule,
+                    name,
+                    f"{raw(name)} IS NOT NULL AND {val(name)} IS NULL",
+                    f"{col.failure_message}",
+                    raw(name),
+                )
+            )
+        required = col.column.required and not (name == "as_of" and as_of_given)
+        if required:
+            checks.append(
+                RowCheck(
+                    "required", name, f"{raw(name)} IS NULL", f"a value is required", "NULL"
+                )
+            )
+        if col.column.kind is Kind.ENUM:
+            allowed = ", ".join(sql_string(c) for c in col.column.choices)
+            checks.append(
+                RowCheck(
+                    "enum",
+                    name,
+                    f"{val(name)} IS NOT NULL AND {val(name)} NOT IN ({allowed})",
+                    f"must be one of {', '.join(col.column.choices)}",
+                    raw(name),
+                )
+            )
+        if col.column.kind is Kind.MONEY:
+            checks.append(
+                RowCheck(
+                    "range.negative",
+                    name,
+                    f"{val(name)} < 0",
+                    f"money is never negative",
+                    raw(name),
+                )
+            )
+    checks.append(
+        RowCheck(
+            "range.negative",
+            "days_past_due",
+            f"{val('days_past_due')} < 0",
+            "must be 0 or more",
+            raw("days_past_due"),
+        )
+    )
+    checks.extend(
+        [
+            RowCheck(
+                "as_of.month_end",
+                "as_of",
+                f"{val('as_of')} <> last_day({val('as_of')})",
+                "a snapshot is dated at a month-end",
+                raw("as_of"),
+            ),
+            RowCheck(
+                "dates.origination_after_as_of",
+                "origination_date",
+                f"{val('origination_date')} > {val('as_of')}",
+                "after the snapshot's as_of date",
+                raw("origination_date"),
+            ),
+            RowCheck(
+                "dates.maturity_before_origination",
+                "maturity_date",
+                f"{val('maturity_date')} < {val('origination_date')}",
+                "before origination_date",
+                raw("maturity_date"),
+            ),
+            RowCheck(
+                "overdue.exceeds_balance",
+                "overdue_principal",
+                f"{val('overdue_principal')} > {val('principal_balance')}",
+                "greater than principal_balance",
+                raw("overdue_principal"),
+            ),
+            RowCheck(
+                "terminal.balance_not_zero",
+                "principal_balance",
+                f"{val('status')} <> 'active' AND {val('principal_balance')} <> 0",
+                "a terminal row (the loan leaves the books) must have 0",
+                raw("principal_balance"),
+            ),
+            RowCheck(
+                "restructure.date_required",
+                "restructure_date",
+                f"{val('restructured')} AND {val('restructure_date')} IS NULL",
+                "required when restructured is true",
+                raw("restructure_date"),
+            ),
+            RowCheck(
+                "id_number.check_digit",
+                "id_number",
+                f"{val('borrower_type')} = 'retail' AND {val('id_number')} IS NOT NULL "
+                f"AND NOT {id_number_valid_sql(val('id_number'))}",
+                "not a valid national ID number (18 characters with a correct check "
+                "digit, or 15 digits)",
+                raw("id_number"),
+            ),
+        ]
+    )
+    if not exit_from_previous:
+        exits = ", ".join(sql_string(s) for s in EXIT_STATUSES)
+        checks.append(
+            RowCheck(
+                "terminal.exit_amount_required",
+                "exit_amount",
+                f"{val('status')} IN ({exits}) AND {val('exit_amount')} IS NULL",
+                "required on written_off, transferred and foreclosed rows",
+                "NULL",
+            )
+        )
+    for join_name, (marker, key_column) in join_markers.items():
+        checks.append(
+            RowCheck(
+                "join.unmatched",
+                key_column,
+                f"NOT {marker}",
+                f"no matching row in the joined file {join_name!r}",
+                "NULL",
+            )
+        )
+    return checks

@@ -1,0 +1,168 @@
+"""Compile a mapping into DuckDB SQL: one text expression and one typed expression per column.
+
+``raw`` is the trimmed text after value maps and defaults (what the user's file says, in
+canonical vocabulary); ``value`` is that text converted to the canonical type, NULL when it
+does not convert. A conversion failure is ``raw IS NOT NULL AND value IS NULL``, so the same
+expressions serve the fast path (one scan, a failure flag per row) and the report of problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from npldesk.core.errors import UsageError
+from npldesk.tape.mapping import ColumnRule, Mapping
+from npldesk.tape.schema import COLUMNS, Column, Kind
+
+TRUE_WORDS = ("true", "t", "1", "yes", "y", "是")
+FALSE_WORDS = ("false", "f", "0", "no", "n", "否")
+# Parsed with ten places so that a value with too many places is caught, not rounded away.
+PARSE_DECIMAL = "DECIMAL(38,10)"
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class CompiledColumn:
+    """The SQL of one canonical column, and the name of its source for problem reports.
+
+    ``raw_sql`` reads the source; ``value_sql`` converts the column ``"<name>__raw"``.
+    """
+
+    column: Column
+    rule: ColumnRule | None
+    raw_sql: str
+    value_sql: str
+    failure_rule: str | None
+    failure_message: str | None
+
+    @property
+    def name(self) -> str:
+        return self.column.name
+
+    @property
+    def source_label(self) -> str:
+        return self.rule.source_label if self.rule else self.column.name
+
+
+def _source_ref(name: str, available: dict[str, str]) -> str:
+    if name not in available:
+        raise UsageError(
+            f"the mapping refers to column {name!r}, which the file does not have; "
+            f"columns found: {', '.join(sorted(available)) or '(none)'}"
+        )
+    return available[name]
+
+
+def _mapped(expr: str, rule: ColumnRule) -> str:
+    whens = " ".join(
+        f"WHEN {sql_string(k)} THEN {sql_string(v)}" for k, v in rule.value_map.items()
+    )
+    otherwise = {"keep": expr, "null": "NULL"}.get(rule.unmapped, sql_string(rule.unmapped))
+    return f"(CASE {expr} {whens} ELSE {otherwise} END)"
+
+
+def _date_sql(raw: str, rule: ColumnRule | None) -> str:
+    formats = rule.date_formats if rule and rule.date_formats else ("iso",)
+    parts = []
+    for fmt in formats:
+        if fmt == "iso":
+            parts.append(f"TRY_CAST({raw} AS DATE)")
+            parts.append(f"CAST(TRY_CAST({raw} AS TIMESTAMP) AS DATE)")
+        elif fmt == "excel":
+            # Excel's day 1 is 1900-01-01 and it counts a 29 February 1900 that never was.
+            parts.append(
+                f"CASE WHEN regexp_full_match({raw}, '[0-9]{{1,6}}(\\.0+)?') "
+                f"THEN DATE '1899-12-30' + CAST(CAST({raw} AS DOUBLE) AS INTEGER) END"
+            )
+        else:
+            parts.append(f"CAST(try_strptime({raw}, {sql_string(fmt)}) AS DATE)")
+    expr = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
+    if rule and rule.month_end:
+        expr = f"last_day({expr})"
+    return expr
+
+
+def _number_text(raw: str, rule: ColumnRule | None) -> str:
+    expr = raw
+    if rule and rule.thousands:
+        expr = f"replace({expr}, {sql_string(rule.thousands)}, '')"
+    if rule and rule.decimal != ".":
+        expr = f"replace({expr}, {sql_string(rule.decimal)}, '.')"
+    return expr
+
+
+def _money_sql(raw: str, rule: ColumnRule | None) -> tuple[str, str]:
+    """(parsed amount in yuan with ten places, the DECIMAL(18,2) value or NULL)."""
+    parsed = f"TRY_CAST({_number_text(raw, rule)} AS {PARSE_DECIMAL})"
+    unit = rule.unit if rule else "yuan"
+    if unit == "fen":
+        parsed = f"({parsed} / 100)"
+    elif unit == "10k_yuan":
+        parsed = f"({parsed} * 10000)"
+    value = (
+        f"CASE WHEN {parsed} = round({parsed}, 2) AND abs({parsed}) < 10000000000000000 "
+        f"THEN CAST({parsed} AS DECIMAL(18,2)) END"
+    )
+    return parsed, value
+
+
+def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[CompiledColumn]:
+    """Every canonical column's SQL; ``available`` maps a source name to its SQL reference."""
+    compiled = []
+    for column in COLUMNS:
+        rule = mapping.columns.get(column.name)
+        raw_sql = _raw_sql_checked(rule, column, available)
+        # Typed values are computed from the text column, so the text is built once per row.
+        raw = quote(f"{column.name}__raw")
+        failure_rule: str | None = None
+        failure_message: str | None = None
+        if column.kind is Kind.DATE:
+            value = _date_sql(raw, rule)
+            formats = ", ".join(rule.date_formats) if rule and rule.date_formats else "YYYY-MM-DD"
+            failure_rule, failure_message = "type.date", f"not a date (expected {formats})"
+        elif column.kind is Kind.MONEY:
+            _parsed, value = _money_sql(raw, rule)
+            failure_rule = "type.money"
+            failure_message = "not an amount of yuan with at most two decimal places"
+        elif column.kind is Kind.INTEGER:
+            value = f"TRY_CAST({_number_text(raw, rule)} AS INTEGER)"
+            failure_rule, failure_message = "type.integer", "not a whole number"
+        elif column.kind is Kind.BOOL:
+            trues = ", ".join(sql_string(w) for w in TRUE_WORDS)
+            falses = ", ".join(sql_string(w) for w in FALSE_WORDS)
+            value = (
+                f"CASE WHEN lower({raw}) IN ({trues}) THEN true "
+                f"WHEN lower({raw}) IN ({falses}) THEN false END"
+            )
+            failure_rule, failure_message = "type.bool", "not a yes/no value"
+        else:
+            value = raw
+        compiled.append(CompiledColumn(column, rule, raw_sql, value, failure_rule, failure_message))
+    return compiled
+
+
+def _raw_sql_checked(rule: ColumnRule | None, column: Column, available: dict[str, str]) -> str:
+    if rule is None:
+        expr = "CAST(NULL AS VARCHAR)"
+    elif rule.constant is not None:
+        expr = sql_string(rule.constant)
+    elif rule.sql is not None:
+        expr = f"NULLIF(TRIM(CAST(({rule.sql}) AS VARCHAR)), '')"
+    elif rule.sources:
+        parts = [f"NULLIF(TRIM({_source_ref(s, available)}), '')" for s in rule.sources]
+        expr = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
+    else:
+        expr = "CAST(NULL AS VARCHAR)"
+    if rule is not None and rule.value_map:
+        expr = _mapped(expr, rule)
+    default = rule.default if rule is not None and rule.default is not None else column.default
+    if default is not None:
+        expr = f"COALESCE({expr}, {sql_string(default)})"
+    return expr

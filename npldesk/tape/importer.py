@@ -1,0 +1,671 @@
+"""Import: read → map → check → stage → commit, all or nothing.
+
+One import takes one or more files (each holding one month or many) and commits every
+snapshot they hold in a single manifest change. The files are read and converted in one
+DuckDB scan each into a staged table together with a per-row failure flag; the details of
+problems are gathered only if something failed, so a clean import does no work twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import glob
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from npldesk.core.errors import DataError, Problem, ProblemList, Severity, UsageError
+from npldesk.core.money import format_money
+from npldesk.core.months import month_label, month_range, previous_month_end
+from npldesk.tape.checks import RowCheck, row_checks
+from npldesk.tape.convert import CompiledColumn, compile_mapping, quote, sql_string
+from npldesk.tape.mapping import ColumnRule, Mapping, SourceOptions, identity_mapping
+from npldesk.tape.org import load_org
+from npldesk.tape.readers import SourceFile, open_source
+from npldesk.tape.schema import COLUMN_NAMES, COLUMNS, EXIT_STATUSES, SCHEMA_VERSION
+from npldesk.tape.store import Store, Transaction
+
+Progress = Callable[[str], None]
+WARNING_EXAMPLES = 20
+
+
+@dataclass
+class SnapshotSummary:
+    """What one committed snapshot holds."""
+
+    as_of: date
+    rows: int
+    loans_on_book: int
+    balance: str
+    source: str
+    replaced: bool
+
+
+@dataclass
+class ImportResult:
+    import_id: str
+    snapshots: list[SnapshotSummary]
+    warnings: list[Problem] = field(default_factory=list)
+    warning_total: int = 0
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    mapping: Mapping | None = None
+    as_of: date | None = None
+    replace: bool = False
+    join_files: dict[str, Path] = field(default_factory=dict)
+    user: str | None = None
+    max_problems: int = 1000
+    memory_limit: str = "1GB"
+    threads: int | None = None
+
+
+def _connect(transaction: Transaction, options: ImportOptions) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(config={"preserve_insertion_order": True})
+    spill = transaction.staging / "spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET memory_limit = {sql_string(options.memory_limit)}")
+    con.execute(f"SET temp_directory = {sql_string(str(spill))}")
+    if options.threads:
+        con.execute(f"SET threads = {int(options.threads)}")
+    return con
+
+
+def _resolve_join(source: Path, pattern: str, name: str, given: dict[str, Path]) -> Path:
+    if name in given:
+        return given[name]
+    matches = sorted(glob.glob(str(source.parent / pattern)))
+    if len(matches) != 1:
+        found = "no file" if not matches else f"{len(matches)} files"
+        raise UsageError(
+            f"the mapping joins {name!r} from {pattern!r} next to {source.name}, and {found} "
+            f"matched; give it with --join {name}=FILE"
+        )
+    return Path(matches[0])
+
+
+@dataclass
+class StagedFile:
+    """One input file after its scan: where its rows are and what they were read from."""
+
+    index: int
+    source: SourceFile
+    joins: list[SourceFile]
+    compiled: list[CompiledColumn]
+    checks: list[RowCheck]
+    view: str
+    mapping: Mapping
+
+
+class Importer:
+    """Runs one import inside a store transaction."""
+
+    def __init__(
+        self, store: Store, transaction: Transaction, options: ImportOptions, progress: Progress
+    ) -> None:
+        self.store = store
+        self.transaction = transaction
+        self.options = options
+        self.progress = progress
+        self.con = _connect(transaction, options)
+        self.problems = ProblemList(limit=options.max_problems)
+        self.warnings = ProblemList(limit=options.max_problems)
+        self.staged: list[StagedFile] = []
+
+    # -- reading and converting ----------------------------------------------------------
+
+    def stage_file(self, index: int, path: Path) -> StagedFile:
+        options = self.options
+        scratch = self.transaction.staging / "read"
+        mapping = options.mapping
+        source_options = mapping.source if mapping else SourceOptions()
+        source = open_source(self.con, path, source_options, view=f"src{index}", staging=scratch)
+        if mapping is None:
+            mapping = identity_mapping(list(source.columns))
+            unknown = [c for c in source.columns if c not in COLUMN_NAMES]
+            missing = [
+                c.name
+                for c in COLUMNS
+                if c.required
+                and c.name not in source.columns
+                and not (c.name == "as_of" and options.as_of)
+            ]
+            if missing:
+                raise UsageError(
+                    f"{path.name}: required column(s) {', '.join(missing)} not found; the file "
+                    f"has {', '.join(source.columns)}. Name the columns as in the canonical tape "
+                    "or give a mapping with --mapping"
+                )
+            for column in unknown:
+                self.warnings.add(
+                    Problem(
+                        "column.unknown",
+                        f"column {column!r} is not a canonical column and is ignored",
+                        path.name,
+                        column=column,
+                        severity=Severity.WARNING,
+                    )
+                )
+        available = {name: f"s.{quote(name)}" for name in source.columns}
+        joins: list[SourceFile] = []
+        join_sql = ""
+        markers: dict[str, tuple[str, str]] = {}
+        for j_index, join in enumerate(mapping.joins):
+            join_path = _resolve_join(path, join.path, join.name, options.join_files)
+            view = f"src{index}_j{j_index}"
+            joined = open_source(self.con, join_path, join.source, view=view, staging=scratch)
+            joins.append(joined)
+            if join.right_on not in joined.columns:
+                raise UsageError(
+                    f"{join_path.name} (joined as {join.name!r}) has no column {join.right_on!r}"
+                )
+            if join.left_on not in source.columns:
+                raise UsageError(
+                    f"{path.name} has no column {join.left_on!r} to join {join.name!r} on"
+                )
+            self._check_join_keys(joined, join.right_on)
+            alias = f"j{j_index}"
+            wanted = join.columns or tuple(c for c in joined.columns if c != join.right_on)
+            for column in wanted:
+                if column not in joined.columns:
+                    raise UsageError(
+                        f"{join_path.name} (joined as {join.name!r}) has no column {column!r}"
+                    )
+                available[f"{join.name}.{column}"] = f"{alias}.{quote(column)}"
+            join_sql += (
+                f" LEFT JOIN (SELECT *, true AS _present FROM {view}) {alias} "
+                f"ON TRIM(s.{quote(join.left_on)}) = TRIM({alias}.{quote(join.right_on)})"
+            )
+            markers[join.name] = (f"COALESCE({alias}._present, false)", join.left_on)
+        as_of_in_file = False
+        if options.as_of is not None:
+            as_of_rule = mapping.columns.get("as_of")
+            as_of_in_file = as_of_rule is not None and as_of_rule.constant is None
+            if not as_of_in_file:
+                given = ColumnRule(canonical="as_of", constant=options.as_of.isoformat())
+                mapping = dataclasses.replace(mapping, columns={**mapping.columns, "as_of": given})
+        compiled = compile_mapping(mapping, available)
+        exit_rule = mapping.columns.get("exit_amount")
+        exit_from_previous = bool(exit_rule and exit_rule.previous_balance)
+        checks = row_checks(
+            compiled,
+            as_of_given=options.as_of is not None,
+            exit_from_previous=exit_from_previous,
+            join_markers={
+                name: (f"{quote('_j_' + name)}", key) for name, (_, key) in markers.items()
+            },
+        )
+        if options.as_of is not None and as_of_in_file:
+            checks.append(
+                RowCheck(
+                    "as_of.mismatch",
+                    "as_of",
+                    f"{quote('as_of')} <> DATE {sql_string(options.as_of.isoformat())}",
+                    f"as_of: differs from --as-of {month_label(options.as_of)}",
+                    quote("as_of__raw"),
+                )
+            )
+        raw_list = ", ".join(f"{c.raw_sql} AS {quote(c.name + '__raw')}" for c in compiled)
+        marker_list = "".join(
+            f", {sql} AS {quote('_j_' + name)}" for name, (sql, _key) in markers.items()
+        )
+        value_list = ", ".join(
+            f"CAST({c.value_sql} AS {c.column.sql_type}) AS {quote(c.name)}" for c in compiled
+        )
+        view = f"conv{index}"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT *, {value_list} FROM ("
+            f"SELECT s._row, {raw_list}{marker_list} FROM {source.view} s{join_sql})"
+        )
+        staged = StagedFile(index, source, joins, compiled, checks, view, mapping)
+        return staged
+
+    def _check_join_keys(self, joined: SourceFile, key: str) -> None:
+        duplicates = self.con.execute(
+            f"SELECT TRIM({quote(key)}) AS k, min(_row), max(_row), count(*) FROM {joined.view} "
+            f"GROUP BY k HAVING count(*) > 1 ORDER BY min(_row) LIMIT {self.options.max_problems}"
+        ).fetchall()
+        for key_value, first, last, _count in duplicates:
+            self.problems.add(
+                Problem(
+                    "join.key_unique",
+                    f"{key} {key_value} appears more than once in a joined file (first at row {first})",
+                    joined.path.name,
+                    last,
+                    key,
+                    key_value,
+                )
+            )
+        if duplicates:
+            raise DataError("duplicate keys in a joined file", problems=self.problems.problems)
+
+    # -- staging and checking ------------------------------------------------------------
+
+    def build_staged_table(self) -> None:
+        """One scan per file: converted columns and a failure flag per row, in one table."""
+        selects = []
+        for staged in self.staged:
+            flag = " OR ".join(f"COALESCE({c.condition}, false)" for c in staged.checks)
+            columns = ", ".join(quote(c) for c in COLUMN_NAMES)
+            selects.append(
+                f"SELECT {staged.index} AS _file, _row, {columns}, ({flag}) AS _bad "
+                f"FROM {staged.view}"
+            )
+        self.con.execute("CREATE TEMP TABLE staged AS " + " UNION ALL ".join(selects))
+
+    def report_row_problems(self) -> None:
+        bad_files = self.con.execute(
+            "SELECT _file, count(*) FROM staged WHERE _bad GROUP BY _file"
+        ).fetchall()
+        if not bad_files:
+            return
+        order = {name: i for i, name in enumerate(COLUMN_NAMES)}
+        for file_index, _count in bad_files:
+            staged = self.staged[file_index]
+            labels = {c.name: c.source_label for c in staged.compiled}
+            found: list[tuple[int, int, Problem]] = []
+            for check in staged.checks:
+                limit = self.options.max_problems
+                rows = self.con.execute(
+                    f"SELECT _row, CAST({check.show} AS VARCHAR) FROM {staged.view} "
+                    f"WHERE COALESCE({check.condition}, false) ORDER BY _row LIMIT {limit}"
+                ).fetchall()
+                if not rows:
+                    continue
+                total = self.con.execute(
+                    f"SELECT count(*) FROM {staged.view} WHERE COALESCE({check.condition}, false)"
+                ).fetchone()
+                count = int(total[0]) if total else len(rows)
+                for row_number, value in rows:
+                    found.append(
+                        (
+                            row_number,
+                            order.get(check.column, len(order)),
+                            Problem(
+                                check.rule,
+                                _with_canonical(check.message, check.column, labels),
+                                staged.source.path.name,
+                                row_number,
+                                labels.get(check.column, check.column),
+                                value,
+                            ),
+                        )
+                    )
+                self.problems.extend_count(count - len(rows))
+            found.sort(key=lambda item: (item[0], item[1]))
+            for _row, _col, problem in found:
+                self.problems.add(problem)
+
+    def _file_label(self, file_index: int, column: str) -> tuple[str, str]:
+        staged = self.staged[file_index]
+        labels = {c.name: c.source_label for c in staged.compiled}
+        return staged.source.path.name, labels.get(column, column)
+
+    def _add_rows(self, rule: str, column: str, message: str, sql: str) -> None:
+        """Report rows from ``sql`` (selecting _file, _row, value, detail) under one rule."""
+        limit = self.options.max_problems
+        rows = self.con.execute(f"{sql} ORDER BY _file, _row LIMIT {limit}").fetchall()
+        if not rows:
+            return
+        counted = self.con.execute(f"SELECT count(*) FROM ({sql})").fetchone()
+        for file_index, row_number, value, detail in rows:
+            file_name, label = self._file_label(file_index, column)
+            text = _with_canonical(message.format(detail=detail, value=value), column,
+                                   {column: label})
+            self.problems.add(Problem(rule, text, file_name, row_number, label, _text(value)))
+        self.problems.extend_count((int(counted[0]) if counted else 0) - len(rows))
+
+    def check_cross_rows(self, org_codes: set[str]) -> None:
+        self._add_rows(
+            "loan_id.unique",
+            "loan_id",
+            "appears more than once in the snapshot (first at row {detail})",
+            "SELECT _file, _row, loan_id, first_row FROM (SELECT _file, _row, loan_id, "
+            "row_number() OVER (PARTITION BY as_of, loan_id ORDER BY _file, _row) AS n, "
+            "min(_row) OVER (PARTITION BY as_of, loan_id) AS first_row FROM staged "
+            "WHERE loan_id IS NOT NULL AND as_of IS NOT NULL) WHERE n > 1",
+        )
+        self._add_rows(
+            "borrower_type.consistent",
+            "borrower_type",
+            "differs from the borrower's other loans in this snapshot "
+            "({detail} at their first row)",
+            "SELECT _file, _row, borrower_type, first_type FROM (SELECT _file, _row, borrower_type,"
+            " first_value(borrower_type) OVER (PARTITION BY as_of, borrower_id ORDER BY _file, _row)"
+            " AS first_type FROM staged WHERE borrower_id IS NOT NULL AND borrower_type IS NOT NULL)"
+            " WHERE borrower_type <> first_type",
+        )
+        codes = self.con.execute("SELECT DISTINCT org_unit FROM staged").fetchall()
+        unknown = sorted(c[0] for c in codes if c[0] is not None and c[0] not in org_codes)
+        if unknown:
+            listed = ", ".join(sql_string(c) for c in unknown)
+            self._add_rows(
+                "org_unit.known",
+                "org_unit",
+                "no unit with this code in the organisation file",
+                f"SELECT _file, _row, org_unit, NULL FROM staged WHERE org_unit IN ({listed})",
+            )
+        months = self.con.execute(
+            "SELECT as_of, list(DISTINCT _file ORDER BY _file) FROM staged WHERE as_of IS NOT NULL "
+            "GROUP BY as_of HAVING count(DISTINCT _file) > 1"
+        ).fetchall()
+        for as_of, files in months:
+            names = [self.staged[i].source.path.name for i in files]
+            self.problems.add(
+                Problem(
+                    "as_of.one_source",
+                    f"month {month_label(as_of)} is in more than one file ({', '.join(names)}); "
+                    "import each month from one file",
+                    names[-1],
+                    column="as_of",
+                )
+            )
+
+    # -- previous months -----------------------------------------------------------------
+
+    def attach_previous(self, months: list[date]) -> None:
+        """``prior``: the rows of every month just before an imported month (staged or stored)."""
+        wanted = {previous_month_end(m) for m in months} - set(months)
+        stored = [
+            str(self.store.snapshot_paths()[m]) for m in sorted(wanted) if m in self.store.months()
+        ]
+        parts = [
+            "SELECT as_of, loan_id, principal_balance, status, origination_date, "
+            "original_amount FROM staged"
+        ]
+        if stored:
+            parts.append(
+                "SELECT as_of, loan_id, principal_balance, status, origination_date, "
+                f"original_amount FROM read_parquet({_sql_list(stored)})"
+            )
+        self.con.execute("CREATE TEMP TABLE history AS " + " UNION ALL ".join(parts))
+
+    def fill_exit_from_previous(self) -> None:
+        exits = ", ".join(sql_string(s) for s in EXIT_STATUSES)
+        self.con.execute(
+            "UPDATE staged SET exit_amount = h.principal_balance FROM history h "
+            f"WHERE staged.status IN ({exits}) AND staged.exit_amount IS NULL "
+            "AND h.loan_id = staged.loan_id AND h.as_of = last_day(staged.as_of - INTERVAL 1 MONTH)"
+        )
+        self._add_rows(
+            "terminal.exit_amount_required",
+            "exit_amount",
+            "required on written_off, transferred and foreclosed rows, and the "
+            "loan has no balance last month to take it from",
+            f"SELECT _file, _row, NULL, NULL FROM staged WHERE status IN ({exits}) "
+            "AND exit_amount IS NULL",
+        )
+
+    def check_exits(self) -> None:
+        self._add_rows(
+            "terminal.exit_amount_exceeds_previous",
+            "exit_amount",
+            "more than the loan's balance last month ({detail})",
+            "SELECT s._file, s._row, CAST(s.exit_amount AS VARCHAR), "
+            "CAST(h.principal_balance AS VARCHAR) FROM staged s JOIN history h "
+            "ON h.loan_id = s.loan_id AND h.as_of = last_day(s.as_of - INTERVAL 1 MONTH) "
+            "WHERE s.status <> 'active' AND s.exit_amount > h.principal_balance",
+        )
+
+    def cross_snapshot_warnings(self, months: list[date]) -> dict[date, dict[str, int]]:
+        """Warnings, not errors: changed loan terms, missing months, unexplained exits."""
+        counts: dict[date, dict[str, int]] = {m: {} for m in months}
+        checks = {
+            "origination_date": "origination_date changed since last month (was {previous})",
+            "original_amount": "original_amount changed since last month (was {previous})",
+        }
+        for column, message in checks.items():
+            rows = self.con.execute(
+                f"SELECT s.as_of, s._file, s._row, CAST(s.{column} AS VARCHAR), "
+                f"CAST(h.{column} AS VARCHAR) FROM staged s JOIN history h ON h.loan_id = s.loan_id "
+                "AND h.as_of = last_day(s.as_of - INTERVAL 1 MONTH) "
+                f"WHERE s.{column} IS DISTINCT FROM h.{column} ORDER BY s._file, s._row"
+            ).fetchall()
+            for as_of, file_index, row_number, value, previous in rows:
+                counts[as_of][f"{column}_changed"] = counts[as_of].get(f"{column}_changed", 0) + 1
+                file_name, label = self._file_label(file_index, column)
+                self.warnings.add(
+                    Problem(
+                        f"{column}.changed",
+                        message.format(previous=previous),
+                        file_name,
+                        row_number,
+                        label,
+                        value,
+                        Severity.WARNING,
+                    )
+                )
+        exits = self.con.execute(
+            "SELECT last_day(h.as_of + INTERVAL 1 MONTH) AS m, count(*), "
+            "sum(h.principal_balance), list(h.loan_id ORDER BY h.loan_id)[1:20] "
+            "FROM history h WHERE h.status = 'active' "
+            "AND last_day(h.as_of + INTERVAL 1 MONTH) IN (SELECT DISTINCT as_of FROM staged) "
+            "AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.loan_id = h.loan_id "
+            "AND s.as_of = last_day(h.as_of + INTERVAL 1 MONTH)) GROUP BY m"
+        ).fetchall()
+        for as_of, count, balance, examples in exits:
+            counts[as_of]["unexplained_exits"] = int(count)
+            self.warnings.add(
+                Problem(
+                    "exit.unexplained",
+                    f"{count} loan(s) on the books in {month_label(previous_month_end(as_of))} "
+                    f"have no row in {month_label(as_of)} (balance {format_money(balance)}); "
+                    f"for example {', '.join(examples)}",
+                    column="loan_id",
+                    severity=Severity.WARNING,
+                )
+            )
+        all_months = sorted(set(self.store.months()) | set(months))
+        if all_months:
+            expected = list(month_range(all_months[0], all_months[-1]))
+            missing = [m for m in expected if m not in set(all_months)]
+            if missing:
+                self.warnings.add(
+                    Problem(
+                        "month.missing",
+                        "month(s) missing in the sequence: "
+                        + ", ".join(month_label(m) for m in missing[:24])
+                        + (f" and {len(missing) - 24} more" if len(missing) > 24 else ""),
+                        severity=Severity.WARNING,
+                    )
+                )
+        return counts
+
+
+def _with_canonical(message: str, column: str, labels: dict[str, str]) -> str:
+    """Name the canonical column too when the file calls it something else."""
+    label = labels.get(column, column)
+    return message if label == column or column not in COLUMN_NAMES else f"{message} ({column})"
+
+
+def _sql_list(values: list[str]) -> str:
+    return "[" + ", ".join(sql_string(v) for v in values) + "]"
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def import_files(
+    store: Store,
+    files: list[Path],
+    options: ImportOptions,
+    *,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import every snapshot in ``files`` in one transaction; raise ``DataError`` with every
+    problem found, leaving the store as it was, when any row breaks a rule."""
+    say = progress or (lambda _message: None)
+    if not files:
+        raise UsageError("no file to import")
+    for path in files:
+        if not Path(path).is_file():
+            raise UsageError(f"file not found: {path}")
+    if options.as_of is not None and len(files) > 1:
+        raise UsageError("--as-of names one month; give one file with it")
+    with store.writing() as transaction:
+        org = load_org(store)
+        if not org:
+            raise UsageError(
+                "no organisation file imported yet: run `npldesk org import FILE` first "
+                "(every loan's org_unit is checked against it)"
+            )
+        importer = Importer(store, transaction, options, say)
+        try:
+            for index, path in enumerate(files):
+                say(f"reading {Path(path).name}")
+                importer.staged.append(importer.stage_file(index, Path(path)))
+            say("converting and checking rows")
+            importer.build_staged_table()
+            importer.report_row_problems()
+            importer.check_cross_rows({u.code for u in org})
+            months = [
+                r[0]
+                for r in importer.con.execute(
+                    "SELECT DISTINCT as_of FROM staged WHERE as_of IS NOT NULL ORDER BY 1"
+                ).fetchall()
+            ]
+            if not months and not importer.problems:
+                raise UsageError("the file(s) hold no rows")
+            existing = [m for m in months if m in set(store.months())]
+            if existing and not options.replace:
+                raise UsageError(
+                    "already imported: "
+                    + ", ".join(month_label(m) for m in existing)
+                    + "; use --replace to import again (the old snapshot is kept until the new "
+                    "one is complete)"
+                )
+            importer.attach_previous(months)
+            if any(
+                s.mapping.columns.get("exit_amount")
+                and s.mapping.columns["exit_amount"].previous_balance
+                for s in importer.staged
+            ):
+                importer.fill_exit_from_previous()
+            importer.check_exits()
+            if importer.problems:
+                importer.problems.problems.sort(key=lambda p: (p.file or "", p.row or 0))
+                names = ", ".join(Path(p).name for p in files)
+                raise DataError(
+                    f"{names}: {importer.problems.total} problem(s) found; nothing imported",
+                    problems=importer.problems.problems,
+                )
+            warning_counts = importer.cross_snapshot_warnings(months)
+            result = _write_and_commit(store, transaction, importer, months, warning_counts, say)
+        finally:
+            importer.con.close()
+    result.warnings = importer.warnings.problems
+    result.warning_total = importer.warnings.total
+    return result
+
+
+def _write_and_commit(
+    store: Store,
+    transaction: Transaction,
+    importer: Importer,
+    months: list[date],
+    warning_counts: dict[date, dict[str, int]],
+    say: Progress,
+) -> ImportResult:
+    con = importer.con
+    options = importer.options
+    manifest = store.manifest()
+    user = options.user or getpass.getuser()
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    columns = ", ".join(quote(c) for c in COLUMN_NAMES)
+    summaries = []
+    for as_of in months:
+        say(f"writing {month_label(as_of)}")
+        relative = transaction.snapshot_file(as_of)
+        target = transaction.stage_path(relative)
+        condition = f"as_of = DATE {sql_string(as_of.isoformat())}"
+        con.execute(
+            f"COPY (SELECT {columns}, _row AS source_row FROM staged WHERE {condition}) "
+            f"TO {sql_string(str(target))} (FORMAT parquet)"
+        )
+        stats = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'active'), "
+            f"COALESCE(sum(principal_balance), 0), min(_file) FROM staged WHERE {condition}"
+        ).fetchone()
+        assert stats is not None
+        rows, on_book, balance, file_index = stats
+        staged = importer.staged[file_index]
+        key = as_of.isoformat()
+        previous = manifest["snapshots"].get(key)
+        entry: dict[str, Any] = {
+            "as_of": key,
+            "file": relative,
+            "rows": int(rows),
+            "loans_on_book": int(on_book),
+            "balance": format_money(balance),
+            "source": staged.source.path.name,
+            "sha256": staged.source.sha256,
+            "sources": [_source_entry(staged.source, "data")]
+            + [
+                _source_entry(j, f"join:{m.name}")
+                for j, m in zip(staged.joins, staged.mapping.joins, strict=True)
+            ],
+            "encoding": staged.source.encoding,
+            "mapping": None if staged.mapping.is_identity else staged.mapping.name,
+            "mapping_sha256": staged.mapping.sha256,
+            "imported_at": now,
+            "imported_by": user,
+            "import_id": transaction.import_id,
+            "schema_version": SCHEMA_VERSION,
+            "warnings": warning_counts.get(as_of, {}),
+            "replaces": None
+            if previous is None
+            else {
+                k: previous[k]
+                for k in (
+                    "import_id",
+                    "source",
+                    "sha256",
+                    "rows",
+                    "balance",
+                    "imported_at",
+                    "imported_by",
+                )
+            },
+        }
+        manifest["snapshots"][key] = entry
+        summaries.append(
+            SnapshotSummary(
+                as_of,
+                int(rows),
+                int(on_book),
+                entry["balance"],
+                entry["source"],
+                previous is not None,
+            )
+        )
+    manifest.setdefault("history", []).append(
+        {
+            "import_id": transaction.import_id,
+            "action": "replace" if any(s.replaced for s in summaries) else "import",
+            "at": now,
+            "by": user,
+            "months": [m.isoformat() for m in months],
+            "replaced": [s.as_of.isoformat() for s in summaries if s.replaced],
+            "sources": [s.source.path.name for s in importer.staged],
+        }
+    )
+    say("committing")
+    transaction.commit(manifest)
+    return ImportResult(transaction.import_id, summaries)
+
+
+def _source_entry(source: SourceFile, role: str) -> dict[str, Any]:
+    return {
+        "role": role,
+        "name": source.path.name,
+        "sha256": source.sha256,
+        "format": source.format,
+        "encoding": source.encoding,
+    }

@@ -1,0 +1,284 @@
+"""Mappings: how a core-banking export's columns become canonical columns.
+
+A mapping is a YAML file (format in ``docs/mappings.md``). It is parsed into plain dataclasses
+here and compiled to DuckDB SQL expressions by ``npldesk.tape.sql``, so conversion and checks
+run inside the same scan as the read, not row by row in Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from npldesk.core.errors import UsageError
+from npldesk.tape.schema import BY_NAME, COLUMN_NAMES, Kind
+
+SHIPPED_PACKAGE = "npldesk.tape.mappings"
+UNITS = {"yuan": 1, "fen": "0.01", "10k_yuan": 10000}
+DEFAULT_NULLS = ("",)
+READER_FORMATS = ("csv", "xlsx", "parquet")
+ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030", "gbk")
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How to read one file: format, encoding, delimiter, header, names, nulls, sheet."""
+
+    format: str | None = None
+    encoding: str = "auto"
+    delimiter: str = ","
+    header: bool = True
+    names: tuple[str, ...] = ()
+    null_values: tuple[str, ...] = DEFAULT_NULLS
+    sheet: str | None = None
+    skip_rows: int = 0
+
+
+@dataclass(frozen=True)
+class Join:
+    """A second file joined by key (a customer master, an acquisition file)."""
+
+    name: str
+    path: str
+    left_on: str
+    right_on: str
+    source: SourceOptions
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """Where one canonical column comes from and how it is converted."""
+
+    canonical: str
+    sources: tuple[str, ...] = ()
+    constant: str | None = None
+    sql: str | None = None
+    date_formats: tuple[str, ...] = ()
+    month_end: bool = False
+    thousands: str | None = None
+    decimal: str = "."
+    unit: str = "yuan"
+    value_map: dict[str, str] = field(default_factory=dict)
+    unmapped: str = "keep"
+    default: str | None = None
+    previous_balance: bool = False
+
+    @property
+    def source_label(self) -> str:
+        """The column name a user sees in their file (for problem reports)."""
+        if len(self.sources) == 1:
+            return self.sources[0]
+        if self.sources:
+            return "/".join(self.sources)
+        return self.canonical
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    source: SourceOptions
+    joins: tuple[Join, ...]
+    columns: dict[str, ColumnRule]
+    path: Path | None = None
+    sha256: str | None = None
+    description: str = ""
+
+    @property
+    def is_identity(self) -> bool:
+        return self.path is None
+
+
+def _source_options(raw: Any, where: str) -> SourceOptions:
+    if raw is None:
+        return SourceOptions()
+    if not isinstance(raw, dict):
+        raise UsageError(f"{where}: `source` must be a table of reader options")
+    known = {
+        "format",
+        "encoding",
+        "delimiter",
+        "header",
+        "names",
+        "null_values",
+        "sheet",
+        "skip_rows",
+    }
+    unknown = set(raw) - known
+    if unknown:
+        raise UsageError(
+            f"{where}: unknown reader option(s) {sorted(unknown)}; known: {sorted(known)}"
+        )
+    fmt = raw.get("format")
+    if fmt is not None and fmt not in READER_FORMATS:
+        raise UsageError(f"{where}: format {fmt!r} is not one of {', '.join(READER_FORMATS)}")
+    encoding = str(raw.get("encoding", "auto")).lower()
+    if encoding not in ENCODINGS:
+        raise UsageError(f"{where}: encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
+    names = tuple(str(n) for n in raw.get("names", ()) or ())
+    header = bool(raw.get("header", True))
+    if not header and not names:
+        raise UsageError(f"{where}: a file without a header needs `names`")
+    nulls = raw.get("null_values", list(DEFAULT_NULLS))
+    return SourceOptions(
+        format=fmt,
+        encoding=encoding,
+        delimiter=str(raw.get("delimiter", ",")),
+        header=header,
+        names=names,
+        null_values=tuple(str(v) for v in nulls),
+        sheet=raw.get("sheet"),
+        skip_rows=int(raw.get("skip_rows", 0)),
+    )
+
+
+def _column_rule(canonical: str, raw: Any, where: str) -> ColumnRule:
+    if canonical not in BY_NAME:
+        raise UsageError(
+            f"{where}: {canonical!r} is not a canonical column; known: {', '.join(COLUMN_NAMES)}"
+        )
+    spec = BY_NAME[canonical]
+    if isinstance(raw, str):
+        return ColumnRule(canonical=canonical, sources=(raw,))
+    if not isinstance(raw, dict):
+        raise UsageError(f"{where}: column {canonical!r} must be a source column name or a table")
+    known = {
+        "from", "value", "sql", "date", "month_end", "number", "map", "unmapped",
+        "default", "previous_balance",
+    }  # fmt: skip
+    unknown = set(raw) - known
+    if unknown:
+        raise UsageError(f"{where}: column {canonical!r} has unknown key(s) {sorted(unknown)}")
+    given = [k for k in ("from", "value", "sql", "previous_balance") if raw.get(k) is not None]
+    if not given and raw.get("default") is None:
+        raise UsageError(f"{where}: column {canonical!r} needs `from`, `value`, `sql` or `default`")
+    sources_raw = raw.get("from") or ()
+    sources = (sources_raw,) if isinstance(sources_raw, str) else tuple(map(str, sources_raw))
+    date_raw = raw.get("date")
+    date_formats: tuple[str, ...] = ()
+    if date_raw is not None:
+        if spec.kind is not Kind.DATE:
+            raise UsageError(f"{where}: `date` applies to date columns, not {canonical!r}")
+        date_formats = (date_raw,) if isinstance(date_raw, str) else tuple(map(str, date_raw))
+    number = raw.get("number") or {}
+    if number and spec.kind not in (Kind.MONEY, Kind.INTEGER):
+        raise UsageError(
+            f"{where}: `number` applies to money and integer columns, not {canonical!r}"
+        )
+    unit = str(number.get("unit", "yuan"))
+    if unit not in UNITS:
+        raise UsageError(f"{where}: unit {unit!r} is not one of {', '.join(UNITS)}")
+    value_map = {str(k): str(v) for k, v in (raw.get("map") or {}).items()}
+    unmapped = str(raw.get("unmapped", "keep"))
+    if raw.get("previous_balance") and canonical != "exit_amount":
+        raise UsageError(f"{where}: `previous_balance` applies to exit_amount only")
+    constant = raw.get("value")
+    default = raw.get("default")
+    return ColumnRule(
+        canonical=canonical,
+        sources=sources,
+        constant=None if constant is None else str(constant),
+        sql=raw.get("sql"),
+        date_formats=date_formats,
+        month_end=bool(raw.get("month_end", False)),
+        thousands=number.get("thousands"),
+        decimal=str(number.get("decimal", ".")),
+        unit=unit,
+        value_map=value_map,
+        unmapped=unmapped,
+        default=None if default is None else str(default),
+        previous_balance=bool(raw.get("previous_balance", False)),
+    )
+
+
+def parse_mapping(text: str, *, path: Path | None = None) -> Mapping:
+    """Parse and check a mapping's YAML text; every mistake is a ``UsageError`` naming it."""
+    where = str(path) if path else "mapping"
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{where} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict) or "columns" not in raw:
+        raise UsageError(f"{where}: a mapping needs a `columns` table")
+    if raw.get("mapping", 1) != 1:
+        raise UsageError(f"{where}: mapping format {raw.get('mapping')!r} is not supported (1)")
+    columns_raw = raw["columns"]
+    if not isinstance(columns_raw, dict):
+        raise UsageError(f"{where}: `columns` must map canonical names to rules")
+    columns = {name: _column_rule(name, rule, where) for name, rule in columns_raw.items()}
+    joins = []
+    for index, join_raw in enumerate(raw.get("joins") or []):
+        if not isinstance(join_raw, dict) or not {"name", "path", "on"} <= set(join_raw):
+            raise UsageError(f"{where}: join {index + 1} needs `name`, `path` and `on`")
+        on = join_raw["on"]
+        left_on, right_on = (on, on) if isinstance(on, str) else (on["left"], on["right"])
+        joins.append(
+            Join(
+                name=str(join_raw["name"]),
+                path=str(join_raw["path"]),
+                left_on=str(left_on),
+                right_on=str(right_on),
+                source=_source_options(join_raw.get("source"), f"{where}, join {join_raw['name']}"),
+                columns=tuple(map(str, join_raw.get("columns") or ())),
+            )
+        )
+    missing = [
+        c.name
+        for c in BY_NAME.values()
+        if c.required and c.name not in columns and c.name != "as_of"
+    ]
+    if missing:
+        raise UsageError(f"{where}: required canonical column(s) not mapped: {', '.join(missing)}")
+    return Mapping(
+        name=str(raw.get("name") or (path.stem if path else "mapping")),
+        description=str(raw.get("description") or ""),
+        source=_source_options(raw.get("source"), where),
+        joins=tuple(joins),
+        columns=columns,
+        path=path,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def shipped_mappings() -> dict[str, Path]:
+    """The mappings that come with npldesk, by name (``cn-core``, ``fannie-mae-legacy``, …)."""
+    folder = resources.files(SHIPPED_PACKAGE)
+    found = {}
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            found[entry.name.removesuffix(".yaml")] = Path(str(entry))
+    return found
+
+
+def load_mapping(name_or_path: str | Path) -> Mapping:
+    """A mapping file by path, or a shipped mapping by name."""
+    candidate = Path(name_or_path)
+    if not candidate.exists():
+        shipped = shipped_mappings()
+        if str(name_or_path) in shipped:
+            candidate = shipped[str(name_or_path)]
+        else:
+            raise UsageError(
+                f"mapping {str(name_or_path)!r} not found: give a file path or one of "
+                f"{', '.join(sorted(shipped)) or '(none shipped)'}"
+            )
+    try:
+        text = candidate.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read mapping {candidate}: {exc}") from exc
+    return parse_mapping(text, path=candidate)
+
+
+def identity_mapping(source_columns: list[str]) -> Mapping:
+    """The mapping for a file that already has canonical column names."""
+    columns = {
+        name: ColumnRule(canonical=name, sources=(name,))
+        for name in COLUMN_NAMES
+        if name in source_columns
+    }
+    return Mapping(name="canonical", source=SourceOptions(), joins=(), columns=columns)

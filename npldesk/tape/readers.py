@@ -1,0 +1,378 @@
+"""Readers: any supported file becomes a DuckDB view of text columns plus its row numbers.
+
+Every column is read as text so that conversion problems can be reported with the value the
+user sees. ``_row`` is the row number as a spreadsheet shows it (the header is row 1).
+UTF-8 CSV is scanned by DuckDB directly (fast, parallel). Other encodings (GB18030/GBK) and
+XLSX are decoded in Python into a staged Parquet file first: database extensions that would
+download code at run time do not exist on a bank's intranet.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from npldesk.core.errors import UsageError
+from npldesk.tape.mapping import SourceOptions
+
+CHUNK = 16 << 20
+BATCH_ROWS = 50_000
+
+
+@dataclass
+class TextBatch:
+    """Rows of text cells read in Python, with the row number each has in its file."""
+
+    header: list[str]
+    rows: list[list[str | None]]
+    row_numbers: list[int]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file that was read: its name, checksum, encoding and the view that holds its rows."""
+
+    path: Path
+    sha256: str
+    encoding: str | None
+    format: str
+    view: str
+    columns: tuple[str, ...]
+    rows: int | None = None
+
+
+def _format_of(path: Path, options: SourceOptions) -> str:
+    if options.format:
+        return options.format
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    return "csv"
+
+
+def inspect_bytes(path: Path, declared: str) -> tuple[str, str]:
+    """SHA-256 and the text encoding of a file, in one pass over its bytes.
+
+    ``auto``: a UTF-8 byte-order mark or valid UTF-8 throughout means UTF-8; otherwise GB18030
+    (a superset of GBK and GB2312, what Chinese core systems export), which must then decode.
+    """
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok = declared in ("auto", "utf-8", "utf-8-sig")
+    bom = False
+    with open(path, "rb") as handle:
+        first = True
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            if first:
+                bom = chunk.startswith(codecs.BOM_UTF8)
+                first = False
+            if utf8_ok:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+        if utf8_ok:
+            try:
+                utf8.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8_ok = False
+    if declared in ("utf-8", "utf-8-sig") and not utf8_ok:
+        raise UsageError(f"{path.name} is not valid UTF-8 (the mapping says it is)")
+    if declared in ("gb18030", "gbk"):
+        encoding = declared
+    elif utf8_ok:
+        encoding = "utf-8-sig" if bom else "utf-8"
+    else:
+        encoding = "gb18030"
+    return digest.hexdigest(), encoding
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _null_list(options: SourceOptions) -> str:
+    return "[" + ", ".join(_sql_string(v) for v in options.null_values) + "]"
+
+
+def open_source(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    options: SourceOptions,
+    *,
+    view: str,
+    staging: Path,
+) -> SourceFile:
+    """Make ``view`` in ``con`` hold the file's rows as text columns plus ``_row``."""
+    if not path.is_file():
+        raise UsageError(f"file not found: {path}")
+    fmt = _format_of(path, options)
+    if fmt == "parquet":
+        return _open_parquet(con, path, view=view)
+    if fmt == "xlsx":
+        return _open_xlsx(con, path, options, view=view, staging=staging)
+    sha256, encoding = inspect_bytes(path, options.encoding)
+    if encoding in ("utf-8", "utf-8-sig"):
+        return _open_csv_native(con, path, options, view=view, sha256=sha256, encoding=encoding)
+    return _open_csv_decoded(
+        con, path, options, view=view, staging=staging, sha256=sha256, encoding=encoding
+    )
+
+
+def _csv_args(options: SourceOptions) -> str:
+    args = [
+        "all_varchar = true",
+        f"delim = {_sql_string(options.delimiter)}",
+        f"header = {'true' if options.header else 'false'}",
+        f"nullstr = {_null_list(options)}",
+        "quote = '\"'",
+        "escape = '\"'",
+        "strict_mode = true",
+        "null_padding = false",
+        "auto_detect = false" if options.names else "auto_detect = true",
+        f"skip = {options.skip_rows}",
+    ]
+    if options.names:
+        columns = ", ".join(f"{_sql_string(n)}: 'VARCHAR'" for n in options.names)
+        args.append(f"columns = {{{columns}}}")
+    return ", ".join(args)
+
+
+def _open_csv_native(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    options: SourceOptions,
+    *,
+    view: str,
+    sha256: str,
+    encoding: str,
+) -> SourceFile:
+    first_row = options.skip_rows + (2 if options.header else 1)
+    # DuckDB keeps insertion order (preserve_insertion_order), so row_number() over the scan
+    # numbers rows as they stand in the file.
+    sql = (
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT *, "
+        f"CAST(row_number() OVER () + {first_row - 1} AS BIGINT) AS _row "
+        f"FROM read_csv({_sql_string(str(path))}, {_csv_args(options)})"
+    )
+    try:
+        con.execute(sql)
+        columns = tuple(c for c in con.execute(f"SELECT * FROM {view} LIMIT 0").fetchdf().columns)
+    except duckdb.Error as exc:
+        raise UsageError(f"{path.name} cannot be read as CSV: {_first_line(exc)}") from exc
+    return SourceFile(path, sha256, encoding, "csv", view, tuple(c for c in columns if c != "_row"))
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _write_text_batches(batches: Iterator[TextBatch], target: Path) -> tuple[tuple[str, ...], int]:
+    """Write batches of text rows to a Parquet file of string columns plus ``_row``."""
+    writer: pq.ParquetWriter | None = None
+    names: tuple[str, ...] = ()
+    total = 0
+    try:
+        for batch in batches:
+            rows = batch.rows
+            if writer is None:
+                names = tuple(batch.header)
+                schema = pa.schema(
+                    [pa.field(n, pa.string()) for n in names] + [("_row", pa.int64())]
+                )
+                writer = pq.ParquetWriter(target, schema)
+            columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+            arrays = [pa.array(col, type=pa.string()) for col in columns]
+            arrays.append(pa.array(batch.row_numbers, type=pa.int64()))
+            writer.write_table(pa.Table.from_arrays(arrays, schema=writer.schema))
+            total += len(rows)
+        if writer is None:
+            raise UsageError(f"{target.name}: the file has no header row")
+    finally:
+        if writer is not None:
+            writer.close()
+    return names, total
+
+
+def _decoded_rows(path: Path, options: SourceOptions, encoding: str) -> Iterator[TextBatch]:
+    nulls = set(options.null_values)
+    try:
+        with open(path, encoding=encoding, errors="strict", newline="") as handle:
+            for _ in range(options.skip_rows):
+                handle.readline()
+            reader = csv.reader(handle, delimiter=options.delimiter, quotechar='"', strict=True)
+            header = (
+                list(options.names) if not options.header else [h.strip() for h in next(reader, [])]
+            )
+            if not header:
+                return
+            width = len(header)
+            line_offset = options.skip_rows + (1 if options.header else 0)
+            batch = TextBatch(header, [], [])
+            for index, record in enumerate(reader, start=1):
+                row_number = line_offset + index
+                if len(record) != width:
+                    raise UsageError(
+                        f"{path.name}, row {row_number}: expected {width} fields, found "
+                        f"{len(record)} [csv.field_count]"
+                    )
+                batch.rows.append([None if v in nulls else v for v in record])
+                batch.row_numbers.append(row_number)
+                if len(batch.rows) >= BATCH_ROWS:
+                    yield batch
+                    batch = TextBatch(header, [], [])
+            yield batch
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{path.name} is neither UTF-8 nor {encoding.upper()}: undecodable bytes at byte "
+            f"{exc.start}"
+        ) from exc
+    except csv.Error as exc:
+        raise UsageError(f"{path.name} cannot be read as CSV: {exc}") from exc
+
+
+def _open_csv_decoded(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    options: SourceOptions,
+    *,
+    view: str,
+    staging: Path,
+    sha256: str,
+    encoding: str,
+) -> SourceFile:
+    staging.mkdir(parents=True, exist_ok=True)
+    target = staging / f"{view}.parquet"
+    names, rows = _write_text_batches(_decoded_rows(path, options, encoding), target)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({_sql_string(str(target))})"
+    )
+    return SourceFile(path, sha256, encoding, "csv", view, names, rows)
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        # Excel keeps numbers as doubles; repr gives the shortest text that reads back the same.
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = str(value)
+    return text
+
+
+def _xlsx_rows(path: Path, options: SourceOptions) -> Iterator[TextBatch]:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        raise UsageError(f"{path.name} cannot be read as an XLSX workbook: {exc}") from exc
+    try:
+        if options.sheet is not None:
+            if options.sheet not in book.sheetnames:
+                raise UsageError(
+                    f"{path.name} has no sheet {options.sheet!r}; sheets: {', '.join(book.sheetnames)}"
+                )
+            sheet = book[options.sheet]
+        else:
+            sheet = book.worksheets[0]
+        nulls = set(options.null_values)
+        rows = sheet.iter_rows(values_only=True)
+        for _ in range(options.skip_rows):
+            next(rows, None)
+        if options.header:
+            first = next(rows, None)
+            if first is None:
+                return
+            header = [str(v).strip() if v is not None else "" for v in first]
+            while header and header[-1] == "":
+                header.pop()
+        else:
+            header = list(options.names)
+        width = len(header)
+        line_offset = options.skip_rows + (1 if options.header else 0)
+        batch = TextBatch(header, [], [])
+        for index, values in enumerate(rows, start=1):
+            cells = [_cell_text(v) for v in values[:width]]
+            cells += [None] * (width - len(cells))
+            if all(c is None for c in cells):
+                continue
+            extra = [v for v in values[width:] if v is not None]
+            if extra:
+                raise UsageError(
+                    f"{path.name}, row {line_offset + index}: values beyond the last header column"
+                )
+            batch.rows.append([None if c in nulls else c for c in cells])
+            batch.row_numbers.append(line_offset + index)
+            if len(batch.rows) >= BATCH_ROWS:
+                yield batch
+                batch = TextBatch(header, [], [])
+        yield batch
+    finally:
+        book.close()
+
+
+def _open_xlsx(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    options: SourceOptions,
+    *,
+    view: str,
+    staging: Path,
+) -> SourceFile:
+    sha256 = sha256_of(path)
+    staging.mkdir(parents=True, exist_ok=True)
+    target = staging / f"{view}.parquet"
+    names, rows = _write_text_batches(_xlsx_rows(path, options), target)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({_sql_string(str(target))})"
+    )
+    return SourceFile(path, sha256, None, "xlsx", view, names, rows)
+
+
+def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path, *, view: str) -> SourceFile:
+    sha256 = sha256_of(path)
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise UsageError(f"{path.name} cannot be read as Parquet: {exc}") from exc
+    casts = ", ".join(f"CAST({_quote(n)} AS VARCHAR) AS {_quote(n)}" for n in schema.names)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {casts}, "
+        f"CAST(file_row_number + 2 AS BIGINT) AS _row "
+        f"FROM read_parquet({_sql_string(str(path))}, file_row_number = true)"
+    )
+    return SourceFile(path, sha256, None, "parquet", view, tuple(schema.names))

@@ -1,0 +1,240 @@
+"""The tape store: Parquet snapshots, one folder per month-end, and a manifest with lineage.
+
+Layout (see ADR 0002)::
+
+    store/
+      manifest.json                       the only thing readers trust
+      tape/2019-12-31/part-<import>.parquet one file per snapshot, named by the import that wrote it
+      org/units-<import>.parquet          the organisation tree
+      .staging/                           files being written; never read
+
+The manifest is the commit point. An import writes its files under names no committed
+snapshot uses, then replaces ``manifest.json`` in one atomic rename; only after that are the
+files of a replaced snapshot deleted. A crash, a kill or a full disk before the rename leaves
+the manifest as it was; files it left behind are not referenced and are swept the next time
+the store is opened for writing. Writers take an exclusive lock on ``.lock``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from npldesk.core.errors import UsageError
+from npldesk.core.months import month_label
+
+MANIFEST = "manifest.json"
+STORE_FORMAT = 1
+
+
+def new_import_id() -> str:
+    """A sortable, unique name for one import's files."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file or a folder entry to disk, so a rename after it is durable."""
+    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class SnapshotEntry:
+    """A committed snapshot as the manifest records it."""
+
+    as_of: date
+    file: str
+    rows: int
+    balance: str
+    lineage: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return month_label(self.as_of)
+
+
+class Store:
+    """One tape store folder. Read methods never write; writes go through ``commit``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    def manifest(self) -> dict[str, Any]:
+        if not self.manifest_path.exists():
+            return {"format": STORE_FORMAT, "snapshots": {}, "org": None, "history": []}
+        try:
+            data: dict[str, Any] = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UsageError(
+                f"the store manifest {self.manifest_path} cannot be read: {exc}"
+            ) from exc
+        return data
+
+    def snapshots(self) -> list[SnapshotEntry]:
+        entries = []
+        for key, value in sorted(self.manifest()["snapshots"].items()):
+            entries.append(
+                SnapshotEntry(
+                    as_of=date.fromisoformat(key),
+                    file=value["file"],
+                    rows=int(value["rows"]),
+                    balance=str(value["balance"]),
+                    lineage=value,
+                )
+            )
+        return entries
+
+    def snapshot(self, as_of: date) -> SnapshotEntry | None:
+        for entry in self.snapshots():
+            if entry.as_of == as_of:
+                return entry
+        return None
+
+    def months(self) -> list[date]:
+        return [entry.as_of for entry in self.snapshots()]
+
+    def snapshot_path(self, as_of: date) -> Path:
+        entry = self.snapshot(as_of)
+        if entry is None:
+            raise UsageError(f"month {month_label(as_of)} is not imported in {self.path}")
+        return self.path / entry.file
+
+    def snapshot_paths(self) -> dict[date, Path]:
+        return {entry.as_of: self.path / entry.file for entry in self.snapshots()}
+
+    def org_path(self) -> Path | None:
+        org = self.manifest().get("org")
+        return None if not org else self.path / org["file"]
+
+    def referenced_files(self, manifest: dict[str, Any] | None = None) -> set[str]:
+        manifest = manifest if manifest is not None else self.manifest()
+        files = {entry["file"] for entry in manifest["snapshots"].values()}
+        if manifest.get("org"):
+            files.add(manifest["org"]["file"])
+        return files
+
+    # -- writing -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Transaction]:
+        """Lock the store, sweep what an interrupted writer left, and open a transaction.
+
+        Leaving the block without ``commit`` (an error, Ctrl-C) removes the staged files.
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path / ".lock"
+        with open(lock_path, "a+b") as lock_file:
+            try:
+                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise UsageError(
+                    f"another import is writing to {self.path}; wait for it to finish"
+                ) from exc
+            self.sweep()
+            transaction = Transaction(self)
+            try:
+                yield transaction
+            finally:
+                transaction.discard_staging()
+
+    def sweep(self) -> list[str]:
+        """Delete files no committed manifest references (left by an interrupted writer)."""
+        removed: list[str] = []
+        staging = self.path / ".staging"
+        if staging.exists():
+            shutil.rmtree(staging)
+            removed.append(".staging")
+        referenced = self.referenced_files()
+        for folder in ("tape", "org"):
+            root = self.path / folder
+            if not root.exists():
+                continue
+            for file in sorted(root.rglob("*")):
+                relative = file.relative_to(self.path).as_posix()
+                if file.is_file() and relative not in referenced:
+                    file.unlink()
+                    removed.append(relative)
+            for sub in sorted(root.rglob("*"), reverse=True):
+                if sub.is_dir() and not any(sub.iterdir()):
+                    sub.rmdir()
+        tmp = self.path / (MANIFEST + ".tmp")
+        if tmp.exists():
+            tmp.unlink()
+            removed.append(tmp.name)
+        return removed
+
+
+class Transaction:
+    """Files staged by one writer and the manifest change that commits them, all or nothing."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.import_id = new_import_id()
+        self.staging = store.path / ".staging" / self.import_id
+        self._staged: list[tuple[Path, Path]] = []
+        self.committed = False
+
+    def stage_path(self, relative_final: str) -> Path:
+        """Where to write a file that will live at ``relative_final`` once committed."""
+        staged = self.staging / relative_final
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        self._staged.append((staged, self.store.path / relative_final))
+        return staged
+
+    def snapshot_file(self, as_of: date) -> str:
+        return f"tape/{as_of.isoformat()}/part-{self.import_id}.parquet"
+
+    def org_file(self) -> str:
+        return f"org/units-{self.import_id}.parquet"
+
+    def commit(self, new_manifest: dict[str, Any]) -> None:
+        """Move staged files into place and replace the manifest atomically (the commit point)."""
+        store = self.store
+        old_files = store.referenced_files()
+        for staged, final in self._staged:
+            fsync_path(staged)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, final)
+            fsync_path(final.parent)
+        tmp = store.path / (MANIFEST + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(new_manifest, handle, ensure_ascii=False, indent=1, sort_keys=True)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, store.manifest_path)
+        fsync_path(store.path)
+        self.committed = True
+        # After the commit: files of replaced snapshots are no longer referenced.
+        for relative in old_files - store.referenced_files(new_manifest):
+            with contextlib.suppress(FileNotFoundError):
+                (store.path / relative).unlink()
+        store.sweep()
+
+    def discard_staging(self) -> None:
+        if self.staging.exists():
+            shutil.rmtree(self.staging, ignore_errors=True)
+        parent = self.staging.parent
+        with contextlib.suppress(OSError):
+            parent.rmdir()

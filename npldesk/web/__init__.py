@@ -1,0 +1,1 @@
+"""The web app: role- and unit-scoped views, REST API, served assets. Nothing imports it."""
