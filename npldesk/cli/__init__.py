@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from rich.markup import escape
+
 from npldesk.cli.app import app
 from npldesk.cli.output import err_console, print_problems
 from npldesk.core.errors import NpldeskError
@@ -25,7 +27,7 @@ def run(argv: list[str]) -> int:
     except NpldeskError as exc:
         if exc.problems:
             print_problems(exc.problems)
-        err_console().print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        err_console().print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         return exc.exit_code
     except KeyboardInterrupt:
         err_console().print("interrupted; the interrupted step committed nothing")

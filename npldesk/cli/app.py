@@ -23,17 +23,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-tape_app = typer.Typer(help="Import month-end loan snapshots and list what is imported.",
-                       no_args_is_help=True)
-org_app = typer.Typer(help="The organisation tree (city branch, county branches, sub-branches).",
-                      no_args_is_help=True)
+tape_app = typer.Typer(
+    help="Import month-end loan snapshots and list what is imported.", no_args_is_help=True
+)
+org_app = typer.Typer(
+    help="The organisation tree (city branch, county branches, sub-branches).", no_args_is_help=True
+)
 app.add_typer(tape_app, name="tape")
 app.add_typer(org_app, name="org")
 
 HomeOption = Annotated[
     Path | None,
-    typer.Option("--home", help="The npldesk home folder (default: $NPLDESK_HOME or ./npldesk-home)",
-                 show_default=False),
+    typer.Option(
+        "--home",
+        help="The npldesk home folder (default: $NPLDESK_HOME or ./npldesk-home)",
+        show_default=False,
+    ),
 ]
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", help="table for people, json or csv for tools")
@@ -94,9 +99,15 @@ def _safe_url(url: str) -> str:
 def synth(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the files into")],
     profile: Annotated[str, typer.Option(help="Book profile")] = "huaibei",
-    layout: Annotated[str, typer.Option(help="canonical, or cn-core (a Chinese core-banking export)")] = "canonical",
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files")] = 20191231,
-    loans: Annotated[int | None, typer.Option(help="Loans on the book (default: the profile's)")] = None,
+    layout: Annotated[
+        str, typer.Option(help="canonical, or cn-core (a Chinese core-banking export)")
+    ] = "canonical",
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed writes the same files")
+    ] = 20191231,
+    loans: Annotated[
+        int | None, typer.Option(help="Loans on the book (default: the profile's)")
+    ] = None,
     start: Annotated[str, typer.Option(help="First month, YYYY-MM")] = "2018-01",
     months: Annotated[int, typer.Option(help="Number of months")] = 24,
     file_format: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx")] = "csv",
@@ -112,8 +123,14 @@ def synth(
         raise UsageError("--loans must be at least 1")
     with progress() as say:
         result = generate(
-            out, profile=profile, layout=layout, seed=seed, loans=loans, start=first,
-            months=months, file_format=file_format,
+            out,
+            profile=profile,
+            layout=layout,
+            seed=seed,
+            loans=loans,
+            start=first,
+            months=months,
+            file_format=file_format,
             progress=lambda done, total: say(f"simulating {done}/{total}"),
         )
     console().print(
@@ -138,18 +155,29 @@ def org_import(
 
     loaded = load_home(home)
     entry = import_org(_store(loaded), file)
-    console().print(f"organisation tree: {entry['rows']} units from {entry['source']} "
-                    f"(levels: {', '.join(entry['levels'])})")
+    console().print(
+        f"organisation tree: {entry['rows']} units from {entry['source']} "
+        f"(levels: {', '.join(entry['levels'])})"
+    )
 
 
 @tape_app.command("import")
 def tape_import(
     files: Annotated[list[Path], typer.Argument(help="Files to import (CSV, XLSX, Parquet)")],
     home: HomeOption = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="The month of a file without an as_of column, YYYY-MM")] = None,
-    mapping: Annotated[str | None, typer.Option(help="Mapping file, or a shipped mapping's name")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Re-import months already imported")] = False,
-    join: Annotated[list[str] | None, typer.Option("--join", help="NAME=FILE for a mapping's joined file")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="The month of a file without an as_of column, YYYY-MM"),
+    ] = None,
+    mapping: Annotated[
+        str | None, typer.Option(help="Mapping file, or a shipped mapping's name")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Re-import months already imported")
+    ] = False,
+    join: Annotated[
+        list[str] | None, typer.Option("--join", help="NAME=FILE for a mapping's joined file")
+    ] = None,
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """Import snapshots: every bad row is reported; a month is imported whole or not at all."""
@@ -185,10 +213,18 @@ def tape_import(
         }
         for s in result.snapshots
     ]
-    document = {"import_id": result.import_id, "snapshots": rows,
-                "warnings": [w.as_dict() for w in result.warnings]}
-    emit(rows, ["as_of", "rows", "loans_on_book", "balance", "source", "action"], output,
-         json_document=document, title=f"imported ({result.import_id})")
+    document = {
+        "import_id": result.import_id,
+        "snapshots": rows,
+        "warnings": [w.as_dict() for w in result.warnings],
+    }
+    emit(
+        rows,
+        ["as_of", "rows", "loans_on_book", "balance", "source", "action"],
+        output,
+        json_document=document,
+        title=f"imported ({result.import_id})",
+    )
 
 
 @tape_app.command("list")
@@ -212,8 +248,21 @@ def tape_list(home: HomeOption = None, output: FormatOption = OutputFormat.table
         )
     if output is OutputFormat.table:
         shown = [dict(r, sha256=(r["sha256"] or "")[:12]) for r in rows]
-        emit(shown, ["as_of", "rows", "balance", "source", "sha256", "mapping", "imported_at",
-                     "imported_by"], output, title=f"tape store {loaded.store_path}")
+        emit(
+            shown,
+            [
+                "as_of",
+                "rows",
+                "balance",
+                "source",
+                "sha256",
+                "mapping",
+                "imported_at",
+                "imported_by",
+            ],
+            output,
+            title=f"tape store {loaded.store_path}",
+        )
         if not rows:
             err_console().print("no snapshots imported yet: `npldesk tape import FILE...`")
         return
@@ -225,7 +274,9 @@ def demo(
     home: HomeOption = None,
     loans: Annotated[int | None, typer.Option(help="Loans in the synthetic book")] = None,
     months: Annotated[int, typer.Option(help="Months to simulate from 2018-01")] = 24,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Delete the demo home and build it again")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Delete the demo home and build it again")
+    ] = False,
 ) -> None:
     """Build a demo home from the synthetic branch network and show what was imported."""
     from npldesk.synth import generate
@@ -240,23 +291,39 @@ def demo(
     store = _store(created_home)
     out = console()
     if store.months():
-        out.print(f"the demo home {created_home.path} is already built (use --rebuild to start over)")
+        out.print(
+            f"the demo home {created_home.path} is already built (use --rebuild to start over)"
+        )
     else:
         data = created_home.path / "demo-data"
         with progress() as say:
-            result = generate(data, loans=loans, months=months,
-                              progress=lambda done, total: say(f"simulating {done}/{total}"))
+            result = generate(
+                data,
+                loans=loans,
+                months=months,
+                progress=lambda done, total: say(f"simulating {done}/{total}"),
+            )
             import_org(store, result.org_file)
             say("importing the loan tape")
             import_files(store, result.tape_files, ImportOptions(), progress=say)
-        out.print(f"demo home {created_home.path}: synthetic branch network "
-                  f"({result.loans:,} loans, {result.households:,} households) imported")
+        out.print(
+            f"demo home {created_home.path}: synthetic branch network "
+            f"({result.loans:,} loans, {result.households:,} households) imported"
+        )
     rows = [
-        {"month": month_label(e.as_of), "rows": e.rows,
-         "loans_on_book": e.lineage.get("loans_on_book"), "balance": e.balance,
-         "source": e.lineage.get("source")}
+        {
+            "month": month_label(e.as_of),
+            "rows": e.rows,
+            "loans_on_book": e.lineage.get("loans_on_book"),
+            "balance": e.balance,
+            "source": e.lineage.get("source"),
+        }
         for e in store.snapshots()
     ]
-    emit(rows, ["month", "rows", "loans_on_book", "balance", "source"], OutputFormat.table,
-         title="loan tape")
+    emit(
+        rows,
+        ["month", "rows", "loans_on_book", "balance", "source"],
+        OutputFormat.table,
+        title="loan tape",
+    )
     out.print(f"next: npldesk tape list --home {created_home.path}")

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -25,7 +26,7 @@ class OutputFormat(StrEnum):
 
 
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 def err_console() -> Console:
@@ -37,7 +38,7 @@ def print_problems(problems: Sequence[Problem], total: int | None = None) -> Non
     for problem in problems:
         tag = "warning" if problem.severity is Severity.WARNING else "error"
         colour = "yellow" if tag == "warning" else "red"
-        out.print(f"[{colour}]{tag}:[/] {problem.describe()}", markup=True, highlight=False)
+        out.print(f"[{colour}]{tag}:[/] {escape(problem.describe())}", highlight=False)
     if total is not None and total > len(problems):
         out.print(f"… and {total - len(problems)} more not listed")
 
@@ -52,8 +53,12 @@ def emit(
 ) -> None:
     """Print ``rows`` as a table, CSV, or (with ``json_document``) a JSON document."""
     if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps(json_document if json_document is not None else rows,
-                                    ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                json_document if json_document is not None else rows, ensure_ascii=False, indent=2
+            )
+            + "\n"
+        )
         return
     if fmt is OutputFormat.csv:
         buffer = io.StringIO()
@@ -79,7 +84,10 @@ def progress_reporter() -> Iterator[Callable[[str], None]]:
         yield lambda _message: None
         return
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=out,
         transient=True,
     ) as bar:
         task = bar.add_task("starting", total=None)

@@ -29,7 +29,9 @@ def _validity_buffer(valid: BoolArray | None) -> pa.Buffer | None:
     return pa.py_buffer(np.packbits(valid, bitorder="little"))
 
 
-def _string_array(lengths: IntArray, data: npt.NDArray[np.uint8], valid: BoolArray | None) -> pa.Array:
+def _string_array(
+    lengths: IntArray, data: npt.NDArray[np.uint8], valid: BoolArray | None
+) -> pa.Array:
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     return pa.Array.from_buffers(
@@ -142,9 +144,7 @@ def csv_lines(columns: Sequence[pa.Array]) -> bytes:
     if not columns or len(columns[0]) == 0:
         return b""
     fields = [csv_field(column) for column in columns]
-    joined = pc.binary_join_element_wise(
-        *fields, ",", null_handling="replace", null_replacement=""
-    )
+    joined = pc.binary_join_element_wise(*fields, ",", null_handling="replace", null_replacement="")
     lines = pc.binary_join_element_wise(joined, "", "\n")
     return string_bytes(lines)
 

@@ -17,7 +17,13 @@ from npldesk.tape.schema import COLUMNS, Column, Kind
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "是")
 FALSE_WORDS = ("false", "f", "0", "no", "n", "否")
 # Parsed with ten places so that a value with too many places is caught, not rounded away.
-PARSE_DECIMAL = "DECIMAL(38,10)"
+# 34 digits, not 38, so that a 10k-yuan amount times 10,000 still fits DECIMAL(38): a bigger
+# text is then a failed conversion (reported on its row), not an overflow that stops the scan.
+PARSE_DECIMAL = "DECIMAL(34,10)"
+# DuckDB's casts also take exponents ("1e5"), underscores ("1_000") and hex ("0x10"), and round
+# "1.5" to the INTEGER 2; a garbled amount must be reported, not read as some other number.
+DECIMAL_PATTERN = "[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)"
+INTEGER_PATTERN = "[+-]?[0-9]+(\\.0+)?"
 
 
 def sql_string(value: str) -> str:
@@ -98,12 +104,21 @@ def _number_text(raw: str, rule: ColumnRule | None) -> str:
     return expr
 
 
+def _checked_number(text: str, pattern: str, sql_type: str) -> str:
+    """``text`` cast to ``sql_type`` when it is a plain number, else NULL."""
+    return (
+        f"CASE WHEN regexp_full_match({text}, {sql_string(pattern)}) "
+        f"THEN TRY_CAST({text} AS {sql_type}) END"
+    )
+
+
 def _money_sql(raw: str, rule: ColumnRule | None) -> tuple[str, str]:
     """(parsed amount in yuan with ten places, the DECIMAL(18,2) value or NULL)."""
-    parsed = f"TRY_CAST({_number_text(raw, rule)} AS {PARSE_DECIMAL})"
+    parsed = _checked_number(_number_text(raw, rule), DECIMAL_PATTERN, PARSE_DECIMAL)
     unit = rule.unit if rule else "yuan"
     if unit == "fen":
-        parsed = f"({parsed} / 100)"
+        # Times a DECIMAL, not `/ 100`: DuckDB divides decimals as DOUBLE, which loses cents.
+        parsed = f"({parsed} * CAST(0.01 AS DECIMAL(3,2)))"
     elif unit == "10k_yuan":
         parsed = f"({parsed} * 10000)"
     value = (
@@ -132,7 +147,7 @@ def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[Compile
             failure_rule = "type.money"
             failure_message = "not an amount of yuan with at most two decimal places"
         elif column.kind is Kind.INTEGER:
-            value = f"TRY_CAST({_number_text(raw, rule)} AS INTEGER)"
+            value = _checked_number(_number_text(raw, rule), INTEGER_PATTERN, "INTEGER")
             failure_rule, failure_message = "type.integer", "not a whole number"
         elif column.kind is Kind.BOOL:
             trues = ", ".join(sql_string(w) for w in TRUE_WORDS)

@@ -19,7 +19,14 @@ from typing import Any
 
 import duckdb
 
-from npldesk.core.errors import DataError, Problem, ProblemList, Severity, UsageError
+from npldesk.core.errors import (
+    DataError,
+    NpldeskError,
+    Problem,
+    ProblemList,
+    Severity,
+    UsageError,
+)
 from npldesk.core.money import format_money
 from npldesk.core.months import month_label, month_range, previous_month_end
 from npldesk.tape.checks import RowCheck, row_checks
@@ -316,8 +323,9 @@ class Importer:
         counted = self.con.execute(f"SELECT count(*) FROM ({sql})").fetchone()
         for file_index, row_number, value, detail in rows:
             file_name, label = self._file_label(file_index, column)
-            text = _with_canonical(message.format(detail=detail, value=value), column,
-                                   {column: label})
+            text = _with_canonical(
+                message.format(detail=detail, value=value), column, {column: label}
+            )
             self.problems.add(Problem(rule, text, file_name, row_number, label, _text(value)))
         self.problems.extend_count((int(counted[0]) if counted else 0) - len(rows))
 
@@ -509,6 +517,28 @@ def import_files(
             raise UsageError(f"file not found: {path}")
     if options.as_of is not None and len(files) > 1:
         raise UsageError("--as-of names one month; give one file with it")
+    try:
+        return _import(store, files, options, say)
+    except OSError as exc:
+        # A full disk (ENOSPC), a file-size limit (EFBIG), a permission: nothing was committed.
+        raise NpldeskError(
+            f"the import could not write its files ({exc.strerror or exc}); the store is unchanged"
+        ) from exc
+    except duckdb.IOException as exc:
+        raise NpldeskError(
+            f"the import could not read or write a file ({_first_line(exc)}); the store is unchanged"
+        ) from exc
+    except duckdb.Error as exc:
+        # Most often a mapping's `sql:` expression that DuckDB cannot run.
+        raise UsageError(f"the import failed: {_first_line(exc)}; the store is unchanged") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _import(store: Store, files: list[Path], options: ImportOptions, say: Progress) -> ImportResult:
     with store.writing() as transaction:
         org = load_org(store)
         if not org:

@@ -175,7 +175,7 @@ class Store:
                 if file.is_file() and relative not in referenced:
                     file.unlink()
                     removed.append(relative)
-            for sub in sorted(root.rglob("*"), reverse=True):
+            for sub in [*sorted(root.rglob("*"), reverse=True), root]:
                 if sub.is_dir() and not any(sub.iterdir()):
                     sub.rmdir()
         tmp = self.path / (MANIFEST + ".tmp")

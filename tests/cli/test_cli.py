@@ -1,0 +1,105 @@
+"""The command line as a user meets it: clear messages and exit codes, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from npldesk.cli import run
+from npldesk.home import create_home
+from tests.tape_factory import loan_rows, write_csv, write_org
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A home with the organisation imported (no database needed by the tape commands)."""
+    path = tmp_path / "home"
+    create_home(path)
+    assert run(["org", "import", str(write_org(tmp_path / "org.csv")), "--home", str(path)]) == 0
+    return path
+
+
+def test_import_and_list_as_json(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    source = write_csv(tmp_path / "2019-12.csv", loan_rows(4))
+    assert run(["tape", "import", str(source), "--home", str(home), "--format", "json"]) == 0
+    imported = json.loads(capsys.readouterr().out)
+    assert imported["snapshots"][0]["as_of"] == "2019-12-31"
+    assert run(["tape", "list", "--home", str(home), "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["snapshots"]
+    assert listed[0]["rows"] == 4 and listed[0]["balance"] == "320000.00"
+    assert len(listed[0]["sha256"]) == 64
+    assert listed[0]["imported_by"]
+
+
+def test_tape_list_as_a_table_and_csv(home: Path, tmp_path: Path, capsys):
+    run(["tape", "import", str(write_csv(tmp_path / "a.csv", loan_rows(1))), "--home", str(home)])
+    capsys.readouterr()
+    assert run(["tape", "list", "--home", str(home), "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("as_of,rows,balance,source,sha256")
+    assert lines[1].startswith("2019-12-31,1,80000.00,a.csv,")
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["tape", "import", "missing.csv"], 1 + 1, "file not found: missing.csv"),
+        (["tape", "import", "{good}", "--mapping", "no-such-mapping"], 2, "mapping 'no-such-mapping' not found"),
+        (["tape", "import", "{good}", "--as-of", "2019-13"], 2, "--as-of: '2019-13' is not a month"),
+        (["tape", "import", "{good}", "--join", "customers"], 2, "expected NAME=FILE"),
+        (["tape", "import", "{unknown_column}"], 2, "required column(s) principal_balance not found"),
+        (["tape", "import", "{bad_data}"], 1, "1 problem(s) found; nothing imported"),
+        (["tape", "import", "{good}", "--bogus"], 2, "No such option"),
+        (["quality"], 2, "No such command"),
+        (["tape", "list", "--home", "{nowhere}"], 2, "is not an npldesk home"),
+        (["org", "import", "{bad_org}"], 1, "problem(s); nothing imported"),
+        (["synth", "--out", "{tmp}/s", "--layout", "mainframe"], 2, "layout"),
+    ],
+)
+def test_user_mistakes_get_a_message_and_an_exit_code(
+    home: Path, tmp_path: Path, argv, code, message
+):
+    good = write_csv(tmp_path / "good.csv", loan_rows(2))
+    unknown = write_csv(
+        tmp_path / "unknown.csv", loan_rows(1),
+        columns=[c if c != "principal_balance" else "balance" for c in loan_rows(1)[0]],
+    )
+    bad = write_csv(tmp_path / "bad.csv", loan_rows(3, days_past_due="x"))
+    bad_rows = loan_rows(3)
+    bad_rows[0]["days_past_due"] = "x"
+    bad = write_csv(tmp_path / "bad.csv", bad_rows)
+    bad_org = write_csv(tmp_path / "bad_org.csv", [{"code": "A", "name": "", "parent_code": "",
+                                                    "level": "x"}],
+                        columns=["code", "name", "parent_code", "level"])
+    values = {"good": good, "unknown_column": unknown, "bad_data": bad, "nowhere": tmp_path / "x",
+              "bad_org": bad_org, "tmp": tmp_path}
+    args = [a.format(**values) for a in argv]
+    if "--home" not in args and args[0] not in ("quality", "synth"):
+        args += ["--home", str(home)]
+    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="200")
+    result = subprocess.run(
+        [sys.executable, "-c", "from npldesk.cli import main; main()", *args],
+        capture_output=True, text=True, cwd=tmp_path, env=env,
+    )
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_bad_rows_are_listed_with_file_row_column_rule(home: Path, tmp_path: Path, capsys):
+    rows = loan_rows(5)
+    rows[1]["principal_balance"] = "12.345"
+    rows[3]["org_unit"] = "ZZ99"
+    source = write_csv(tmp_path / "2019-12.csv", rows)
+    assert run(["tape", "import", str(source), "--home", str(home)]) == 1
+    err = capsys.readouterr().err
+    assert "2019-12.csv, row 3, column principal_balance" in err and "[type.money]" in err
+    assert "2019-12.csv, row 5, column org_unit" in err and "[org_unit.known]" in err
+    assert "2 problem(s) found; nothing imported" in err
