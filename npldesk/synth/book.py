@@ -27,7 +27,7 @@ from npldesk.synth.profiles import NON_RETAIL, Profile, by_year
 from npldesk.synth.textarrays import concat, integer_text
 from npldesk.tape.schema import BORROWER_TYPES, CLASSES, COLLATERAL_TYPES, STATUSES
 
-BLOCK_LOANS = 200_000
+BLOCK_LOANS = 100_000
 """Opening loans per block: the unit of work and of memory (about 250 MB at this size)."""
 
 IntArray = npt.NDArray[np.int64]

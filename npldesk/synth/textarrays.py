@@ -139,28 +139,33 @@ def csv_field(column: pa.Array) -> pa.Array:
     return pc.if_else(needs, quoted, column)
 
 
-def csv_lines(columns: Sequence[pa.Array]) -> bytes:
+def csv_lines(columns: Sequence[pa.Array]) -> pa.Buffer:
     """The CSV lines (``\\n``-terminated, UTF-8) of string columns; nulls become empty fields."""
     if not columns or len(columns[0]) == 0:
-        return b""
+        return pa.py_buffer(b"")
     fields = [csv_field(column) for column in columns]
-    joined = pc.binary_join_element_wise(*fields, ",", null_handling="replace", null_replacement="")
-    lines = pc.binary_join_element_wise(joined, "", "\n")
-    return string_bytes(lines)
-
-
-def string_bytes(array: pa.Array) -> bytes:
-    """The values of a string array back to back, without copying them one by one."""
-    large = array.cast(pa.large_string())
-    offsets = np.frombuffer(
-        large.buffers()[1], dtype=np.int64, count=len(large) + 1, offset=large.offset * 8
+    fields[-1] = concat(pc.fill_null(fields[-1], ""), "\n")
+    joined = pc.binary_join_element_wise(
+        *fields, ",", null_handling="replace", null_replacement=""
     )
-    data = large.buffers()[2]
+    return values_buffer(joined)
+
+
+def values_buffer(array: pa.Array) -> pa.Buffer:
+    """The values of a string array back to back, as a zero-copy slice of its data buffer."""
+    width = 8 if pa.types.is_large_string(array.type) else 4
+    offsets = np.frombuffer(
+        array.buffers()[1],
+        dtype=np.int64 if width == 8 else np.int32,
+        count=len(array) + 1,
+        offset=array.offset * width,
+    )
+    data = array.buffers()[2]
     if data is None:
-        return b""
-    return data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
+        return pa.py_buffer(b"")
+    return data.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
 def csv_line(values: Sequence[str]) -> bytes:
     """One CSV line from Python strings (headers): quoted only where needed, UTF-8."""
-    return csv_lines([pa.array([value], pa.string()) for value in values])
+    return csv_lines([pa.array([value], pa.string()) for value in values]).to_pybytes()

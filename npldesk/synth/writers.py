@@ -15,6 +15,8 @@ from npldesk.synth.textarrays import csv_line, csv_lines
 
 # Excel's sheet limit is 1,048,576 rows, the header included.
 XLSX_MAX_DATA_ROWS = 1_048_575
+# Text is built this many rows at a time, so formatting needs little memory beside the block.
+SLICE_ROWS = 32_768
 
 
 class TableWriter(Protocol):
@@ -40,15 +42,16 @@ class CsvTableWriter:
         self._handle = path.open("wb")
         self._handle.write(self._encode(csv_line(schema.names)))
 
-    def _encode(self, data: bytes) -> bytes:
+    def _encode(self, data: bytes | pa.Buffer) -> bytes | pa.Buffer:
         if self._encoding == "utf-8":
             return data
-        return data.decode("utf-8").encode(self._encoding)
+        return str(memoryview(data), "utf-8").encode(self._encoding)
 
     def write(self, table: pa.Table) -> None:
         """Append the table's rows as CSV lines."""
-        columns = [column.combine_chunks().cast(pa.string()) for column in table.columns]
-        self._handle.write(self._encode(csv_lines(columns)))
+        for part in _slices(table):
+            columns = [column.combine_chunks().cast(pa.string()) for column in part.columns]
+            self._handle.write(self._encode(csv_lines(columns)))
         self.rows += table.num_rows
 
     def close(self) -> None:
@@ -92,18 +95,25 @@ class XlsxTableWriter:
                 f"{self.path.name}: more than {XLSX_MAX_DATA_ROWS:,} rows do not fit in one "
                 "Excel sheet; write csv or parquet instead"
             )
-        columns = [column.cast(pa.string()).to_pylist() for column in table.columns]
         write_string = self._sheet.write_string
-        for offset, values in enumerate(zip(*columns, strict=True)):
-            row = self.rows + offset + 1
-            for column, value in enumerate(values):
-                if value is not None:
-                    write_string(row, column, value)
+        row = self.rows
+        for part in _slices(table):
+            columns = [column.cast(pa.string()).to_pylist() for column in part.columns]
+            for values in zip(*columns, strict=True):
+                row += 1
+                for column, value in enumerate(values):
+                    if value is not None:
+                        write_string(row, column, value)
         self.rows += table.num_rows
 
     def close(self) -> None:
         """Write the workbook."""
         self._workbook.close()
+
+
+def _slices(table: pa.Table) -> list[pa.Table]:
+    """Zero-copy slices of at most ``SLICE_ROWS`` rows."""
+    return [table.slice(start, SLICE_ROWS) for start in range(0, table.num_rows, SLICE_ROWS)]
 
 
 def open_writer(path: Path, schema: pa.Schema, file_format: str, *, encoding: str) -> TableWriter:
