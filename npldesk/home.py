@@ -109,7 +109,7 @@ def load_home(home: str | os.PathLike[str] | None = None, *, must_exist: bool = 
 
 
 def create_home(home: str | os.PathLike[str] | None = None) -> tuple[Home, bool]:
-    """Create the folder and its default ``npldesk.toml``; returns the home and whether it is new."""
+    """Create the folder and its default ``npldesk.toml``; return the home and whether it is new."""
     path = resolve_home_path(home)
     if path.exists() and not path.is_dir():
         raise UsageError(f"{path} exists and is not a folder")

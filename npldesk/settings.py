@@ -67,7 +67,10 @@ def _database() -> dict[str, Any]:
     config = dict(dj_database_url.parse(HOME.database_url, conn_max_age=0))
     if config.get("ENGINE") == "django.db.backends.sqlite3":
         # Casework is written by one server and short CLI commands; wait for a lock, not fail.
-        config.setdefault("OPTIONS", {})["timeout"] = 20
+        configured: Any = config.get("OPTIONS") or {}
+        options: dict[str, Any] = dict(configured)
+        options["timeout"] = 20
+        config["OPTIONS"] = options
     return config
 
 

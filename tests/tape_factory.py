@@ -58,7 +58,9 @@ def loan_row(n: int = 1, as_of: date = date(2019, 12, 31), **overrides: Any) -> 
     return row
 
 
-def loan_rows(count: int, as_of: date = date(2019, 12, 31), **overrides: Any) -> list[dict[str, str]]:
+def loan_rows(
+    count: int, as_of: date = date(2019, 12, 31), **overrides: Any
+) -> list[dict[str, str]]:
     return [loan_row(n, as_of, **overrides) for n in range(1, count + 1)]
 
 
@@ -73,8 +75,13 @@ def write_csv(
 ) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding=encoding, newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns), delimiter=delimiter,
-                                extrasaction="ignore", lineterminator="\n")
+        writer = csv.DictWriter(
+            handle,
+            fieldnames=list(columns),
+            delimiter=delimiter,
+            extrasaction="ignore",
+            lineterminator="\n",
+        )
         if header:
             writer.writeheader()
         writer.writerows(rows)

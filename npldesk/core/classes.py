@@ -6,7 +6,7 @@ mention, substandard, doubtful, loss; the last three are non-performing (confirm
 
 from __future__ import annotations
 
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 
 class LoanClass(StrEnum):

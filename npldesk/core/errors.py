@@ -8,7 +8,7 @@ exits with its code, never a traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 
 class Severity(StrEnum):

@@ -51,7 +51,7 @@ def month_label(day: date) -> str:
 
 
 def add_months(day: date, months: int) -> date:
-    """Move by calendar months; the day is clamped to the target month's end (Jan 31 + 1 → Feb 28)."""
+    """Move by calendar months, the day clamped to the target month's end (Jan 31 + 1 → Feb 28)."""
     index = day.year * 12 + (day.month - 1) + months
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]

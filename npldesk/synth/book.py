@@ -191,9 +191,10 @@ class BlockBook:
         profile, rng = self.profile, self._rng
         month_indices = self.first_month + np.arange(self.months)
         years, calendar_months = month_indices // 12, month_indices % 12
-        rates = np.array(
-            [by_year(profile.new_loans_by_year, int(year), 0.0) for year in years]
-        ) * np.array(profile.new_loans_seasonality)[calendar_months]
+        rates = (
+            np.array([by_year(profile.new_loans_by_year, int(year), 0.0) for year in years])
+            * np.array(profile.new_loans_seasonality)[calendar_months]
+        )
         rates[0] = 0.0  # the first month's lending is part of the opening book
         new_loans = rng.poisson(opening * rates)
         self.first_t: IntArray = np.concatenate(
@@ -240,9 +241,7 @@ class BlockBook:
         )
 
         # Residents mostly hold an ID from their own county, some from elsewhere in the city.
-        local_regions = [
-            np.array(region_codes_for(profile.org, u), dtype=np.int64) for u in units
-        ]
+        local_regions = [np.array(region_codes_for(profile.org, u), dtype=np.int64) for u in units]
         all_regions = np.unique(np.concatenate(local_regions))
         pick = rng.random(count)
         local = np.array([codes[0] for codes in local_regions])[unit]
@@ -297,16 +296,18 @@ class BlockBook:
             mask = self.product == index
             count = int(mask.sum())
             self.term[mask] = np.array(product.terms)[_choice(rng, product.term_weights, count)]
-            drawn = product.amount_median * np.exp(product.amount_sigma * rng.standard_normal(count))
+            drawn = product.amount_median * np.exp(
+                product.amount_sigma * rng.standard_normal(count)
+            )
             drawn = np.clip(drawn, product.amount_min, product.amount_max)
             amount[mask] = np.round(drawn / product.amount_step) * product.amount_step
             types = [COLLATERAL_TYPES.index(name) for name, _ in product.collateral]
             weights = [weight for _, weight in product.collateral]
             collateral[mask] = np.array(types)[_choice(rng, weights, count)]
         self.original_amount: IntArray = np.rint(amount * 100).astype(np.int64)
-        self.bullet: BoolArray = rng.random(size) < np.array([p.bullet_share for p in products])[
-            self.product
-        ]
+        self.bullet: BoolArray = (
+            rng.random(size) < np.array([p.bullet_share for p in products])[self.product]
+        )
         annual = np.array([p.annual_rate for p in products])[self.product]
         self.rate: FloatArray = (annual + rng.uniform(-0.005, 0.005, size)) / 12.0
         self.prepay: FloatArray = np.array([p.prepay for p in products])[self.product]
@@ -325,16 +326,18 @@ class BlockBook:
             high[COLLATERAL_TYPES.index(name)] = cover_high
         cover = rng.uniform(low[collateral], high[collateral])
         value = np.round(amount * cover / 100.0) * 100.0
-        self.collateral_value = np.where(
-            _UNSECURED[collateral], -1, np.rint(value * 100)
-        ).astype(np.int64)
+        self.collateral_value = np.where(_UNSECURED[collateral], -1, np.rint(value * 100)).astype(
+            np.int64
+        )
 
         # Guarantors are other borrowers of the block: one or two for guaranteed loans, one for
         # some secured loans.
         guaranteed = collateral == COLLATERAL_TYPES.index("guarantee_only")
         guarantors = np.where(guaranteed, 1 + (rng.random(size) < 0.4), 0)
         guarantors = np.where(
-            ~guaranteed & ~_UNSECURED[collateral] & (rng.random(size) < profile.guarantor_share_secured),
+            ~guaranteed
+            & ~_UNSECURED[collateral]
+            & (rng.random(size) < profile.guarantor_share_secured),
             1,
             guarantors,
         )
@@ -522,8 +525,14 @@ class BlockBook:
             (PARTIAL, np.where(late, np.array(profile.partial_by_arrears)[behind], 0.0)),
             (WRITE_OFF, np.where(npl, write_off * workout, 0.0)),
             (TRANSFER, np.where(npl & old, transfer * workout, 0.0)),
-            (FORECLOSE, np.where(npl & old & _FORECLOSABLE[self.collateral_type],
-                                 profile.npl_foreclose * workout, 0.0)),
+            (
+                FORECLOSE,
+                np.where(
+                    npl & old & _FORECLOSABLE[self.collateral_type],
+                    profile.npl_foreclose * workout,
+                    0.0,
+                ),
+            ),
             (COLLECT, np.where(npl, profile.npl_collect * workout, 0.0)),
             (CURE, np.where(npl, profile.npl_cure * workout, 0.0)),
             (PARTIAL, np.where(npl, profile.npl_partial, 0.0)),
@@ -556,9 +565,13 @@ class BlockBook:
         in_arrears = present & (unpaid > 0) & (status != REPAID)
         dpd = np.where(in_arrears, (as_of - oldest_due).astype(np.int64), 0)
         implied = dpd_class(dpd)
-        reported = np.where(implied >= 1, implied + self.grade_bias, implied + (self.grade_bias > 0))
+        reported = np.where(
+            implied >= 1, implied + self.grade_bias, implied + (self.grade_bias > 0)
+        )
         reported = np.clip(reported, 0, len(CLASSES) - 1)
-        restructured_month = self.restructure_date.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+        restructured_month = (
+            self.restructure_date.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+        )
         observed = self.restructured & (
             month - restructured_month < profile.restructure_observation_months
         )

@@ -12,10 +12,10 @@ from npldesk.synth.book import Borrowers, MonthRows
 from npldesk.synth.layouts import (
     BORROWER_TYPE_LABELS,
     CLASS_LABELS,
-    COLLATERAL_LABELS,
     CN_CORE_COLUMNS,
     CN_CORE_PROVISION_PLACES,
     CN_CUSTOMER_COLUMNS,
+    COLLATERAL_LABELS,
     FLAG_LABELS,
     PRODUCT_LABELS,
     STATUS_LABELS,
@@ -49,7 +49,9 @@ def money_array(fen: npt.NDArray[np.int64], valid: npt.NDArray[np.bool_] | None 
     )
 
 
-def _dates(days: npt.NDArray[np.datetime64], valid: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+def _dates(
+    days: npt.NDArray[np.datetime64], valid: npt.NDArray[np.bool_] | None = None
+) -> pa.Array:
     mask = None if valid is None else ~valid
     return pa.array(days.astype("datetime64[D]"), type=pa.date32(), mask=mask)
 
@@ -121,7 +123,9 @@ def cn_core_table(rows: MonthRows, products: Sequence[str]) -> pa.Table:
         "restructured": labels(flags, rows.restructured.astype(np.int64)),
         "restructure_date": compact_date_text(rows.restructure_date, rows.restructured),
         "credit_impaired": labels(flags, rows.credit_impaired.astype(np.int64)),
-        "collateral_type": labels(_mapped(COLLATERAL_TYPES, COLLATERAL_LABELS), rows.collateral_type),
+        "collateral_type": labels(
+            _mapped(COLLATERAL_TYPES, COLLATERAL_LABELS), rows.collateral_type
+        ),
         "collateral_value": _yuan(rows.collateral_value),
         "guarantor_ids": rows.guarantor_ids,
         "provision": decimal_text(rows.provision, CN_CORE_PROVISION_PLACES),

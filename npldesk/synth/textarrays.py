@@ -145,9 +145,7 @@ def csv_lines(columns: Sequence[pa.Array]) -> pa.Buffer:
         return pa.py_buffer(b"")
     fields = [csv_field(column) for column in columns]
     fields[-1] = concat(pc.fill_null(fields[-1], ""), "\n")
-    joined = pc.binary_join_element_wise(
-        *fields, ",", null_handling="replace", null_replacement=""
-    )
+    joined = pc.binary_join_element_wise(*fields, ",", null_handling="replace", null_replacement="")
     return values_buffer(joined)
 
 

@@ -242,7 +242,8 @@ class Importer:
             self.problems.add(
                 Problem(
                     "join.key_unique",
-                    f"{key} {key_value} appears more than once in a joined file (first at row {first})",
+                    f"{key} {key_value} appears more than once in a joined file "
+                    f"(first at row {first})",
                     joined.path.name,
                     last,
                     key,
@@ -344,10 +345,10 @@ class Importer:
             "borrower_type",
             "differs from the borrower's other loans in this snapshot "
             "({detail} at their first row)",
-            "SELECT _file, _row, borrower_type, first_type FROM (SELECT _file, _row, borrower_type,"
-            " first_value(borrower_type) OVER (PARTITION BY as_of, borrower_id ORDER BY _file, _row)"
-            " AS first_type FROM staged WHERE borrower_id IS NOT NULL AND borrower_type IS NOT NULL)"
-            " WHERE borrower_type <> first_type",
+            "SELECT _file, _row, borrower_type, first_type FROM (SELECT _file, _row, "
+            "borrower_type, first_value(borrower_type) OVER (PARTITION BY as_of, borrower_id "
+            "ORDER BY _file, _row) AS first_type FROM staged WHERE borrower_id IS NOT NULL "
+            "AND borrower_type IS NOT NULL) WHERE borrower_type <> first_type",
         )
         codes = self.con.execute("SELECT DISTINCT org_unit FROM staged").fetchall()
         unknown = sorted(c[0] for c in codes if c[0] is not None and c[0] not in org_codes)
@@ -431,7 +432,8 @@ class Importer:
         for column, message in checks.items():
             rows = self.con.execute(
                 f"SELECT s.as_of, s._file, s._row, CAST(s.{column} AS VARCHAR), "
-                f"CAST(h.{column} AS VARCHAR) FROM staged s JOIN history h ON h.loan_id = s.loan_id "
+                f"CAST(h.{column} AS VARCHAR) FROM staged s JOIN history h "
+                "ON h.loan_id = s.loan_id "
                 "AND h.as_of = last_day(s.as_of - INTERVAL 1 MONTH) "
                 f"WHERE s.{column} IS DISTINCT FROM h.{column} ORDER BY s._file, s._row"
             ).fetchall()
@@ -526,7 +528,8 @@ def import_files(
         ) from exc
     except duckdb.IOException as exc:
         raise NpldeskError(
-            f"the import could not read or write a file ({_first_line(exc)}); the store is unchanged"
+            f"the import could not read or write a file ({_first_line(exc)}); "
+            "the store is unchanged"
         ) from exc
     except duckdb.Error as exc:
         # Most often a mapping's `sql:` expression that DuckDB cannot run.

@@ -269,7 +269,8 @@ def _open_csv_decoded(
     target = staging / f"{view}.parquet"
     names, rows = _write_text_batches(_decoded_rows(path, options, encoding), target)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({_sql_string(str(target))})"
+        f"CREATE OR REPLACE TEMP VIEW {view} AS "
+        f"SELECT * FROM read_parquet({_sql_string(str(target))})"
     )
     return SourceFile(path, sha256, encoding, "csv", view, names, rows)
 
@@ -304,7 +305,8 @@ def _xlsx_rows(path: Path, options: SourceOptions) -> Iterator[TextBatch]:
         if options.sheet is not None:
             if options.sheet not in book.sheetnames:
                 raise UsageError(
-                    f"{path.name} has no sheet {options.sheet!r}; sheets: {', '.join(book.sheetnames)}"
+                    f"{path.name} has no sheet {options.sheet!r}; "
+                    f"sheets: {', '.join(book.sheetnames)}"
                 )
             sheet = book[options.sheet]
         else:
@@ -358,7 +360,8 @@ def _open_xlsx(
     target = staging / f"{view}.parquet"
     names, rows = _write_text_batches(_xlsx_rows(path, options), target)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({_sql_string(str(target))})"
+        f"CREATE OR REPLACE TEMP VIEW {view} AS "
+        f"SELECT * FROM read_parquet({_sql_string(str(target))})"
     )
     return SourceFile(path, sha256, None, "xlsx", view, names, rows)
 

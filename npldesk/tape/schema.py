@@ -8,7 +8,7 @@ this table, so a column is defined once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 import pyarrow as pa
 

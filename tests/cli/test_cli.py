@@ -51,10 +51,22 @@ def test_tape_list_as_a_table_and_csv(home: Path, tmp_path: Path, capsys):
     ("argv", "code", "message"),
     [
         (["tape", "import", "missing.csv"], 1 + 1, "file not found: missing.csv"),
-        (["tape", "import", "{good}", "--mapping", "no-such-mapping"], 2, "mapping 'no-such-mapping' not found"),
-        (["tape", "import", "{good}", "--as-of", "2019-13"], 2, "--as-of: '2019-13' is not a month"),
+        (
+            ["tape", "import", "{good}", "--mapping", "no-such-mapping"],
+            2,
+            "mapping 'no-such-mapping' not found",
+        ),
+        (
+            ["tape", "import", "{good}", "--as-of", "2019-13"],
+            2,
+            "--as-of: '2019-13' is not a month",
+        ),
         (["tape", "import", "{good}", "--join", "customers"], 2, "expected NAME=FILE"),
-        (["tape", "import", "{unknown_column}"], 2, "required column(s) principal_balance not found"),
+        (
+            ["tape", "import", "{unknown_column}"],
+            2,
+            "required column(s) principal_balance not found",
+        ),
         (["tape", "import", "{bad_data}"], 1, "1 problem(s) found; nothing imported"),
         (["tape", "import", "{good}", "--bogus"], 2, "No such option"),
         (["quality"], 2, "No such command"),
@@ -68,25 +80,37 @@ def test_user_mistakes_get_a_message_and_an_exit_code(
 ):
     good = write_csv(tmp_path / "good.csv", loan_rows(2))
     unknown = write_csv(
-        tmp_path / "unknown.csv", loan_rows(1),
+        tmp_path / "unknown.csv",
+        loan_rows(1),
         columns=[c if c != "principal_balance" else "balance" for c in loan_rows(1)[0]],
     )
     bad = write_csv(tmp_path / "bad.csv", loan_rows(3, days_past_due="x"))
     bad_rows = loan_rows(3)
     bad_rows[0]["days_past_due"] = "x"
     bad = write_csv(tmp_path / "bad.csv", bad_rows)
-    bad_org = write_csv(tmp_path / "bad_org.csv", [{"code": "A", "name": "", "parent_code": "",
-                                                    "level": "x"}],
-                        columns=["code", "name", "parent_code", "level"])
-    values = {"good": good, "unknown_column": unknown, "bad_data": bad, "nowhere": tmp_path / "x",
-              "bad_org": bad_org, "tmp": tmp_path}
+    bad_org = write_csv(
+        tmp_path / "bad_org.csv",
+        [{"code": "A", "name": "", "parent_code": "", "level": "x"}],
+        columns=["code", "name", "parent_code", "level"],
+    )
+    values = {
+        "good": good,
+        "unknown_column": unknown,
+        "bad_data": bad,
+        "nowhere": tmp_path / "x",
+        "bad_org": bad_org,
+        "tmp": tmp_path,
+    }
     args = [a.format(**values) for a in argv]
     if "--home" not in args and args[0] not in ("quality", "synth"):
         args += ["--home", str(home)]
     env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="200")
     result = subprocess.run(
         [sys.executable, "-c", "from npldesk.cli import main; main()", *args],
-        capture_output=True, text=True, cwd=tmp_path, env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
     )
     assert result.returncode == code, result.stderr
     assert message in result.stderr + result.stdout

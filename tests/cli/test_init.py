@@ -27,7 +27,9 @@ def _init(home: Path, database_url: str | None) -> subprocess.CompletedProcess[s
         env["NPLDESK_DATABASE_URL"] = database_url
     return subprocess.run(
         [sys.executable, "-c", "from npldesk.cli import main; main()", "init", "--home", str(home)],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
     )
 
 

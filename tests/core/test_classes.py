@@ -5,7 +5,11 @@ from npldesk.core.classes import CLASS_ORDER, NPL_CLASSES, LoanClass, worst
 
 def test_order_and_npl():
     assert [c.value for c in CLASS_ORDER] == [
-        "normal", "special_mention", "substandard", "doubtful", "loss",
+        "normal",
+        "special_mention",
+        "substandard",
+        "doubtful",
+        "loss",
     ]
     assert {LoanClass.SUBSTANDARD, LoanClass.DOUBTFUL, LoanClass.LOSS} == NPL_CLASSES
     assert not LoanClass.SPECIAL_MENTION.is_npl

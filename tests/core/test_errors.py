@@ -7,7 +7,10 @@ def test_problem_describes_where_what_and_rule():
         "2019-12.csv, row 7, column 放款日期: not a date (value '2019/13/01') [type.date]"
     )
     assert problem.as_dict()["severity"] == "error"
-    assert Problem("month.missing", "gap", severity=Severity.WARNING).describe() == "gap [month.missing]"
+    assert (
+        Problem("month.missing", "gap", severity=Severity.WARNING).describe()
+        == "gap [month.missing]"
+    )
 
 
 def test_problem_list_keeps_the_first_and_counts_all():

@@ -69,7 +69,11 @@ def test_gb18030_file_reports_bad_rows_with_their_numbers(store: Store, tmp_path
         import_files(store, [source], ImportOptions())
     [problem] = caught.value.problems
     assert (problem.file, problem.row, problem.column, problem.value, problem.rule) == (
-        "gb.csv", 3, "days_past_due", "三十", "type.integer"
+        "gb.csv",
+        3,
+        "days_past_due",
+        "三十",
+        "type.integer",
     )
 
 
@@ -108,7 +112,9 @@ def test_xlsx_bad_cell_is_reported_by_sheet_row(store: Store, tmp_path: Path):
         import_files(store, [source], ImportOptions())
     [problem] = caught.value.problems
     assert (problem.row, problem.column, problem.rule) == (
-        4, "maturity_date", "dates.maturity_before_origination"
+        4,
+        "maturity_date",
+        "dates.maturity_before_origination",
     )
 
 
@@ -116,9 +122,9 @@ def test_parquet_with_real_types_imports(store: Store, tmp_path: Path):
     rows = loan_rows(2)
     table = pa.table(
         {
-            c: pa.array(
-                [None if r[c] == "" else r[c] for r in rows], type=pa.string()
-            ).cast(TAPE_SCHEMA.field(c).type)
+            c: pa.array([None if r[c] == "" else r[c] for r in rows], type=pa.string()).cast(
+                TAPE_SCHEMA.field(c).type
+            )
             if c not in ("restructured", "credit_impaired")
             else pa.array([r[c] == "true" for r in rows])
             for c in COLUMN_NAMES

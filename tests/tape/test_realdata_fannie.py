@@ -66,8 +66,10 @@ def month_end(month: int, year: int) -> date:
 
 def previous_month_end(day: date) -> date:
     first = day.replace(day=1)
-    return month_end(12, first.year - 1) if first.month == 1 else month_end(
-        first.month - 1, first.year
+    return (
+        month_end(12, first.year - 1)
+        if first.month == 1
+        else month_end(first.month - 1, first.year)
     )
 
 
@@ -139,9 +141,7 @@ def raw() -> RawPanel:
             f"{REAL_DATA} is absent: the public data sets live beside the repository "
             "(shared/real-data), not in it, so these tests run only where that folder exists"
         )
-    acquisition = {
-        str(f[A_LOAN]): f for f in pipe_lines(ACQUISITION, ACQUISITION_WIDTH)
-    }
+    acquisition = {str(f[A_LOAN]): f for f in pipe_lines(ACQUISITION, ACQUISITION_WIDTH)}
     rows: dict[tuple[str, date], RawRow] = {}
     for number, fields in enumerate(pipe_lines(PERFORMANCE, PERFORMANCE_WIDTH), start=1):
         acquired = acquisition[str(fields[P_LOAN])]

@@ -46,8 +46,13 @@ def test_manifest_records_lineage(store: Store, tmp_path: Path):
     assert entry["imported_by"] == "analyst"
     assert entry["mapping"] is None and entry["replaces"] is None
     assert entry["sources"] == [
-        {"role": "data", "name": "2019-12.csv", "sha256": entry["sha256"], "format": "csv",
-         "encoding": "utf-8"}
+        {
+            "role": "data",
+            "name": "2019-12.csv",
+            "sha256": entry["sha256"],
+            "format": "csv",
+            "encoding": "utf-8",
+        }
     ]
     assert store.manifest()["history"][-1]["action"] == "import"
     # Each stored row keeps its row number in the source file.
@@ -85,7 +90,7 @@ def test_replace_keeps_old_snapshot_when_the_commit_never_happens(
 
     monkeypatch.setattr(Transaction, "commit", crash)
     replacement = write_csv(tmp_path / "b.csv", loan_rows(2, principal_balance="1.00"))
-    with pytest.raises(NpldeskError, match="No space left on device.*store is unchanged"):
+    with pytest.raises(NpldeskError, match=r"No space left on device.*store is unchanged"):
         import_files(store, [replacement], ImportOptions(replace=True))
     assert tree_state(store.path) == before
     assert _rows_in(store, DEC) == old_rows
@@ -134,8 +139,11 @@ def test_kill_at_a_random_moment_leaves_the_store_as_it_was_or_complete(
     new_file = write_csv(tmp_path / "new.csv", loan_rows(120_000, principal_balance="7.00"))
 
     started = time.monotonic()
-    subprocess.run([sys.executable, "-c", IMPORT_SCRIPT, str(store.path), str(new_file)],
-                   check=True, env=_child_env())
+    subprocess.run(
+        [sys.executable, "-c", IMPORT_SCRIPT, str(store.path), str(new_file)],
+        check=True,
+        env=_child_env(),
+    )
     full_run = time.monotonic() - started
     # Put the old snapshot back for the kill runs.
     import_files(store, [tmp_path / "old.csv"], ImportOptions(replace=True))
@@ -196,7 +204,9 @@ def test_a_full_disk_leaves_the_store_as_it_was(tmp_path: Path):
     big = write_csv(tmp_path / "big.csv", loan_rows(30_000))
     child = subprocess.run(
         [sys.executable, "-c", FULL_DISK_SCRIPT, str(home), str(big)],
-        env=_child_env(), capture_output=True, text=True,
+        env=_child_env(),
+        capture_output=True,
+        text=True,
     )
     assert child.returncode == 1, child.stderr
     assert "store is unchanged" in child.stderr
