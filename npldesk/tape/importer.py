@@ -159,7 +159,7 @@ class Importer:
                         severity=Severity.WARNING,
                     )
                 )
-        available = {name: f"s.{quote(name)}" for name in source.columns}
+        available = {name: f"src.{quote(name)}" for name in source.columns}
         joins: list[SourceFile] = []
         join_sql = ""
         markers: dict[str, tuple[str, str]] = {}
@@ -177,7 +177,7 @@ class Importer:
                     f"{path.name} has no column {join.left_on!r} to join {join.name!r} on"
                 )
             self._check_join_keys(joined, join.right_on)
-            alias = f"j{j_index}"
+            alias = quote(join.name)  # `sql:` expressions write <join name>."<column>"
             wanted = join.columns or tuple(c for c in joined.columns if c != join.right_on)
             for column in wanted:
                 if column not in joined.columns:
@@ -187,7 +187,7 @@ class Importer:
                 available[f"{join.name}.{column}"] = f"{alias}.{quote(column)}"
             join_sql += (
                 f" LEFT JOIN (SELECT *, true AS _present FROM {view}) {alias} "
-                f"ON TRIM(s.{quote(join.left_on)}) = TRIM({alias}.{quote(join.right_on)})"
+                f"ON TRIM(src.{quote(join.left_on)}) = TRIM({alias}.{quote(join.right_on)})"
             )
             markers[join.name] = (f"COALESCE({alias}._present, false)", join.left_on)
         as_of_in_file = False
@@ -228,7 +228,7 @@ class Importer:
         view = f"conv{index}"
         self.con.execute(
             f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT *, {value_list} FROM ("
-            f"SELECT s._row, {raw_list}{marker_list} FROM {source.view} s{join_sql})"
+            f"SELECT src._row, {raw_list}{marker_list} FROM {source.view} src{join_sql})"
         )
         staged = StagedFile(index, source, joins, compiled, checks, view, mapping)
         return staged

@@ -213,6 +213,9 @@ def parse_mapping(text: str, *, path: Path | None = None) -> Mapping:
     columns = {name: _column_rule(name, rule, where) for name, rule in columns_raw.items()}
     joins = []
     for index, join_raw in enumerate(raw.get("joins") or []):
+        if isinstance(join_raw, dict) and True in join_raw and "on" not in join_raw:
+            # YAML 1.1 (PyYAML) reads a bare `on:` key as the boolean true.
+            join_raw = {("on" if key is True else key): v for key, v in join_raw.items()}
         if not isinstance(join_raw, dict) or not {"name", "path", "on"} <= set(join_raw):
             raise UsageError(f"{where}: join {index + 1} needs `name`, `path` and `on`")
         on = join_raw["on"]
