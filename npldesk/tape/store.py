@@ -128,11 +128,20 @@ class Store:
         return None if not org else self.path / org["file"]
 
     def referenced_files(self, manifest: dict[str, Any] | None = None) -> set[str]:
+        """Every path the manifest names: snapshot files, the org file, derived files/folders."""
         manifest = manifest if manifest is not None else self.manifest()
         files = {entry["file"] for entry in manifest["snapshots"].values()}
         if manifest.get("org"):
             files.add(manifest["org"]["file"])
+        for months in manifest.get("derived", {}).values():
+            for entry in months.values():
+                files.update(entry["files"].values())
         return files
+
+    def derived(self, key: str) -> dict[str, dict[str, Any]]:
+        """Derived data (classified snapshots) recorded under ``key``, by month-end."""
+        result: dict[str, dict[str, Any]] = self.manifest().get("derived", {}).get(key, {})
+        return result
 
     # -- writing -------------------------------------------------------------------------
 
@@ -166,15 +175,19 @@ class Store:
             shutil.rmtree(staging)
             removed.append(".staging")
         referenced = self.referenced_files()
-        for folder in ("tape", "org"):
+        for folder in ("tape", "org", "derived"):
             root = self.path / folder
             if not root.exists():
                 continue
             for file in sorted(root.rglob("*")):
-                relative = file.relative_to(self.path).as_posix()
-                if file.is_file() and relative not in referenced:
+                relative = file.relative_to(self.path)
+                # A derived entry may name a folder of part files (written by Spark).
+                kept = relative.as_posix() in referenced or any(
+                    parent.as_posix() in referenced for parent in relative.parents
+                )
+                if file.is_file() and not kept:
                     file.unlink()
-                    removed.append(relative)
+                    removed.append(relative.as_posix())
             for sub in [*sorted(root.rglob("*"), reverse=True), root]:
                 if sub.is_dir() and not any(sub.iterdir()):
                     sub.rmdir()
@@ -208,12 +221,18 @@ class Transaction:
     def org_file(self) -> str:
         return f"org/units-{self.import_id}.parquet"
 
+    def derived_file(self, key: str, as_of: date, kind: str) -> str:
+        return f"derived/{key}/{as_of.isoformat()}/{kind}-{self.import_id}.parquet"
+
     def commit(self, new_manifest: dict[str, Any]) -> None:
         """Move staged files into place and replace the manifest atomically (the commit point)."""
         store = self.store
         old_files = store.referenced_files()
         for staged, final in self._staged:
-            fsync_path(staged)
+            if not staged.exists():
+                continue  # nothing was written there (an empty result)
+            for part in [staged, *staged.rglob("*")] if staged.is_dir() else [staged]:
+                fsync_path(part)
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, final)
             fsync_path(final.parent)

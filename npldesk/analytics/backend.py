@@ -1,0 +1,106 @@
+"""The analytics engine: an Ibis connection to DuckDB (default) or PySpark, and Parquet I/O.
+
+Metric code never sees which engine runs it; only this module knows how each one reads and
+writes Parquet (DuckDB writes one file, Spark a folder of part files).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from npldesk.core.errors import UsageError
+
+BACKENDS = ("duckdb", "pyspark")
+
+
+@dataclass
+class Engine:
+    """One Ibis backend and the way it reads and writes the store's Parquet files."""
+
+    name: str
+    con: Any
+    _counter: int = 0
+
+    def read_parquet(self, paths: Sequence[str | Path]) -> ir.Table:
+        """A table over Parquet files or folders of part files (as the store records them)."""
+        self._counter += 1
+        resolved = [self._readable(Path(p)) for p in paths]
+        if not resolved:
+            raise ValueError("read_parquet needs at least one path")
+        name = f"t{self._counter}"
+        if self.name == "duckdb":
+            return self.con.read_parquet(resolved, table_name=name)
+        frame = self.con._session.read.parquet(*resolved)
+        frame.createOrReplaceTempView(name)
+        return self.con.table(name)
+
+    def _readable(self, path: Path) -> str:
+        if path.is_dir() and self.name == "duckdb":
+            return str(path / "*.parquet")
+        return str(path)
+
+    def write_parquet(self, expr: ir.Table, target: Path) -> None:
+        """Materialise ``expr``: DuckDB writes the file ``target``; Spark the folder ``target``."""
+        if self.name == "duckdb":
+            self.con.to_parquet(expr, str(target))
+        else:
+            frame = self.con._session.sql(str(self.con.compile(expr)))
+            frame.write.mode("overwrite").parquet(str(target))
+
+    def to_rows(self, expr: ir.Table) -> list[dict[str, Any]]:
+        """Exact Python values: Decimal money, date dates (through Arrow, never floats)."""
+        table = self.con.to_pyarrow(expr)
+        rows: list[dict[str, Any]] = table.to_pylist()
+        return rows
+
+    def memtable(self, data: dict[str, list[Any]], schema: dict[str, str]) -> ir.Table:
+        return ibis.memtable(data, schema=ibis.schema(schema))
+
+
+_SPARK: Any = None
+
+
+def spark_session(master: str | None = None) -> Any:
+    """One local (or configured) Spark session per process."""
+    global _SPARK
+    if _SPARK is None:
+        from pyspark.sql import SparkSession
+
+        builder = (
+            SparkSession.builder.master(master or os.environ.get("NPLDESK_SPARK_MASTER", "local[2]"))
+            .appName("npldesk")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", os.environ.get("NPLDESK_SPARK_PARTITIONS", "4"))
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.ansi.enabled", "false")
+        )
+        _SPARK = builder.getOrCreate()
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+def connect(backend: str = "duckdb", *, threads: int | None = None, memory_limit: str | None = None) -> Engine:
+    """An engine by name: ``duckdb`` (in process) or ``pyspark`` (local, or the configured master)."""
+    if backend == "duckdb":
+        con = ibis.duckdb.connect()
+        if threads:
+            con.raw_sql(f"SET threads = {int(threads)}")
+        if memory_limit:
+            con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+        return Engine("duckdb", con)
+    if backend == "pyspark":
+        try:
+            session = spark_session()
+        except ImportError as exc:
+            raise UsageError(
+                "the pyspark backend needs PySpark: pip install 'npldesk[spark]'"
+            ) from exc
+        return Engine("pyspark", ibis.pyspark.connect(session))
+    raise UsageError(f"unknown analytics backend {backend!r}; known: {', '.join(BACKENDS)}")

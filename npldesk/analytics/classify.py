@@ -1,0 +1,332 @@
+"""Classification (``design/metrics.md`` §1): every on-book loan's final class, with reasons.
+
+Classification is path-dependent (probation looks back over a loan's history), so it runs
+month by month: ``classify_month`` takes one snapshot and the previous month's per-loan state
+and returns the classified snapshot with the new state. ``ensure_classified`` materialises
+each classified snapshot beside the raw one in the store (derived data, keyed by the rule set
+and its parameters) and recomputes from the earliest month whose input changed.
+Every function here is an Ibis expression: the same code runs on DuckDB and on Spark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from npldesk.analytics.backend import Engine
+from npldesk.core.classes import CLASS_ORDER, LoanClass
+from npldesk.core.errors import UsageError
+from npldesk.core.months import month_label, previous_month_end
+from npldesk.core.rules import RuleParams
+from npldesk.tape.store import Store
+
+CLASS_NAMES = tuple(c.value for c in CLASS_ORDER)
+NPL_RANK = LoanClass.SUBSTANDARD.rank
+STATE_COLUMNS = ("loan_id", "as_of", "status", "hard_seen", "clean_run", "released")
+CLASSIFIED_COLUMNS = (
+    "floor_class",
+    "base_class",
+    "final_class",
+    "is_npl",
+    "hard_npl",
+    "held",
+    "deviation",
+    "reasons",
+    "hard_seen",
+    "clean_run",
+    "released",
+)
+
+
+def class_rank(column: ir.StringValue) -> ir.IntegerValue:
+    """``normal`` → 0 … ``loss`` → 4; NULL stays NULL."""
+    return column.cases(*[(name, rank) for rank, name in enumerate(CLASS_NAMES)], else_=None)
+
+
+def rank_class(rank: ir.IntegerValue) -> ir.StringValue:
+    return rank.cases(*[(r, name) for r, name in enumerate(CLASS_NAMES)], else_=None)
+
+
+def _money_zero(like: ir.NumericValue) -> ir.NumericValue:
+    return ibis.literal(0).cast(like.type())
+
+
+def _reason(condition: ir.BooleanValue, token: str) -> ir.StringValue:
+    return ibis.ifelse(condition, ibis.literal(token + ";"), ibis.literal(""))
+
+
+def classify_month(
+    snapshot: ir.Table, previous: ir.Table | None, params: RuleParams, as_of: date
+) -> ir.Table:
+    """Classify one snapshot. ``previous``: the state table of the month before (or earlier,
+    when months are missing), with ``STATE_COLUMNS``; ``None`` at the first snapshot."""
+    s = snapshot
+    on_book = s.status == "active"
+    dpd = s.days_past_due
+    balance = s.principal_balance
+    zero = _money_zero(balance)
+    impaired = s.credit_impaired.fill_null(False)
+    reported_rank = class_rank(s.reported_class)
+    by_borrower = ibis.window(group_by=s.borrower_id)
+
+    if params.name == "eu-npe":
+        # EBA/GL/2016/07: non-performing above 90 days, impaired, or graded so by the bank.
+        npe = on_book & ((dpd > params.substandard_dpd) | impaired | (reported_rank >= NPL_RANK))
+        dpd_rank = ibis.ifelse(on_book & (dpd > params.substandard_dpd), NPL_RANK, 0)
+        impaired_rank = ibis.ifelse(on_book & impaired, NPL_RANK, 0)
+        restructured_rank = ibis.literal(0)
+        reported_floor = ibis.ifelse(reported_rank >= NPL_RANK, NPL_RANK, 0)
+        floor = ibis.greatest(dpd_rank, impaired_rank)
+        base = ibis.ifelse(npe, NPL_RANK, 0)
+        # Pulling effect: more than 20 % of the debtor's on-book balance over 90 days past due.
+        late = ibis.ifelse(on_book & (dpd > params.substandard_dpd), balance, zero)
+        book = ibis.ifelse(on_book, balance, zero)
+        pulled = on_book & (
+            late.sum().over(by_borrower) > book.sum().over(by_borrower) * params.pulling_share
+        )
+        contagion_rank = ibis.ifelse(pulled, NPL_RANK, 0)
+        reported_for_reason = reported_floor
+    else:
+        dpd_rank = ibis.cases(
+            (dpd > params.loss_dpd, 4),
+            (dpd > params.doubtful_dpd, 3),
+            (dpd > params.substandard_dpd, 2),
+            (dpd > params.grace_days, 1),
+            else_=0,
+        )
+        impaired_rank = ibis.ifelse(impaired, NPL_RANK, 0)
+        in_observation = (
+            s.restructured.fill_null(False)
+            & s.restructure_date.notnull()
+            & (s.as_of < s.restructure_date + ibis.interval(months=params.restructure_observation_months))
+        )
+        restructured_rank = ibis.ifelse(in_observation, params.restructured_floor.rank, 0)
+        floor = ibis.greatest(dpd_rank, impaired_rank, restructured_rank)
+        base = ibis.greatest(floor, reported_rank.fill_null(0))
+        # Art. 7 para 2: a non-retail debtor with more than 10 % of its claims non-performing
+        # is non-performing on all of them; any NPL pulls the others to special mention.
+        base_npl = on_book & (base >= NPL_RANK)
+        npl_balance = ibis.ifelse(base_npl, balance, zero).sum().over(by_borrower)
+        book_balance = ibis.ifelse(on_book, balance, zero).sum().over(by_borrower)
+        any_npl = ibis.ifelse(base_npl, 1, 0).max().over(by_borrower)
+        non_retail = on_book & (s.borrower_type == "non_retail")
+        contagion_rank = ibis.cases(
+            (non_retail & (npl_balance > book_balance * params.contagion_share), NPL_RANK),
+            (non_retail & (any_npl == 1), LoanClass.SPECIAL_MENTION.rank),
+            else_=0,
+        )
+        reported_for_reason = reported_rank.fill_null(0)
+
+    staged = s.mutate(
+        _on_book=on_book,
+        _dpd_rank=dpd_rank,
+        _impaired_rank=impaired_rank,
+        _restructured_rank=restructured_rank,
+        _reported_rank=reported_for_reason,
+        _floor=floor,
+        _base=base,
+        _contagion=contagion_rank,
+    )
+    staged = staged.mutate(_c=ibis.greatest(staged._base, staged._contagion))
+    staged = staged.mutate(_hard=staged._on_book & (staged._c >= NPL_RANK))
+
+    if previous is not None:
+        prev = previous.select(
+            _p_loan_id=previous.loan_id,
+            _p_as_of=previous.as_of,
+            _p_status=previous.status,
+            _p_hard_seen=previous.hard_seen,
+            _p_clean_run=previous.clean_run,
+            _p_released=previous.released,
+        )
+        joined = staged.left_join(prev, staged.loan_id == prev._p_loan_id)
+        joined = joined.select([c for c in joined.columns if c != "_p_loan_id"])
+        consecutive = (joined._p_as_of == ibis.literal(previous_month_end(as_of))) & (
+            joined._p_status == "active"
+        )
+        p_hard_seen = joined._p_hard_seen.fill_null(False)
+        p_run = ibis.ifelse(consecutive, joined._p_clean_run.fill_null(0), 0)
+        p_released = joined._p_released.fill_null(False)
+    else:
+        joined = staged
+        p_hard_seen = ibis.literal(False)
+        p_run = ibis.literal(0)
+        p_released = ibis.literal(False)
+
+    clean = joined._on_book & (joined.days_past_due == 0) & ~joined._hard
+    run = ibis.cases((joined._hard, 0), (clean, p_run + 1), else_=0)
+    with_state = joined.mutate(
+        hard_seen=joined._hard | p_hard_seen,
+        clean_run=run.cast("int32"),
+        released=ibis.ifelse(joined._hard, False, p_released | (run >= params.probation_months)),
+    )
+    t = with_state
+    held = t._on_book & t.hard_seen & ~t.released & ~t._hard
+    final_rank = ibis.ifelse(held, ibis.greatest(t._c, NPL_RANK), t._c)
+    t = t.mutate(_held=held, _final=ibis.ifelse(t._on_book, final_rank, ibis.null("int8")))
+    dpd_token = t._dpd_rank.cases(
+        (1, f"dpd>{params.grace_days}"),
+        (2, f"dpd>{params.substandard_dpd}"),
+        (3, f"dpd>{params.doubtful_dpd}"),
+        (4, f"dpd>{params.loss_dpd}"),
+        else_="",
+    )
+    top = t._final
+    reasons = (
+        ibis.ifelse((t._dpd_rank == top) & (top > 0), dpd_token + ";", "")
+        + _reason((t._impaired_rank == top) & (top > 0), "impaired")
+        + _reason((t._restructured_rank == top) & (top > 0), "restructured")
+        + _reason((t._reported_rank == top) & (top > 0), "reported")
+        + _reason((t._contagion > t._base) & (t._contagion == top), "contagion")
+        + _reason(t._held & (t._c < NPL_RANK), "probation")
+    )
+    t = t.mutate(
+        floor_class=ibis.ifelse(t._on_book, rank_class(t._floor), ibis.null("string")),
+        base_class=ibis.ifelse(t._on_book, rank_class(t._base), ibis.null("string")),
+        final_class=rank_class(t._final),
+        is_npl=t._on_book & (t._final >= NPL_RANK),
+        hard_npl=t._hard,
+        held=t._held,
+        deviation=t._on_book & (class_rank(t.reported_class) < t._final),
+        reasons=ibis.ifelse(t._on_book, reasons.re_replace(";$", ""), ibis.null("string")),
+    )
+    keep = [c for c in snapshot.columns] + list(CLASSIFIED_COLUMNS)
+    return t.select(*keep)
+
+
+def carry_forward(previous: ir.Table | None, snapshot: ir.Table) -> ir.Table | None:
+    """State of loans absent this month that are still serving probation (their run is broken
+    by the missing month, but the hard-NPL history stays)."""
+    if previous is None:
+        return None
+    waiting = previous.filter(
+        previous.hard_seen & ~previous.released & (previous.status == "active")
+    )
+    present = snapshot.select(_present_id=snapshot.loan_id)
+    absent = waiting.anti_join(present, waiting.loan_id == present._present_id)
+    return absent.select(*STATE_COLUMNS)
+
+
+def state_of(classified: ir.Table, carry: ir.Table | None) -> ir.Table:
+    state = classified.select(*STATE_COLUMNS)
+    return state if carry is None else state.union(carry.select(*STATE_COLUMNS))
+
+
+# -- materialising the classified snapshots ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassifiedMonth:
+    """Where one classified snapshot (and its carried state) lives in the store."""
+
+    as_of: date
+    classified: str
+    carry: str | None
+
+
+def derived_key(params: RuleParams) -> str:
+    return f"classified-{params.name}-{params.fingerprint()}"
+
+
+def _valid_chain(store: Store, params: RuleParams) -> tuple[list[date], int]:
+    """The store's months, and how many of the first are already classified and current: a
+    month is current when its snapshot and the classified month before it are the ones it
+    was computed from."""
+    months = store.months()
+    entries = store.derived(derived_key(params))
+    valid = 0
+    previous: str | None = None
+    for as_of in months:
+        entry = entries.get(as_of.isoformat())
+        snapshot = store.snapshot(as_of)
+        if (
+            entry is None
+            or snapshot is None
+            or entry.get("snapshot_import_id") != snapshot.lineage.get("import_id")
+            or entry.get("previous") != previous
+        ):
+            break
+        valid += 1
+        previous = entry["files"]["classified"]
+    return months, valid
+
+
+def ensure_classified(
+    store: Store,
+    engine: Engine,
+    params: RuleParams,
+    *,
+    upto: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[date, ClassifiedMonth]:
+    """Classify every month up to ``upto`` that is not yet classified with these parameters
+    (or whose snapshot, or an earlier one, changed) and record it in the manifest."""
+    say = progress or (lambda _m: None)
+    months, valid = _valid_chain(store, params)
+    if not months:
+        raise UsageError("no snapshot imported yet: `npldesk tape import FILE...` first")
+    last = len(months) if upto is None else sum(1 for m in months if m <= upto)
+    if valid < last:
+        with store.writing() as transaction:
+            months, valid = _valid_chain(store, params)  # under the lock
+            manifest = store.manifest()
+            key = derived_key(params)
+            entries: dict[str, Any] = manifest.setdefault("derived", {}).setdefault(key, {})
+            state: ir.Table | None = None
+            previous_file: str | None = None
+            if valid:
+                previous_entry = entries[months[valid - 1].isoformat()]
+                state = _read_state(store, engine, previous_entry)
+                previous_file = previous_entry["files"]["classified"]
+            for index in range(valid, last):
+                as_of = months[index]
+                say(f"classifying {month_label(as_of)}")
+                snapshot = engine.read_parquet([store.snapshot_path(as_of)])
+                classified = classify_month(snapshot, state, params, as_of)
+                classified_rel = transaction.derived_file(key, as_of, "classified")
+                engine.write_parquet(classified, transaction.stage_path(classified_rel))
+                written = engine.read_parquet([transaction.staging / classified_rel])
+                files = {"classified": classified_rel}
+                carry = carry_forward(state, snapshot)
+                carry_read: ir.Table | None = None
+                if carry is not None:
+                    carry_rel = transaction.derived_file(key, as_of, "carry")
+                    engine.write_parquet(carry, transaction.stage_path(carry_rel))
+                    files["carry"] = carry_rel
+                    carry_read = engine.read_parquet([transaction.staging / carry_rel])
+                entry = store.snapshot(as_of)
+                assert entry is not None
+                entries[as_of.isoformat()] = {
+                    "files": files,
+                    "snapshot_import_id": entry.lineage.get("import_id"),
+                    "previous": previous_file,
+                    "rule_set": params.name,
+                    "params": params.fingerprint(),
+                    "engine": engine.name,
+                }
+                state = state_of(written, carry_read)
+                previous_file = classified_rel
+            # Later months were classified from a history that has just changed: drop them;
+            # they are classified again when asked for.
+            current = {m.isoformat() for m in months[:last]}
+            for stale in [m for m in entries if m not in current]:
+                del entries[stale]
+            transaction.commit(manifest)
+    entries = store.derived(derived_key(params))
+    return {
+        m: ClassifiedMonth(m, entries[m.isoformat()]["files"]["classified"],
+                           entries[m.isoformat()]["files"].get("carry"))
+        for m in months[:last]
+    }
+
+
+def _read_state(store: Store, engine: Engine, entry: dict[str, Any]) -> ir.Table:
+    classified = engine.read_parquet([store.path / entry["files"]["classified"]])
+    carry = entry["files"].get("carry")
+    carry_table = engine.read_parquet([store.path / carry]) if carry else None
+    return state_of(classified, carry_table)

@@ -1,0 +1,126 @@
+"""One analytics session: a store, an engine and a rule set; hands out classified snapshots.
+
+Metric functions take and return Ibis tables and know nothing of stores or engines; this
+class is where months are looked up, missing ones named in clear errors, classification
+brought up to date, and lineage (which snapshots a figure was computed from) collected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import ibis.expr.types as ir
+
+from npldesk.analytics.backend import Engine, connect
+from npldesk.analytics.classify import ClassifiedMonth, ensure_classified
+from npldesk.core.errors import UsageError
+from npldesk.core.months import month_label, month_range
+from npldesk.core.rules import RuleParams, params_from_config
+from npldesk.home import Home
+from npldesk.tape.store import Store
+
+
+@dataclass
+class Analytics:
+    """Classified snapshots of one store, on one engine, under one rule set."""
+
+    store: Store
+    engine: Engine
+    params: RuleParams = field(default_factory=RuleParams)
+    progress: Callable[[str], None] | None = None
+    _classified: dict[date, ClassifiedMonth] = field(default_factory=dict)
+    _tables: dict[date, ir.Table] = field(default_factory=dict)
+
+    @classmethod
+    def for_home(
+        cls, home: Home, *, backend: str | None = None, rule_set: str | None = None
+    ) -> Analytics:
+        return cls(
+            store=Store(home.store_path),
+            engine=connect(backend or home.backend),
+            params=params_from_config(home.config, rule_set),
+        )
+
+    # -- months ------------------------------------------------------------------------
+
+    def months(self) -> list[date]:
+        return self.store.months()
+
+    def require_month(self, as_of: date, *, what: str = "month") -> date:
+        if as_of not in set(self.months()):
+            available = self.months()
+            span = (
+                f"imported: {month_label(available[0])} to {month_label(available[-1])}"
+                if available
+                else "no month is imported yet"
+            )
+            raise UsageError(f"{what} {month_label(as_of)} is not imported ({span})")
+        return as_of
+
+    def require_span(self, start: date, end: date) -> list[date]:
+        """Every month from ``start`` to ``end``; a gap is an error naming the missing months."""
+        wanted = list(month_range(start, end))
+        have = set(self.months())
+        missing = [m for m in wanted if m not in have]
+        if missing:
+            raise UsageError(
+                f"months missing between {month_label(start)} and {month_label(end)}: "
+                + ", ".join(month_label(m) for m in missing)
+            )
+        return wanted
+
+    # -- tables ------------------------------------------------------------------------
+
+    def classified(self, as_of: date) -> ir.Table:
+        """The classified snapshot of ``as_of`` (classifying what is not yet classified)."""
+        self.require_month(as_of)
+        if as_of not in self._classified:
+            latest = max(self.months())
+            upto = max(as_of, max(self._classified, default=as_of))
+            self._classified.update(
+                ensure_classified(
+                    self.store, self.engine, self.params, upto=min(upto, latest),
+                    progress=self.progress,
+                )
+            )
+        if as_of not in self._tables:
+            self._tables[as_of] = self.engine.read_parquet(
+                [self.store.path / self._classified[as_of].classified]
+            )
+        return self._tables[as_of]
+
+    def classified_span(self, months: list[date]) -> ir.Table:
+        """Several classified snapshots as one table (for vintage curves and lists over time)."""
+        if not months:
+            raise UsageError("no month to read")
+        self.classified(max(months))
+        paths = [self.store.path / self._classified[m].classified for m in months]
+        return self.engine.read_parquet(paths)
+
+    def org(self) -> ir.Table:
+        path = self.store.org_path()
+        if path is None:
+            raise UsageError("no organisation file imported: `npldesk org import FILE` first")
+        return self.engine.read_parquet([path])
+
+    def rows(self, expr: ir.Table) -> list[dict[str, Any]]:
+        return self.engine.to_rows(expr)
+
+    def lineage(self, months: list[date]) -> list[dict[str, Any]]:
+        """The snapshots behind a figure: month, source file, its SHA-256, import id."""
+        result = []
+        for as_of in months:
+            entry = self.store.snapshot(as_of)
+            if entry is not None:
+                result.append(
+                    {
+                        "as_of": as_of.isoformat(),
+                        "source": entry.lineage.get("source"),
+                        "sha256": entry.lineage.get("sha256"),
+                        "import_id": entry.lineage.get("import_id"),
+                    }
+                )
+        return result
