@@ -60,10 +60,14 @@ class NpldeskError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, problems: list[Problem] | None = None) -> None:
+    def __init__(
+        self, message: str, *, problems: list[Problem] | None = None, total: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.problems: list[Problem] = problems or []
+        # How many problems there were in all; ``problems`` lists the first of them.
+        self.total = len(self.problems) if total is None else total
 
 
 class UsageError(NpldeskError):

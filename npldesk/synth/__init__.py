@@ -20,13 +20,13 @@ that of one block whatever the size of the book. The same seed gives the same by
 Modules: ``profiles`` (every parameter, one dataclass per profile), ``org`` (the unit tree),
 ``people`` (names, ID numbers, phones, credit codes), ``book`` (the simulation), ``layouts``
 (headers and value maps), ``render`` (rows to tables), ``textarrays`` (vectorised formatting),
-``writers`` (CSV / Parquet / XLSX), ``generate`` (the entry point).
+``writers`` (CSV / Parquet / XLSX), ``generator`` (``generate()``, the entry point).
 
 Layer: imports ``npldesk.core``, ``npldesk.tape.schema``, NumPy, PyArrow and XlsxWriter; never
 Django, analytics, casework or web.
 """
 
-from npldesk.synth.generate import SynthResult, generate
+from npldesk.synth.generator import SynthResult, generate
 from npldesk.synth.layouts import LAYOUTS
 from npldesk.synth.profiles import PROFILES
 

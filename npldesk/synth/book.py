@@ -21,14 +21,18 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from npldesk.core.months import month_end
 from npldesk.synth import people
 from npldesk.synth.org import region_codes_for, sub_branches
-from npldesk.synth.profiles import NON_RETAIL, Profile, by_year
+from npldesk.synth.profiles import NON_RETAIL, Profile, by_year, new_lending_rates
 from npldesk.synth.textarrays import concat, integer_text
 from npldesk.tape.schema import BORROWER_TYPES, CLASSES, COLLATERAL_TYPES, STATUSES
 
 BLOCK_LOANS = 100_000
-"""Opening loans per block: the unit of work and of memory (about 250 MB at this size)."""
+"""Opening loans per block: the unit of work and of memory. A block of this size peaks at about
+200 MB over two months and 300 MB over 24 (its new lending grows it), beside the interpreter."""
+# Loan ids are ``3406`` + four digits of block + seven of loan: a block holds fewer loans.
+_MAX_BLOCK_SIZE = 10**7
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -160,6 +164,22 @@ class MonthRows:
         return len(self.principal_balance)
 
 
+@dataclass(frozen=True)
+class _MonthState:
+    """What one month's move leaves for every loan of the block (rows where ``present``)."""
+
+    present: BoolArray
+    status: IntArray
+    principal_balance: IntArray
+    overdue_principal: IntArray
+    overdue_interest: IntArray
+    days_past_due: IntArray
+    reported_class: IntArray
+    credit_impaired: BoolArray
+    provision: IntArray
+    exit_amount: IntArray
+
+
 def _choice(rng: np.random.Generator, weights: npt.ArrayLike, size: int) -> IntArray:
     probabilities = np.asarray(weights, dtype=np.float64)
     return rng.choice(len(probabilities), size=size, p=probabilities / probabilities.sum())
@@ -189,22 +209,75 @@ class BlockBook:
     def _draw_loans(self, opening: int) -> None:
         """How many loans, when each first appears, and its product."""
         profile, rng = self.profile, self._rng
-        month_indices = self.first_month + np.arange(self.months)
-        years, calendar_months = month_indices // 12, month_indices % 12
-        rates = (
-            np.array([by_year(profile.new_loans_by_year, int(year), 0.0) for year in years])
-            * np.array(profile.new_loans_seasonality)[calendar_months]
-        )
-        rates[0] = 0.0  # the first month's lending is part of the opening book
+        rates = np.array(new_lending_rates(profile, self.first_month, self.months))
         new_loans = rng.poisson(opening * rates)
         self.first_t: IntArray = np.concatenate(
             [np.zeros(opening, dtype=np.int64), np.repeat(np.arange(self.months), new_loans)]
         )
         self.size = len(self.first_t)
+        if self.size >= _MAX_BLOCK_SIZE:
+            raise ValueError(f"a block of {self.size:,} loans is too large for its loan ids")
         self.product: IntArray = _choice(rng, [p.share for p in profile.products], self.size)
 
     def _draw_borrowers(self) -> None:
-        """Group loans into borrowers (several loans each for some) and draw who they are."""
+        """Group loans into borrowers, place each in a sub-branch and draw who they are."""
+        profile, rng = self.profile, self._rng
+        borrower_type = self._group_loans()
+        count = len(borrower_type)
+        units = sub_branches(profile.org)
+        self._unit_codes = [unit.code for unit in units]
+        unit = _choice(rng, [u.weight for u in units], count)
+        officers_per_unit = np.array([u.officers for u in units], dtype=np.int64)
+        officer_offsets = np.concatenate([[0], np.cumsum(officers_per_unit)[:-1]])
+        self._officer_ids = [officer for u in units for officer in u.officer_ids()]
+        officer = officer_offsets[unit] + rng.integers(0, officers_per_unit[unit])
+        self.unit_of_loan = unit[self.borrower_of_loan]
+        self.officer_of_loan = officer[self.borrower_of_loan]
+        self.frailty: FloatArray = rng.gamma(
+            profile.frailty_shape, 1.0 / profile.frailty_shape, size=count
+        )
+
+        # Residents mostly hold an ID of their own county, one in ten of elsewhere in the city.
+        county_codes = [region_codes_for(profile.org, u) for u in units]
+        widest = max(len(codes) for codes in county_codes)
+        region_table = np.array(
+            [[int(codes[i % len(codes)]) for i in range(widest)] for codes in county_codes]
+        )
+        region = region_table[unit, rng.integers(0, widest, count)]
+        city_codes = np.unique(region_table)
+        movers = rng.random(count) < 0.1
+        region = np.where(movers, city_codes[rng.integers(0, len(city_codes), count)], region)
+
+        retail = borrower_type == RETAIL_CODE
+        persons, companies = int(retail.sum()), int((~retail).sum())
+        company_region = np.where(
+            rng.random(companies) < 0.5, int(profile.city_region_code), region[persons:]
+        )
+        credit_code = pc.if_else(
+            pa.array(rng.random(companies) < profile.company_credit_code_share),
+            people.credit_codes(rng, company_region),
+            pa.scalar(None, pa.string()),
+        )
+        company_phone = pc.if_else(
+            pa.array(rng.random(companies) < profile.company_mobile_share),
+            people.mobile_numbers(rng, companies),
+            people.landline_numbers(rng, companies, profile.phone_area_code),
+        )
+        reference = np.datetime64(_first_day(self.first_month), "D")
+        self.borrowers = Borrowers(
+            borrower_id=integer_text(10**12 + self.block * 10**8 + np.arange(count)),
+            name=pa.concat_arrays(
+                [people.person_names(rng, persons), people.company_names(rng, companies)]
+            ),
+            id_number=pa.concat_arrays(
+                [people.id_numbers(rng, region[:persons], reference), credit_code]
+            ),
+            phone=pa.concat_arrays([people.mobile_numbers(rng, persons), company_phone]),
+            borrower_type=borrower_type,
+        )
+
+    def _group_loans(self) -> IntArray:
+        """Give every loan a borrower: retail borrowers first, then companies; their types."""
         profile, rng = self.profile, self._rng
         product_type = np.array(
             [BORROWER_TYPES.index(p.borrower_type) for p in profile.products], dtype=np.int64
@@ -219,71 +292,13 @@ class BlockBook:
         ):
             loans = rng.permutation(np.flatnonzero(loan_type == type_code))
             counts = _choice(rng, per_borrower, len(loans)) + 1
-            ends = np.cumsum(counts)
-            borrowers = int(np.searchsorted(ends, len(loans), side="left")) + 1 if len(loans) else 0
+            # Enough borrowers to hold every loan; the last one may get fewer than drawn.
+            borrowers = int(np.searchsorted(np.cumsum(counts), len(loans))) + 1 if len(loans) else 0
             owner = np.repeat(np.arange(borrowers), counts[:borrowers])[: len(loans)]
             self.borrower_of_loan[loans] = offset + owner
             borrower_types.append(np.full(borrowers, type_code, dtype=np.int64))
             offset += borrowers
-        borrower_type = np.concatenate(borrower_types)
-        count = len(borrower_type)
-        retail = int((borrower_type == RETAIL_CODE).sum())
-
-        units = sub_branches(profile.org)
-        self._unit_codes = [unit.code for unit in units]
-        unit = _choice(rng, [u.weight for u in units], count)
-        officers_per_unit = np.array([u.officers for u in units], dtype=np.int64)
-        officer_offsets = np.concatenate([[0], np.cumsum(officers_per_unit)[:-1]])
-        self._officer_ids = [officer for u in units for officer in u.officer_ids()]
-        officer = officer_offsets[unit] + rng.integers(0, officers_per_unit[unit])
-        self.frailty: FloatArray = rng.gamma(
-            profile.frailty_shape, 1.0 / profile.frailty_shape, size=count
-        )
-
-        # Residents mostly hold an ID from their own county, some from elsewhere in the city.
-        local_regions = [np.array(region_codes_for(profile.org, u), dtype=np.int64) for u in units]
-        all_regions = np.unique(np.concatenate(local_regions))
-        pick = rng.random(count)
-        local = np.array([codes[0] for codes in local_regions])[unit]
-        second = np.array([codes[-1] for codes in local_regions])[unit]
-        region = np.where(pick < 0.5, local, second)
-        movers = rng.random(count) < 0.1
-        region = np.where(movers, all_regions[rng.integers(0, len(all_regions), count)], region)
-        reference = np.datetime64(month_start(self.first_month)[()], "D")
-
-        companies = count - retail
-        credit_code = people.credit_codes(
-            rng,
-            np.where(
-                rng.random(companies) < 0.5,
-                int(people.HUAIBEI_CITY_REGION),
-                region[retail:],
-            ),
-        )
-        has_code = rng.random(companies) < profile.company_credit_code_share
-        company_phone = pc.if_else(
-            pa.array(rng.random(companies) < profile.company_mobile_share),
-            people.mobile_numbers(rng, companies),
-            people.landline_numbers(rng, companies, profile.phone_area_code),
-        )
-        self.borrowers = Borrowers(
-            borrower_id=integer_text(
-                10**12 + self.block * 10**8 + np.arange(count, dtype=np.int64)
-            ),
-            name=pa.concat_arrays(
-                [people.person_names(rng, retail), people.company_names(rng, companies)]
-            ),
-            id_number=pa.concat_arrays(
-                [
-                    people.id_numbers(rng, region[:retail], reference),
-                    pc.if_else(pa.array(has_code), credit_code, pa.scalar(None, pa.string())),
-                ]
-            ),
-            phone=pa.concat_arrays([people.mobile_numbers(rng, retail), company_phone]),
-            borrower_type=borrower_type,
-        )
-        self.unit_of_loan = unit[self.borrower_of_loan]
-        self.officer_of_loan = officer[self.borrower_of_loan]
+        return np.concatenate(borrower_types)
 
     def _draw_terms(self) -> None:
         """Amount, term, repayment type, rate, collateral and guarantors of every loan."""
@@ -379,7 +394,6 @@ class BlockBook:
         profile, rng, size = self.profile, self._rng, self.size
         opening_mask = np.arange(size) < opening
         # Months behind (D): the oldest unpaid instalment fell due D - 1 months before the start.
-        arrears = np.zeros(size, dtype=np.int64)
         draw = rng.random(size)
         edges = np.cumsum([*profile.opening_arrears, profile.opening_npl_share])
         behind = np.searchsorted(edges, draw, side="right") + 1  # 1..4, 5 = current
@@ -404,6 +418,7 @@ class BlockBook:
         # Some opening loans were restructured within the last two years and perform again.
         self.restructured = np.zeros(size, dtype=bool)
         self.restructure_date = np.full(size, np.datetime64("NaT"), dtype="datetime64[D]")
+        self.restructure_month = np.zeros(size, dtype=np.int64)
         chosen = (
             opening_mask
             & (arrears == 0)
@@ -436,9 +451,10 @@ class BlockBook:
         self.term = np.where(chosen, new_term, self.term)
         self.anchor = np.where(chosen, month, self.anchor)
         self.paid = np.where(chosen, paid, self.paid)
-        month_end = month_start(month + 1) - 1
+        last_day = month_start(month + 1) - 1
         spread = rng.integers(0, _DATE_SPREAD_DAYS, chosen.shape)
-        self.restructure_date = np.where(chosen, month_end - spread, self.restructure_date)
+        self.restructure_date = np.where(chosen, last_day - spread, self.restructure_date)
+        self.restructure_month = np.where(chosen, month, self.restructure_month)
         self.restructured = self.restructured | chosen
         maturity_month = month + new_term
         self.maturity_date = np.where(
@@ -462,11 +478,11 @@ class BlockBook:
         org_unit = pa.array(self._unit_codes).take(pa.array(self.unit_of_loan))
         officer_id = pa.array(self._officer_ids).take(pa.array(self.officer_of_loan))
         for t in range(self.months):
-            present, status, exit_amount = self._step(t)
-            index = np.flatnonzero(present)
+            state = self._step(t)
+            index = np.flatnonzero(state.present)
             take = pa.array(index)
             yield MonthRows(
-                as_of=_as_of(self.first_month + t),
+                as_of=month_end(_first_day(self.first_month + t)),
                 loan_id=loan_id.take(take),
                 borrower_id=borrower_id.take(take),
                 borrower_name=borrower_name.take(take),
@@ -479,24 +495,24 @@ class BlockBook:
                 origination_date=self.origination_date[index],
                 maturity_date=self.maturity_date[index],
                 original_amount=self.original_amount[index],
-                principal_balance=self._row_balance[index],
-                overdue_principal=self._overdue_principal[index],
-                overdue_interest=self._overdue_interest[index],
-                days_past_due=self._row_dpd[index],
-                reported_class=self._reported[index],
+                principal_balance=state.principal_balance[index],
+                overdue_principal=state.overdue_principal[index],
+                overdue_interest=state.overdue_interest[index],
+                days_past_due=state.days_past_due[index],
+                reported_class=state.reported_class[index],
                 restructured=self.restructured[index],
                 restructure_date=self.restructure_date[index],
-                credit_impaired=self._impaired[index],
+                credit_impaired=state.credit_impaired[index],
                 collateral_type=self.collateral_type[index],
                 collateral_value=self.collateral_value[index],
                 guarantor_ids=self.guarantor_ids.take(take),
-                provision=self._provision[index],
-                status=status[index],
-                exit_amount=exit_amount[index],
+                provision=state.provision[index],
+                status=state.status[index],
+                exit_amount=state.exit_amount[index],
             )
 
-    def _step(self, t: int) -> tuple[BoolArray, IntArray, IntArray]:
-        """Move every loan to month ``t``; return who has a row, their status and exit amount."""
+    def _step(self, t: int) -> _MonthState:
+        """Move every loan to month ``t`` and say what each row of the month holds."""
         profile, rng = self.profile, self._events
         month = self.first_month + t
         year, calendar_month = divmod(month, 12)
@@ -569,11 +585,8 @@ class BlockBook:
             implied >= 1, implied + self.grade_bias, implied + (self.grade_bias > 0)
         )
         reported = np.clip(reported, 0, len(CLASSES) - 1)
-        restructured_month = (
-            self.restructure_date.astype("datetime64[M]").astype(np.int64) + 1970 * 12
-        )
         observed = self.restructured & (
-            month - restructured_month < profile.restructure_observation_months
+            month - self.restructure_month < profile.restructure_observation_months
         )
         reported = np.where(observed, np.maximum(reported, self.restructure_grade), reported)
         unrated = new & (t > 0) & self.unrated_first_month
@@ -585,31 +598,34 @@ class BlockBook:
         kept = np.where(part_cash, rng.uniform(0.5, 0.98, self.size), 1.0)
         exit_amount = np.where(bad_exit, np.floor(self.balance * kept), -1).astype(np.int64)
 
-        self._row_balance = balance
-        self._overdue_principal = np.where(on_book, overdue, 0)
-        self._overdue_interest = np.where(
-            on_book, np.rint(balance * self.rate * np.maximum(unpaid, 0)), 0
-        ).astype(np.int64)
-        self._row_dpd = dpd
-        self._reported = reported
-        self._impaired = present & (
-            ((dpd > 90) & self.impaired_flag) | ((dpd > 30) & self.judged_impaired)
-        )
         rates = np.array(profile.provision_rates)[graded]
-        self._provision = np.where(
-            on_book, np.rint(balance * rates * self.provision_factor), 0
-        ).astype(np.int64)
-
+        # An allowance never exceeds the balance it covers.
+        provision = np.minimum(np.rint(balance * rates * self.provision_factor), balance)
+        state = _MonthState(
+            present=present,
+            status=status,
+            principal_balance=balance,
+            overdue_principal=np.where(on_book, overdue, 0),
+            overdue_interest=np.where(
+                on_book, np.rint(balance * self.rate * np.maximum(unpaid, 0)), 0
+            ).astype(np.int64),
+            days_past_due=dpd,
+            reported_class=reported,
+            credit_impaired=present
+            & (((dpd > 90) & self.impaired_flag) | ((dpd > 30) & self.judged_impaired)),
+            provision=np.where(on_book, provision, 0).astype(np.int64),
+            exit_amount=exit_amount,
+        )
         self.on_book = on_book
         self.balance = balance
         self.days_past_due = np.where(on_book, dpd, 0)
-        return present, status, exit_amount
+        return state
 
     def _scheduled(self, paid: IntArray) -> IntArray:
         return scheduled_balance(self.principal, self.term, self.rate, self.bullet, paid)
 
 
-def _as_of(month: int) -> date:
-    year, month_zero = divmod(month + 1, 12)
-    first_of_next = date(year, month_zero + 1, 1)
-    return date.fromordinal(first_of_next.toordinal() - 1)
+def _first_day(month: int) -> date:
+    """The first day of an absolute month index."""
+    year, month_zero = divmod(month, 12)
+    return date(year, month_zero + 1, 1)

@@ -56,10 +56,11 @@ COMPANY_TRADES = (
 COMPANY_SUFFIXES = ("有限公司", "有限责任公司", "股份有限公司")
 COMPANY_SUFFIX_WEIGHTS = (0.7, 0.25, 0.05)
 # Mobile prefixes of the three operators that start 13, 15 and 18.
-MOBILE_PREFIXES = (
-    tuple(range(130, 140)) + (150, 151, 152, 153, 155, 156, 157, 158, 159) + tuple(range(180, 190))
+MOBILE_PREFIXES: tuple[int, ...] = (
+    *range(130, 140),
+    *(150, 151, 152, 153, 155, 156, 157, 158, 159),
+    *range(180, 190),
 )
-HUAIBEI_CITY_REGION = "340600"
 
 
 def id_check_digit(first17: str) -> str:
@@ -111,7 +112,7 @@ def id_numbers(
     min_age: int = 22,
     max_age: int = 65,
 ) -> pa.Array:
-    """18-character ID numbers: region, birth date (age ``min_age``-``max_age``), sequence, check."""
+    """18-character ID numbers: region, birth date (age in range), sequence, check."""
     count = len(region_codes)
     age_days = rng.integers(min_age * 365 + 10, max_age * 365, size=count)
     birth = reference.astype("datetime64[D]") - age_days
@@ -164,7 +165,7 @@ def company_names(rng: np.random.Generator, count: int) -> pa.Array:
 
 
 def credit_codes(rng: np.random.Generator, region_codes: npt.NDArray[np.int64]) -> pa.Array:
-    """18-character unified social credit codes ``91340600…``: companies (9, 1), region, org code."""
+    """18-character unified social credit codes ``91340600…``: type 91, region, org code, check."""
     count = len(region_codes)
     body = rng.integers(10_000_000, 100_000_000, size=count)
     body_digits = digit_matrix(body, 8).astype(np.int64) - ord("0")

@@ -11,6 +11,7 @@ balance about 4.6 billion yuan and NPL ratio about 0.64 % at 2019-12-31, NPL bal
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from npldesk.synth.org import HUAIBEI_ORG, OrgUnit
 
@@ -41,6 +42,16 @@ class ProductParams:
 
 
 @dataclass(frozen=True)
+class Target:
+    """A figure the profile is tuned to reach with its default size and seed (yuan)."""
+
+    as_of: date
+    balance: float  # on-book principal balance
+    npl_balance: float  # on-book loans with dpd > 90 or reported substandard or worse
+    source: str
+
+
+@dataclass(frozen=True)
 class Profile:
     """All parameters of one synthetic branch network."""
 
@@ -50,8 +61,9 @@ class Profile:
     products: tuple[ProductParams, ...]
     # ``loans`` = loans on the book in the first month; new lending comes on top.
     default_loans: int
-    # New loans per month as a share of the opening book, by calendar year (last year repeats),
-    # times a multiplier per calendar month (January first).
+    # New loans per month as a share of the opening book, by calendar year, times a multiplier
+    # per calendar month (January first). In every ``*_by_year`` table the last year's value
+    # holds for later years and the first year's for earlier ones.
     new_loans_by_year: tuple[tuple[int, float], ...]
     new_loans_seasonality: tuple[float, ...]
     # Borrowers: distribution of the number of loans per borrower (index 0 = one loan).
@@ -60,6 +72,7 @@ class Profile:
     company_credit_code_share: float  # companies with a unified social credit code on file
     company_mobile_share: float  # companies whose contact is a mobile phone (else a landline)
     phone_area_code: str
+    city_region_code: str  # GB/T 2260 code of the city, in companies' credit codes
     # Borrower frailty: gamma-distributed with mean 1 and this shape; multiplies ``miss``.
     frailty_shape: float
     # Arrears. A current loan misses a payment with probability ``miss`` × product risk ×
@@ -100,19 +113,38 @@ class Profile:
     opening_npl_share: float
     opening_npl_extra_months: float
     opening_restructured_share: float
+    targets: tuple[Target, ...] = ()
 
     def product_codes(self) -> tuple[str, ...]:
         """The canonical product values, in profile order (the product index of a loan)."""
         return tuple(product.code for product in self.products)
 
 
-def by_year(pairs: tuple[tuple[int, float], ...], year: int, default: float = 1.0) -> float:
-    """The value for ``year``: the pair with the latest year not after it, else ``default``."""
-    value = default
-    for pair_year, pair_value in sorted(pairs):
+def by_year(pairs: tuple[tuple[int, float], ...], year: int) -> float:
+    """The value of the latest pair not after ``year``; the earliest pair's before them all."""
+    ordered = sorted(pairs)
+    if not ordered:
+        return 1.0
+    value = ordered[0][1]
+    for pair_year, pair_value in ordered:
         if pair_year <= year:
             value = pair_value
     return value
+
+
+def new_lending_rates(profile: Profile, first_month: int, months: int) -> list[float]:
+    """New loans per month as a share of the opening book, for months ``0 … months - 1``.
+
+    ``first_month`` is an absolute month index (``year * 12 + month - 1``); month 0 lends
+    nothing, its lending being part of the opening book.
+    """
+    rates = [0.0]
+    for offset in range(1, months):
+        year, calendar_month = divmod(first_month + offset, 12)
+        rates.append(
+            by_year(profile.new_loans_by_year, year) * profile.new_loans_seasonality[calendar_month]
+        )
+    return rates
 
 
 HUAIBEI = Profile(
@@ -236,9 +268,10 @@ HUAIBEI = Profile(
     company_credit_code_share=0.9,
     company_mobile_share=0.4,
     phone_area_code="0561",
+    city_region_code="340600",
     frailty_shape=0.6,
-    miss=0.011,
-    risk_by_year=((2018, 1.0),),
+    miss=0.012,
+    risk_by_year=((2018, 1.0), (2019, 0.85)),
     cure_by_arrears=(0.55, 0.35, 0.25),
     partial_by_arrears=(0.1, 0.1, 0.1),
     npl_cure=0.03,
@@ -249,7 +282,7 @@ HUAIBEI = Profile(
     npl_foreclose=0.03,
     npl_transfer=0.25,
     transfer_months=(6, 12),
-    workout_by_year=((2018, 1.0), (2019, 1.15)),
+    workout_by_year=((2018, 1.0), (2019, 1.25)),
     exit_part_cash_share=0.25,
     restructure=0.01,
     restructure_extension=12,
@@ -266,6 +299,12 @@ HUAIBEI = Profile(
     opening_npl_share=0.009,
     opening_npl_extra_months=8.0,
     opening_restructured_share=0.003,
+    targets=(
+        # The article gives 29.57 million and 0.64 % at 2019-12-31, down 1.15 million and
+        # 0.22 points from the start of the year: 30.72 million and 0.86 % at 2018-12-31.
+        Target(date(2018, 12, 31), 30_720_000 / 0.0086, 30_720_000, "article, start of 2019"),
+        Target(date(2019, 12, 31), 29_570_000 / 0.0064, 29_570_000, "article, end of 2019"),
+    ),
 )
 
 PROFILES: dict[str, Profile] = {HUAIBEI.name: HUAIBEI}

@@ -20,7 +20,7 @@ DateArray = npt.NDArray[np.datetime64]
 _POW10: IntArray = 10 ** np.arange(19, dtype=np.int64)
 _ZERO = ord("0")
 # A field needs quoting in CSV when it holds the delimiter, a quote or a line break (RFC 4180).
-_CSV_SPECIAL = '[,"\r\n]'
+_CSV_SPECIAL_BYTES = tuple(ord(char) for char in ',"\r\n')
 
 
 def _validity_buffer(valid: BoolArray | None) -> pa.Buffer | None:
@@ -43,9 +43,12 @@ def _string_array(
 
 def digit_matrix(values: npt.ArrayLike, width: int) -> npt.NDArray[np.uint8]:
     """ASCII digits of non-negative integers, zero-padded to ``width``: shape (n, width)."""
-    numbers = np.asarray(values, dtype=np.int64)
-    powers = _POW10[width - 1 :: -1] if width > 0 else _POW10[:0]
-    return (_ZERO + (numbers[:, None] // powers[None, :]) % 10).astype(np.uint8)
+    rest = np.asarray(values, dtype=np.int64)
+    chars = np.empty((len(rest), width), dtype=np.uint8)
+    for column in range(width - 1, -1, -1):
+        rest, digit = np.divmod(rest, 10)
+        chars[:, column] = _ZERO + digit
+    return chars
 
 
 def fixed_width_text(chars: npt.NDArray[np.uint8]) -> pa.Array:
@@ -80,17 +83,20 @@ def decimal_text(
     if valid is not None:
         lengths = np.where(valid, lengths, 0)
     chars = np.zeros((count, width), dtype=np.uint8)
+    rest = fraction
     for place in range(places):
-        chars[:, width - 1 - place] = _ZERO + (fraction // _POW10[place]) % 10
+        rest, digit = np.divmod(rest, 10)
+        chars[:, width - 1 - place] = _ZERO + digit
     if places:
         chars[:, width - 1 - places] = ord(".")
+    rest = whole
     for position in range(width - tail):
         column = width - 1 - tail - position
         if thousands and position % 4 == 3:
             chars[:, column] = ord(",")
         else:
-            digit = position - position // 4 if thousands else position
-            chars[:, column] = _ZERO + (whole // _POW10[digit]) % 10
+            rest, digit = np.divmod(rest, 10)
+            chars[:, column] = _ZERO + digit
     keep = np.arange(width)[None, :] >= (width - lengths)[:, None]
     return _string_array(lengths, chars[keep], valid)
 
@@ -132,11 +138,16 @@ def concat(*parts: pa.Array | str) -> pa.Array:
 
 def csv_field(column: pa.Array) -> pa.Array:
     """A string column made safe for CSV: values holding , " or a line break are quoted."""
-    needs = pc.match_substring_regex(column, _CSV_SPECIAL)
-    if not pc.any(needs).as_py():
+    # Most columns hold no such byte at all: one pass over the bytes says so.
+    data = np.frombuffer(values_buffer(column), dtype=np.uint8)
+    present = [chr(byte) for byte in _CSV_SPECIAL_BYTES if bool((data == byte).any())]
+    if not present:
         return column
-    quoted = concat('"', pc.replace_substring(column, '"', '""'), '"')
-    return pc.if_else(needs, quoted, column)
+    needs = pc.match_substring(column, present[0])
+    for char in present[1:]:
+        needs = pc.or_(needs, pc.match_substring(column, char))
+    escaped = pc.replace_substring(column, '"', '""') if '"' in present else column
+    return pc.if_else(needs, concat('"', escaped, '"'), column)
 
 
 def csv_lines(columns: Sequence[pa.Array]) -> pa.Buffer:

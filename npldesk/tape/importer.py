@@ -278,16 +278,23 @@ class Importer:
             staged = self.staged[file_index]
             labels = {c.name: c.source_label for c in staged.compiled}
             found: list[tuple[int, int, Problem]] = []
+            # One more scan of the file keeps only the flagged rows, with their text values;
+            # every rule is then asked on those rows alone.
+            bad = f"bad{file_index}"
+            self.con.execute(
+                f"CREATE TEMP TABLE {bad} AS SELECT * FROM {staged.view} WHERE _row IN "
+                f"(SELECT _row FROM staged WHERE _bad AND _file = {file_index})"
+            )
             for check in staged.checks:
                 limit = self.options.max_problems
                 rows = self.con.execute(
-                    f"SELECT _row, CAST({check.show} AS VARCHAR) FROM {staged.view} "
+                    f"SELECT _row, CAST({check.show} AS VARCHAR) FROM {bad} "
                     f"WHERE COALESCE({check.condition}, false) ORDER BY _row LIMIT {limit}"
                 ).fetchall()
                 if not rows:
                     continue
                 total = self.con.execute(
-                    f"SELECT count(*) FROM {staged.view} WHERE COALESCE({check.condition}, false)"
+                    f"SELECT count(*) FROM {bad} WHERE COALESCE({check.condition}, false)"
                 ).fetchone()
                 count = int(total[0]) if total else len(rows)
                 for row_number, value in rows:
@@ -412,6 +419,7 @@ class Importer:
         )
 
     def check_exits(self) -> None:
+        exits = ", ".join(sql_string(s) for s in EXIT_STATUSES)
         self._add_rows(
             "terminal.exit_amount_exceeds_previous",
             "exit_amount",
@@ -419,7 +427,7 @@ class Importer:
             "SELECT s._file, s._row, CAST(s.exit_amount AS VARCHAR), "
             "CAST(h.principal_balance AS VARCHAR) FROM staged s JOIN history h "
             "ON h.loan_id = s.loan_id AND h.as_of = last_day(s.as_of - INTERVAL 1 MONTH) "
-            "WHERE s.status <> 'active' AND s.exit_amount > h.principal_balance",
+            f"WHERE s.status IN ({exits}) AND s.exit_amount > h.principal_balance",
         )
 
     def cross_snapshot_warnings(self, months: list[date]) -> dict[date, dict[str, int]]:
@@ -588,6 +596,7 @@ def _import(store: Store, files: list[Path], options: ImportOptions, say: Progre
                 raise DataError(
                     f"{names}: {importer.problems.total} problem(s) found; nothing imported",
                     problems=importer.problems.problems,
+                    total=importer.problems.total,
                 )
             warning_counts = importer.cross_snapshot_warnings(months)
             result = _write_and_commit(store, transaction, importer, months, warning_counts, say)

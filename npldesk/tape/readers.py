@@ -61,8 +61,8 @@ def _format_of(path: Path, options: SourceOptions) -> str:
     return "csv"
 
 
-def inspect_bytes(path: Path, declared: str) -> tuple[str, str]:
-    """SHA-256 and the text encoding of a file, in one pass over its bytes.
+def inspect_bytes(path: Path, declared: str) -> tuple[str, str, bool]:
+    """SHA-256, the text encoding and whether the file has blank lines, in one pass over its bytes.
 
     ``auto``: a UTF-8 byte-order mark or valid UTF-8 throughout means UTF-8; otherwise GB18030
     (a superset of GBK and GB2312, what Chinese core systems export), which must then decode.
@@ -71,10 +71,17 @@ def inspect_bytes(path: Path, declared: str) -> tuple[str, str]:
     utf8 = codecs.getincrementaldecoder("utf-8")()
     utf8_ok = declared in ("auto", "utf-8", "utf-8-sig")
     bom = False
+    blank_lines = False
+    tail = b""
     with open(path, "rb") as handle:
         first = True
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
+            if not blank_lines:
+                # A blank line inside the file (not at its end) shifts DuckDB's row count.
+                window = (tail + chunk).replace(b"\r\n", b"\n")
+                blank_lines = b"\n\n" in window.rstrip(b"\n")
+                tail = chunk[-2:]
             if first:
                 bom = chunk.startswith(codecs.BOM_UTF8)
                 first = False
@@ -96,7 +103,7 @@ def inspect_bytes(path: Path, declared: str) -> tuple[str, str]:
         encoding = "utf-8-sig" if bom else "utf-8"
     else:
         encoding = "gb18030"
-    return digest.hexdigest(), encoding
+    return digest.hexdigest(), encoding, blank_lines
 
 
 def sha256_of(path: Path) -> str:
@@ -135,8 +142,8 @@ def open_source(
         return _open_parquet(con, path, view=view)
     if fmt == "xlsx":
         return _open_xlsx(con, path, options, view=view, staging=staging)
-    sha256, encoding = inspect_bytes(path, options.encoding)
-    if encoding in ("utf-8", "utf-8-sig"):
+    sha256, encoding, blank_lines = inspect_bytes(path, options.encoding)
+    if encoding in ("utf-8", "utf-8-sig") and not blank_lines:
         return _open_csv_native(con, path, options, view=view, sha256=sha256, encoding=encoding)
     return _open_csv_decoded(
         con, path, options, view=view, staging=staging, sha256=sha256, encoding=encoding
@@ -235,6 +242,8 @@ def _decoded_rows(path: Path, options: SourceOptions, encoding: str) -> Iterator
             batch = TextBatch(header, [], [])
             for index, record in enumerate(reader, start=1):
                 row_number = line_offset + index
+                if not record:
+                    continue  # a blank line: no row, but it keeps its number in the count
                 if len(record) != width:
                     raise UsageError(
                         f"{path.name}, row {row_number}: expected {width} fields, found "

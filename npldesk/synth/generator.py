@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 from npldesk.core.errors import UsageError
 from npldesk.core.months import month_end, month_label, shift_month_end
-from npldesk.synth.book import BLOCK_LOANS, BlockBook, MonthRows
+from npldesk.synth.book import BLOCK_LOANS, BlockBook, MonthRows, month_index
 from npldesk.synth.layouts import (
     CANONICAL,
     CN_CORE,
@@ -23,7 +22,7 @@ from npldesk.synth.layouts import (
     LAYOUTS,
 )
 from npldesk.synth.org import write_org_file
-from npldesk.synth.profiles import PROFILES, Profile, by_year
+from npldesk.synth.profiles import PROFILES, Profile, new_lending_rates
 from npldesk.synth.render import (
     CN_CORE_SCHEMA,
     CN_CUSTOMER_SCHEMA,
@@ -138,7 +137,8 @@ def generate(
                 done += 1
                 if progress is not None:
                     progress(done, total_steps)
-            del book
+            # Free this block before the next one is drawn: memory holds one block at a time.
+            del book, rows
     return SynthResult(
         out_dir=out_dir,
         org_file=org_file,
@@ -159,12 +159,7 @@ def block_sizes(opening: int) -> list[int]:
 
 def expected_loans(profile: Profile, opening: int, first: date, months: int) -> float:
     """The opening book plus the new loans expected over ``months`` months from ``first``."""
-    new = 0.0
-    for offset in range(1, months):
-        as_of = shift_month_end(first, offset)
-        rate = by_year(profile.new_loans_by_year, as_of.year, 0.0)
-        new += opening * rate * profile.new_loans_seasonality[as_of.month - 1]
-    return opening + new
+    return opening * (1.0 + sum(new_lending_rates(profile, month_index(first), months)))
 
 
 def _profile(name: str) -> Profile:
@@ -187,6 +182,6 @@ def _check_fits_excel(profile: Profile, opening: int, first: date, months: int) 
     if worst_month > XLSX_MAX_DATA_ROWS:
         raise UsageError(
             f"an xlsx sheet holds at most {XLSX_MAX_DATA_ROWS:,} rows, and {opening:,} opening "
-            f"loans over {months} months may reach {int(np.ceil(worst_month)):,}: "
+            f"loans over {months} months may reach {math.ceil(worst_month):,}: "
             "use --format csv or parquet, or fewer loans"
         )
