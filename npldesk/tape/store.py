@@ -247,8 +247,12 @@ class Transaction:
         self.committed = True
         # After the commit: files of replaced snapshots are no longer referenced.
         for relative in old_files - store.referenced_files(new_manifest):
-            with contextlib.suppress(FileNotFoundError):
-                (store.path / relative).unlink()
+            stale = store.path / relative
+            if stale.is_dir():  # a folder of part files written by Spark
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
         store.sweep()
 
     def discard_staging(self) -> None:
