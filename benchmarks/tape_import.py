@@ -29,6 +29,7 @@ from pathlib import Path
 
 DUCKDB_ONLY = """
 import sys, duckdb
+duckdb.execute("SET enable_progress_bar = false")
 duckdb.sql(f"COPY (SELECT * FROM read_csv('{sys.argv[1]}')) TO '{sys.argv[2]}' (FORMAT parquet)")
 """
 

@@ -7,6 +7,7 @@ writes Parquet (DuckDB writes one file, Spark a folder of part files).
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,8 @@ class Engine:
         resolved = [self._readable(Path(p)) for p in paths]
         if not resolved:
             raise ValueError("read_parquet needs at least one path")
-        name = f"t{self._counter}"
+        # Not t1, t2, …: Ibis names its subqueries so, and a clash shadows the table.
+        name = f"npldesk_parquet_{self._counter}_{uuid.uuid4().hex[:8]}"
         if self.name == "duckdb":
             return self.con.read_parquet(resolved, table_name=name)
         frame = self.con._session.read.parquet(*resolved)
@@ -74,7 +76,9 @@ def spark_session(master: str | None = None) -> Any:
         from pyspark.sql import SparkSession
 
         builder = (
-            SparkSession.builder.master(master or os.environ.get("NPLDESK_SPARK_MASTER", "local[2]"))
+            SparkSession.builder.master(
+                master or os.environ.get("NPLDESK_SPARK_MASTER", "local[2]")
+            )
             .appName("npldesk")
             .config("spark.ui.enabled", "false")
             .config("spark.sql.shuffle.partitions", os.environ.get("NPLDESK_SPARK_PARTITIONS", "4"))
@@ -86,8 +90,10 @@ def spark_session(master: str | None = None) -> Any:
     return _SPARK
 
 
-def connect(backend: str = "duckdb", *, threads: int | None = None, memory_limit: str | None = None) -> Engine:
-    """An engine by name: ``duckdb`` (in process) or ``pyspark`` (local, or the configured master)."""
+def connect(
+    backend: str = "duckdb", *, threads: int | None = None, memory_limit: str | None = None
+) -> Engine:
+    """An engine by name: ``duckdb`` (in process) or ``pyspark`` (local or configured master)."""
     if backend == "duckdb":
         con = ibis.duckdb.connect()
         if threads:

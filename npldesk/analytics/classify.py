@@ -103,7 +103,10 @@ def classify_month(
         in_observation = (
             s.restructured.fill_null(False)
             & s.restructure_date.notnull()
-            & (s.as_of < s.restructure_date + ibis.interval(months=params.restructure_observation_months))
+            & (
+                s.as_of
+                < s.restructure_date + ibis.interval(months=params.restructure_observation_months)
+            )
         )
         restructured_rank = ibis.ifelse(in_observation, params.restructured_floor.rank, 0)
         floor = ibis.greatest(dpd_rank, impaired_rank, restructured_rank)
@@ -192,10 +195,10 @@ def classify_month(
         is_npl=t._on_book & (t._final >= NPL_RANK),
         hard_npl=t._hard,
         held=t._held,
-        deviation=t._on_book & (class_rank(t.reported_class) < t._final),
+        deviation=t._on_book & (class_rank(t.reported_class) < t._final).fill_null(False),
         reasons=ibis.ifelse(t._on_book, reasons.re_replace(";$", ""), ibis.null("string")),
     )
-    keep = [c for c in snapshot.columns] + list(CLASSIFIED_COLUMNS)
+    keep = [*snapshot.columns, *CLASSIFIED_COLUMNS]
     return t.select(*keep)
 
 
@@ -319,8 +322,11 @@ def ensure_classified(
             transaction.commit(manifest)
     entries = store.derived(derived_key(params))
     return {
-        m: ClassifiedMonth(m, entries[m.isoformat()]["files"]["classified"],
-                           entries[m.isoformat()]["files"].get("carry"))
+        m: ClassifiedMonth(
+            m,
+            entries[m.isoformat()]["files"]["classified"],
+            entries[m.isoformat()]["files"].get("carry"),
+        )
         for m in months[:last]
     }
 

@@ -82,7 +82,10 @@ class Analytics:
             upto = max(as_of, max(self._classified, default=as_of))
             self._classified.update(
                 ensure_classified(
-                    self.store, self.engine, self.params, upto=min(upto, latest),
+                    self.store,
+                    self.engine,
+                    self.params,
+                    upto=min(upto, latest),
                     progress=self.progress,
                 )
             )

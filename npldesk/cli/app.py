@@ -327,3 +327,14 @@ def demo(
         title="loan tape",
     )
     out.print(f"next: npldesk tape list --home {created_home.path}")
+
+
+def _register_figure_commands() -> None:
+    """The analytics commands live in their own modules; each adds itself here."""
+    from npldesk.cli import lists, migration
+
+    for module in (lists, migration):
+        module.register(app)
+
+
+_register_figure_commands()

@@ -25,8 +25,13 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+def _width() -> int | None:
+    """Wide tables stay readable in a pipe or a file (rich would assume 80 columns)."""
+    return None if sys.stdout.isatty() else 200
+
+
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=True, markup=False)
+    return Console(highlight=False, soft_wrap=True, markup=False, width=_width())
 
 
 def err_console() -> Console:

@@ -83,7 +83,9 @@ def params_from_config(config: dict[str, Any], name: str | None = None) -> RuleP
             else:
                 values[key] = int(raw)
         except (ValueError, InvalidOperation) as exc:
-            raise UsageError(f"npldesk.toml: [rules.{chosen}] {key} = {raw!r} is not valid") from exc
+            raise UsageError(
+                f"npldesk.toml: [rules.{chosen}] {key} = {raw!r} is not valid"
+            ) from exc
         if key.endswith(("_dpd", "_months", "_days")) and values[key] < 0:
             raise UsageError(f"npldesk.toml: [rules.{chosen}] {key} must not be negative")
     return replace(params, **values)

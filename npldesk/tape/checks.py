@@ -19,13 +19,27 @@ ID_CHECK_CHARS = "10X98765432"
 
 @dataclass(frozen=True)
 class RowCheck:
-    """A rule broken by a row when ``condition`` is true; ``column`` is the one reported."""
+    """A rule broken by a row when ``condition`` is true; ``column`` is the one reported.
+
+    ``in_scan``: the rule needs the source text (a conversion failure, a join marker), so it is
+    tested in the scan that converts the file. The others read typed values only and are
+    tested on the staged Parquet afterwards; in the scan they would each re-evaluate the
+    conversion expressions they refer to.
+    """
 
     rule: str
     column: str
     condition: str
     message: str
     show: str  # SQL for the value shown in the report
+    in_scan: bool = False
+
+    @property
+    def on_values(self) -> str:
+        """The condition over typed columns (a missing value is NULL once converted)."""
+        if self.rule == "required":
+            return f"{val(self.column)} IS NULL"
+        return self.condition
 
 
 def raw(name: str) -> str:
@@ -74,6 +88,7 @@ def row_checks(
                     f"{raw(name)} IS NOT NULL AND {val(name)} IS NULL",
                     f"{col.failure_message}",
                     raw(name),
+                    in_scan=True,
                 )
             )
         # --as-of exempts as_of only where it supplies the value: a file's own empty as_of
@@ -190,6 +205,7 @@ def row_checks(
                 f"NOT {marker}",
                 f"no matching row in the joined file {join_name!r}",
                 "NULL",
+                in_scan=True,
             )
         )
     return checks

@@ -16,10 +16,6 @@ from npldesk.tape.schema import COLUMNS, Column, Kind
 
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "是")
 FALSE_WORDS = ("false", "f", "0", "no", "n", "否")
-# Parsed with ten places so that a value with too many places is caught, not rounded away.
-# 34 digits, not 38, so that a 10k-yuan amount times 10,000 still fits DECIMAL(38): a bigger
-# text is then a failed conversion (reported on its row), not an overflow that stops the scan.
-PARSE_DECIMAL = "DECIMAL(34,10)"
 # DuckDB's casts also take exponents ("1e5"), underscores ("1_000") and hex ("0x10"), and round
 # "1.5" to the INTEGER 2; a garbled amount must be reported, not read as some other number.
 DECIMAL_PATTERN = "[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)"
@@ -104,6 +100,15 @@ def _number_text(raw: str, rule: ColumnRule | None) -> str:
     return expr
 
 
+def _trimmed(expr: str) -> str:
+    """Text without surrounding blanks, NULL when empty. Most cells need no trimming, and
+    testing for a blank at either end is far cheaper than trimming every cell."""
+    return (
+        f"CASE WHEN {expr} LIKE ' %' OR {expr} LIKE '% ' OR {expr} = '' "
+        f"THEN NULLIF(TRIM({expr}), '') ELSE {expr} END"
+    )
+
+
 def _checked_number(text: str, pattern: str, sql_type: str) -> str:
     """``text`` cast to ``sql_type`` when it is a plain number, else NULL."""
     return (
@@ -112,20 +117,29 @@ def _checked_number(text: str, pattern: str, sql_type: str) -> str:
     )
 
 
+# Decimal places a source amount may have in each unit, so that it is exact in fen.
+UNIT_PLACES = {"yuan": 2, "fen": 0, "10k_yuan": 6}
+UNIT_FACTORS = {"yuan": "", "fen": " * CAST(0.01 AS DECIMAL(3,2))", "10k_yuan": " * 10000"}
+
+
 def _money_sql(raw: str, rule: ColumnRule | None) -> tuple[str, str]:
-    """(parsed amount in yuan with ten places, the DECIMAL(18,2) value or NULL)."""
-    parsed = _checked_number(_number_text(raw, rule), DECIMAL_PATTERN, PARSE_DECIMAL)
+    """(the number text, its DECIMAL(18,2) value in yuan or NULL).
+
+    A plain number with at most the unit's places is cast straight to a DECIMAL with those
+    places (64-bit arithmetic, fast); more places would be rounded by the cast, so they are
+    refused on the text first. Overflow makes the cast NULL: reported as not an amount.
+    """
+    text = _number_text(raw, rule)
     unit = rule.unit if rule else "yuan"
-    if unit == "fen":
-        # Times a DECIMAL, not `/ 100`: DuckDB divides decimals as DOUBLE, which loses cents.
-        parsed = f"({parsed} * CAST(0.01 AS DECIMAL(3,2)))"
-    elif unit == "10k_yuan":
-        parsed = f"({parsed} * 10000)"
+    places = UNIT_PLACES[unit]
+    point = f"strpos({text}, '.')"
+    within = f"({point} = 0 OR length({text}) - {point} <= {places})"
     value = (
-        f"CASE WHEN {parsed} = round({parsed}, 2) AND abs({parsed}) < 10000000000000000 "
-        f"THEN CAST({parsed} AS DECIMAL(18,2)) END"
+        f"CASE WHEN regexp_full_match({text}, {sql_string(DECIMAL_PATTERN)}) AND {within} "
+        f"THEN CAST(TRY_CAST({text} AS DECIMAL(18,{places})){UNIT_FACTORS[unit]} AS DECIMAL(18,2))"
+        " END"
     )
-    return parsed, value
+    return text, value
 
 
 def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[CompiledColumn]:
@@ -169,9 +183,9 @@ def _raw_sql_checked(rule: ColumnRule | None, column: Column, available: dict[st
     elif rule.constant is not None:
         expr = sql_string(rule.constant)
     elif rule.sql is not None:
-        expr = f"NULLIF(TRIM(CAST(({rule.sql}) AS VARCHAR)), '')"
+        expr = _trimmed(f"CAST(({rule.sql}) AS VARCHAR)")
     elif rule.sources:
-        parts = [f"NULLIF(TRIM({_source_ref(s, available)}), '')" for s in rule.sources]
+        parts = [_trimmed(_source_ref(s, available)) for s in rule.sources]
         expr = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
     else:
         expr = "CAST(NULL AS VARCHAR)"

@@ -33,7 +33,7 @@ from npldesk.tape.checks import RowCheck, row_checks
 from npldesk.tape.convert import CompiledColumn, compile_mapping, quote, sql_string
 from npldesk.tape.mapping import ColumnRule, Mapping, SourceOptions, identity_mapping
 from npldesk.tape.org import load_org
-from npldesk.tape.readers import SourceFile, open_source
+from npldesk.tape.readers import SourceFile, open_source, reopen_decoded
 from npldesk.tape.schema import COLUMN_NAMES, COLUMNS, EXIT_STATUSES, SCHEMA_VERSION
 from npldesk.tape.store import Store, Transaction
 
@@ -75,6 +75,7 @@ class ImportOptions:
 
 def _connect(transaction: Transaction, options: ImportOptions) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"preserve_insertion_order": True})
+    con.execute("SET enable_progress_bar = false")
     spill = transaction.staging / "spill"
     spill.mkdir(parents=True, exist_ok=True)
     con.execute(f"SET memory_limit = {sql_string(options.memory_limit)}")
@@ -108,6 +109,7 @@ class StagedFile:
     checks: list[RowCheck]
     view: str
     mapping: Mapping
+    partitions: dict[date, Path] = field(default_factory=dict)
 
 
 class Importer:
@@ -124,6 +126,7 @@ class Importer:
         self.problems = ProblemList(limit=options.max_problems)
         self.warnings = ProblemList(limit=options.max_problems)
         self.staged: list[StagedFile] = []
+        self.rewritten = False
 
     # -- reading and converting ----------------------------------------------------------
 
@@ -166,7 +169,9 @@ class Importer:
         for j_index, join in enumerate(mapping.joins):
             join_path = _resolve_join(path, join.path, join.name, options.join_files)
             view = f"src{index}_j{j_index}"
-            joined = open_source(self.con, join_path, join.source, view=view, staging=scratch)
+            joined = open_source(
+                self.con, join_path, join.source, view=view, staging=scratch, overlap=False
+            )
             joins.append(joined)
             if join.right_on not in joined.columns:
                 raise UsageError(
@@ -255,21 +260,85 @@ class Importer:
 
     # -- staging and checking ------------------------------------------------------------
 
-    def build_staged_table(self) -> None:
-        """One scan per file: converted columns and a failure flag per row, in one table."""
-        selects = []
+    def write_staged(self) -> None:
+        """One scan per file converts every row and writes it, as the snapshot will store it,
+        to a Parquet file per month in the staging folder.
+
+        A row that breaks a row rule is written with its ``source_row`` negated: the flag costs
+        nothing, and when no row is flagged the staged file already is the snapshot, so a clean
+        import reads the source once and writes each snapshot once.
+        """
+        columns = ", ".join(quote(c) for c in COLUMN_NAMES)
+        views = []
         for staged in self.staged:
-            flag = " OR ".join(f"COALESCE({c.condition}, false)" for c in staged.checks)
-            columns = ", ".join(quote(c) for c in COLUMN_NAMES)
-            selects.append(
-                f"SELECT {staged.index} AS _file, _row, {columns}, ({flag}) AS _bad "
-                f"FROM {staged.view}"
+            flag = (
+                " OR ".join(f"COALESCE({c.condition}, false)" for c in staged.checks if c.in_scan)
+                or "false"
             )
-        self.con.execute("CREATE TEMP TABLE staged AS " + " UNION ALL ".join(selects))
+            folder = self.transaction.staging / "staged" / f"file{staged.index}"
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            copy = (
+                f"COPY (SELECT {columns}, CASE WHEN {flag} THEN -_row ELSE _row END AS source_row "
+                f"FROM {staged.view}) TO {sql_string(str(folder))} (FORMAT parquet, "
+                "PARTITION_BY (as_of), WRITE_PARTITION_COLUMNS true, OVERWRITE true)"
+            )
+            try:
+                self.con.execute(copy)
+                stands = staged.source.settle()
+            except duckdb.InvalidInputException:
+                # DuckDB met bytes that are not UTF-8 beyond the first megabyte.
+                staged.source.settle()
+                stands = False
+            if not stands:
+                self.say_reading_again(staged)
+                self.con.execute(copy)
+            files = sorted(folder.glob("*/*.parquet"))
+            if not files:
+                continue
+            # Rows without a valid as_of land in as_of=NULL: they are reported, never stored.
+            months = {f: _partition_month(f) for f in files}
+            staged.partitions = {m: f for f, m in months.items() if m is not None}
+            views.append(
+                f"SELECT {columns}, abs(source_row) AS _row, source_row < 0 AS _bad, "
+                f"{staged.index} AS _file FROM read_parquet({_sql_list([str(f) for f in files])}, "
+                "hive_partitioning = false)"
+            )
+        if not views:
+            raise UsageError("the file(s) hold no rows")
+        self.con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + " UNION ALL ".join(views))
+        self.rewritten = False
+
+    def say_reading_again(self, staged: StagedFile) -> None:
+        """Re-read a CSV through Python's decoder: not UTF-8 throughout, or blank lines."""
+        self.progress(f"reading {staged.source.path.name} again ({staged.source.encoding})")
+        options = staged.mapping.source
+        staged.source = reopen_decoded(
+            self.con, staged.source, options, staging=self.transaction.staging / "read"
+        )
+
+    def materialise(self) -> None:
+        """Turn the staged files into a table that can be changed (to fill exit amounts)."""
+        self.con.execute("CREATE TEMP TABLE staged_table AS SELECT * FROM staged")
+        self.con.execute("CREATE OR REPLACE TEMP VIEW staged AS SELECT * FROM staged_table")
+        self.rewritten = True
+
+    def flag_value_rules(self) -> None:
+        """Test the rules on typed values over the staged files, and add their rows to the flag."""
+        parts = []
+        for staged in self.staged:
+            rules = " OR ".join(
+                f"COALESCE({c.on_values}, false)" for c in staged.checks if not c.in_scan
+            )
+            parts.append(f"(_file = {staged.index} AND ({rules}))")
+        self.con.execute(
+            "CREATE OR REPLACE TEMP VIEW flagged AS SELECT _file, _row FROM staged "
+            f"WHERE _bad OR {' OR '.join(parts)}"
+        )
 
     def report_row_problems(self) -> None:
+        self.flag_value_rules()
         bad_files = self.con.execute(
-            "SELECT _file, count(*) FROM staged WHERE _bad GROUP BY _file"
+            "SELECT _file, count(*) FROM flagged GROUP BY _file"
         ).fetchall()
         if not bad_files:
             return
@@ -283,7 +352,7 @@ class Importer:
             bad = f"bad{file_index}"
             self.con.execute(
                 f"CREATE TEMP TABLE {bad} AS SELECT * FROM {staged.view} WHERE _row IN "
-                f"(SELECT _row FROM staged WHERE _bad AND _file = {file_index})"
+                f"(SELECT _row FROM flagged WHERE _file = {file_index})"
             )
             for check in staged.checks:
                 limit = self.options.max_problems
@@ -337,7 +406,32 @@ class Importer:
             self.problems.add(Problem(rule, text, file_name, row_number, label, _text(value)))
         self.problems.extend_count((int(counted[0]) if counted else 0) - len(rows))
 
+    def _any(self, sql: str) -> bool:
+        found = self.con.execute(f"SELECT EXISTS ({sql})").fetchone()
+        return bool(found and found[0])
+
     def check_cross_rows(self, org_codes: set[str]) -> None:
+        # Cheap grouped tests first; the row-by-row reports (windows, sorts) only when needed.
+        duplicates = self._any(
+            "SELECT 1 FROM staged WHERE loan_id IS NOT NULL GROUP BY as_of, loan_id "
+            "HAVING count(*) > 1"
+        )
+        mixed_types = self._any(
+            "SELECT 1 FROM staged WHERE borrower_id IS NOT NULL GROUP BY as_of, borrower_id "
+            "HAVING count(DISTINCT borrower_type) > 1"
+        )
+        self._check_cross_rows(org_codes, duplicates=duplicates, mixed_types=mixed_types)
+
+    def _check_cross_rows(
+        self, org_codes: set[str], *, duplicates: bool, mixed_types: bool
+    ) -> None:
+        if duplicates:
+            self._report_duplicates()
+        if mixed_types:
+            self._report_mixed_types()
+        self._check_units_and_months(org_codes)
+
+    def _report_duplicates(self) -> None:
         self._add_rows(
             "loan_id.unique",
             "loan_id",
@@ -347,6 +441,8 @@ class Importer:
             "min(_row) OVER (PARTITION BY as_of, loan_id) AS first_row FROM staged "
             "WHERE loan_id IS NOT NULL AND as_of IS NOT NULL) WHERE n > 1",
         )
+
+    def _report_mixed_types(self) -> None:
         self._add_rows(
             "borrower_type.consistent",
             "borrower_type",
@@ -357,6 +453,8 @@ class Importer:
             "ORDER BY _file, _row) AS first_type FROM staged WHERE borrower_id IS NOT NULL "
             "AND borrower_type IS NOT NULL) WHERE borrower_type <> first_type",
         )
+
+    def _check_units_and_months(self, org_codes: set[str]) -> None:
         codes = self.con.execute("SELECT DISTINCT org_unit FROM staged").fetchall()
         unknown = sorted(c[0] for c in codes if c[0] is not None and c[0] not in org_codes)
         if unknown:
@@ -404,10 +502,12 @@ class Importer:
 
     def fill_exit_from_previous(self) -> None:
         exits = ", ".join(sql_string(s) for s in EXIT_STATUSES)
+        self.materialise()
         self.con.execute(
-            "UPDATE staged SET exit_amount = h.principal_balance FROM history h "
-            f"WHERE staged.status IN ({exits}) AND staged.exit_amount IS NULL "
-            "AND h.loan_id = staged.loan_id AND h.as_of = last_day(staged.as_of - INTERVAL 1 MONTH)"
+            "UPDATE staged_table SET exit_amount = h.principal_balance FROM history h "
+            f"WHERE staged_table.status IN ({exits}) AND staged_table.exit_amount IS NULL "
+            "AND h.loan_id = staged_table.loan_id "
+            "AND h.as_of = last_day(staged_table.as_of - INTERVAL 1 MONTH)"
         )
         self._add_rows(
             "terminal.exit_amount_required",
@@ -502,6 +602,14 @@ def _with_canonical(message: str, column: str, labels: dict[str, str]) -> str:
     return message if label == column or column not in COLUMN_NAMES else f"{message} ({column})"
 
 
+def _partition_month(path: Path) -> date | None:
+    """The month of a file DuckDB wrote under ``as_of=YYYY-MM-DD/`` (None for as_of=NULL)."""
+    try:
+        return date.fromisoformat(path.parent.name.split("=", 1)[1])
+    except ValueError:
+        return None
+
+
 def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join(sql_string(v) for v in values) + "]"
 
@@ -563,7 +671,7 @@ def _import(store: Store, files: list[Path], options: ImportOptions, say: Progre
                 say(f"reading {Path(path).name}")
                 importer.staged.append(importer.stage_file(index, Path(path)))
             say("converting and checking rows")
-            importer.build_staged_table()
+            importer.write_staged()
             importer.report_row_problems()
             importer.check_cross_rows({u.code for u in org})
             months = [
@@ -622,21 +730,28 @@ def _write_and_commit(
     now = datetime.now(UTC).isoformat(timespec="seconds")
     columns = ", ".join(quote(c) for c in COLUMN_NAMES)
     summaries = []
+    # Figures first: the staged files are moved into place below.
+    figures = {
+        row[0]: row[1:]
+        for row in con.execute(
+            "SELECT as_of, count(*), count(*) FILTER (WHERE status = 'active'), "
+            "COALESCE(sum(principal_balance), 0), min(_file) FROM staged GROUP BY as_of"
+        ).fetchall()
+    }
     for as_of in months:
         say(f"writing {month_label(as_of)}")
         relative = transaction.snapshot_file(as_of)
         target = transaction.stage_path(relative)
         condition = f"as_of = DATE {sql_string(as_of.isoformat())}"
-        con.execute(
-            f"COPY (SELECT {columns}, _row AS source_row FROM staged WHERE {condition}) "
-            f"TO {sql_string(str(target))} (FORMAT parquet)"
-        )
-        stats = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE status = 'active'), "
-            f"COALESCE(sum(principal_balance), 0), min(_file) FROM staged WHERE {condition}"
-        ).fetchone()
-        assert stats is not None
-        rows, on_book, balance, file_index = stats
+        written = [s.partitions[as_of] for s in importer.staged if as_of in s.partitions]
+        if importer.rewritten or len(written) != 1:
+            con.execute(
+                f"COPY (SELECT {columns}, _row AS source_row FROM staged WHERE {condition}) "
+                f"TO {sql_string(str(target))} (FORMAT parquet)"
+            )
+        else:
+            written[0].replace(target)  # the staged file is the snapshot, as written
+        rows, on_book, balance, file_index = figures[as_of]
         staged = importer.staged[file_index]
         key = as_of.isoformat()
         previous = manifest["snapshots"].get(key)

@@ -37,7 +37,9 @@ def read_org_file(path: Path, *, staging: Path, max_problems: int = 1000) -> lis
     """Read and check an organisation file; every problem is reported at once."""
     con = duckdb.connect()
     try:
-        source = open_source(con, path, SourceOptions(), view="org_src", staging=staging)
+        source = open_source(
+            con, path, SourceOptions(), view="org_src", staging=staging, overlap=False
+        )
         missing = [c for c in ORG_COLUMNS if c not in source.columns]
         if missing:
             raise UsageError(

@@ -13,6 +13,7 @@ import codecs
 import csv
 import hashlib
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -37,9 +38,14 @@ class TextBatch:
     row_numbers: list[int]
 
 
-@dataclass(frozen=True)
+@dataclass
 class SourceFile:
-    """A file that was read: its name, checksum, encoding and the view that holds its rows."""
+    """A file that was read: its name, checksum, encoding and the view that holds its rows.
+
+    For UTF-8 CSV the checksum and the check of every byte run in a thread while DuckDB scans
+    the file; ``settle()`` waits for them and says whether the scan can stand (the file is
+    UTF-8 throughout and has no blank line) or must be redone with ``reopen_decoded``.
+    """
 
     path: Path
     sha256: str
@@ -48,6 +54,18 @@ class SourceFile:
     view: str
     columns: tuple[str, ...]
     rows: int | None = None
+    pending: Future[tuple[str, str, bool]] | None = None
+
+    def settle(self) -> bool:
+        """Wait for the byte check; True when the DuckDB scan of the file stands."""
+        if self.pending is None:
+            return True
+        sha256, encoding, blank_lines = self.pending.result()
+        self.pending = None
+        self.sha256 = sha256
+        stands = encoding == self.encoding and not blank_lines
+        self.encoding = encoding
+        return stands
 
 
 def _format_of(path: Path, options: SourceOptions) -> str:
@@ -133,8 +151,13 @@ def open_source(
     *,
     view: str,
     staging: Path,
+    overlap: bool = True,
 ) -> SourceFile:
-    """Make ``view`` in ``con`` hold the file's rows as text columns plus ``_row``."""
+    """Make ``view`` in ``con`` hold the file's rows as text columns plus ``_row``.
+
+    ``overlap``: check a UTF-8 CSV's bytes while DuckDB scans it (the caller then calls
+    ``settle()``); otherwise check them first.
+    """
     if not path.is_file():
         raise UsageError(f"file not found: {path}")
     fmt = _format_of(path, options)
@@ -142,11 +165,65 @@ def open_source(
         return _open_parquet(con, path, view=view)
     if fmt == "xlsx":
         return _open_xlsx(con, path, options, view=view, staging=staging)
-    sha256, encoding, blank_lines = inspect_bytes(path, options.encoding)
-    if encoding in ("utf-8", "utf-8-sig") and not blank_lines:
-        return _open_csv_native(con, path, options, view=view, sha256=sha256, encoding=encoding)
+    encoding = _guess_encoding(path, options.encoding)
+    if encoding in ("utf-8", "utf-8-sig") and not overlap:
+        sha256, encoding, blank_lines = inspect_bytes(path, options.encoding)
+        if encoding in ("utf-8", "utf-8-sig") and not blank_lines:
+            return _open_csv_native(con, path, options, view=view, sha256=sha256, encoding=encoding)
+        return _open_csv_decoded(
+            con, path, options, view=view, staging=staging, sha256=sha256, encoding=encoding
+        )
+    if encoding in ("utf-8", "utf-8-sig"):
+        # Hashing and checking every byte (hashlib and the decoder release the GIL) overlap
+        # with DuckDB's scan instead of preceding it.
+        pending = _CHECKER.submit(inspect_bytes, path, options.encoding)
+        source = _open_csv_native(con, path, options, view=view, sha256="", encoding=encoding)
+        source.pending = pending
+        return source
+    sha256, encoding, _blank = inspect_bytes(path, options.encoding)
     return _open_csv_decoded(
         con, path, options, view=view, staging=staging, sha256=sha256, encoding=encoding
+    )
+
+
+_CHECKER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="npldesk-inspect")
+HEAD = 1 << 20
+
+
+def _guess_encoding(path: Path, declared: str) -> str:
+    """The encoding from the first megabyte; ``inspect_bytes`` confirms it over the whole file."""
+    if declared in ("gb18030", "gbk"):
+        return declared
+    with open(path, "rb") as handle:
+        head = handle.read(HEAD)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        if declared in ("utf-8", "utf-8-sig"):
+            raise UsageError(f"{path.name} is not valid UTF-8 (the mapping says it is)") from None
+        return "gb18030"
+    return "utf-8"
+
+
+def reopen_decoded(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    options: SourceOptions,
+    *,
+    staging: Path,
+) -> SourceFile:
+    """Read a CSV again through Python's decoder (GB18030, or blank lines to count)."""
+    sha256, encoding, _blank = inspect_bytes(source.path, options.encoding)
+    return _open_csv_decoded(
+        con,
+        source.path,
+        options,
+        view=source.view,
+        staging=staging,
+        sha256=sha256,
+        encoding=encoding,
     )
 
 

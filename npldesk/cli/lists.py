@@ -1,0 +1,163 @@
+"""``npldesk list``: the loan lists of ``design/metrics.md`` §5, on screen or as files.
+
+Personal data is masked unless ``--pii`` is given; such an export is recorded before anything
+of it is printed or written. Wired into the ``npldesk`` command by ``register``.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from npldesk.analytics.lists import EXTRA_COLUMNS, LIST_NAMES, check_list_name, run_list
+from npldesk.analytics.session import Analytics
+from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
+from npldesk.core.errors import UsageError
+from npldesk.core.months import MonthError, parse_month
+from npldesk.home import load_home
+from npldesk.reports.exports import (
+    check_target,
+    lineage_line,
+    list_export,
+    text_rows,
+    write_csv,
+    write_file,
+    write_json,
+)
+from npldesk.reports.pii import MASKS, record_export
+
+
+class ListFormat(StrEnum):
+    """How a list is shown: a table for people, JSON or CSV for tools, XLSX for Excel."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+# The screen shows what a person scans a list for; every column is in csv, json and xlsx.
+SCREEN_COLUMNS = (
+    "loan_id",
+    "borrower_id",
+    "borrower_name",
+    "org_unit",
+    "principal_balance",
+    "days_past_due",
+    "class",
+    "previous_class",
+)
+_SUFFIXES = {".csv": ListFormat.csv, ".json": ListFormat.json, ".xlsx": ListFormat.xlsx}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``list`` command to ``app``."""
+    app.command("list")(list_command)
+
+
+def choose_format(fmt: ListFormat | None, out: Path | None) -> ListFormat:
+    """The format asked for, else the one ``--out``'s suffix names, else a table."""
+    if fmt is None:
+        if out is None:
+            return ListFormat.table
+        if out.suffix.lower() not in _SUFFIXES:
+            raise UsageError(f"--out {out}: give --format csv, json or xlsx for this file")
+        return _SUFFIXES[out.suffix.lower()]
+    if fmt is ListFormat.xlsx and out is None:
+        raise UsageError("--format xlsx writes a file: give --out FILE.xlsx")
+    if fmt is ListFormat.table and out is not None:
+        raise UsageError("a table is for the screen: give --format csv, json or xlsx with --out")
+    return fmt
+
+
+def parse_month_option(text: str, option: str) -> date:
+    """A ``YYYY-MM`` option's month-end date; a usage error naming the option if malformed."""
+    try:
+        return parse_month(text)
+    except MonthError as exc:
+        raise UsageError(f"{option}: {exc}") from exc
+
+
+def list_command(
+    name: Annotated[str, typer.Argument(metavar="LIST", help=", ".join(LIST_NAMES))],
+    as_of: Annotated[str, typer.Option("--as-of", help="The month of the list, YYYY-MM")],
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Compare with this month (default: the month before)"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file (needed for xlsx)")
+    ] = None,
+    pii: Annotated[
+        bool, typer.Option("--pii", help="Show personal data unmasked; the export is recorded")
+    ] = False,
+    fmt: Annotated[
+        ListFormat | None,
+        typer.Option(
+            "--format", help="table, json, csv or xlsx (default: from --out's suffix, or table)"
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="top-npl: how many households (default 20)")
+    ] = None,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="The npldesk home folder (default: $NPLDESK_HOME or ./npldesk-home)",
+            show_default=False,
+        ),
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="duckdb or pyspark (default: the home's)")
+    ] = None,
+    rule_set: Annotated[
+        str | None, typer.Option("--rule-set", help="cn-2023 or eu-npe (default: the home's)")
+    ] = None,
+) -> None:
+    """A loan list at a month: new-npl, early-warning, upgraded, top-npl or deviation."""
+    list_name = check_list_name(name)
+    end = parse_month_option(as_of, "--as-of")
+    first = None if start is None else parse_month_option(start, "--from")
+    if first is not None and first >= end:
+        raise UsageError(f"--from {start} must be a month before --as-of {as_of}")
+    chosen = choose_format(fmt, out)
+    if out is not None:
+        check_target(out)
+    loaded = load_home(home)
+    session = Analytics.for_home(loaded, backend=backend, rule_set=rule_set)
+    with progress_reporter() as say:
+        session.progress = say
+        result = run_list(session, list_name, end, start=first, limit=limit)
+    export = list_export(result, pii=pii)
+    if pii:
+        # Recorded before a byte of it is shown: an export that fails is over-recorded, never
+        # an export that succeeds unrecorded.
+        record_export(
+            loaded.path,
+            list=result.name,
+            as_of=result.as_of.isoformat(),
+            start=result.start.isoformat() if result.start else None,
+            format=chosen.value,
+            out=str(out.resolve()) if out is not None else None,
+            rule_set=result.rule_set,
+            rows=len(export.rows),
+            personal_columns=sorted(set(MASKS) & set(export.columns)),
+        )
+    if out is not None:
+        write_file(export, chosen.value, out)
+        err_console().print(f"wrote {len(export.rows)} rows to {out}", highlight=False)
+    elif chosen is ListFormat.json:
+        write_json(export, sys.stdout)
+    elif chosen is ListFormat.csv:
+        write_csv(export, sys.stdout)
+    else:
+        extra = [c for c in export.columns if c in EXTRA_COLUMNS[result.name]]
+        emit(text_rows(export), [*SCREEN_COLUMNS, *extra], OutputFormat.table, title=export.title)
+        console().print(f"{len(export.rows)} loan(s) (every column: --format csv, json or xlsx)")
+        console().print(lineage_line(export.lineage))

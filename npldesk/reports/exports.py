@@ -1,0 +1,226 @@
+"""Exports of tabular results: CSV, JSON and XLSX, each naming the snapshots behind it.
+
+An ``ExportTable`` is rows with their columns, which columns are money, the document fields a
+JSON export starts with, and the lineage. Money leaves as decimal strings in CSV and JSON and as
+numbers with two decimals in XLSX. Files are written beside the target and renamed into place,
+so a reader never sees half an export.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import xlsxwriter
+
+from npldesk.analytics.lists import MONEY_COLUMNS, ListResult
+from npldesk.core.errors import UsageError
+from npldesk.core.money import format_money
+from npldesk.reports.pii import mask_rows
+
+EXPORT_FORMATS = ("csv", "json", "xlsx")
+MONEY_FORMAT = "#,##0.00"
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """Rows ready to leave npldesk, and what an export says about them."""
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    money_columns: frozenset[str] = frozenset()
+    document: dict[str, Any] = field(default_factory=dict)
+    lineage: list[dict[str, Any]] = field(default_factory=list)
+
+
+def list_export(result: ListResult, *, pii: bool) -> ExportTable:
+    """A computed list as an export: personal data masked unless ``pii``."""
+    shown = "shown" if pii else "masked"
+    document: dict[str, Any] = {
+        "list": result.name,
+        "as_of": result.as_of.isoformat(),
+        "from": result.start.isoformat() if result.start else None,
+        "rule_set": result.rule_set,
+        "personal_data": shown,
+    }
+    if result.limit is not None:
+        document["limit"] = result.limit
+    return ExportTable(
+        name=result.name,
+        title=f"{result.title} ({result.rule_set}; personal data {shown})",
+        columns=result.columns,
+        rows=list(result.rows) if pii else mask_rows(result.rows),
+        money_columns=MONEY_COLUMNS & set(result.columns),
+        document=document,
+        lineage=result.lineage,
+    )
+
+
+# -- values -----------------------------------------------------------------------------
+
+
+def machine_value(value: Any, *, money: bool = False) -> Any:
+    """A value for JSON: money and other decimals as strings, dates in ISO form."""
+    if isinstance(value, Decimal):
+        return format_money(value) if money else f"{value:f}"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def text_value(value: Any, *, money: bool = False) -> str:
+    """A value as CSV or a screen shows it: empty when missing, ``true``/``false``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(machine_value(value, money=money))
+
+
+def text_rows(table: ExportTable) -> list[dict[str, str]]:
+    """Every row with every column as text (for CSV and the screen)."""
+    return [
+        {c: text_value(row.get(c), money=c in table.money_columns) for c in table.columns}
+        for row in table.rows
+    ]
+
+
+def lineage_line(lineage: list[dict[str, Any]]) -> str:
+    """One line naming the source snapshots: month, file, SHA-256, import."""
+    if not lineage:
+        return "Source snapshots: none"
+    parts = [
+        f"{entry.get('as_of')} from {entry.get('source')} "
+        f"(SHA-256 {entry.get('sha256')}, import {entry.get('import_id')})"
+        for entry in lineage
+    ]
+    return "Source snapshots: " + "; ".join(parts)
+
+
+# -- writers ----------------------------------------------------------------------------
+
+
+def json_document(table: ExportTable) -> dict[str, Any]:
+    """The JSON export: the document fields, the rows, and the source snapshots."""
+    rows = [
+        {c: machine_value(row.get(c), money=c in table.money_columns) for c in table.columns}
+        for row in table.rows
+    ]
+    return {**table.document, "rows": rows, "snapshots": table.lineage}
+
+
+def write_json(table: ExportTable, stream: IO[str]) -> None:
+    """The JSON document, indented, UTF-8 text as is."""
+    stream.write(json.dumps(json_document(table), ensure_ascii=False, indent=2) + "\n")
+
+
+def write_csv(table: ExportTable, stream: IO[str]) -> None:
+    """A header row, then one row per record."""
+    writer = csv.DictWriter(stream, fieldnames=list(table.columns))
+    writer.writeheader()
+    writer.writerows(text_rows(table))
+
+
+def write_xlsx(table: ExportTable, target: Path) -> None:
+    """One sheet: a title, a header row, the rows (money as 2-decimal numbers), a lineage footer."""
+    # constant_memory: rows go to disk as they are written, so a bank-wide list fits.
+    workbook = xlsxwriter.Workbook(str(target), {"constant_memory": True})
+    try:
+        sheet = workbook.add_worksheet(table.name[:31] or "export")
+        money_format = workbook.add_format({"num_format": MONEY_FORMAT})
+        date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+
+        def put(row: int, column: int, value: Any, money: bool) -> None:
+            if value is None:
+                return
+            if isinstance(value, bool):
+                sheet.write_boolean(row, column, value)
+            elif isinstance(value, Decimal):
+                # Excel holds doubles (15 significant digits): below 10^13 yuan every amount
+                # reads back to the fen; JSON and CSV carry the exact decimal.
+                sheet.write_number(row, column, float(value), money_format if money else None)
+            elif isinstance(value, int | float):
+                sheet.write_number(row, column, value)
+            elif isinstance(value, date):
+                sheet.write_datetime(row, column, value, date_format)
+            else:
+                # Strings stay strings: an ID number or a loan id must never become a number.
+                sheet.write_string(row, column, str(value))
+
+        for index, column in enumerate(table.columns):
+            width = 16 if column in table.money_columns else min(max(len(column) + 2, 10), 40)
+            sheet.set_column(index, index, width)
+        sheet.write_string(0, 0, table.title, workbook.add_format({"bold": True, "font_size": 14}))
+        header_row = 2
+        header_format = workbook.add_format({"bold": True, "bottom": 1})
+        for index, column in enumerate(table.columns):
+            sheet.write_string(header_row, index, column, header_format)
+        sheet.freeze_panes(header_row + 1, 0)
+        row_index = header_row
+        for row in table.rows:
+            row_index += 1
+            for index, column in enumerate(table.columns):
+                put(row_index, index, row.get(column), column in table.money_columns)
+        if table.columns:
+            sheet.autofilter(header_row, 0, row_index, len(table.columns) - 1)
+        footer_format = workbook.add_format({"italic": True, "font_color": "#555555"})
+        sheet.write_string(row_index + 2, 0, lineage_line(table.lineage), footer_format)
+    finally:
+        workbook.close()
+
+
+def write_file(table: ExportTable, fmt: str, target: Path) -> Path:
+    """Write ``table`` as ``fmt`` (csv, json, xlsx) to ``target``, replacing it whole."""
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}; known: {', '.join(EXPORT_FORMATS)}")
+    target = check_target(target)
+    writers: dict[str, Callable[[ExportTable, IO[str]], None]] = {
+        "csv": write_csv,
+        "json": write_json,
+    }
+    with _replacing(target) as partial:
+        if fmt == "xlsx":
+            write_xlsx(table, partial)
+        else:
+            with open(partial, "w", encoding="utf-8", newline="") as stream:
+                writers[fmt](table, stream)
+    return target
+
+
+def check_target(target: Path) -> Path:
+    """``target`` if a file can be written there; a usage error saying why not otherwise."""
+    target = Path(target)
+    if target.is_dir():
+        raise UsageError(f"cannot write {target}: it is a folder")
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {target}: the folder {target.parent} does not exist")
+    return target
+
+
+@contextmanager
+def _replacing(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target``, renamed onto it when the block succeeds."""
+    try:
+        descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
+    os.close(descriptor)
+    partial = Path(name)
+    try:
+        yield partial
+        os.replace(partial, target)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)

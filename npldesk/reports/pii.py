@@ -1,0 +1,123 @@
+"""Personal data on the way out: masking rules, and the log of every unmasked export.
+
+Lists and reports carry borrowers' names, ID numbers and phones. They leave npldesk masked
+unless a user asks for the personal data; every export that shows it is recorded, before any
+of it is written, by ``record_export``. The record goes to ``<home>/audit/exports.jsonl`` for
+now; when casework's audit trail exists, ``record_export`` is the one function that moves.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+EXPORT_LOG = Path("audit") / "exports.jsonl"
+MASK = "*"
+
+
+def mask_middle(value: str | None, keep_start: int, keep_end: int) -> str | None:
+    """``value`` with only its first ``keep_start`` and last ``keep_end`` characters shown."""
+    # A value too short to keep anything hidden is masked whole; a missing value stays missing.
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return text
+    if len(text) <= keep_start + keep_end:
+        return MASK * len(text)
+    tail = text[len(text) - keep_end :] if keep_end else ""
+    return text[:keep_start] + MASK * (len(text) - keep_start - keep_end) + tail
+
+
+def mask_name(value: str | None) -> str | None:
+    """A name keeps its first character: 王小明 → 王**; a one-character name is masked whole."""
+    return mask_middle(value, 1, 0)
+
+
+def mask_id_number(value: str | None) -> str | None:
+    """An ID number keeps its first 6 (the region) and last 4 characters, 18 or 15 long."""
+    return mask_middle(value, 6, 4)
+
+
+def mask_phone(value: str | None) -> str | None:
+    """A phone number keeps its first 3 and last 4 characters: 138****0000."""
+    return mask_middle(value, 3, 4)
+
+
+# Every personal column of the loan tape (``tape.schema`` marks them) and its rule.
+MASKS: dict[str, Callable[[str | None], str | None]] = {
+    "borrower_name": mask_name,
+    "id_number": mask_id_number,
+    "phone": mask_phone,
+}
+
+
+def mask_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of ``rows`` with every personal column masked (other columns untouched)."""
+    masked = []
+    for row in rows:
+        copy = dict(row)
+        for column, rule in MASKS.items():
+            if column in copy:
+                copy[column] = rule(copy[column])
+        masked.append(copy)
+    return masked
+
+
+def export_log_path(home_path: Path) -> Path:
+    """Where a home records its unmasked exports."""
+    return Path(home_path) / EXPORT_LOG
+
+
+def current_user() -> str:
+    """Who is exporting: ``NPLDESK_USER`` if set, else the operating-system user."""
+    chosen = os.environ.get("NPLDESK_USER", "").strip()
+    if chosen:
+        return chosen
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a name
+        return f"uid:{os.getuid()}"
+
+
+def record_export(home_path: Path, **details: Any) -> dict[str, Any]:
+    """Append a record (who, when, ``details``) of an export that shows personal data."""
+    # One write() to a file opened with O_APPEND, then fsync: concurrent exporters never
+    # interleave their lines, and the record is on disk before the caller shows any data.
+    record: dict[str, Any] = {
+        "who": current_user(),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        **details,
+    }
+    line = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+    path = export_log_path(home_path)
+    new_folder = not path.parent.is_dir()
+    new_file = new_folder or not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        written = os.write(descriptor, line)
+        if written != len(line):
+            raise OSError(f"{path}: only {written} of {len(line)} bytes of the record written")
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    # A new file (or folder) is durable only once the entry in its folder is.
+    if new_folder:
+        _fsync_folder(path.parent.parent)
+    if new_file:
+        _fsync_folder(path.parent)
+    return record
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,225 @@
+"""Classification rules at their boundaries (metrics.md §1), on DuckDB and on PySpark."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from npldesk.analytics import Analytics
+from npldesk.core.rules import RuleParams
+from tests.analytics.conftest import month
+from tests.tape_factory import loan_row
+
+DEC = date(2019, 12, 31)
+
+
+def classes(session: Analytics, as_of: date) -> dict[str, tuple[str | None, str | None]]:
+    table = session.classified(as_of)
+    rows = session.rows(table.select("loan_id", "final_class", "reasons"))
+    return {r["loan_id"]: (r["final_class"], r["reasons"]) for r in rows}
+
+
+def test_dpd_ladder_boundaries_and_floors(make_session):
+    dpds = [0, 1, 90, 91, 270, 271, 360, 361]
+    rows = [
+        loan_row(
+            n,
+            DEC,
+            days_past_due=dpd,
+            reported_class="",
+            overdue_principal="1.00" if dpd else "0.00",
+        )
+        for n, dpd in enumerate(dpds, 1)
+    ]
+    rows += [
+        loan_row(11, DEC, credit_impaired="true", reported_class=""),
+        # Restructured on 2018-12-31: observation (12 months) ends on 2019-12-31 itself.
+        loan_row(12, DEC, restructured="true", restructure_date="2018-12-31", reported_class=""),
+        loan_row(13, DEC, restructured="true", restructure_date="2019-01-01", reported_class=""),
+        # The bank's grade is a floor it may worsen, never improve.
+        loan_row(14, DEC, reported_class="doubtful"),
+        loan_row(15, DEC, days_past_due=95, overdue_principal="1.00", reported_class="normal"),
+    ]
+    got = classes(make_session(rows), DEC)
+    assert [got[f"L{n:06d}"][0] for n in range(1, 9)] == [
+        "normal",
+        "special_mention",
+        "special_mention",
+        "substandard",
+        "substandard",
+        "doubtful",
+        "doubtful",
+        "loss",
+    ]
+    assert got["L000004"][1] == "dpd>90" and got["L000008"][1] == "dpd>360"
+    assert got["L000011"] == ("substandard", "impaired")
+    assert got["L000012"] == ("normal", "")  # on the anniversary the loan is outside
+    assert got["L000013"] == ("special_mention", "restructured")
+    assert got["L000014"] == ("doubtful", "reported")
+    assert got["L000015"] == ("substandard", "dpd>90")
+    deviation = make_session(rows).classified(DEC)
+    flagged = {
+        r["loan_id"]
+        for r in make_session(rows).rows(deviation.filter(deviation.deviation).select("loan_id"))
+    }
+    assert flagged == {"L000015"}
+
+
+def test_non_retail_contagion_just_below_and_above_ten_percent(make_session):
+    def borrower(prefix: str, npl_balance: str, other_balance: str, n: int) -> list[dict]:
+        common = {"borrower_id": prefix, "borrower_type": "non_retail", "id_number": ""}
+        return [
+            loan_row(
+                n,
+                DEC,
+                principal_balance=npl_balance,
+                days_past_due=100,
+                overdue_principal="1.00",
+                reported_class="",
+                **common,
+            ),
+            loan_row(n + 1, DEC, principal_balance=other_balance, reported_class="", **common),
+        ]
+
+    rows = (
+        borrower("AT", "100.00", "900.00", 1)  # exactly 10 %: not more than 10 %
+        + borrower("ABOVE", "100.01", "900.00", 3)  # 10.001 %
+        + borrower("BELOW", "99.99", "900.01", 5)
+        # A retail borrower is never pulled in.
+        + [
+            loan_row(
+                7,
+                DEC,
+                borrower_id="R",
+                principal_balance="500.00",
+                days_past_due=100,
+                overdue_principal="1.00",
+                reported_class="",
+            ),
+            loan_row(8, DEC, borrower_id="R", principal_balance="100.00", reported_class=""),
+        ]
+    )
+    got = classes(make_session(rows), DEC)
+    assert got["L000002"] == ("special_mention", "contagion")
+    assert got["L000004"] == ("substandard", "contagion")
+    assert got["L000006"] == ("special_mention", "contagion")
+    assert got["L000008"] == ("normal", "")
+
+
+def _history(n: int, dpds: list[int | None], start: str = "2019-01", **extra) -> list[dict]:
+    from npldesk.core.months import shift_month_end
+
+    rows = []
+    for offset, dpd in enumerate(dpds):
+        if dpd is None:  # no row this month
+            continue
+        as_of = shift_month_end(month(start), offset)
+        rows.append(
+            loan_row(
+                n,
+                as_of,
+                days_past_due=dpd,
+                reported_class="",
+                overdue_principal="1.00" if dpd else "0.00",
+                **extra,
+            )
+        )
+    return rows
+
+
+def test_probation_completed_interrupted_and_broken_by_a_missing_month(make_session):
+    rows = (
+        _history(1, [95, 0, 0, 0, 0, 0, 0, 0])  # six clean months: released in month 7
+        + _history(2, [95, 0, 0, 10, 0, 0, 0, 0])  # a late payment restarts the count
+        + _history(3, [95, 0, 0, None, 0, 0, 0, 0])  # a month without a row breaks the run
+        + _history(4, [0] * 8)  # keeps every month present
+    )
+    session = make_session(rows)
+    months = session.months()
+    assert len(months) == 8
+    series = {
+        loan: [classes(session, m).get(loan, (None, None))[0] for m in months]
+        for loan in ("L000001", "L000002", "L000003")
+    }
+    sub, sm, normal = "substandard", "special_mention", "normal"
+    assert series["L000001"] == [sub, sub, sub, sub, sub, sub, normal, normal]
+    assert series["L000002"] == [sub, sub, sub, sub, sub, sub, sub, sub]
+    assert series["L000003"] == [sub, sub, sub, None, sub, sub, sub, sub]
+    assert classes(session, months[3])["L000002"] == (sub, "probation")
+    assert sm not in series["L000002"]  # held at substandard even while 10 days late
+
+
+def test_probation_switched_off_upgrades_at_once(make_session):
+    session = make_session(_history(1, [95, 0]), RuleParams(probation_months=0))
+    assert classes(session, session.months()[1])["L000001"] == ("normal", "")
+
+
+def test_contagion_pulled_loans_serve_probation(make_session):
+    common = {"borrower_id": "CO", "borrower_type": "non_retail", "id_number": ""}
+    rows = _history(1, [100, 0, 0], principal_balance="500.00", **common) + _history(
+        2, [0, 0, 0], principal_balance="500.00", **common
+    )
+    session = make_session(rows)
+    got = [classes(session, m)["L000002"] for m in session.months()]
+    assert got == [
+        ("substandard", "contagion"),
+        ("substandard", "probation"),
+        ("substandard", "probation"),
+    ]
+
+
+def test_eu_npe_rule_set(make_session):
+    params = RuleParams(name="eu-npe", probation_months=3)
+    rows = [
+        loan_row(1, DEC, days_past_due=91, overdue_principal="1.00", reported_class=""),
+        loan_row(2, DEC, days_past_due=90, overdue_principal="1.00", reported_class=""),
+        # Pulling effect: more than 20 % of the debtor's exposure over 90 days.
+        loan_row(
+            3,
+            DEC,
+            borrower_id="P",
+            principal_balance="201.00",
+            days_past_due=120,
+            overdue_principal="1.00",
+            reported_class="",
+        ),
+        loan_row(4, DEC, borrower_id="P", principal_balance="799.00", reported_class=""),
+        loan_row(
+            5,
+            DEC,
+            borrower_id="Q",
+            principal_balance="200.00",
+            days_past_due=120,
+            overdue_principal="1.00",
+            reported_class="",
+        ),
+        loan_row(6, DEC, borrower_id="Q", principal_balance="800.00", reported_class=""),
+        loan_row(7, DEC, reported_class="substandard"),
+    ]
+    got = classes(make_session(rows, params), DEC)
+    assert {k: v[0] for k, v in got.items()} == {
+        "L000001": "substandard",
+        "L000002": "normal",
+        "L000003": "substandard",
+        "L000004": "substandard",
+        "L000005": "substandard",
+        "L000006": "normal",
+        "L000007": "substandard",
+    }
+    assert got["L000004"][1] == "contagion"
+
+
+def test_replacing_a_month_reclassifies_from_there_on(make_session, tmp_path):
+    from npldesk.tape.importer import ImportOptions, import_files
+    from tests.tape_factory import write_csv
+
+    session = make_session(_history(1, [0, 0, 0]))
+    months = session.months()
+    assert classes(session, months[2])["L000001"][0] == "normal"
+    replacement = write_csv(tmp_path / "feb.csv", _history(1, [None, 95]))
+    import_files(session.store, [replacement], ImportOptions(replace=True))
+    fresh = Analytics(store=session.store, engine=session.engine, params=session.params)
+    assert [classes(fresh, m)["L000001"][0] for m in months] == [
+        "normal",
+        "substandard",
+        "substandard",
+    ]
