@@ -8,13 +8,14 @@ now; when casework's audit trail exists, ``record_export`` is the one function t
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from npldesk.core.system import current_user, fsync_path
 
 EXPORT_LOG = Path("audit") / "exports.jsonl"
 MASK = "*"
@@ -74,17 +75,6 @@ def export_log_path(home_path: Path) -> Path:
     return Path(home_path) / EXPORT_LOG
 
 
-def current_user() -> str:
-    """Who is exporting: ``NPLDESK_USER`` if set, else the operating-system user."""
-    chosen = os.environ.get("NPLDESK_USER", "").strip()
-    if chosen:
-        return chosen
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # a container user without a name
-        return f"uid:{os.getuid()}"
-
-
 def record_export(home_path: Path, **details: Any) -> dict[str, Any]:
     """Append a record (who, when, ``details``) of an export that shows personal data."""
     # One write() to a file opened with O_APPEND, then fsync: concurrent exporters never
@@ -109,15 +99,7 @@ def record_export(home_path: Path, **details: Any) -> dict[str, Any]:
         os.close(descriptor)
     # A new file (or folder) is durable only once the entry in its folder is.
     if new_folder:
-        _fsync_folder(path.parent.parent)
+        fsync_path(path.parent.parent)
     if new_file:
-        _fsync_folder(path.parent)
+        fsync_path(path.parent)
     return record
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

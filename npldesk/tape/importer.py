@@ -9,7 +9,6 @@ problems are gathered only if something failed, so a clean import does no work t
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import glob
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from npldesk.core.errors import (
 )
 from npldesk.core.money import format_money
 from npldesk.core.months import month_label, month_range, previous_month_end
+from npldesk.core.system import current_user
 from npldesk.tape.checks import RowCheck, row_checks
 from npldesk.tape.convert import CompiledColumn, compile_mapping, quote, sql_string
 from npldesk.tape.mapping import ColumnRule, Mapping, SourceOptions, identity_mapping
@@ -726,7 +726,7 @@ def _write_and_commit(
     con = importer.con
     options = importer.options
     manifest = store.manifest()
-    user = options.user or getpass.getuser()
+    user = options.user or current_user()
     now = datetime.now(UTC).isoformat(timespec="seconds")
     columns = ", ".join(quote(c) for c in COLUMN_NAMES)
     summaries = []

@@ -6,7 +6,6 @@ that every snapshot's ``org_unit`` is checked against it and figures roll up the
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from npldesk.core.errors import DataError, Problem, ProblemList, UsageError
+from npldesk.core.system import current_user
 from npldesk.tape.mapping import SourceOptions
 from npldesk.tape.readers import open_source
 from npldesk.tape.schema import ORG_COLUMNS
@@ -187,7 +187,7 @@ def import_org(store: Store, path: Path, *, user: str | None = None) -> dict[str
             "source": path.name,
             "sha256": sha256_of(path),
             "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "imported_by": user or getpass.getuser(),
+            "imported_by": user or current_user(),
             "import_id": transaction.import_id,
             "levels": sorted({u.level for u in units}),
         }

@@ -31,6 +31,7 @@ from typing import Any
 
 from npldesk.core.errors import UsageError
 from npldesk.core.months import month_label
+from npldesk.core.system import fsync_path
 
 MANIFEST = "manifest.json"
 STORE_FORMAT = 1
@@ -41,16 +42,6 @@ def new_import_id() -> str:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file or a folder entry to disk, so a rename after it is durable."""
-    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
