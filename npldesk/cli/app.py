@@ -320,13 +320,60 @@ def demo(
         }
         for e in store.snapshots()
     ]
-    emit(
-        rows,
-        ["month", "rows", "loans_on_book", "balance", "source"],
-        OutputFormat.table,
-        title="loan tape",
+    emit(rows, ["month", "rows", "loans_on_book", "balance", "source"], OutputFormat.table,
+         title="loan tape")
+    _print_headline(created_home, store)
+    out.print(f"next: npldesk quality --as-of {month_label(store.months()[-1])} --by org_unit "
+              f"--home {created_home.path}")
+
+
+def _print_headline(home: Home, store: Any) -> None:
+    """The asset-quality headline of the latest month against the December before."""
+    from npldesk.analytics.quality import quality_report
+    from npldesk.analytics.session import Analytics
+
+    latest = store.months()[-1]
+    session = Analytics.for_home(home)
+    with progress() as say:
+        session.progress = say
+        report = quality_report(session, latest)
+    total = report["total"]
+    out = console()
+    if report["baseline"] is None:
+        out.print(f"{month_label(latest)}: NPL balance {total['npl_balance']} yuan, "
+                  f"ratio {_percent(total['npl_ratio'])}")
+        return
+    verdict = "double reduction" if total["double_reduction"] else "no double reduction"
+    out.print(
+        f"{month_label(latest)} against {report['baseline'][:7]}: NPL balance "
+        f"{_millions(total['npl_balance'])} million yuan, ratio {_percent(total['npl_ratio'])}; "
+        f"change {_millions(total['npl_balance_change'])} million yuan and "
+        f"{_points(total['npl_ratio_change'])} percentage points: {verdict}"
     )
-    out.print(f"next: npldesk tape list --home {created_home.path}")
+
+
+def _millions(text: str) -> str:
+    from decimal import Decimal
+
+    from npldesk.core.money import round_half_up
+
+    return f"{round_half_up(Decimal(text) / 1_000_000, 2):+f}".lstrip("+")
+
+
+def _percent(text: str | None) -> str:
+    from decimal import Decimal
+
+    from npldesk.core.money import round_half_up
+
+    return "n/a" if text is None else f"{round_half_up(Decimal(text) * 100, 2)} %"
+
+
+def _points(text: str | None) -> str:
+    from decimal import Decimal
+
+    from npldesk.core.money import round_half_up
+
+    return "n/a" if text is None else f"{round_half_up(Decimal(text) * 100, 2):+f}"
 
 
 def _register_figure_commands() -> None:
