@@ -207,9 +207,9 @@ def carry_forward(previous: ir.Table | None, snapshot: ir.Table) -> ir.Table | N
     by the missing month, but the hard-NPL history stays)."""
     if previous is None:
         return None
-    waiting = previous.filter(
-        previous.hard_seen & ~previous.released & (previous.status == "active")
-    )
+    # Whatever the loan's last row said (even a terminal one): should it come back, its
+    # hard-NPL history still holds and its clean run starts again.
+    waiting = previous.filter(previous.hard_seen & ~previous.released)
     present = snapshot.select(_present_id=snapshot.loan_id)
     absent = waiting.anti_join(present, waiting.loan_id == present._present_id)
     return absent.select(*STATE_COLUMNS)

@@ -148,6 +148,19 @@ def test_probation_completed_interrupted_and_broken_by_a_missing_month(make_sess
     assert sm not in series["L000002"]  # held at substandard even while 10 days late
 
 
+def test_a_loan_back_after_an_exit_keeps_its_hard_npl_history(make_session):
+    rows = _history(1, [95, 0, None, None, 0, 0, 0, 0, 0, 0, 0])
+    # Month 3: a repaid row; month 4: no row; from month 5 on the books again.
+    rows.insert(2, loan_row(1, month("2019-03"), status="repaid", principal_balance="0.00",
+                            reported_class=""))
+    rows += _history(2, [0] * 11)
+    session = make_session(rows)
+    months = session.months()
+    got = [classes(session, m).get("L000001", (None, None))[0] for m in months]
+    sub, normal = "substandard", "normal"
+    assert got == [sub, sub, None, None, sub, sub, sub, sub, sub, normal, normal]
+
+
 def test_probation_switched_off_upgrades_at_once(make_session):
     session = make_session(_history(1, [95, 0]), RuleParams(probation_months=0))
     assert classes(session, session.months()[1])["L000001"] == ("normal", "")
