@@ -320,11 +320,17 @@ def demo(
         }
         for e in store.snapshots()
     ]
-    emit(rows, ["month", "rows", "loans_on_book", "balance", "source"], OutputFormat.table,
-         title="loan tape")
+    emit(
+        rows,
+        ["month", "rows", "loans_on_book", "balance", "source"],
+        OutputFormat.table,
+        title="loan tape",
+    )
     _print_headline(created_home, store)
-    out.print(f"next: npldesk quality --as-of {month_label(store.months()[-1])} --by org_unit "
-              f"--home {created_home.path}")
+    out.print(
+        f"next: npldesk quality --as-of {month_label(store.months()[-1])} --by org_unit "
+        f"--home {created_home.path}"
+    )
 
 
 def _print_headline(home: Home, store: Any) -> None:
@@ -340,8 +346,10 @@ def _print_headline(home: Home, store: Any) -> None:
     total = report["total"]
     out = console()
     if report["baseline"] is None:
-        out.print(f"{month_label(latest)}: NPL balance {total['npl_balance']} yuan, "
-                  f"ratio {_percent(total['npl_ratio'])}")
+        out.print(
+            f"{month_label(latest)}: NPL balance {total['npl_balance']} yuan, "
+            f"ratio {_percent(total['npl_ratio'])}"
+        )
         return
     verdict = "double reduction" if total["double_reduction"] else "no double reduction"
     out.print(
@@ -378,9 +386,9 @@ def _points(text: str | None) -> str:
 
 def _register_figure_commands() -> None:
     """The analytics commands live in their own modules; each adds itself here."""
-    from npldesk.cli import lists, migration
+    from npldesk.cli import figures, lists, migration
 
-    for module in (lists, migration):
+    for module in (figures, lists, migration):
         module.register(app)
 
 

@@ -151,8 +151,10 @@ def test_probation_completed_interrupted_and_broken_by_a_missing_month(make_sess
 def test_a_loan_back_after_an_exit_keeps_its_hard_npl_history(make_session):
     rows = _history(1, [95, 0, None, None, 0, 0, 0, 0, 0, 0, 0])
     # Month 3: a repaid row; month 4: no row; from month 5 on the books again.
-    rows.insert(2, loan_row(1, month("2019-03"), status="repaid", principal_balance="0.00",
-                            reported_class=""))
+    rows.insert(
+        2,
+        loan_row(1, month("2019-03"), status="repaid", principal_balance="0.00", reported_class=""),
+    )
     rows += _history(2, [0] * 11)
     session = make_session(rows)
     months = session.months()

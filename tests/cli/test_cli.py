@@ -69,7 +69,8 @@ def test_tape_list_as_a_table_and_csv(home: Path, tmp_path: Path, capsys):
         ),
         (["tape", "import", "{bad_data}"], 1, "1 problem(s) found; nothing imported"),
         (["tape", "import", "{good}", "--bogus"], 2, "No such option"),
-        (["quality"], 2, "No such command"),
+        (["nonsense"], 2, "No such command"),
+        (["quality", "--as-of", "2019-12", "--by", "colour"], 2, "colour"),
         (["tape", "list", "--home", "{nowhere}"], 2, "is not an npldesk home"),
         (["org", "import", "{bad_org}"], 1, "problem(s); nothing imported"),
         (["synth", "--out", "{tmp}/s", "--layout", "mainframe"], 2, "layout"),
@@ -102,7 +103,7 @@ def test_user_mistakes_get_a_message_and_an_exit_code(
         "tmp": tmp_path,
     }
     args = [a.format(**values) for a in argv]
-    if "--home" not in args and args[0] not in ("quality", "synth"):
+    if "--home" not in args and args[0] not in ("nonsense", "synth"):
         args += ["--home", str(home)]
     env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="200")
     result = subprocess.run(

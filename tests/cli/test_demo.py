@@ -23,8 +23,13 @@ def test_demo_prints_the_calibrated_headline(tmp_path: Path):
     env |= {"PYTHONPATH": str(REPO), "COLUMNS": "200"}
     home = tmp_path / "demo"
     command = [sys.executable, "-c", "from npldesk.cli import main; main()"]
-    result = subprocess.run([*command, "demo", "--home", str(home)], capture_output=True,
-                            text=True, env=env, timeout=900)
+    result = subprocess.run(
+        [*command, "demo", "--home", str(home)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     line = next(x for x in result.stdout.splitlines() if x.startswith("2019-12 against 2018-12"))
@@ -32,7 +37,10 @@ def test_demo_prints_the_calibrated_headline(tmp_path: Path):
 
     report = subprocess.run(
         [*command, "quality", "--as-of", "2019-12", "--home", str(home), "--format", "json"],
-        capture_output=True, text=True, env=env, timeout=900,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
     )
     assert report.returncode == 0, report.stderr
     total = json.loads(report.stdout)["total"]

@@ -36,9 +36,15 @@ def _rows(store: Store, as_of: date) -> list[tuple]:
 def test_cn_core_export_imports_to_the_canonical_rows(tmp_path: Path):
     canonical = _import(tmp_path / "canonical", "canonical", None)
     chinese = _import(tmp_path / "cn", "cn-core", "cn-core")
-    assert canonical.months() == chinese.months() == [
-        date(2018, 1, 31), date(2018, 2, 28), date(2018, 3, 31),
-    ]
+    assert (
+        canonical.months()
+        == chinese.months()
+        == [
+            date(2018, 1, 31),
+            date(2018, 2, 28),
+            date(2018, 3, 31),
+        ]
+    )
     raw = (tmp_path / "cn" / "data" / "tape" / "2018-01.csv").read_bytes()
     assert "贷款账号".encode("gb18030") in raw  # really a GB18030 file with Chinese headers
     for as_of in canonical.months():

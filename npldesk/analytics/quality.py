@@ -1,0 +1,285 @@
+"""Asset quality at one snapshot (``design/metrics.md`` §2) and the ``quality`` report.
+
+``asset_quality`` is an Ibis function (classified snapshot in, one row per group out, exact
+decimal sums); ``quality_report`` runs it on a session for a month and its baseline and builds
+the document of ``design/cli.md``. Ratios are divided in Python from the exact sums, because
+the engines divide decimals differently (§6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from npldesk.analytics.classify import CLASS_NAMES
+from npldesk.analytics.groups import KEY, Grouping, group_key, resolve_grouping
+from npldesk.analytics.session import Analytics
+from npldesk.core.errors import UsageError
+from npldesk.core.money import format_money, round_half_up
+from npldesk.core.months import month_label, previous_december
+from npldesk.tape.org import load_org
+
+RATIO_PLACES = 6
+# §2 fixes these two thresholds in the figures themselves (they are not rule parameters).
+OVERDUE_DPD = 1
+DPD90 = 90
+CLASS_BALANCE_COLUMNS = {name: f"{name}_balance" for name in CLASS_NAMES}
+_FIGURE_NAMES = (
+    "loans",
+    "balance",
+    "npl_balance",
+    "npl_loans",
+    *CLASS_BALANCE_COLUMNS.values(),
+    "overdue_balance",
+    "dpd90_balance",
+    "provision",
+    "provision_count",
+)
+
+
+def asset_quality(
+    classified: ir.Table, *, by: str | None, rollup: ir.Table | None = None
+) -> ir.Table:
+    """§2 sums per group (``key``) of the on-book rows of one classified snapshot.
+
+    Columns: loans, balance, npl_balance, npl_loans, ``<class>_balance`` for each final class,
+    overdue_balance (dpd ≥ 1), dpd90_balance (dpd > 90), provision (sum), provision_count.
+
+    ``by`` is a tape column (``org_unit``, ``product``, ``officer_id``, ``borrower_type``) or
+    ``None`` for the whole book (one row, ``key`` NULL). With ``rollup`` (``org_unit``, ``unit``
+    pairs, see ``analytics.org.rollup_table``) groups are the rollup's units, each including
+    the units below it, and every unit gets a row, with zeros where it holds nothing.
+    """
+    on_book = classified.filter(classified.status == "active")
+    if rollup is not None:
+        if by != "org_unit":
+            raise ValueError("a rollup groups by org_unit only")
+        units = rollup.select(_rollup_unit=rollup.org_unit, _rollup_group=rollup.unit)
+        joined = units.left_join(on_book, units._rollup_unit == on_book.org_unit)
+        return joined.group_by(joined._rollup_group.name(KEY)).aggregate(**_figures(joined))
+    if by is None:
+        whole_book = on_book.aggregate(**_figures(on_book))
+        return whole_book.select(group_key(on_book, None).name(KEY), *_FIGURE_NAMES)
+    return on_book.group_by(group_key(on_book, by).name(KEY)).aggregate(**_figures(on_book))
+
+
+def _figures(loans: ir.Table) -> dict[str, ir.Value]:
+    balance = loans.principal_balance
+    zero = ibis.literal(0).cast(balance.type())
+
+    def total(where: ir.BooleanValue | None = None) -> ir.Value:
+        return ibis.coalesce(balance.sum(where=where), zero)
+
+    figures: dict[str, ir.Value] = {
+        "loans": loans.loan_id.count(),
+        "balance": total(),
+        "npl_balance": total(loans.is_npl),
+        "npl_loans": loans.loan_id.count(where=loans.is_npl),
+    }
+    for name, column in CLASS_BALANCE_COLUMNS.items():
+        figures[column] = total(loans.final_class == name)
+    figures["overdue_balance"] = total(loans.days_past_due >= OVERDUE_DPD)
+    figures["dpd90_balance"] = total(loans.days_past_due > DPD90)
+    figures["provision"] = ibis.coalesce(loans.provision.sum(), zero)
+    figures["provision_count"] = loans.provision.count()
+    return figures
+
+
+# -- the report -------------------------------------------------------------------------
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    """Exact quotient of two sums; ``None`` when the denominator is 0."""
+    return None if denominator == 0 else numerator / denominator
+
+
+def format_ratio(value: Decimal | None) -> str | None:
+    """Half-up to six places, as the decimal string written to output (no ``-0.000000``)."""
+    if value is None:
+        return None
+    shown = round_half_up(value, RATIO_PLACES)
+    return f"{shown.copy_abs() if shown == 0 else shown:f}"
+
+
+@dataclass(frozen=True)
+class QualityFigures:
+    """The §2 figures of one group at one snapshot, exact."""
+
+    loans: int
+    balance: Decimal
+    npl_balance: Decimal
+    npl_loans: int
+    by_class: dict[str, Decimal]
+    overdue_balance: Decimal
+    dpd90_balance: Decimal
+    provision: Decimal
+    provision_count: int
+
+    @classmethod
+    def zero(cls) -> QualityFigures:
+        """A group that holds nothing."""
+        nothing = Decimal("0.00")
+        return cls(
+            0,
+            nothing,
+            nothing,
+            0,
+            dict.fromkeys(CLASS_NAMES, nothing),
+            nothing,
+            nothing,
+            nothing,
+            0,
+        )
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> QualityFigures:
+        """From one row of ``asset_quality``."""
+        return cls(
+            loans=int(row["loans"]),
+            balance=Decimal(row["balance"]),
+            npl_balance=Decimal(row["npl_balance"]),
+            npl_loans=int(row["npl_loans"]),
+            by_class={n: Decimal(row[c]) for n, c in CLASS_BALANCE_COLUMNS.items()},
+            overdue_balance=Decimal(row["overdue_balance"]),
+            dpd90_balance=Decimal(row["dpd90_balance"]),
+            provision=Decimal(row["provision"]),
+            provision_count=int(row["provision_count"]),
+        )
+
+    @property
+    def npl_ratio(self) -> Decimal | None:
+        """NPL balance over balance, unrounded."""
+        return ratio(self.npl_balance, self.balance)
+
+    @property
+    def provision_coverage(self) -> Decimal | None:
+        """Provisions over NPL balance; ``None`` without provision values or without NPL."""
+        if self.provision_count == 0:
+            return None
+        return ratio(self.provision, self.npl_balance)
+
+
+def quality_fields(current: QualityFigures, baseline: QualityFigures | None) -> dict[str, Any]:
+    """One row's fields in the order of ``design/cli.md``; baseline fields null without one."""
+    fields: dict[str, Any] = {
+        "loans": current.loans,
+        "balance": format_money(current.balance),
+        "npl_balance": format_money(current.npl_balance),
+        "npl_ratio": format_ratio(current.npl_ratio),
+        "npl_loans": current.npl_loans,
+        "by_class": {name: format_money(value) for name, value in current.by_class.items()},
+        "overdue_balance": format_money(current.overdue_balance),
+        "dpd90_balance": format_money(current.dpd90_balance),
+        "provision_coverage": format_ratio(current.provision_coverage),
+    }
+    balance_change: Decimal | None = None
+    ratio_change: Decimal | None = None
+    double_reduction: bool | None = None
+    if baseline is not None:
+        balance_change = current.npl_balance - baseline.npl_balance
+        if current.npl_ratio is not None and baseline.npl_ratio is not None:
+            ratio_change = current.npl_ratio - baseline.npl_ratio
+            double_reduction = balance_change < 0 and ratio_change < 0
+    fields.update(
+        baseline_balance=None if baseline is None else format_money(baseline.balance),
+        baseline_npl_balance=None if baseline is None else format_money(baseline.npl_balance),
+        baseline_npl_ratio=None if baseline is None else format_ratio(baseline.npl_ratio),
+        npl_balance_change=format_money(balance_change),
+        npl_ratio_change=format_ratio(ratio_change),
+        double_reduction=double_reduction,
+    )
+    return fields
+
+
+def _figures_by_key(session: Analytics, table: ir.Table) -> dict[str | None, QualityFigures]:
+    return {row[KEY]: QualityFigures.from_row(row) for row in session.rows(table)}
+
+
+def _sort_key(key: str | None) -> tuple[bool, str]:
+    return (key is None, key or "")
+
+
+def choose_baseline(
+    session: Analytics, as_of: date, baseline: date | None
+) -> tuple[date | None, list[str]]:
+    """The baseline month (default: previous December) and a warning when the default is absent.
+
+    A baseline asked for explicitly that is not imported is a ``UsageError``.
+    """
+    if baseline is not None:
+        session.require_month(baseline, what="baseline")
+        if baseline > as_of:
+            raise UsageError(f"baseline {month_label(baseline)} is after {month_label(as_of)}")
+        return baseline, []
+    default = previous_december(as_of)
+    if default in set(session.months()):
+        return default, []
+    return None, [
+        f"baseline {month_label(default)} (the previous December) is not imported: baseline "
+        "figures, changes and double reduction are left empty"
+    ]
+
+
+def quality_report(
+    session: Analytics,
+    as_of: date,
+    *,
+    by: str | None = None,
+    level: str | None = None,
+    baseline: date | None = None,
+) -> dict[str, Any]:
+    """The ``quality`` document of ``design/cli.md`` for ``as_of`` against its baseline."""
+    grouping = resolve_grouping(by, level, load_org(session.store) if by == "org_unit" else [])
+    session.require_month(as_of)
+    baseline_month, warnings = choose_baseline(session, as_of, baseline)
+    months = [as_of] if baseline_month is None else [as_of, baseline_month]
+
+    figures: dict[date, dict[str | None, QualityFigures]] = {}
+    totals: dict[date, QualityFigures] = {}
+    for month in months:
+        classified = session.classified(month)
+        total_rows = _figures_by_key(session, asset_quality(classified, by=None))
+        totals[month] = total_rows[None]
+        if grouping.column is not None:
+            table = asset_quality(classified, by=grouping.column, rollup=grouping.rollup())
+            figures[month] = _figures_by_key(session, table)
+
+    rows = []
+    if grouping.column is not None:
+        current = figures[as_of]
+        base = figures.get(baseline_month) if baseline_month is not None else None
+        keys = _row_keys(grouping, current, base)
+        for key in keys:
+            base_figures = None if base is None else base.get(key, QualityFigures.zero())
+            rows.append(
+                {"key": key, "name": grouping.name_of(key)}
+                | quality_fields(current.get(key, QualityFigures.zero()), base_figures)
+            )
+    base_total = None if baseline_month is None else totals[baseline_month]
+    return {
+        "as_of": as_of.isoformat(),
+        "baseline": None if baseline_month is None else baseline_month.isoformat(),
+        "by": grouping.column,
+        "level": grouping.level,
+        "rule_set": session.params.name,
+        "rows": rows,
+        "total": quality_fields(totals[as_of], base_total),
+        "warnings": warnings,
+        "snapshots": session.lineage(sorted(set(months))),
+    }
+
+
+def _row_keys(
+    grouping: Grouping,
+    current: dict[str | None, QualityFigures],
+    baseline: dict[str | None, QualityFigures] | None,
+) -> list[str | None]:
+    if grouping.rolled_up:
+        return [unit.code for unit in grouping.shown_units()]
+    keys = set(current) | set(baseline or {})
+    return sorted(keys, key=_sort_key)
