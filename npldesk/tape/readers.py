@@ -79,36 +79,35 @@ def _format_of(path: Path, options: SourceOptions) -> str:
     return "csv"
 
 
-def inspect_bytes(path: Path, declared: str) -> tuple[str, str, bool]:
+def inspect_bytes(
+    path: Path, declared: str, *, validate_utf8: bool = True
+) -> tuple[str, str, bool]:
     """SHA-256, the text encoding and whether the file has blank lines, in one pass over its bytes.
 
     ``auto``: a UTF-8 byte-order mark or valid UTF-8 throughout means UTF-8; otherwise GB18030
     (a superset of GBK and GB2312, what Chinese core systems export), which must then decode.
+    ``validate_utf8=False`` when DuckDB scans the file anyway: it refuses bytes that are not
+    UTF-8 itself, so the check need not be done twice.
     """
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")()
     utf8_ok = declared in ("auto", "utf-8", "utf-8-sig")
     bom = False
-    blank_lines = False
-    tail = b""
+    blank = _BlankLines()
     with open(path, "rb") as handle:
         first = True
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
-            if not blank_lines:
-                # A blank line inside the file (not at its end) shifts DuckDB's row count.
-                window = (tail + chunk).replace(b"\r\n", b"\n")
-                blank_lines = b"\n\n" in window.rstrip(b"\n")
-                tail = chunk[-2:]
+            blank.feed(chunk)
             if first:
                 bom = chunk.startswith(codecs.BOM_UTF8)
                 first = False
-            if utf8_ok:
+            if utf8_ok and validate_utf8:
                 try:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:
                     utf8_ok = False
-        if utf8_ok:
+        if utf8_ok and validate_utf8:
             try:
                 utf8.decode(b"", final=True)
             except UnicodeDecodeError:
@@ -121,7 +120,35 @@ def inspect_bytes(path: Path, declared: str) -> tuple[str, str, bool]:
         encoding = "utf-8-sig" if bom else "utf-8"
     else:
         encoding = "gb18030"
-    return digest.hexdigest(), encoding, blank_lines
+    return digest.hexdigest(), encoding, blank.found
+
+
+class _BlankLines:
+    """Finds a blank line followed by more data (DuckDB skips it, shifting row numbers);
+    blank lines at the very end of a file are harmless."""
+
+    def __init__(self) -> None:
+        self.seen_blank = False
+        self.found = False
+        self.tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if self.found:
+            return
+        if self.seen_blank:
+            self.found = bool(chunk.strip(b"\r\n"))
+            return
+        edge = self.tail + chunk[:2]
+        for window, offset in ((edge, len(self.tail)), (chunk, 0)):
+            for pattern in (b"\n\n", b"\n\r\n"):
+                at = window.find(pattern)
+                if at >= 0:
+                    self.seen_blank = True
+                    rest = chunk[max(at + len(pattern) - offset, 0) :]
+                    self.found = bool(rest.strip(b"\r\n"))
+                    if self.found:
+                        return
+        self.tail = chunk[-2:]
 
 
 def sha256_of(path: Path) -> str:
@@ -176,7 +203,7 @@ def open_source(
     if encoding in ("utf-8", "utf-8-sig"):
         # Hashing and checking every byte (hashlib and the decoder release the GIL) overlap
         # with DuckDB's scan instead of preceding it.
-        pending = _CHECKER.submit(inspect_bytes, path, options.encoding)
+        pending = _CHECKER.submit(inspect_bytes, path, options.encoding, validate_utf8=False)
         source = _open_csv_native(con, path, options, view=view, sha256="", encoding=encoding)
         source.pending = pending
         return source
