@@ -43,6 +43,7 @@ class CompiledColumn:
     value_sql: str
     failure_rule: str | None
     failure_message: str | None
+    fast_value_sql: str = ""
 
     @property
     def name(self) -> str:
@@ -142,6 +143,36 @@ def _money_sql(raw: str, rule: ColumnRule | None) -> tuple[str, str]:
     return text, value
 
 
+# What a value that does not convert becomes in the fast path: something no valid row holds
+# and a value rule rejects (money and days are never negative; no date is before 1900;
+# booleans always have a default, so NULL means the text was not a yes/no value).
+SENTINELS = {
+    Kind.MONEY: "CAST(-1 AS DECIMAL(18,2))",
+    Kind.INTEGER: "-1",
+    Kind.DATE: "DATE '0001-01-01'",
+}
+EARLIEST_DATE = "DATE '1900-01-01'"
+
+
+def _with_sentinel(column: Column, raw: str, value: str) -> str:
+    sentinel = SENTINELS.get(column.kind)
+    if sentinel is None:
+        return value
+    return f"CASE WHEN {raw} IS NULL THEN NULL ELSE COALESCE({value}, {sentinel}) END"
+
+
+def sentinel_condition(column: Column) -> str | None:
+    """True on a fast-path row whose value did not convert (or that no rule would accept)."""
+    name = quote(column.name)
+    if column.kind in (Kind.MONEY, Kind.INTEGER):
+        return f"{name} < 0"
+    if column.kind is Kind.DATE:
+        return f"{name} < {EARLIEST_DATE}"
+    if column.kind is Kind.BOOL:
+        return f"{name} IS NULL"
+    return None
+
+
 def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[CompiledColumn]:
     """Every canonical column's SQL; ``available`` maps a source name to its SQL reference."""
     compiled = []
@@ -173,7 +204,17 @@ def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[Compile
             failure_rule, failure_message = "type.bool", "not a yes/no value"
         else:
             value = raw
-        compiled.append(CompiledColumn(column, rule, raw_sql, value, failure_rule, failure_message))
+        compiled.append(
+            CompiledColumn(
+                column,
+                rule,
+                raw_sql,
+                value,
+                failure_rule,
+                failure_message,
+                fast_value_sql=_with_sentinel(column, raw, value),
+            )
+        )
     return compiled
 
 

@@ -30,7 +30,13 @@ from npldesk.core.money import format_money
 from npldesk.core.months import month_label, month_range, previous_month_end
 from npldesk.core.system import current_user
 from npldesk.tape.checks import RowCheck, row_checks
-from npldesk.tape.convert import CompiledColumn, compile_mapping, quote, sql_string
+from npldesk.tape.convert import (
+    CompiledColumn,
+    compile_mapping,
+    quote,
+    sentinel_condition,
+    sql_string,
+)
 from npldesk.tape.mapping import ColumnRule, Mapping, SourceOptions, identity_mapping
 from npldesk.tape.org import load_org
 from npldesk.tape.readers import SourceFile, open_source, reopen_decoded
@@ -109,7 +115,7 @@ class StagedFile:
     checks: list[RowCheck]
     view: str
     mapping: Mapping
-    partitions: dict[date, Path] = field(default_factory=dict)
+    fast_file: Path | None = None
 
 
 class Importer:
@@ -126,7 +132,7 @@ class Importer:
         self.problems = ProblemList(limit=options.max_problems)
         self.warnings = ProblemList(limit=options.max_problems)
         self.staged: list[StagedFile] = []
-        self.rewritten = False
+        self.general = False
 
     # -- reading and converting ----------------------------------------------------------
 
@@ -235,6 +241,16 @@ class Importer:
             f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT *, {value_list} FROM ("
             f"SELECT src._row, {raw_list}{marker_list} FROM {source.view} src{join_sql})"
         )
+        # The fast path's view: no row numbers, a value that does not convert becomes a
+        # sentinel that a value rule rejects (see convert.SENTINELS).
+        fast_list = ", ".join(
+            f"CAST({c.fast_value_sql} AS {c.column.sql_type}) AS {quote(c.name)}" for c in compiled
+        )
+        if not mapping.joins:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP VIEW fast{index} AS SELECT {fast_list} FROM ("
+                f"SELECT {raw_list} FROM {source.view} src)"
+            )
         staged = StagedFile(index, source, joins, compiled, checks, view, mapping)
         return staged
 
@@ -260,53 +276,110 @@ class Importer:
 
     # -- staging and checking ------------------------------------------------------------
 
-    def write_staged(self) -> None:
-        """One scan per file converts every row and writes it, as the snapshot will store it,
-        to a Parquet file per month in the staging folder.
+    def needs_row_numbers(self) -> bool:
+        """Joins and exit amounts taken from last month need the general path from the start."""
+        return any(
+            staged.mapping.joins
+            or (
+                staged.mapping.columns.get("exit_amount") is not None
+                and staged.mapping.columns["exit_amount"].previous_balance
+            )
+            for staged in self.staged
+        )
 
-        A row that breaks a row rule is written with its ``source_row`` negated: the flag costs
-        nothing, and when no row is flagged the staged file already is the snapshot, so a clean
-        import reads the source once and writes each snapshot once.
-        """
+    def write_fast(self) -> None:
+        """The fast path: one scan per file converts every row and writes it to Parquet exactly
+        as the snapshot will store it, without row numbers (numbering rows costs the scan its
+        parallelism). ``fast_path_clean`` then decides whether that can stand."""
         columns = ", ".join(quote(c) for c in COLUMN_NAMES)
         views = []
+        for staged in self.staged:
+            target = self.transaction.staging / "staged" / f"file{staged.index}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copy = (
+                f"COPY (SELECT {columns} FROM fast{staged.index}) TO {sql_string(str(target))} "
+                "(FORMAT parquet)"
+            )
+            self._scan(staged, copy)
+            staged.fast_file = target
+            views.append(
+                f"SELECT {columns}, CAST(NULL AS BIGINT) AS _row, false AS _bad, "
+                f"{staged.index} AS _file FROM read_parquet({sql_string(str(target))})"
+            )
+        self.con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + " UNION ALL ".join(views))
+        self.general = False
+
+    def _scan(self, staged: StagedFile, statement: str) -> None:
+        """Run a statement that scans the file; read it again through Python when the byte
+        check says DuckDB's reading cannot stand (not UTF-8 throughout, blank lines)."""
+        try:
+            self.con.execute(statement)
+            stands = staged.source.settle()
+        except duckdb.InvalidInputException:
+            # DuckDB met bytes that are not UTF-8 beyond the first megabyte, or a broken line.
+            staged.source.settle()
+            stands = False
+        if not stands:
+            self.say_reading_again(staged)
+            self.con.execute(statement)
+
+    def fast_path_clean(self, org_codes: set[str]) -> bool:
+        """True when no rule can be broken: every row rule on the typed values (and the
+        sentinels of values that did not convert), and the cross-row rules."""
+        tests = []
+        for staged in self.staged:
+            rules = [c.on_values for c in staged.checks if not c.in_scan]
+            rules += [
+                condition
+                for c in staged.compiled
+                if (condition := sentinel_condition(c.column)) is not None
+            ]
+            tests.append(
+                f"(_file = {staged.index} AND ("
+                + " OR ".join(f"COALESCE({r}, false)" for r in rules)
+                + "))"
+            )
+        units = ", ".join(sql_string(code) for code in sorted(org_codes)) or "NULL"
+        # One pass for the row rules and the units; grouped passes for the cross-row rules.
+        if self._any(
+            "SELECT 1 FROM staged WHERE "
+            + " OR ".join(tests)
+            + f" OR org_unit IS NULL OR org_unit NOT IN ({units})"
+        ):
+            return False
+        return not (
+            self._any("SELECT 1 FROM staged GROUP BY as_of, loan_id HAVING count(*) > 1")
+            or self._any(
+                "SELECT 1 FROM staged GROUP BY as_of, borrower_id "
+                "HAVING count(DISTINCT borrower_type) > 1"
+            )
+            or self._any("SELECT 1 FROM staged GROUP BY as_of HAVING count(DISTINCT _file) > 1")
+        )
+
+    def write_general(self) -> None:
+        """The general path: every row with its row number and a flag for the rules that need
+        the source text, in a table the reports and the exit-amount fill can work on."""
+        columns = ", ".join(quote(c) for c in COLUMN_NAMES)
+        selects = []
         for staged in self.staged:
             flag = (
                 " OR ".join(f"COALESCE({c.condition}, false)" for c in staged.checks if c.in_scan)
                 or "false"
             )
-            folder = self.transaction.staging / "staged" / f"file{staged.index}"
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            copy = (
-                f"COPY (SELECT {columns}, CASE WHEN {flag} THEN -_row ELSE _row END AS source_row "
-                f"FROM {staged.view}) TO {sql_string(str(folder))} (FORMAT parquet, "
-                "PARTITION_BY (as_of), WRITE_PARTITION_COLUMNS true, OVERWRITE true)"
+            selects.append(
+                f"SELECT {staged.index} AS _file, _row, {columns}, ({flag}) AS _bad "
+                f"FROM {staged.view}"
             )
-            try:
-                self.con.execute(copy)
-                stands = staged.source.settle()
-            except duckdb.InvalidInputException:
-                # DuckDB met bytes that are not UTF-8 beyond the first megabyte.
-                staged.source.settle()
-                stands = False
-            if not stands:
-                self.say_reading_again(staged)
-                self.con.execute(copy)
-            files = sorted(folder.glob("*/*.parquet"))
-            if not files:
-                continue
-            # Rows without a valid as_of land in as_of=NULL: they are reported, never stored.
-            months = {f: _partition_month(f) for f in files}
-            staged.partitions = {m: f for f, m in months.items() if m is not None}
-            views.append(
-                f"SELECT {columns}, abs(source_row) AS _row, source_row < 0 AS _bad, "
-                f"{staged.index} AS _file FROM read_parquet({_sql_list([str(f) for f in files])}, "
-                "hive_partitioning = false)"
-            )
-        if not views:
-            raise UsageError("the file(s) hold no rows")
-        self.con.execute("CREATE OR REPLACE TEMP VIEW staged AS " + " UNION ALL ".join(views))
-        self.rewritten = False
+        statement = "CREATE OR REPLACE TEMP TABLE staged_table AS " + " UNION ALL ".join(selects)
+        if len(self.staged) == 1 and self.staged[0].source.pending is not None:
+            self._scan(self.staged[0], statement)
+        else:
+            for staged in self.staged:
+                if not staged.source.settle():
+                    self.say_reading_again(staged)
+            self.con.execute(statement)
+        self.con.execute("CREATE OR REPLACE TEMP VIEW staged AS SELECT * FROM staged_table")
+        self.general = True
 
     def say_reading_again(self, staged: StagedFile) -> None:
         """Re-read a CSV through Python's decoder: not UTF-8 throughout, or blank lines."""
@@ -315,12 +388,6 @@ class Importer:
         staged.source = reopen_decoded(
             self.con, staged.source, options, staging=self.transaction.staging / "read"
         )
-
-    def materialise(self) -> None:
-        """Turn the staged files into a table that can be changed (to fill exit amounts)."""
-        self.con.execute("CREATE TEMP TABLE staged_table AS SELECT * FROM staged")
-        self.con.execute("CREATE OR REPLACE TEMP VIEW staged AS SELECT * FROM staged_table")
-        self.rewritten = True
 
     def flag_value_rules(self) -> None:
         """Test the rules on typed values over the staged files, and add their rows to the flag."""
@@ -498,11 +565,10 @@ class Importer:
                 "SELECT as_of, loan_id, principal_balance, status, origination_date, "
                 f"original_amount FROM read_parquet({_sql_list(stored)})"
             )
-        self.con.execute("CREATE TEMP TABLE history AS " + " UNION ALL ".join(parts))
+        self.con.execute("CREATE OR REPLACE TEMP TABLE history AS " + " UNION ALL ".join(parts))
 
     def fill_exit_from_previous(self) -> None:
         exits = ", ".join(sql_string(s) for s in EXIT_STATUSES)
-        self.materialise()
         self.con.execute(
             "UPDATE staged_table SET exit_amount = h.principal_balance FROM history h "
             f"WHERE staged_table.status IN ({exits}) AND staged_table.exit_amount IS NULL "
@@ -518,17 +584,26 @@ class Importer:
             "AND exit_amount IS NULL",
         )
 
-    def check_exits(self) -> None:
+    def check_exits(self) -> bool:
+        """Exit amounts against last month's balances; False when one is too large (then, in
+        the fast path, the caller gets the row numbers and asks again)."""
         exits = ", ".join(sql_string(s) for s in EXIT_STATUSES)
-        self._add_rows(
-            "terminal.exit_amount_exceeds_previous",
-            "exit_amount",
-            "more than the loan's balance last month ({detail})",
+        sql = (
             "SELECT s._file, s._row, CAST(s.exit_amount AS VARCHAR), "
             "CAST(h.principal_balance AS VARCHAR) FROM staged s JOIN history h "
             "ON h.loan_id = s.loan_id AND h.as_of = last_day(s.as_of - INTERVAL 1 MONTH) "
-            f"WHERE s.status IN ({exits}) AND s.exit_amount > h.principal_balance",
+            f"WHERE s.status IN ({exits}) AND s.exit_amount > h.principal_balance"
         )
+        if not self._any(sql):
+            return True
+        if self.general:
+            self._add_rows(
+                "terminal.exit_amount_exceeds_previous",
+                "exit_amount",
+                "more than the loan's balance last month ({detail})",
+                sql,
+            )
+        return False
 
     def cross_snapshot_warnings(self, months: list[date]) -> dict[date, dict[str, int]]:
         """Warnings, not errors: changed loan terms, missing months, unexplained exits."""
@@ -537,6 +612,12 @@ class Importer:
             "origination_date": "origination_date changed since last month (was {previous})",
             "original_amount": "original_amount changed since last month (was {previous})",
         }
+        changed = " OR ".join(f"s.{c} IS DISTINCT FROM h.{c}" for c in checks)
+        if not self.general and self._any(
+            "SELECT 1 FROM staged s JOIN history h ON h.loan_id = s.loan_id "
+            f"AND h.as_of = last_day(s.as_of - INTERVAL 1 MONTH) WHERE {changed}"
+        ):
+            self.write_general()  # the warnings name their rows
         for column, message in checks.items():
             rows = self.con.execute(
                 f"SELECT s.as_of, s._file, s._row, CAST(s.{column} AS VARCHAR), "
@@ -602,14 +683,6 @@ def _with_canonical(message: str, column: str, labels: dict[str, str]) -> str:
     return message if label == column or column not in COLUMN_NAMES else f"{message} ({column})"
 
 
-def _partition_month(path: Path) -> date | None:
-    """The month of a file DuckDB wrote under ``as_of=YYYY-MM-DD/`` (None for as_of=NULL)."""
-    try:
-        return date.fromisoformat(path.parent.name.split("=", 1)[1])
-    except ValueError:
-        return None
-
-
 def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join(sql_string(v) for v in values) + "]"
 
@@ -671,9 +744,17 @@ def _import(store: Store, files: list[Path], options: ImportOptions, say: Progre
                 say(f"reading {Path(path).name}")
                 importer.staged.append(importer.stage_file(index, Path(path)))
             say("converting and checking rows")
-            importer.write_staged()
-            importer.report_row_problems()
-            importer.check_cross_rows({u.code for u in org})
+            org_codes = {u.code for u in org}
+            if importer.needs_row_numbers():
+                importer.write_general()
+            else:
+                importer.write_fast()
+                if not importer.fast_path_clean(org_codes):
+                    say("finding the rows that break a rule")
+                    importer.write_general()
+            if importer.general:
+                importer.report_row_problems()
+                importer.check_cross_rows(org_codes)
             months = [
                 r[0]
                 for r in importer.con.execute(
@@ -697,7 +778,10 @@ def _import(store: Store, files: list[Path], options: ImportOptions, say: Progre
                 for s in importer.staged
             ):
                 importer.fill_exit_from_previous()
-            importer.check_exits()
+            if not importer.check_exits() and not importer.general:
+                importer.write_general()  # row numbers for the report
+                importer.attach_previous(months)
+                importer.check_exits()
             if importer.problems:
                 importer.problems.problems.sort(key=lambda p: (p.file or "", p.row or 0))
                 names = ", ".join(Path(p).name for p in files)
@@ -738,20 +822,26 @@ def _write_and_commit(
             "COALESCE(sum(principal_balance), 0), min(_file) FROM staged GROUP BY as_of"
         ).fetchall()
     }
+    single_month = {
+        index: count == 1
+        for index, count in con.execute(
+            "SELECT _file, count(DISTINCT as_of) FROM staged GROUP BY _file"
+        ).fetchall()
+    }
     for as_of in months:
         say(f"writing {month_label(as_of)}")
         relative = transaction.snapshot_file(as_of)
         target = transaction.stage_path(relative)
         condition = f"as_of = DATE {sql_string(as_of.isoformat())}"
-        written = [s.partitions[as_of] for s in importer.staged if as_of in s.partitions]
-        if importer.rewritten or len(written) != 1:
+        rows, on_book, balance, file_index = figures[as_of]
+        fast_file = importer.staged[file_index].fast_file
+        if not importer.general and fast_file is not None and single_month[file_index]:
+            fast_file.replace(target)  # the staged file is the snapshot, as written
+        else:
             con.execute(
-                f"COPY (SELECT {columns}, _row AS source_row FROM staged WHERE {condition}) "
+                f"COPY (SELECT {columns} FROM staged WHERE {condition}) "
                 f"TO {sql_string(str(target))} (FORMAT parquet)"
             )
-        else:
-            written[0].replace(target)  # the staged file is the snapshot, as written
-        rows, on_book, balance, file_index = figures[as_of]
         staged = importer.staged[file_index]
         key = as_of.isoformat()
         previous = manifest["snapshots"].get(key)

@@ -44,14 +44,13 @@ def import_rejected(
 
 
 def stored_rows(store: Store, as_of: date) -> list[dict[str, Any]]:
-    """The canonical columns of a stored snapshot, in source row order, as Python values."""
+    """The canonical columns of a stored snapshot, in the source file's order (the store keeps
+    it), as Python values."""
     path = store.snapshot_path(as_of)
     columns = ", ".join(f'"{c}"' for c in COLUMN_NAMES)
     con = duckdb.connect()
     try:
-        cursor = con.execute(
-            f"SELECT {columns}, source_row FROM read_parquet(?) ORDER BY source_row", [str(path)]
-        )
+        cursor = con.execute(f"SELECT {columns} FROM read_parquet(?)", [str(path)])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     finally:

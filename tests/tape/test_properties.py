@@ -218,7 +218,6 @@ def test_valid_rows_come_back_exactly(rows: list[TapeRow]):
         stored = stored_rows(store, as_of)
     assert len(stored) == len(rows)
     for number, (row, back) in enumerate(zip(rows, stored, strict=True), start=FIRST_ROW):
-        assert back["source_row"] == number
         for column in COLUMN_NAMES:
             expected, actual = row.value[column], back[column]
             assert actual == expected, (number, column, row.text[column], actual)

@@ -240,8 +240,6 @@ def test_every_loan_month_is_stored_once(imported: Imported, raw: RawPanel):
     months = imported.store.months()
     assert (months[0], months[-1]) == (date(2000, 1, 31), date(2017, 12, 31))
     assert len(months) == 18 * 12  # no month of the panel is empty
-    # A snapshot row points back at its line of the performance file (no header: line = row).
-    assert all(imported.rows[key]["source_row"] == row.line for key, row in raw.rows.items())
 
 
 def test_the_manifest_names_both_files_with_their_checksums_and_the_mapping(

@@ -15,11 +15,14 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from npldesk.core.errors import NpldeskError, UsageError
 from npldesk.home import create_home
 from npldesk.tape.importer import ImportOptions, import_files
+from npldesk.tape.schema import COLUMN_NAMES
 from npldesk.tape.store import Store, Transaction
 from tests.conftest import tree_state
 from tests.tape_factory import loan_rows, write_csv, write_org
@@ -55,11 +58,11 @@ def test_manifest_records_lineage(store: Store, tmp_path: Path):
         }
     ]
     assert store.manifest()["history"][-1]["action"] == "import"
-    # Each stored row keeps its row number in the source file.
-    rows = duckdb.sql(
-        f"SELECT loan_id, source_row FROM read_parquet('{store.snapshot_path(DEC)}') ORDER BY 2"
-    ).fetchall()
-    assert rows == [("L000001", 2), ("L000002", 3), ("L000003", 4)]
+    # The snapshot holds the canonical columns with their storage types, rows in file order.
+    stored = pq.read_table(store.snapshot_path(DEC))
+    assert stored.schema.names == list(COLUMN_NAMES)
+    assert stored.schema.field("principal_balance").type == pa.decimal128(18, 2)
+    assert stored.column("loan_id").to_pylist() == ["L000001", "L000002", "L000003"]
 
 
 def test_import_again_needs_replace_and_replace_records_both(store: Store, tmp_path: Path):
