@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from npldesk.cli.options import FormatOption, HomeOption, month_option, optional_month
 from npldesk.cli.output import OutputFormat, console, emit, err_console, print_problems
 from npldesk.cli.output import progress_reporter as progress
 from npldesk.core.errors import UsageError
-from npldesk.core.months import MonthError, month_label, parse_month
+from npldesk.core.months import month_label
 from npldesk.home import Home, create_home, load_home
 
 app = typer.Typer(
@@ -31,27 +31,6 @@ org_app = typer.Typer(
 )
 app.add_typer(tape_app, name="tape")
 app.add_typer(org_app, name="org")
-
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home",
-        help="The npldesk home folder (default: $NPLDESK_HOME or ./npldesk-home)",
-        show_default=False,
-    ),
-]
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", help="table for people, json or csv for tools")
-]
-
-
-def _month(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return parse_month(text)
-    except MonthError as exc:
-        raise UsageError(f"{option}: {exc}") from exc
 
 
 def setup_django(home: Home) -> None:
@@ -115,8 +94,7 @@ def synth(
     """Write a synthetic branch network: org_units.csv and one loan file per month."""
     from npldesk.synth import generate
 
-    first = _month(start, "--start")
-    assert first is not None
+    first = month_option(start, "--start")
     if months < 1:
         raise UsageError("--months must be at least 1")
     if loans is not None and loans < 1:
@@ -193,7 +171,7 @@ def tape_import(
         join_files[name] = Path(path)
     options = ImportOptions(
         mapping=load_mapping(mapping) if mapping else None,
-        as_of=_month(as_of, "--as-of"),
+        as_of=optional_month(as_of, "--as-of"),
         replace=replace,
         join_files=join_files,
         max_problems=loaded.max_problems,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,22 +17,19 @@ from npldesk.analytics.groups import GROUP_CHOICES
 from npldesk.analytics.movement import GROUP_LINES, LINES, movement_report
 from npldesk.analytics.quality import quality_report
 from npldesk.analytics.session import Analytics
+from npldesk.cli.options import (
+    BackendOption,
+    FormatOption,
+    HomeOption,
+    RuleSetOption,
+    month_option,
+    optional_month,
+)
 from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
-from npldesk.core.errors import DataError, UsageError
-from npldesk.core.months import MonthError, month_label, parse_month
+from npldesk.core.errors import DataError
+from npldesk.core.months import month_label
 from npldesk.home import load_home
 
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home",
-        help="The npldesk home folder (default: $NPLDESK_HOME or ./npldesk-home)",
-        show_default=False,
-    ),
-]
-FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", help="table for people, json or csv for tools")
-]
 AsOfOption = Annotated[str, typer.Option("--as-of", help="The month, YYYY-MM")]
 ByOption = Annotated[
     str | None,
@@ -42,14 +38,6 @@ ByOption = Annotated[
 LevelOption = Annotated[
     str | None,
     typer.Option("--level", help="With --by org_unit: only the units of this level"),
-]
-BackendOption = Annotated[
-    str | None,
-    typer.Option("--backend", help="duckdb or pyspark (default: the home's configuration)"),
-]
-RuleSetOption = Annotated[
-    str | None,
-    typer.Option("--rule-set", help="cn-2023 or eu-npe (default: the home's configuration)"),
 ]
 
 QUALITY_TABLE_COLUMNS = (
@@ -94,21 +82,6 @@ QUALITY_CSV_COLUMNS = (
 MOVEMENT_COLUMNS = ("key", "name", *GROUP_LINES)
 
 
-def _month(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return parse_month(text)
-    except MonthError as exc:
-        raise UsageError(f"{option}: {exc}") from exc
-
-
-def _required_month(text: str, option: str) -> date:
-    parsed = _month(text, option)
-    assert parsed is not None  # text is not None
-    return parsed
-
-
 @contextmanager
 def _session(home: Path | None, backend: str | None, rule_set: str | None) -> Iterator[Analytics]:
     """An analytics session on the home, reporting classification progress on a terminal."""
@@ -149,8 +122,8 @@ def quality(
     rule_set: RuleSetOption = None,
 ) -> None:
     """Asset quality: balance, NPL balance and ratio, classes, overdue, provision coverage."""
-    month = _required_month(as_of, "--as-of")
-    baseline_month = _month(baseline, "--baseline")
+    month = month_option(as_of, "--as-of")
+    baseline_month = optional_month(baseline, "--baseline")
     with _session(home, backend, rule_set) as session:
         document = quality_report(session, month, by=by, level=level, baseline=baseline_month)
     _say_warnings(document["warnings"])
@@ -184,8 +157,8 @@ def movement(
     rule_set: RuleSetOption = None,
 ) -> None:
     """NPL movement: opening, inflow, increase, cash, upgrade, exits, closing."""
-    month = _required_month(as_of, "--as-of")
-    start_month = _month(start, "--from")
+    month = month_option(as_of, "--as-of")
+    start_month = optional_month(start, "--from")
     with _session(home, backend, rule_set) as session:
         document = movement_report(
             session, month, period=period, start=start_month, by=by, level=level

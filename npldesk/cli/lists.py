@@ -7,7 +7,6 @@ of it is printed or written. Wired into the ``npldesk`` command by ``register``.
 from __future__ import annotations
 
 import sys
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,9 +15,9 @@ import typer
 
 from npldesk.analytics.lists import EXTRA_COLUMNS, LIST_NAMES, check_list_name, run_list
 from npldesk.analytics.session import Analytics
+from npldesk.cli.options import BackendOption, HomeOption, RuleSetOption, month_option
 from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
 from npldesk.core.errors import UsageError
-from npldesk.core.months import MonthError, parse_month
 from npldesk.home import load_home
 from npldesk.reports.exports import (
     check_target,
@@ -75,14 +74,6 @@ def choose_format(fmt: ListFormat | None, out: Path | None) -> ListFormat:
     return fmt
 
 
-def parse_month_option(text: str, option: str) -> date:
-    """A ``YYYY-MM`` option's month-end date; a usage error naming the option if malformed."""
-    try:
-        return parse_month(text)
-    except MonthError as exc:
-        raise UsageError(f"{option}: {exc}") from exc
-
-
 def list_command(
     name: Annotated[str, typer.Argument(metavar="LIST", help=", ".join(LIST_NAMES))],
     as_of: Annotated[str, typer.Option("--as-of", help="The month of the list, YYYY-MM")],
@@ -105,25 +96,14 @@ def list_command(
     limit: Annotated[
         int | None, typer.Option("--limit", help="top-npl: how many households (default 20)")
     ] = None,
-    home: Annotated[
-        Path | None,
-        typer.Option(
-            "--home",
-            help="The npldesk home folder (default: $NPLDESK_HOME or ./npldesk-home)",
-            show_default=False,
-        ),
-    ] = None,
-    backend: Annotated[
-        str | None, typer.Option("--backend", help="duckdb or pyspark (default: the home's)")
-    ] = None,
-    rule_set: Annotated[
-        str | None, typer.Option("--rule-set", help="cn-2023 or eu-npe (default: the home's)")
-    ] = None,
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    rule_set: RuleSetOption = None,
 ) -> None:
     """A loan list at a month: new-npl, early-warning, upgraded, top-npl or deviation."""
     list_name = check_list_name(name)
-    end = parse_month_option(as_of, "--as-of")
-    first = None if start is None else parse_month_option(start, "--from")
+    end = month_option(as_of, "--as-of")
+    first = None if start is None else month_option(start, "--from")
     if first is not None and first >= end:
         raise UsageError(f"--from {start} must be a month before --as-of {as_of}")
     chosen = choose_format(fmt, out)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
 
+from npldesk.cli.options import (
+    BackendOption,
+    FormatOption,
+    HomeOption,
+    RuleSetOption,
+    month_option,
+)
 from npldesk.cli.output import OutputFormat, console, emit
-from npldesk.core.errors import UsageError
-from npldesk.core.months import MonthError, parse_month
 
 
 class Basis(StrEnum):
@@ -29,13 +32,6 @@ class Buckets(StrEnum):
 
     s71 = "s71"
     f18 = "f18"
-
-
-def _month(text: str, option: str) -> date:
-    try:
-        return parse_month(text)
-    except MonthError as exc:
-        raise UsageError(f"{option}: {exc}") from exc
 
 
 # Short column heads so that the matrix fits a terminal; the cell list below spells them out.
@@ -123,33 +119,18 @@ def migration_command(
         Buckets,
         typer.Option("--buckets", help="dpd bands: s71 (China, 1104 S71) or f18 (EBA FINREP)"),
     ] = Buckets.s71,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table for people, json or csv for tools")
-    ] = OutputFormat.table,
-    home: Annotated[
-        Path | None,
-        typer.Option(
-            "--home",
-            help="The npldesk home folder (default: $NPLDESK_HOME or ./npldesk-home)",
-            show_default=False,
-        ),
-    ] = None,
-    backend: Annotated[
-        str | None,
-        typer.Option("--backend", help="duckdb or pyspark (default: the home's configuration)"),
-    ] = None,
-    rule_set: Annotated[
-        str | None,
-        typer.Option("--rule-set", help="cn-2023 or eu-npe (default: the home's configuration)"),
-    ] = None,
+    output: FormatOption = OutputFormat.table,
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    rule_set: RuleSetOption = None,
 ) -> None:
     """Migration matrix between two snapshots, with the migration rates (class basis)."""
     from npldesk.analytics.migration import migration_report
     from npldesk.analytics.session import Analytics
     from npldesk.home import load_home
 
-    first = _month(start, "--from")
-    last = _month(end, "--to")
+    first = month_option(start, "--from")
+    last = month_option(end, "--to")
     session = Analytics.for_home(load_home(home), backend=backend, rule_set=rule_set)
     document = migration_report(session, first, last, basis=basis.value, buckets=buckets.value)
     if output is OutputFormat.json:
