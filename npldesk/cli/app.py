@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from npldesk.cli.options import FormatOption, HomeOption, month_option, optional
 from npldesk.cli.output import OutputFormat, console, emit, err_console, print_problems
 from npldesk.cli.output import progress_reporter as progress
 from npldesk.core.errors import UsageError
+from npldesk.core.money import round_half_up
 from npldesk.core.months import month_label
 from npldesk.home import Home, create_home, load_home
 
@@ -339,27 +341,15 @@ def _print_headline(home: Home, store: Any) -> None:
 
 
 def _millions(text: str) -> str:
-    from decimal import Decimal
-
-    from npldesk.core.money import round_half_up
-
-    return f"{round_half_up(Decimal(text) / 1_000_000, 2):+f}".lstrip("+")
+    return f"{round_half_up(Decimal(text) / 1_000_000, 2):f}"
 
 
 def _percent(text: str | None) -> str:
-    from decimal import Decimal
-
-    from npldesk.core.money import round_half_up
-
     return "n/a" if text is None else f"{round_half_up(Decimal(text) * 100, 2)} %"
 
 
 def _points(text: str | None) -> str:
-    from decimal import Decimal
-
-    from npldesk.core.money import round_half_up
-
-    return "n/a" if text is None else f"{round_half_up(Decimal(text) * 100, 2):+f}"
+    return "n/a" if text is None else f"{round_half_up(Decimal(text) * 100, 2):f}"
 
 
 def _register_figure_commands() -> None:
