@@ -53,18 +53,16 @@ def val(name: str) -> str:
 def id_number_valid_sql(expr: str) -> str:
     """True for an 18-character ID with a correct ISO 7064 MOD 11-2 check digit (GB 11643-1999),
     or a legacy 15-digit ID (no check digit)."""
-    terms = " + ".join(
-        # A digit's value from its character code: cheaper than a cast, and never an error
-        # when DuckDB computes the sum for a row the pattern rejects (any letter there would
-        # make a CAST stop the whole import instead of reporting that row).
-        f"(ascii(substr({expr}, {i + 1}, 1)) - 48) * {w}"
-        for i, w in enumerate(ID_WEIGHTS)
-    )
+    # The 17 digits as one integer, bound once (a lambda), and each digit taken out by
+    # integer arithmetic: far cheaper than 17 substrings. TRY_CAST: DuckDB may compute this
+    # for a row the pattern rejects, where a CAST would stop the whole import.
+    terms = " + ".join(f"((n // {10 ** (16 - i)}) % 10) * {w}" for i, w in enumerate(ID_WEIGHTS))
+    weighted = f"list_transform([TRY_CAST(substr({expr}, 1, 17) AS BIGINT)], lambda n: {terms})[1]"
     return (
         f"(regexp_full_match({expr}, '[0-9]{{15}}') OR "
         f"(regexp_full_match({expr}, '[0-9]{{17}}[0-9Xx]') AND "
         f"upper(substr({expr}, 18, 1)) = substr({sql_string(ID_CHECK_CHARS)}, "
-        f"CAST(({terms}) % 11 AS INTEGER) + 1, 1)))"
+        f"CAST(({weighted}) % 11 AS INTEGER) + 1, 1)))"
     )
 
 

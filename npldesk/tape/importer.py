@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from npldesk.core.errors import (
 )
 from npldesk.core.money import format_money
 from npldesk.core.months import month_label, month_range, previous_month_end
-from npldesk.core.system import current_user
+from npldesk.core.system import current_user, fsync_path
 from npldesk.tape.checks import RowCheck, row_checks
 from npldesk.tape.convert import (
     CompiledColumn,
@@ -39,11 +40,18 @@ from npldesk.tape.convert import (
 )
 from npldesk.tape.mapping import ColumnRule, Mapping, SourceOptions, identity_mapping
 from npldesk.tape.org import load_org
-from npldesk.tape.readers import SourceFile, open_source, reopen_decoded
+from npldesk.tape.readers import (
+    SourceFile,
+    has_blank_lines,
+    inspect_bytes,
+    open_source,
+    reopen_decoded,
+)
 from npldesk.tape.schema import COLUMN_NAMES, COLUMNS, EXIT_STATUSES, SCHEMA_VERSION
 from npldesk.tape.store import Store, Transaction
 
 Progress = Callable[[str], None]
+_FLUSHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="npldesk-flush")
 WARNING_EXAMPLES = 20
 
 
@@ -133,6 +141,7 @@ class Importer:
         self.warnings = ProblemList(limit=options.max_problems)
         self.staged: list[StagedFile] = []
         self.general = False
+        self.flushes: list[Future[None]] = []
 
     # -- reading and converting ----------------------------------------------------------
 
@@ -302,6 +311,8 @@ class Importer:
             )
             self._scan(staged, copy)
             staged.fast_file = target
+            # Flushing the file to disk overlaps the checks; the commit finds it already done.
+            self.flushes.append(_FLUSHER.submit(fsync_path, target))
             views.append(
                 f"SELECT {columns}, CAST(NULL AS BIGINT) AS _row, false AS _bad, "
                 f"{staged.index} AS _file FROM read_parquet({sql_string(str(target))})"
@@ -322,6 +333,21 @@ class Importer:
         if not stands:
             self.say_reading_again(staged)
             self.con.execute(statement)
+
+    def _number_rows_right(self, staged: StagedFile, *, full_check: bool) -> None:
+        """Before rows are numbered: a CSV that DuckDB would number wrongly (blank lines) or
+        cannot read (not UTF-8 throughout) is read again through Python's decoder."""
+        source = staged.source
+        stands = source.settle()
+        if stands and source.format == "csv" and (full_check or not source.blank_lines_checked):
+            if full_check:
+                _sha, encoding, blank = inspect_bytes(source.path, staged.mapping.source.encoding)
+                stands = encoding == source.encoding and not blank
+            else:
+                stands = not has_blank_lines(source.path)
+            source.blank_lines_checked = True
+        if not stands:
+            self.say_reading_again(staged)
 
     def fast_path_clean(self, org_codes: set[str]) -> bool:
         """True when no rule can be broken: every row rule on the typed values (and the
@@ -371,13 +397,22 @@ class Importer:
                 f"FROM {staged.view}"
             )
         statement = "CREATE OR REPLACE TEMP TABLE staged_table AS " + " UNION ALL ".join(selects)
-        if len(self.staged) == 1 and self.staged[0].source.pending is not None:
-            self._scan(self.staged[0], statement)
-        else:
-            for staged in self.staged:
-                if not staged.source.settle():
-                    self.say_reading_again(staged)
+        for staged in self.staged:
+            self._number_rows_right(staged, full_check=False)
+        try:
             self.con.execute(statement)
+        except duckdb.InvalidInputException:
+            # Bytes that are not UTF-8 beyond the first megabyte: find the file, read it again.
+            for staged in self.staged:
+                self._number_rows_right(staged, full_check=True)
+            try:
+                self.con.execute(statement)
+            except duckdb.InvalidInputException:
+                # A broken line: Python's reader names it (row and field count).
+                for staged in self.staged:
+                    if staged.source.format == "csv" and staged.source.pending is None:
+                        self.say_reading_again(staged)
+                self.con.execute(statement)
         self.con.execute("CREATE OR REPLACE TEMP VIEW staged AS SELECT * FROM staged_table")
         self.general = True
 
@@ -904,6 +939,8 @@ def _write_and_commit(
         }
     )
     say("committing")
+    for flush in importer.flushes:
+        flush.result()
     transaction.commit(manifest)
     return ImportResult(transaction.import_id, summaries)
 

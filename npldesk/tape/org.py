@@ -149,8 +149,14 @@ def load_org(store: Store) -> list[OrgUnit]:
     path = store.org_path()
     if path is None:
         return []
-    table = pq.read_table(path)
-    return [OrgUnit(**row) for row in table.to_pylist()]
+    con = duckdb.connect()  # already loaded by every caller; pyarrow's reader costs 0.2 s
+    try:
+        rows = con.execute(
+            "SELECT code, name, parent_code, level FROM read_parquet(?)", [str(path)]
+        ).fetchall()
+    finally:
+        con.close()
+    return [OrgUnit(*row) for row in rows]
 
 
 def units_in_snapshots(store: Store) -> set[str]:

@@ -55,6 +55,8 @@ class SourceFile:
     columns: tuple[str, ...]
     rows: int | None = None
     pending: Future[tuple[str, str, bool]] | None = None
+    # False while nobody has looked for blank lines (which shift DuckDB's row numbers).
+    blank_lines_checked: bool = True
 
     def settle(self) -> bool:
         """Wait for the byte check; True when the DuckDB scan of the file stands."""
@@ -80,14 +82,15 @@ def _format_of(path: Path, options: SourceOptions) -> str:
 
 
 def inspect_bytes(
-    path: Path, declared: str, *, validate_utf8: bool = True
+    path: Path, declared: str, *, validate_utf8: bool = True, find_blank_lines: bool = True
 ) -> tuple[str, str, bool]:
     """SHA-256, the text encoding and whether the file has blank lines, in one pass over its bytes.
 
     ``auto``: a UTF-8 byte-order mark or valid UTF-8 throughout means UTF-8; otherwise GB18030
     (a superset of GBK and GB2312, what Chinese core systems export), which must then decode.
     ``validate_utf8=False`` when DuckDB scans the file anyway: it refuses bytes that are not
-    UTF-8 itself, so the check need not be done twice.
+    UTF-8 itself, so the check need not be done twice. ``find_blank_lines=False`` when rows
+    need no numbers (an import's fast path); ``has_blank_lines`` asks later if they do.
     """
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")()
@@ -98,7 +101,8 @@ def inspect_bytes(
         first = True
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
-            blank.feed(chunk)
+            if find_blank_lines:
+                blank.feed(chunk)
             if first:
                 bom = chunk.startswith(codecs.BOM_UTF8)
                 first = False
@@ -121,6 +125,15 @@ def inspect_bytes(
     else:
         encoding = "gb18030"
     return digest.hexdigest(), encoding, blank.found
+
+
+def has_blank_lines(path: Path) -> bool:
+    """A blank line followed by more data: DuckDB skips it, so its row numbers would shift."""
+    blank = _BlankLines()
+    with open(path, "rb") as handle:
+        while not blank.found and (chunk := handle.read(CHUNK)):
+            blank.feed(chunk)
+    return blank.found
 
 
 class _BlankLines:
@@ -203,9 +216,12 @@ def open_source(
     if encoding in ("utf-8", "utf-8-sig"):
         # Hashing and checking every byte (hashlib and the decoder release the GIL) overlap
         # with DuckDB's scan instead of preceding it.
-        pending = _CHECKER.submit(inspect_bytes, path, options.encoding, validate_utf8=False)
+        pending = _CHECKER.submit(
+            inspect_bytes, path, options.encoding, validate_utf8=False, find_blank_lines=False
+        )
         source = _open_csv_native(con, path, options, view=view, sha256="", encoding=encoding)
         source.pending = pending
+        source.blank_lines_checked = False
         return source
     sha256, encoding, _blank = inspect_bytes(path, options.encoding)
     return _open_csv_decoded(
