@@ -513,23 +513,17 @@ class Importer:
         return bool(found and found[0])
 
     def check_cross_rows(self, org_codes: set[str]) -> None:
+        """The rules across rows, reported row by row (general path)."""
         # Cheap grouped tests first; the row-by-row reports (windows, sorts) only when needed.
-        duplicates = self._any(
+        if self._any(
             "SELECT 1 FROM staged WHERE loan_id IS NOT NULL GROUP BY as_of, loan_id "
             "HAVING count(*) > 1"
-        )
-        mixed_types = self._any(
+        ):
+            self._report_duplicates()
+        if self._any(
             "SELECT 1 FROM staged WHERE borrower_id IS NOT NULL GROUP BY as_of, borrower_id "
             "HAVING count(DISTINCT borrower_type) > 1"
-        )
-        self._check_cross_rows(org_codes, duplicates=duplicates, mixed_types=mixed_types)
-
-    def _check_cross_rows(
-        self, org_codes: set[str], *, duplicates: bool, mixed_types: bool
-    ) -> None:
-        if duplicates:
-            self._report_duplicates()
-        if mixed_types:
+        ):
             self._report_mixed_types()
         self._check_units_and_months(org_codes)
 
