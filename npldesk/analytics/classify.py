@@ -111,18 +111,7 @@ def classify_month(
         restructured_rank = ibis.ifelse(in_observation, params.restructured_floor.rank, 0)
         floor = ibis.greatest(dpd_rank, impaired_rank, restructured_rank)
         base = ibis.greatest(floor, reported_rank.fill_null(0))
-        # Art. 7 para 2: a non-retail debtor with more than 10 % of its claims non-performing
-        # is non-performing on all of them; any NPL pulls the others to special mention.
-        base_npl = on_book & (base >= NPL_RANK)
-        npl_balance = ibis.ifelse(base_npl, balance, zero).sum().over(by_borrower)
-        book_balance = ibis.ifelse(on_book, balance, zero).sum().over(by_borrower)
-        any_npl = ibis.ifelse(base_npl, 1, 0).max().over(by_borrower)
-        non_retail = on_book & (s.borrower_type == "non_retail")
-        contagion_rank = ibis.cases(
-            (non_retail & (npl_balance > book_balance * params.contagion_share), NPL_RANK),
-            (non_retail & (any_npl == 1), LoanClass.SPECIAL_MENTION.rank),
-            else_=0,
-        )
+        contagion_rank = None  # from the non-retail borrowers' totals, below
         reported_for_reason = reported_rank.fill_null(0)
 
     staged = s.mutate(
@@ -133,8 +122,11 @@ def classify_month(
         _reported_rank=reported_for_reason,
         _floor=floor,
         _base=base,
-        _contagion=contagion_rank,
     )
+    if contagion_rank is None:
+        staged = _non_retail_contagion(staged, params)
+    else:
+        staged = staged.mutate(_contagion=contagion_rank)
     staged = staged.mutate(_c=ibis.greatest(staged._base, staged._contagion))
     staged = staged.mutate(_hard=staged._on_book & (staged._c >= NPL_RANK))
 
@@ -200,6 +192,31 @@ def classify_month(
     )
     keep = [*snapshot.columns, *CLASSIFIED_COLUMNS]
     return t.select(*keep)
+
+
+def _non_retail_contagion(staged: ir.Table, params: RuleParams) -> ir.Table:
+    """Art. 7 para 2: a non-retail debtor with more than 10 % of its claims non-performing is
+    non-performing on all of them; any NPL pulls the others to special mention.
+
+    The totals are taken over non-retail borrowers only (a few percent of the rows) and joined
+    back, rather than a window over every borrower of the book."""
+    non_retail = staged.filter(staged._on_book & (staged.borrower_type == "non_retail"))
+    balance = non_retail.principal_balance
+    base_npl = non_retail._base >= NPL_RANK
+    totals = non_retail.group_by(_cb_borrower=non_retail.borrower_id).aggregate(
+        _cb_npl=ibis.ifelse(base_npl, balance, _money_zero(balance)).sum(),
+        _cb_book=balance.sum(),
+        _cb_any=ibis.ifelse(base_npl, 1, 0).max(),
+    )
+    joined = staged.left_join(totals, staged.borrower_id == totals._cb_borrower)
+    pulled = joined._on_book & (joined.borrower_type == "non_retail")
+    contagion = ibis.cases(
+        (pulled & (joined._cb_npl > joined._cb_book * params.contagion_share), NPL_RANK),
+        (pulled & (joined._cb_any == 1), LoanClass.SPECIAL_MENTION.rank),
+        else_=0,
+    )
+    joined = joined.mutate(_contagion=contagion)
+    return joined.drop("_cb_borrower", "_cb_npl", "_cb_book", "_cb_any")
 
 
 def carry_forward(previous: ir.Table | None, snapshot: ir.Table) -> ir.Table | None:
