@@ -62,9 +62,6 @@ class Engine:
         rows: list[dict[str, Any]] = table.to_pylist()
         return rows
 
-    def memtable(self, data: dict[str, list[Any]], schema: dict[str, str]) -> ir.Table:
-        return ibis.memtable(data, schema=ibis.schema(schema))
-
 
 _SPARK: Any = None
 

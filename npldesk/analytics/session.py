@@ -114,16 +114,14 @@ class Analytics:
 
     def lineage(self, months: list[date]) -> list[dict[str, Any]]:
         """The snapshots behind a figure: month, source file, its SHA-256, import id."""
-        result = []
-        for as_of in months:
-            entry = self.store.snapshot(as_of)
-            if entry is not None:
-                result.append(
-                    {
-                        "as_of": as_of.isoformat(),
-                        "source": entry.lineage.get("source"),
-                        "sha256": entry.lineage.get("sha256"),
-                        "import_id": entry.lineage.get("import_id"),
-                    }
-                )
-        return result
+        entries = {entry.as_of: entry.lineage for entry in self.store.snapshots()}
+        return [
+            {
+                "as_of": as_of.isoformat(),
+                "source": entries[as_of].get("source"),
+                "sha256": entries[as_of].get("sha256"),
+                "import_id": entries[as_of].get("import_id"),
+            }
+            for as_of in months
+            if as_of in entries
+        ]
