@@ -26,7 +26,7 @@ def run(argv: list[str]) -> int:
         return code if isinstance(code, int) else (0 if code is None else 1)
     except NpldeskError as exc:
         if exc.problems:
-            print_problems(exc.problems)
+            print_problems(exc.problems, exc.total)
         err_console().print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -128,3 +128,14 @@ def test_bad_rows_are_listed_with_file_row_column_rule(home: Path, tmp_path: Pat
     assert "2019-12.csv, row 3, column principal_balance" in err and "[type.money]" in err
     assert "2019-12.csv, row 5, column org_unit" in err and "[org_unit.known]" in err
     assert "2 problem(s) found; nothing imported" in err
+
+
+def test_problems_beyond_the_limit_are_counted(home: Path, tmp_path: Path, capsys):
+    config = home / "npldesk.toml"
+    config.write_text(config.read_text().replace("max_problems = 1000", "max_problems = 2"))
+    source = write_csv(tmp_path / "2019-12.csv", loan_rows(5, days_past_due="x"))
+    assert run(["tape", "import", str(source), "--home", str(home)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("[type.integer]") == 2
+    assert "… and 3 more not listed" in err
+    assert "5 problem(s) found; nothing imported" in err
