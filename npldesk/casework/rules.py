@@ -1,0 +1,363 @@
+"""Casework rules that run by themselves (``design/casework.md``), free of Django and the database.
+
+Segment derivation (ability × willingness), the ordered policy table that proposes a strategy
+and tier, and the judgement of promises and instalments against recoveries. Every threshold is
+a field of ``CaseworkParams`` and can be set in ``npldesk.toml`` under ``[casework]``. These
+are the bank's own working rules, not regulation: ``casework.md`` gives the defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from npldesk.casework.choices import (
+    CONTACT_KINDS,
+    FAILED_OUTCOMES,
+    Ability,
+    InstalmentState,
+    Outcome,
+    PromiseState,
+    Strategy,
+    Tier,
+    Willingness,
+)
+from npldesk.core.errors import UsageError
+from npldesk.core.months import add_months
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class CaseworkParams:
+    """The thresholds of the casework rules; the defaults are those of ``casework.md``."""
+
+    tier_months: Mapping[str, int] = field(
+        default_factory=lambda: {Tier.SHORT: 3, Tier.MEDIUM: 12, Tier.LONG: 36}
+    )
+    income_months: int = 12
+    partly_able_share: Decimal = Decimal("0.30")
+    willingness_window_days: int = 90
+    failed_attempts: int = 3
+    failed_window_days: int = 60
+    broken_promises_unwilling: int = 2
+    promise_grace_days: int = 3
+    promise_tolerance_share: Decimal = Decimal("0.01")
+    promise_tolerance_min: Decimal = Decimal("10.00")
+    instalment_breach_days: int = 30
+    legal_stall_days: int = 90
+    expiry_warning_days: int = 60
+    no_contact_days: int = 30
+    early_warning_min_dpd: int = 61
+    early_warning_max_dpd: int = 90
+
+    def tolerance(self, amount: Decimal) -> Decimal:
+        """How far short of ``amount`` a payment may fall and still count as paid."""
+        share = (amount * self.promise_tolerance_share).quantize(Decimal("0.01"))
+        return min(amount, max(share, self.promise_tolerance_min))
+
+    def deadline(self, opened_on: date, tier: str) -> date:
+        return add_months(opened_on, self.tier_months[tier])
+
+
+def casework_params(config: Mapping[str, Any]) -> CaseworkParams:
+    """``CaseworkParams`` from the ``[casework]`` table of ``npldesk.toml``."""
+    table = dict(config.get("casework", {}))
+    table.pop("policy", None)
+    params = CaseworkParams()
+    known = {f.name: f for f in fields(CaseworkParams)}
+    changes: dict[str, Any] = {}
+    for name, value in table.items():
+        if name not in known:
+            raise UsageError(f"npldesk.toml [casework]: unknown setting {name!r}")
+        default = getattr(params, name)
+        if isinstance(default, Decimal):
+            changes[name] = Decimal(str(value))
+        elif isinstance(default, int):
+            if not isinstance(value, int) or value < 0:
+                raise UsageError(f"npldesk.toml [casework] {name}: a whole number, not {value!r}")
+            changes[name] = value
+        else:
+            merged = dict(default)
+            merged.update({str(k): int(v) for k, v in dict(value).items()})
+            changes[name] = merged
+    return replace(params, **changes)
+
+
+# -- segment -----------------------------------------------------------------------------
+
+
+def derive_ability(
+    *,
+    monthly_income: Decimal | None,
+    unencumbered_assets: Decimal | None,
+    npl_balance: Decimal,
+    params: CaseworkParams,
+    investigated: bool,
+) -> str:
+    """``able`` when a year of income plus unencumbered assets covers the NPL balance."""
+    if not investigated:
+        return Ability.UNKNOWN
+    means = (monthly_income or ZERO) * params.income_months + (unencumbered_assets or ZERO)
+    if means >= npl_balance:
+        return Ability.ABLE
+    if means >= npl_balance * params.partly_able_share:
+        return Ability.PARTLY_ABLE
+    return Ability.UNABLE
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One activity as willingness sees it."""
+
+    on: date
+    kind: str
+    outcome: str
+
+
+def derive_willingness(
+    *, attempts: Iterable[Attempt], broken_promises: int, today: date, params: CaseworkParams
+) -> str:
+    """From the last ``willingness_window_days`` of activities (``casework.md``)."""
+    window_start = today - timedelta(days=params.willingness_window_days)
+    recent = sorted((a for a in attempts if window_start <= a.on <= today), key=lambda a: a.on)
+    contacts = [a for a in recent if a.kind in CONTACT_KINDS]
+    if contacts:
+        last_three = contacts[-params.failed_attempts :]
+        if len(last_three) == params.failed_attempts and all(
+            a.outcome in FAILED_OUTCOMES for a in last_three
+        ):
+            return Willingness.UNREACHABLE
+        failed_window = today - timedelta(days=params.failed_window_days)
+        in_window = [a for a in contacts if a.on >= failed_window]
+        if in_window and all(a.outcome in FAILED_OUTCOMES for a in in_window):
+            return Willingness.UNREACHABLE
+    if any(a.outcome == Outcome.REFUSAL for a in recent):
+        return Willingness.UNWILLING
+    if broken_promises >= params.broken_promises_unwilling:
+        return Willingness.UNWILLING
+    return Willingness.WILLING
+
+
+# -- policy table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """One row of the policy table: a segment pattern and the strategy and tier it proposes.
+
+    ``None`` in a pattern means any value; ``collateral_covers`` asks whether the collateral's
+    value reaches the NPL balance.
+    """
+
+    strategy: str
+    tier: str
+    ability: frozenset[str] | None = None
+    willingness: frozenset[str] | None = None
+    collateral_covers: bool | None = None
+
+    def matches(self, ability: str, willingness: str, collateral_covers: bool) -> bool:
+        return (
+            (self.ability is None or ability in self.ability)
+            and (self.willingness is None or willingness in self.willingness)
+            and (self.collateral_covers is None or collateral_covers == self.collateral_covers)
+        )
+
+
+def _any_of(*values: str) -> frozenset[str]:
+    return frozenset(values)
+
+
+# The defaults of casework.md, in order (row 2, "collateral covers, and unwilling or unable",
+# is two rows here); the last row catches what no row decides (an uninvestigated household
+# that is not unreachable): investigate first.
+DEFAULT_POLICY: tuple[PolicyRow, ...] = (
+    PolicyRow(Strategy.TRACE_AND_LITIGATE, Tier.LONG, willingness=_any_of(Willingness.UNREACHABLE)),
+    PolicyRow(
+        Strategy.COLLATERAL_ENFORCEMENT,
+        Tier.MEDIUM,
+        willingness=_any_of(Willingness.UNWILLING),
+        collateral_covers=True,
+    ),
+    PolicyRow(
+        Strategy.COLLATERAL_ENFORCEMENT,
+        Tier.MEDIUM,
+        ability=_any_of(Ability.UNABLE),
+        collateral_covers=True,
+    ),
+    PolicyRow(
+        Strategy.NEGOTIATED_REPAYMENT,
+        Tier.SHORT,
+        ability=_any_of(Ability.ABLE),
+        willingness=_any_of(Willingness.WILLING),
+    ),
+    PolicyRow(
+        Strategy.LAWYERS_LETTER_LITIGATION,
+        Tier.MEDIUM,
+        ability=_any_of(Ability.ABLE),
+        willingness=_any_of(Willingness.UNWILLING),
+    ),
+    PolicyRow(
+        Strategy.LETTER_AND_SETTLEMENT,
+        Tier.MEDIUM,
+        ability=_any_of(Ability.PARTLY_ABLE),
+        willingness=_any_of(Willingness.UNWILLING),
+    ),
+    PolicyRow(
+        Strategy.REPAYMENT_PLAN,
+        Tier.MEDIUM,
+        ability=_any_of(Ability.PARTLY_ABLE, Ability.UNABLE),
+        willingness=_any_of(Willingness.WILLING),
+    ),
+    PolicyRow(
+        Strategy.LITIGATION_ENFORCEMENT,
+        Tier.LONG,
+        ability=_any_of(Ability.UNABLE),
+        willingness=_any_of(Willingness.UNWILLING),
+    ),
+    PolicyRow(Strategy.INVESTIGATE, Tier.SHORT),
+)
+
+
+def policy_from_config(config: Mapping[str, Any]) -> tuple[PolicyRow, ...]:
+    """The policy table: ``[[casework.policy]]`` rows in ``npldesk.toml``, else the default."""
+    rows = config.get("casework", {}).get("policy")
+    if not rows:
+        return DEFAULT_POLICY
+    policy = []
+    for number, row in enumerate(rows, start=1):
+        where = f"npldesk.toml [[casework.policy]] row {number}"
+        strategy, tier = row.get("strategy"), row.get("tier")
+        if strategy not in Strategy.values:
+            raise UsageError(f"{where}: unknown strategy {strategy!r}")
+        if tier not in Tier.values:
+            raise UsageError(f"{where}: unknown tier {tier!r}")
+        pattern: dict[str, Any] = {}
+        for key, vocabulary in (("ability", Ability.values), ("willingness", Willingness.values)):
+            if key in row:
+                values = frozenset(row[key])
+                unknown = values - set(vocabulary)
+                if unknown:
+                    raise UsageError(f"{where}: unknown {key} {sorted(unknown)}")
+                pattern[key] = values
+        if "collateral_covers" in row:
+            pattern["collateral_covers"] = bool(row["collateral_covers"])
+        policy.append(PolicyRow(strategy, tier, **pattern))
+    policy.append(DEFAULT_POLICY[-1])
+    return tuple(policy)
+
+
+def propose(
+    *,
+    ability: str,
+    willingness: str,
+    collateral_value: Decimal,
+    npl_balance: Decimal,
+    policy: Sequence[PolicyRow] = DEFAULT_POLICY,
+) -> tuple[str, str]:
+    """The strategy and tier of the first policy row that matches the segment."""
+    covers = npl_balance > 0 and collateral_value >= npl_balance
+    for row in policy:
+        if row.matches(ability, willingness, covers):
+            return row.strategy, row.tier
+    return Strategy.INVESTIGATE, Tier.SHORT
+
+
+# -- promises and instalments ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """A promise or an instalment: an amount owed by a date, judged against recoveries.
+
+    ``opens_on`` is the first day a recovery counts towards it (the day a promise was made;
+    for an instalment, the day its plan was agreed).
+    """
+
+    key: Any
+    amount: Decimal
+    opens_on: date
+    due_on: date
+
+
+@dataclass(frozen=True)
+class Judgement:
+    key: Any
+    state: str
+    paid: Decimal
+    settled_on: date | None
+    days_late: int
+
+
+def judge_obligations(
+    *,
+    promises: Sequence[Obligation] = (),
+    instalments: Sequence[Obligation] = (),
+    recoveries: Iterable[tuple[date, Decimal]],
+    today: date,
+    params: CaseworkParams,
+) -> dict[Any, Judgement]:
+    """Judge a case's promises and instalments together against its recoveries.
+
+    Each recovery, in date order, is applied to the oldest open obligation first (by due
+    date); a promise counts recoveries from the day it was made to its due date plus the
+    grace, an instalment any recovery from the day its plan was agreed. An obligation is met
+    when what was applied reaches its amount less the tolerance.
+
+    A promise is then kept, broken (the grace passed without that) or pending; an instalment
+    is paid, due, late, or breached (late by more than ``instalment_breach_days``).
+    Keys must be distinct across both kinds.
+    """
+    grace = timedelta(days=params.promise_grace_days)
+    closes = {p.key: p.due_on + grace for p in promises}
+    closes.update({i.key: date.max for i in instalments})
+    order = sorted([*promises, *instalments], key=lambda o: (o.due_on, o.opens_on, str(o.key)))
+    if len(closes) != len(order):
+        raise ValueError("obligation keys must be distinct")
+    paid = {o.key: ZERO for o in order}
+    settled: dict[Any, date] = {}
+    for on, amount in sorted(recoveries, key=lambda r: (r[0], r[1])):
+        left = amount
+        for obligation in order:
+            if left <= 0:
+                break
+            key = obligation.key
+            if key in settled or not obligation.opens_on <= on <= closes[key]:
+                continue
+            take = min(left, obligation.amount - paid[key])
+            paid[key] += take
+            left -= take
+            if paid[key] >= obligation.amount - params.tolerance(obligation.amount):
+                settled[key] = on
+
+    judged: dict[Any, Judgement] = {}
+    state: str
+    for promise in promises:
+        if promise.key in settled:
+            state = PromiseState.KEPT
+        elif today > closes[promise.key]:
+            state = PromiseState.BROKEN
+        else:
+            state = PromiseState.PENDING
+        judged[promise.key] = Judgement(
+            promise.key, state, paid[promise.key], settled.get(promise.key), 0
+        )
+    for instalment in instalments:
+        settled_on = settled.get(instalment.key)
+        until = settled_on if settled_on is not None else today
+        days_late = max(0, (until - instalment.due_on).days)
+        if days_late > params.instalment_breach_days:
+            state = InstalmentState.BREACHED
+        elif settled_on is not None:
+            state = InstalmentState.PAID
+        elif days_late > 0:
+            state = InstalmentState.LATE
+        else:
+            state = InstalmentState.DUE
+        judged[instalment.key] = Judgement(
+            instalment.key, state, paid[instalment.key], settled_on, days_late
+        )
+    return judged

@@ -1,0 +1,82 @@
+"""Every write to casework: functions named ``<entity>_<action>``, keyword-only, each one
+transaction with its audit record (``npldesk.casework.audit.service``).
+
+The CLI, the web views, the API, the admin and scheduled jobs all call these; none of them
+writes a model directly.
+"""
+
+from npldesk.casework.services.cases import (
+    case_assign,
+    case_close,
+    case_move,
+    case_open,
+    case_override,
+    case_reassign_bulk,
+    cases_judge,
+)
+from npldesk.casework.services.ledger import (
+    recovery_confirm,
+    recovery_enter,
+    recovery_reverse,
+    transfer_approve,
+    transfer_prepare,
+    writeoff_approve,
+    writeoff_prepare,
+    writeoff_review,
+)
+from npldesk.casework.services.legal import (
+    legal_case_add_costs,
+    legal_case_advance,
+    legal_case_open,
+)
+from npldesk.casework.services.people import (
+    person_create,
+    person_update,
+    team_create,
+    team_set_members,
+    units_sync,
+)
+from npldesk.casework.services.work import (
+    activity_record,
+    household_update_contact,
+    investigation_record,
+    milestone_complete,
+    plan_decide,
+    plan_propose,
+    repayment_plan_agree,
+    repayment_plan_cancel,
+)
+
+__all__ = [
+    "activity_record",
+    "case_assign",
+    "case_close",
+    "case_move",
+    "case_open",
+    "case_override",
+    "case_reassign_bulk",
+    "cases_judge",
+    "household_update_contact",
+    "investigation_record",
+    "legal_case_add_costs",
+    "legal_case_advance",
+    "legal_case_open",
+    "milestone_complete",
+    "person_create",
+    "person_update",
+    "plan_decide",
+    "plan_propose",
+    "recovery_confirm",
+    "recovery_enter",
+    "recovery_reverse",
+    "repayment_plan_agree",
+    "repayment_plan_cancel",
+    "team_create",
+    "team_set_members",
+    "transfer_approve",
+    "transfer_prepare",
+    "units_sync",
+    "writeoff_approve",
+    "writeoff_prepare",
+    "writeoff_review",
+]

@@ -1,0 +1,306 @@
+"""Case services: open by hand, assign, reassign in bulk, override segment or strategy, move
+along the case life, close by hand, and the periodic judgement of promises and deadlines."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from npldesk.casework import audit
+from npldesk.casework.access import Action, require
+from npldesk.casework.choices import (
+    CASE_TRANSITIONS,
+    Ability,
+    CaseKind,
+    CaseState,
+    CloseReason,
+    Strategy,
+    Tier,
+    Willingness,
+)
+from npldesk.casework.config import casework_settings
+from npldesk.casework.errors import InvalidAction
+from npldesk.casework.models import Case, Household, Person, Team
+from npldesk.casework.services._common import (
+    compare_and_swap,
+    derived_strategy,
+    refresh_case,
+)
+
+
+def case_number(household: Household) -> str:
+    """``<borrower_id>-<n>``: the n-th case of the household (later cases link to earlier)."""
+    return f"{household.borrower_id}-{household.cases.count() + 1}"
+
+
+def _require_open(case: Case) -> None:
+    if not case.is_open:
+        raise InvalidAction(f"case {case.number} is closed ({case.close_reason})")
+
+
+@audit.service()
+def case_open(
+    *,
+    actor: Person | None,
+    household: Household,
+    opened_on: date,
+    kind: str = CaseKind.NPL,
+    owner: Person | None = None,
+    team: Team | None = None,
+    reason: str,
+) -> Case:
+    """Open a case by hand (the month-end sync opens most cases)."""
+    require(actor, Action.MANAGE_CASE)
+    if household.cases.filter(closed_on__isnull=True).exists():
+        raise InvalidAction(f"household {household.borrower_id} already has an open case")
+    previous = household.cases.order_by("-opened_on", "-id").first()
+    case = Case(
+        number=case_number(household),
+        household=household,
+        kind=kind,
+        unit=household.unit,
+        owner=owner,
+        team=team,
+        opened_on=opened_on,
+        deadline=opened_on,
+        previous_case=previous,
+    )
+    case.__dict__.update(
+        derived_strategy(case, ability=Ability.UNKNOWN, willingness=Willingness.WILLING)
+    )
+    case.save()
+    audit.record(
+        actor=actor,
+        action="case_open",
+        obj=case,
+        case=case,
+        after=audit.snapshot(case),
+        reason=reason,
+    )
+    return case
+
+
+@audit.service()
+def case_assign(
+    *,
+    actor: Person | None,
+    case: Case,
+    version: int,
+    owner: Person | None,
+    team: Team | None,
+    reason: str,
+) -> Case:
+    """Give a case to an owner (and a team)."""
+    require(actor, Action.MANAGE_CASE, case)
+    _require_open(case)
+    before = audit.snapshot(case, ["owner_id", "team_id"])
+    compare_and_swap(case, version=version, what=f"case {case.number}", owner=owner, team=team)
+    audit.record(
+        actor=actor,
+        action="case_assign",
+        obj=case,
+        case=case,
+        before=before,
+        after=audit.snapshot(case, ["owner_id", "team_id"]),
+        reason=reason,
+    )
+    return case
+
+
+@audit.service(bulk=True)
+def case_reassign_bulk(
+    *,
+    actor: Person | None,
+    cases: list[Case],
+    owner: Person | None,
+    team: Team | None,
+    reason: str,
+) -> int:
+    """Reassign many cases at once (a lead rebalancing work); one audit record per case."""
+    records = []
+    for case in cases:
+        require(actor, Action.MANAGE_CASE, case)
+        _require_open(case)
+    for case in cases:
+        before = audit.snapshot(case, ["owner_id", "team_id"])
+        compare_and_swap(
+            case, version=case.version, what=f"case {case.number}", owner=owner, team=team
+        )
+        records.append(
+            audit.build(
+                actor=actor,
+                action="case_reassign_bulk",
+                obj=case,
+                case=case,
+                before=before,
+                after=audit.snapshot(case, ["owner_id", "team_id"]),
+                reason=reason,
+            )
+        )
+    audit.record_many(records)
+    return len(cases)
+
+
+@audit.service()
+def case_override(
+    *,
+    actor: Person | None,
+    case: Case,
+    version: int,
+    reason: str,
+    ability: str | None = None,
+    willingness: str | None = None,
+    strategy: str | None = None,
+    tier: str | None = None,
+    deadline: date | None = None,
+) -> Case:
+    """A lead sets segment, strategy, tier or deadline by hand; the rules then leave it alone.
+
+    What is not set is proposed again from the (possibly overridden) segment.
+    """
+    require(actor, Action.MANAGE_CASE, case)
+    _require_open(case)
+    if not reason.strip():
+        raise InvalidAction("an override needs a reason")
+    given: dict[str, Any] = {
+        "ability": ability,
+        "willingness": willingness,
+        "strategy": strategy,
+        "tier": tier,
+        "deadline": deadline,
+    }
+    vocabularies = {
+        "ability": Ability.values,
+        "willingness": Willingness.values,
+        "strategy": Strategy.values,
+        "tier": Tier.values,
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        raise InvalidAction("nothing to override: give a segment, strategy, tier or deadline")
+    for key, value in changes.items():
+        if key in vocabularies and value not in vocabularies[key]:
+            raise InvalidAction(f"unknown {key} {value!r}: one of {', '.join(vocabularies[key])}")
+    fields = ["ability", "willingness", "strategy", "tier", "deadline", "overridden"]
+    before = audit.snapshot(case, fields)
+    overridden = sorted(set(case.overridden) | set(changes))
+    probe = Case(
+        **{**{f: getattr(case, f) for f in ("opened_on", "collateral_value", "npl_balance")}}
+    )
+    probe.ability, probe.willingness = case.ability, case.willingness
+    probe.tier, probe.overridden = changes.get("tier", case.tier), overridden
+    proposed = derived_strategy(
+        probe,
+        ability=changes.get("ability", case.ability),
+        willingness=changes.get("willingness", case.willingness),
+    )
+    merged = {**{k: getattr(case, k) for k in fields[:5]}, **proposed, **changes}
+    if "deadline" not in changes and "deadline" not in case.overridden:
+        merged["deadline"] = casework_settings().params.deadline(case.opened_on, merged["tier"])
+    compare_and_swap(
+        case, version=version, what=f"case {case.number}", overridden=overridden, **merged
+    )
+    audit.record(
+        actor=actor,
+        action="case_override",
+        obj=case,
+        case=case,
+        before=before,
+        after=audit.snapshot(case, fields),
+        reason=reason,
+    )
+    return case
+
+
+@audit.service()
+def case_move(*, actor: Person | None, case: Case, version: int, state: str, reason: str) -> Case:
+    """Move a case along the case life (opened → investigating → plan proposed → …)."""
+    require(actor, Action.WORK_CASE, case)
+    _require_open(case)
+    if state not in CASE_TRANSITIONS.get(case.state, frozenset()):
+        allowed = ", ".join(sorted(CASE_TRANSITIONS.get(case.state, ()))) or "none"
+        raise InvalidAction(
+            f"case {case.number} cannot move from {case.state} to {state} (allowed: {allowed})"
+        )
+    if state == CaseState.PLAN_APPROVED:
+        raise InvalidAction("a plan is approved with plan_approve, not by moving the case")
+    before = audit.snapshot(case, ["state"])
+    compare_and_swap(case, version=version, what=f"case {case.number}", state=state)
+    audit.record(
+        actor=actor,
+        action="case_move",
+        obj=case,
+        case=case,
+        before=before,
+        after={"state": state},
+        reason=reason,
+    )
+    return case
+
+
+@audit.service()
+def case_close(
+    *, actor: Person | None, case: Case, version: int, reason: str, closed_on: date, note: str
+) -> Case:
+    """Close a case by hand with a reason (``casework.md``: settled, restructured and performing,
+    written off with recovery exhausted, or a derived reason)."""
+    require(actor, Action.MANAGE_CASE, case)
+    _require_open(case)
+    if reason not in CloseReason.values:
+        raise InvalidAction(
+            f"unknown close reason {reason!r}: one of {', '.join(CloseReason.values)}"
+        )
+    if case.legal_cases.exclude(stage="closed").exists():
+        raise InvalidAction(f"case {case.number} has an open legal case: close it first")
+    before = audit.snapshot(case, ["state", "closed_on", "close_reason"])
+    compare_and_swap(
+        case,
+        version=version,
+        what=f"case {case.number}",
+        state=CaseState.RESOLVED,
+        closed_on=closed_on,
+        close_reason=reason,
+    )
+    audit.record(
+        actor=actor,
+        action="case_close",
+        obj=case,
+        case=case,
+        before=before,
+        after=audit.snapshot(case, ["state", "closed_on", "close_reason"]),
+        reason=note,
+    )
+    return case
+
+
+@audit.service(bulk=True)
+def cases_judge(*, actor: Person | None, today: date) -> int:
+    """The rules that run by themselves, for every open case: promises kept or broken,
+    instalments late or breached, legal alerts, segment and strategy. One audit record per case
+    whose segment, strategy, tier or deadline moved, and one for the run."""
+    require(actor, Action.SYNC)
+    changed = []
+    for case in Case.objects.filter(closed_on__isnull=True).select_related("unit"):
+        moved = refresh_case(case, today=today)
+        if moved:
+            changed.append(
+                audit.build(
+                    actor=actor,
+                    action="cases_judge",
+                    obj=case,
+                    case=case,
+                    after=moved,
+                    reason=f"rules as of {today.isoformat()}",
+                )
+            )
+    changed.append(
+        audit.build(
+            actor=actor,
+            action="cases_judge_run",
+            object_type="run",
+            object_id=today.isoformat(),
+            after={"changed": len(changed)},
+        )
+    )
+    audit.record_many(changed)
+    return len(changed) - 1

@@ -1,0 +1,358 @@
+"""Money: the append-only recovery ledger, write-offs with their approval chain, and transfer
+packages. No service edits or deletes a ledger entry; a correction is a reversal entry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from npldesk.casework import audit
+from npldesk.casework.access import Action, require, require_transfer
+from npldesk.casework.choices import RecoverySource, TransferState, WriteOffState
+from npldesk.casework.errors import InvalidAction
+from npldesk.casework.models import (
+    Case,
+    CaseLoan,
+    Person,
+    Recovery,
+    RecoveryConfirmation,
+    TransferLoan,
+    TransferPackage,
+    Unit,
+    WriteOff,
+    WriteOffDecision,
+)
+from npldesk.casework.services._common import compare_and_swap, refresh_case, to_money
+
+ZERO = Decimal("0.00")
+
+
+def _case_loan(case: Case, loan_id: str) -> CaseLoan:
+    loan = case.loans.filter(loan_id=loan_id).first()
+    if loan is None:
+        raise InvalidAction(f"loan {loan_id} is not in the scope of case {case.number}")
+    return loan
+
+
+@audit.service()
+def recovery_enter(
+    *,
+    actor: Person | None,
+    case: Case,
+    loan_id: str,
+    received_on: date,
+    amount: Decimal,
+    source: str,
+    principal_part: Decimal | None = None,
+    note: str = "",
+) -> Recovery:
+    """Enter money or assets received (pending until finance or a lead confirms it).
+
+    Whether it came after write-off follows the tape: the loan's latest synced status.
+    """
+    require(actor, Action.WORK_CASE, case)
+    loan = _case_loan(case, loan_id)
+    value = to_money(amount, "recovery amount")
+    principal = value if principal_part is None else to_money(principal_part, "principal part")
+    if value <= 0:
+        raise InvalidAction("a recovery must be more than zero (a correction is a reversal)")
+    if not ZERO <= principal <= value:
+        raise InvalidAction("the principal part lies between zero and the amount")
+    if source not in RecoverySource.values:
+        raise InvalidAction(f"unknown source {source!r}: one of {', '.join(RecoverySource.values)}")
+    entered_by = actor if actor is not None else case.owner
+    if entered_by is None:
+        raise InvalidAction("a recovery is entered by a person")
+    recovery = Recovery(
+        case=case,
+        loan_id=loan_id,
+        received_on=received_on,
+        amount=value,
+        principal_part=principal,
+        source=source,
+        after_write_off=loan.status == "written_off",
+        entered_by=entered_by,
+        entered_at=timezone.now(),
+        note=note,
+    )
+    recovery.save(force_insert=True)
+    derived = refresh_case(case, today=received_on)
+    audit.record(
+        actor=actor,
+        action="recovery_enter",
+        obj=recovery,
+        case=case,
+        after={**audit.snapshot(recovery), "case": derived},
+    )
+    return recovery
+
+
+@audit.service()
+def recovery_reverse(
+    *, actor: Person | None, recovery: Recovery, reversed_on: date, reason: str
+) -> Recovery:
+    """Correct a ledger entry by entering its exact opposite, linked to it."""
+    case = recovery.case
+    require(actor, Action.CONFIRM_RECOVERY, case)
+    if recovery.reverses_id is not None:
+        raise InvalidAction("a reversal is not reversed: enter the recovery again")
+    if Recovery.objects.filter(reverses=recovery).exists():
+        raise InvalidAction(f"recovery {recovery.pk} is already reversed")
+    if not reason.strip():
+        raise InvalidAction("a reversal needs a reason")
+    entered_by = actor if actor is not None else recovery.entered_by
+    reversal = Recovery(
+        case=case,
+        loan_id=recovery.loan_id,
+        received_on=reversed_on,
+        amount=-recovery.amount,
+        principal_part=-recovery.principal_part,
+        source=recovery.source,
+        after_write_off=recovery.after_write_off,
+        entered_by=entered_by,
+        entered_at=timezone.now(),
+        reverses=recovery,
+        note=reason,
+    )
+    reversal.save(force_insert=True)
+    derived = refresh_case(case, today=reversed_on)
+    audit.record(
+        actor=actor,
+        action="recovery_reverse",
+        obj=reversal,
+        case=case,
+        after={**audit.snapshot(reversal), "case": derived},
+        reason=reason,
+    )
+    return reversal
+
+
+@audit.service()
+def recovery_confirm(*, actor: Person | None, recovery: Recovery) -> RecoveryConfirmation:
+    """Finance or a lead confirms an entry; whoever entered it cannot confirm it."""
+    require(actor, Action.CONFIRM_RECOVERY, recovery.case)
+    if actor is not None and recovery.entered_by_id == actor.pk:
+        raise InvalidAction("a recovery is confirmed by someone other than who entered it")
+    if RecoveryConfirmation.objects.filter(recovery=recovery).exists():
+        raise InvalidAction(f"recovery {recovery.pk} is already confirmed")
+    confirmer = actor if actor is not None else recovery.entered_by
+    confirmation = RecoveryConfirmation.objects.create(
+        recovery=recovery, by=confirmer, at=timezone.now()
+    )
+    audit.record(
+        actor=actor,
+        action="recovery_confirm",
+        obj=recovery,
+        case=recovery.case,
+        after={"confirmed_by": confirmer.pk},
+    )
+    return confirmation
+
+
+@audit.service()
+def writeoff_prepare(
+    *,
+    actor: Person | None,
+    case: Case,
+    loan_id: str,
+    principal: Decimal,
+    interest: Decimal,
+    prepared_on: date,
+    reason: str,
+) -> WriteOff:
+    """Finance prepares a write-off application for a loan of the case."""
+    require(actor, Action.PREPARE_WRITEOFF, case)
+    loan = _case_loan(case, loan_id)
+    if loan.status != "active":
+        raise InvalidAction(f"loan {loan_id} is no longer on the books ({loan.status})")
+    if case.writeoffs.filter(loan_id=loan_id).exclude(state=WriteOffState.REJECTED).exists():
+        raise InvalidAction(f"loan {loan_id} already has a write-off application")
+    amount = to_money(principal, "principal")
+    if amount <= 0 or amount > loan.principal_balance:
+        raise InvalidAction(
+            f"the principal written off lies between zero and the balance {loan.principal_balance}"
+        )
+    preparer = actor if actor is not None else case.owner
+    if preparer is None:
+        raise InvalidAction("a write-off is prepared by a person")
+    writeoff = WriteOff.objects.create(
+        case=case,
+        loan_id=loan_id,
+        principal=amount,
+        interest=to_money(interest, "interest"),
+        reason=reason,
+        prepared_by=preparer,
+        prepared_on=prepared_on,
+    )
+    WriteOffDecision.objects.create(
+        writeoff=writeoff, step=WriteOffState.PREPARED, by=preparer, at=timezone.now(), note=reason
+    )
+    audit.record(
+        actor=actor,
+        action="writeoff_prepare",
+        obj=writeoff,
+        case=case,
+        after=audit.snapshot(writeoff),
+    )
+    return writeoff
+
+
+def _decide(
+    actor: Person | None,
+    writeoff: WriteOff,
+    version: int,
+    *,
+    expected: str,
+    step: str,
+    approve: bool,
+    note: str,
+    on: date | None = None,
+) -> WriteOff:
+    if writeoff.state != expected:
+        raise InvalidAction(f"write-off {writeoff.pk} is {writeoff.state}, not {expected}")
+    if actor is not None and WriteOffDecision.objects.filter(writeoff=writeoff, by=actor).exists():
+        raise InvalidAction("each step of a write-off's approval is taken by a different person")
+    state = step if approve else WriteOffState.REJECTED
+    changes: dict[str, object] = {"state": state}
+    if approve and step == WriteOffState.APPROVED:
+        changes["approved_on"] = on
+    before = {"state": writeoff.state}
+    compare_and_swap(writeoff, version=version, what=f"write-off {writeoff.pk}", **changes)
+    by = actor if actor is not None else writeoff.prepared_by
+    WriteOffDecision.objects.create(
+        writeoff=writeoff, step=state, by=by, at=timezone.now(), note=note
+    )
+    audit.record(
+        actor=actor,
+        action=f"writeoff_{'review' if expected == WriteOffState.PREPARED else 'approve'}",
+        obj=writeoff,
+        case=writeoff.case,
+        before=before,
+        after={"state": state},
+        reason=note,
+    )
+    return writeoff
+
+
+@audit.service()
+def writeoff_review(
+    *, actor: Person | None, writeoff: WriteOff, version: int, approve: bool, note: str
+) -> WriteOff:
+    """A second finance officer reviews the application (four eyes)."""
+    require(actor, Action.REVIEW_WRITEOFF, writeoff.case)
+    return _decide(
+        actor,
+        writeoff,
+        version,
+        expected=WriteOffState.PREPARED,
+        step=WriteOffState.REVIEWED,
+        approve=approve,
+        note=note,
+    )
+
+
+@audit.service()
+def writeoff_approve(
+    *, actor: Person | None, writeoff: WriteOff, version: int, approve: bool, note: str, on: date
+) -> WriteOff:
+    """A leader approves (or rejects) a reviewed write-off. The tape's ``written_off`` row is
+    what takes the loan off the books; reconciliation lists approvals the tape has not shown."""
+    require(actor, Action.APPROVE_WRITEOFF, writeoff.case)
+    return _decide(
+        actor,
+        writeoff,
+        version,
+        expected=WriteOffState.REVIEWED,
+        step=WriteOffState.APPROVED,
+        approve=approve,
+        note=note,
+        on=on,
+    )
+
+
+@audit.service()
+def transfer_prepare(
+    *,
+    actor: Person | None,
+    code: str,
+    buyer: str,
+    unit: Unit,
+    cut_off_on: date,
+    price: Decimal,
+    loans: Sequence[tuple[Case, str]],
+) -> TransferPackage:
+    """Finance puts NPLs into a package for sale to an asset-management company."""
+    require(actor, Action.PREPARE_TRANSFER)
+    if not loans:
+        raise InvalidAction("a transfer package holds at least one loan")
+    if TransferPackage.objects.filter(code=code).exists():
+        raise InvalidAction(f"transfer package {code} exists")
+    preparer = actor if actor is not None else None
+    chosen = []
+    for case, loan_id in loans:
+        require(actor, Action.PREPARE_TRANSFER, case)
+        if not case.unit.path.startswith(unit.path):
+            raise InvalidAction(f"case {case.number} is outside unit {unit.code}")
+        loan = _case_loan(case, loan_id)
+        if not loan.is_npl or loan.status != "active":
+            raise InvalidAction(f"loan {loan_id} is not an NPL on the books")
+        chosen.append((case, loan))
+    if preparer is None:
+        preparer = chosen[0][0].owner
+    if preparer is None:
+        raise InvalidAction("a transfer package is prepared by a person")
+    package = TransferPackage.objects.create(
+        code=code,
+        buyer=buyer,
+        unit=unit,
+        cut_off_on=cut_off_on,
+        price=to_money(price, "price"),
+        book_value=sum((loan.principal_balance for _, loan in chosen), ZERO),
+        prepared_by=preparer,
+    )
+    TransferLoan.objects.bulk_create(
+        TransferLoan(
+            package=package, case=case, loan_id=loan.loan_id, book_value=loan.principal_balance
+        )
+        for case, loan in chosen
+    )
+    audit.record(
+        actor=actor,
+        action="transfer_prepare",
+        obj=package,
+        after={**audit.snapshot(package), "loans": [loan.loan_id for _, loan in chosen]},
+    )
+    return package
+
+
+@audit.service()
+def transfer_approve(
+    *, actor: Person | None, package: TransferPackage, version: int, signed_on: date, note: str
+) -> TransferPackage:
+    """A leader approves the sale; the loans leave the books when the tape shows them
+    ``transferred``."""
+    require_transfer(actor, Action.APPROVE_TRANSFER, package)
+    if package.state != TransferState.PREPARED:
+        raise InvalidAction(f"transfer package {package.code} is {package.state}")
+    if actor is not None and package.prepared_by_id == actor.pk:
+        raise InvalidAction("a transfer is approved by someone other than who prepared it")
+    compare_and_swap(
+        package,
+        version=version,
+        what=f"transfer package {package.code}",
+        state=TransferState.APPROVED,
+        approved_by=actor,
+        signed_on=signed_on,
+    )
+    audit.record(
+        actor=actor,
+        action="transfer_approve",
+        obj=package,
+        before={"state": TransferState.PREPARED},
+        after={"state": TransferState.APPROVED, "signed_on": signed_on},
+        reason=note,
+    )
+    return package

@@ -1,0 +1,215 @@
+"""Administration: units kept in step with the organisation file, people and their roles,
+teams and task forces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+
+from django.contrib.auth import get_user_model
+
+from npldesk.casework import audit
+from npldesk.casework.access import Action, require, require_team, require_unit
+from npldesk.casework.choices import Role, TeamKind
+from npldesk.casework.errors import InvalidAction
+from npldesk.casework.models import Person, Team, Unit
+from npldesk.casework.services._common import compare_and_swap
+
+
+@audit.service()
+def units_sync(
+    *, actor: Person | None, org_units: Iterable[Mapping[str, str | None]]
+) -> dict[str, int]:
+    """Bring the unit table in step with the organisation file (``code, name, parent, level``).
+
+    Units are added and renamed or moved, never deleted (cases and people refer to them).
+    """
+    require(actor, Action.ADMINISTER)
+    rows = {str(row["code"]): row for row in org_units}
+    existing = {unit.code: unit for unit in Unit.objects.all()}
+    paths: dict[str, str] = {}
+
+    def path_of(code: str, seen: tuple[str, ...] = ()) -> str:
+        if code in paths:
+            return paths[code]
+        if code in seen:
+            raise InvalidAction(f"organisation file: unit {code} is its own ancestor")
+        parent = rows[code].get("parent") if code in rows else None
+        prefix = path_of(str(parent), (*seen, code)) if parent else "/"
+        paths[code] = f"{prefix}{code}/"
+        return paths[code]
+
+    for code, row in rows.items():
+        parent = row.get("parent")
+        if parent and parent not in rows and parent not in existing:
+            raise InvalidAction(f"organisation file: unit {code} has unknown parent {parent}")
+    added = changed = 0
+    for code in sorted(rows, key=lambda c: path_of(c).count("/")):
+        row = rows[code]
+        parent_code = row.get("parent") or None
+        values = {
+            "name": str(row.get("name") or code),
+            "level": str(row.get("level") or ""),
+            "path": path_of(code),
+            "parent": existing.get(parent_code) if parent_code else None,
+        }
+        unit = existing.get(code)
+        if unit is None:
+            existing[code] = Unit.objects.create(code=code, **values)
+            added += 1
+        elif any(getattr(unit, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(unit, key, value)
+            unit.save()
+            changed += 1
+    counts = {"added": added, "changed": changed, "units": len(existing)}
+    audit.record(actor=actor, action="units_sync", object_type="unit", object_id="*", after=counts)
+    return counts
+
+
+def _check_roles(roles: Sequence[str]) -> list[str]:
+    unknown = sorted(set(roles) - set(Role.values))
+    if unknown:
+        raise InvalidAction(f"unknown roles {unknown}: choose from {', '.join(Role.values)}")
+    if not roles:
+        raise InvalidAction("a person has at least one role")
+    return sorted(set(roles))
+
+
+def _units(codes: Sequence[str]) -> list[Unit]:
+    units = list(Unit.objects.filter(code__in=codes))
+    missing = sorted(set(codes) - {u.code for u in units})
+    if missing:
+        raise InvalidAction(f"unknown units: {', '.join(missing)} (import the organisation file)")
+    if not units:
+        raise InvalidAction("a person belongs to at least one unit")
+    return units
+
+
+@audit.service()
+def person_create(
+    *,
+    actor: Person | None,
+    username: str,
+    name: str,
+    roles: Sequence[str],
+    unit_codes: Sequence[str],
+    password: str,
+) -> Person:
+    """A member of staff with a login, roles and units."""
+    require(actor, Action.ADMINISTER)
+    user_model = get_user_model()
+    if user_model.objects.filter(username=username).exists():
+        raise InvalidAction(f"user {username} exists")
+    if len(password) < 10:
+        raise InvalidAction("a password has at least 10 characters")
+    units = _units(unit_codes)
+    for unit in units:
+        require_unit(actor, unit)
+    user = user_model.objects.create_user(username=username, password=password)
+    person = Person.objects.create(user=user, name=name, roles=_check_roles(roles))
+    person.units.set(units)
+    audit.record(
+        actor=actor,
+        action="person_create",
+        obj=person,
+        after={"username": username, "roles": person.roles, "units": sorted(unit_codes)},
+    )
+    return person
+
+
+@audit.service()
+def person_update(
+    *,
+    actor: Person | None,
+    person: Person,
+    version: int,
+    roles: Sequence[str] | None = None,
+    unit_codes: Sequence[str] | None = None,
+    active: bool | None = None,
+) -> Person:
+    """Change a person's roles, units, or whether they may sign in."""
+    require(actor, Action.ADMINISTER)
+    before = {
+        "roles": person.roles,
+        "units": sorted(person.units.values_list("code", flat=True)),
+        "active": person.active,
+    }
+    changes: dict[str, object] = {}
+    if roles is not None:
+        changes["roles"] = _check_roles(roles)
+    if active is not None:
+        changes["active"] = active
+    compare_and_swap(person, version=version, what=f"user {person.user.get_username()}", **changes)
+    if unit_codes is not None:
+        units = _units(unit_codes)
+        for unit in units:
+            require_unit(actor, unit)
+        person.units.set(units)
+    if active is not None and person.user.is_active != active:
+        type(person.user).objects.filter(pk=person.user.pk).update(is_active=active)
+    after = {
+        "roles": person.roles,
+        "units": sorted(person.units.values_list("code", flat=True)),
+        "active": person.active,
+    }
+    audit.record(actor=actor, action="person_update", obj=person, before=before, after=after)
+    return person
+
+
+@audit.service()
+def team_create(
+    *,
+    actor: Person | None,
+    code: str,
+    name: str,
+    kind: str,
+    leader: Person,
+    members: Sequence[Person] = (),
+    unit_codes: Sequence[str] = (),
+    active_from: date,
+    active_to: date | None = None,
+) -> Team:
+    """A clearing team covering units, or a task force for chosen hard cases."""
+    require(actor, Action.ADMINISTER)
+    if kind not in TeamKind.values:
+        raise InvalidAction(f"unknown team kind {kind!r}: one of {', '.join(TeamKind.values)}")
+    if Team.objects.filter(code=code).exists():
+        raise InvalidAction(f"team {code} exists")
+    if active_to is not None and active_to < active_from:
+        raise InvalidAction("a team is active to a day after it starts")
+    team = Team.objects.create(
+        code=code, name=name, kind=kind, leader=leader, active_from=active_from, active_to=active_to
+    )
+    team.members.set(members)
+    team.units.set(_units(unit_codes) if unit_codes else [])
+    audit.record(
+        actor=actor,
+        action="team_create",
+        obj=team,
+        after={
+            **audit.snapshot(team),
+            "members": [m.pk for m in members],
+            "units": sorted(unit_codes),
+        },
+    )
+    return team
+
+
+@audit.service()
+def team_set_members(
+    *, actor: Person | None, team: Team, version: int, members: Sequence[Person]
+) -> Team:
+    """Set a team's members (an admin, or the team's own leader)."""
+    require_team(actor, team)
+    before = sorted(team.members.values_list("pk", flat=True))
+    compare_and_swap(team, version=version, what=f"team {team.code}")
+    team.members.set(members)
+    audit.record(
+        actor=actor,
+        action="team_set_members",
+        obj=team,
+        before={"members": before},
+        after={"members": sorted(m.pk for m in members)},
+    )
+    return team

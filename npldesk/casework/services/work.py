@@ -1,0 +1,406 @@
+"""The work on a case: investigations, activities, promises, disposal plans and their
+approval, milestones, repayment plans, and a household's contact details."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from npldesk.casework import audit
+from npldesk.casework.access import Action, require
+from npldesk.casework.choices import (
+    ActivityKind,
+    CaseState,
+    Outcome,
+    PlanState,
+    RepaymentPlanKind,
+    RepaymentPlanState,
+    Strategy,
+)
+from npldesk.casework.errors import InvalidAction
+from npldesk.casework.models import (
+    Activity,
+    Case,
+    Household,
+    Instalment,
+    Investigation,
+    Milestone,
+    Person,
+    Plan,
+    PlanDecision,
+    Promise,
+    RepaymentPlan,
+)
+from npldesk.casework.services._common import compare_and_swap, refresh_case, to_money
+
+ZERO = Decimal("0.00")
+
+
+def _open_case(case: Case) -> None:
+    if not case.is_open:
+        raise InvalidAction(f"case {case.number} is closed ({case.close_reason})")
+
+
+def _positive(amount: Decimal, what: str) -> Decimal:
+    value = to_money(amount, what)
+    if value <= 0:
+        raise InvalidAction(f"{what} must be more than zero, not {value}")
+    return value
+
+
+def _advance(case: Case, to_state: str, *, from_states: set[str]) -> None:
+    """Move a case forward as a side effect of the work (never backwards, never a conflict)."""
+    if case.state in from_states:
+        Case.objects.filter(pk=case.pk).update(state=to_state)
+        case.state = to_state
+
+
+@audit.service()
+def investigation_record(
+    *,
+    actor: Person | None,
+    case: Case,
+    investigated_on: date,
+    monthly_income: Decimal = ZERO,
+    properties: Sequence[dict[str, Any]] = (),
+    vehicles: Decimal = ZERO,
+    deposits: Decimal = ZERO,
+    business_assets: Decimal = ZERO,
+    family_status: str = "",
+    dependants: int = 0,
+    income_source: str = "",
+    employment_state: str = "",
+    contactability: str = "",
+    health: str = "",
+    notes: str = "",
+) -> Investigation:
+    """Record what was found about the household; the case's ability is derived from it."""
+    require(actor, Action.WORK_CASE, case)
+    _open_case(case)
+    cleaned = []
+    property_value = ZERO
+    for number, item in enumerate(properties, start=1):
+        value = to_money(item.get("estimated_value", 0))
+        encumbrances = to_money(item.get("encumbrances", 0))
+        if value < 0 or encumbrances < 0:
+            raise InvalidAction(f"property {number}: amounts cannot be negative")
+        property_value += max(ZERO, value - encumbrances)
+        cleaned.append(
+            {
+                "type": str(item.get("type", "")),
+                "location": str(item.get("location", "")),
+                "estimated_value": str(value),
+                "encumbrances": str(encumbrances),
+            }
+        )
+    amounts = [to_money(a) for a in (monthly_income, vehicles, deposits, business_assets)]
+    if any(a < 0 for a in amounts):
+        raise InvalidAction("income and assets cannot be negative")
+    income, vehicle_value, deposit_value, business_value = amounts
+    investigator = actor if actor is not None else case.owner
+    if investigator is None:
+        raise InvalidAction("an investigation is recorded by a person")
+    investigation = Investigation.objects.create(
+        case=case,
+        investigated_on=investigated_on,
+        investigator=investigator,
+        monthly_income=income,
+        properties=cleaned,
+        vehicles=vehicle_value,
+        deposits=deposit_value,
+        business_assets=business_value,
+        unencumbered_assets=property_value + vehicle_value + deposit_value + business_value,
+        family_status=family_status,
+        dependants=dependants,
+        income_source=income_source,
+        employment_state=employment_state,
+        contactability=contactability,
+        health=health,
+        notes=notes,
+    )
+    _advance(case, CaseState.INVESTIGATING, from_states={CaseState.OPENED})
+    derived = refresh_case(case, today=investigated_on)
+    audit.record(
+        actor=actor,
+        action="investigation_record",
+        obj=investigation,
+        case=case,
+        after={"investigation": audit.snapshot(investigation), "case": derived},
+    )
+    return investigation
+
+
+@audit.service()
+def activity_record(
+    *,
+    actor: Person | None,
+    case: Case,
+    kind: str,
+    occurred_on: date,
+    outcome: str,
+    notes: str = "",
+    attachments: Sequence[str] = (),
+    promise_amount: Decimal | None = None,
+    promise_due_on: date | None = None,
+) -> Activity:
+    """Log a contact or step; an outcome ``promise`` records the promise with it."""
+    require(actor, Action.WORK_CASE, case)
+    _open_case(case)
+    if kind not in ActivityKind.values:
+        raise InvalidAction(
+            f"unknown activity kind {kind!r}: one of {', '.join(ActivityKind.values)}"
+        )
+    if outcome not in Outcome.values:
+        raise InvalidAction(f"unknown outcome {outcome!r}: one of {', '.join(Outcome.values)}")
+    if (outcome == Outcome.PROMISE) != (promise_amount is not None and promise_due_on is not None):
+        raise InvalidAction(
+            "an outcome 'promise' needs a promised amount and due date, and only it"
+        )
+    person = actor if actor is not None else case.owner
+    if person is None:
+        raise InvalidAction("an activity is recorded by a person")
+    activity = Activity.objects.create(
+        case=case,
+        kind=kind,
+        occurred_on=occurred_on,
+        person=person,
+        outcome=outcome,
+        notes=notes,
+        attachments=list(attachments),
+    )
+    after: dict[str, Any] = {"activity": audit.snapshot(activity)}
+    if promise_amount is not None and promise_due_on is not None:
+        if promise_due_on < occurred_on:
+            raise InvalidAction("a promise falls due on or after the day it is made")
+        promise = Promise.objects.create(
+            case=case,
+            activity=activity,
+            amount=_positive(promise_amount, "a promised amount"),
+            made_on=occurred_on,
+            due_on=promise_due_on,
+        )
+        after["promise"] = audit.snapshot(promise)
+    _advance(case, CaseState.IN_PROGRESS, from_states={CaseState.PLAN_APPROVED})
+    after["case"] = refresh_case(case, today=occurred_on)
+    audit.record(actor=actor, action="activity_record", obj=activity, case=case, after=after)
+    return activity
+
+
+@audit.service()
+def plan_propose(
+    *,
+    actor: Person | None,
+    case: Case,
+    strategy: str,
+    reason: str,
+    target_amount: Decimal,
+    target_date: date,
+    milestones: Sequence[tuple[str, Person, date]] = (),
+) -> Plan:
+    """Propose the household's disposal plan; an earlier proposal still open is superseded."""
+    require(actor, Action.WORK_CASE, case)
+    _open_case(case)
+    if strategy not in Strategy.values:
+        raise InvalidAction(f"unknown strategy {strategy!r}")
+    if not reason.strip():
+        raise InvalidAction("a plan needs the reason for its strategy")
+    proposer = actor if actor is not None else case.owner
+    if proposer is None:
+        raise InvalidAction("a plan is proposed by a person")
+    superseded = list(case.plans.filter(state=PlanState.PROPOSED).values_list("pk", flat=True))
+    case.plans.filter(pk__in=superseded).update(state=PlanState.SUPERSEDED)
+    plan = Plan.objects.create(
+        case=case,
+        strategy=strategy,
+        reason=reason,
+        target_amount=to_money(target_amount),
+        target_date=target_date,
+        proposed_by=proposer,
+        proposed_at=timezone.now(),
+    )
+    PlanDecision.objects.create(
+        plan=plan, decision=PlanState.PROPOSED, by=proposer, at=plan.proposed_at
+    )
+    Milestone.objects.bulk_create(
+        Milestone(plan=plan, task=task, owner=owner, due_on=due_on)
+        for task, owner, due_on in milestones
+    )
+    _advance(
+        case,
+        CaseState.PLAN_PROPOSED,
+        from_states={
+            CaseState.OPENED,
+            CaseState.INVESTIGATING,
+            CaseState.PLAN_APPROVED,
+            CaseState.IN_PROGRESS,
+        },
+    )
+    audit.record(
+        actor=actor,
+        action="plan_propose",
+        obj=plan,
+        case=case,
+        after={**audit.snapshot(plan), "milestones": len(milestones), "superseded": superseded},
+    )
+    return plan
+
+
+@audit.service()
+def plan_decide(
+    *, actor: Person | None, plan: Plan, version: int, approve: bool, note: str
+) -> Plan:
+    """A lead approves or rejects a proposed plan; approval sets the case's strategy."""
+    case = plan.case
+    require(actor, Action.MANAGE_CASE, case)
+    _open_case(case)
+    if plan.state != PlanState.PROPOSED:
+        raise InvalidAction(f"plan {plan.pk} is {plan.state}, not proposed")
+    decision = PlanState.APPROVED if approve else PlanState.REJECTED
+    compare_and_swap(plan, version=version, what=f"plan {plan.pk}", state=decision)
+    decider = actor if actor is not None else plan.proposed_by
+    PlanDecision.objects.create(
+        plan=plan, decision=decision, by=decider, at=timezone.now(), note=note
+    )
+    case_after: dict[str, Any] = {}
+    if approve:
+        overridden = sorted(set(case.overridden) | {"strategy"})
+        Case.objects.filter(pk=case.pk).update(
+            strategy=plan.strategy, state=CaseState.PLAN_APPROVED, overridden=overridden
+        )
+        case_after = {"strategy": plan.strategy, "state": CaseState.PLAN_APPROVED}
+    else:
+        Case.objects.filter(pk=case.pk).update(state=CaseState.INVESTIGATING)
+        case_after = {"state": CaseState.INVESTIGATING}
+    audit.record(
+        actor=actor,
+        action="plan_decide",
+        obj=plan,
+        case=case,
+        before={"state": PlanState.PROPOSED},
+        after={"state": decision, "case": case_after},
+        reason=note,
+    )
+    return plan
+
+
+@audit.service()
+def milestone_complete(*, actor: Person | None, milestone: Milestone, done_on: date) -> Milestone:
+    case = milestone.plan.case
+    require(actor, Action.WORK_CASE, case)
+    if milestone.done_on is not None:
+        raise InvalidAction(f"milestone {milestone.task!r} is already done")
+    Milestone.objects.filter(pk=milestone.pk).update(done_on=done_on)
+    milestone.done_on = done_on
+    audit.record(
+        actor=actor,
+        action="milestone_complete",
+        obj=milestone,
+        case=case,
+        before={"done_on": None},
+        after={"done_on": done_on},
+    )
+    return milestone
+
+
+@audit.service()
+def repayment_plan_agree(
+    *,
+    actor: Person | None,
+    case: Case,
+    kind: str,
+    agreed_on: date,
+    instalments: Sequence[tuple[date, Decimal]],
+    discount: Decimal = ZERO,
+) -> RepaymentPlan:
+    """Agree instalments (full, or a settlement with a discount); they are judged against
+    recoveries from then on."""
+    require(actor, Action.WORK_CASE, case)
+    _open_case(case)
+    if kind not in RepaymentPlanKind.values:
+        raise InvalidAction(f"unknown repayment plan kind {kind!r}")
+    if not instalments:
+        raise InvalidAction("a repayment plan needs at least one instalment")
+    dues = [due for due, _ in instalments]
+    if dues != sorted(dues) or len(set(dues)) != len(dues) or dues[0] < agreed_on:
+        raise InvalidAction("instalments fall due on distinct days, in order, after the agreement")
+    amounts = [_positive(amount, f"instalment {n}") for n, (_, amount) in enumerate(instalments, 1)]
+    if case.repayment_plans.filter(state=RepaymentPlanState.ACTIVE).exists():
+        raise InvalidAction(f"case {case.number} already has an active repayment plan")
+    plan = RepaymentPlan.objects.create(
+        case=case,
+        kind=kind,
+        total=sum(amounts, ZERO),
+        discount=to_money(discount),
+        agreed_on=agreed_on,
+    )
+    Instalment.objects.bulk_create(
+        Instalment(plan=plan, number=n, due_on=due, amount=amount)
+        for n, (due, amount) in enumerate(zip(dues, amounts, strict=True), start=1)
+    )
+    derived = refresh_case(case, today=agreed_on)
+    audit.record(
+        actor=actor,
+        action="repayment_plan_agree",
+        obj=plan,
+        case=case,
+        after={**audit.snapshot(plan), "instalments": len(amounts), "case": derived},
+    )
+    return plan
+
+
+@audit.service()
+def repayment_plan_cancel(
+    *, actor: Person | None, plan: RepaymentPlan, version: int, reason: str
+) -> RepaymentPlan:
+    case = plan.case
+    require(actor, Action.MANAGE_CASE, case)
+    if plan.state in {RepaymentPlanState.CANCELLED, RepaymentPlanState.COMPLETED}:
+        raise InvalidAction(f"repayment plan {plan.pk} is {plan.state}")
+    before = {"state": plan.state}
+    compare_and_swap(
+        plan, version=version, what=f"repayment plan {plan.pk}", state=RepaymentPlanState.CANCELLED
+    )
+    audit.record(
+        actor=actor,
+        action="repayment_plan_cancel",
+        obj=plan,
+        case=case,
+        before=before,
+        after={"state": RepaymentPlanState.CANCELLED},
+        reason=reason,
+    )
+    return plan
+
+
+@audit.service()
+def household_update_contact(
+    *,
+    actor: Person | None,
+    household: Household,
+    version: int,
+    phones: str | None = None,
+    address: str | None = None,
+) -> Household:
+    """Correct a household's phones or address (personal data: the audit keeps no values)."""
+    case = household.cases.filter(closed_on__isnull=True).first()
+    if case is None:
+        raise InvalidAction(f"household {household.borrower_id} has no open case")
+    require(actor, Action.WORK_CASE, case)
+    changes = {k: v for k, v in {"phones": phones, "address": address}.items() if v is not None}
+    if not changes:
+        raise InvalidAction("nothing to change")
+    compare_and_swap(
+        household, version=version, what=f"household {household.borrower_id}", **changes
+    )
+    audit.record(
+        actor=actor,
+        action="household_update_contact",
+        obj=household,
+        case=case,
+        after={"changed": sorted(changes)},
+    )
+    return household
