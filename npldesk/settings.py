@@ -71,6 +71,10 @@ def _database() -> dict[str, Any]:
         options: dict[str, Any] = dict(configured)
         options["timeout"] = 20
         config["OPTIONS"] = options
+    # Several test runs against one PostgreSQL server each need their own test database.
+    test_name = os.environ.get("NPLDESK_TEST_DATABASE_NAME")
+    if test_name:
+        config["TEST"] = {"NAME": test_name}
     return config
 
 
