@@ -169,8 +169,6 @@ def team_scope(person: Person) -> Q:
     """Teams a person may see: those covering a unit in their scope, led by or including them."""
     if not person.active:
         return Q(pk__in=[])
-    if person.has_role(Role.ADMIN):
-        return Q()
     return in_units(person, "units__path") | Q(leader=person) | Q(members=person)
 
 
@@ -182,7 +180,9 @@ def require_unit(person: Person | None, unit: Unit) -> None:
 
 
 def require_team(person: Person | None, team: Team) -> None:
-    """Admins administer teams; a team's own leader manages its members."""
+    """Admins administer the teams of their units; a team's own leader manages its members."""
     if person is None or (person.active and team.leader_id == person.pk):
         return
     require(person, Action.ADMINISTER)
+    for unit in team.units.all():
+        require_unit(person, unit)
