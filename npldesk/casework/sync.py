@@ -1,0 +1,591 @@
+"""The month-end sync (``design/casework.md``, "Case life"): cases opened, updated and closed
+from one classified month-end snapshot.
+
+``loans_for_sync`` reads the rows the sync needs from the analytics session of a home (every
+loan of the households with an NPL loan on the books, of those with an early-warning loan
+when asked, and of those with an open case); ``cases_sync`` is the bulk service that takes
+those plain rows and writes households, cases and their loans in batches, with one audit
+record per changed case and one for the run. The tape is the accounting truth: the sync never
+asks a person, and running it twice on the same snapshot changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from npldesk.casework import audit
+from npldesk.casework.access import Action, require
+from npldesk.casework.choices import (
+    OPEN_LEGAL_STAGES,
+    Ability,
+    CaseKind,
+    CaseState,
+    CloseReason,
+    Willingness,
+)
+from npldesk.casework.config import casework_settings
+from npldesk.casework.errors import InvalidAction
+from npldesk.casework.models import (
+    Case,
+    CaseLoan,
+    Household,
+    LegalCase,
+    Person,
+    SyncRun,
+    Unit,
+)
+from npldesk.casework.rules import CaseworkParams
+from npldesk.casework.services._common import derived_strategy
+
+ZERO = Decimal("0.00")
+ACTIVE = "active"
+BATCH = 2000
+
+# The columns of the classified snapshot the sync reads, one plain row per loan.
+SYNC_COLUMNS = (
+    "loan_id",
+    "borrower_id",
+    "borrower_name",
+    "id_number",
+    "phone",
+    "borrower_type",
+    "org_unit",
+    "officer_id",
+    "product",
+    "principal_balance",
+    "days_past_due",
+    "collateral_value",
+    "status",
+    "final_class",
+    "is_npl",
+)
+
+# How a household's loans left the books, most telling first: the derived close reason is the
+# first that applies (``upgraded``: loans are still on the books, none of them NPL).
+_EXIT_REASONS = (
+    ("transferred", CloseReason.TRANSFERRED),
+    ("foreclosed", CloseReason.FORECLOSED),
+)
+
+# The case fields the sync keeps in step with the tape.
+_TAPE_FIELDS = ("unit_id", "npl_balance", "balance", "collateral_value", "written_off")
+_LOAN_FIELDS = (
+    "product",
+    "org_unit",
+    "officer_id",
+    "principal_balance",
+    "days_past_due",
+    "loan_class",
+    "is_npl",
+    "status",
+    "collateral_value",
+    "as_of",
+)
+# What a case's audit record compares, before and after.
+_AUDITED = (*_TAPE_FIELDS, "kind", "state", "closed_on", "close_reason")
+_HOUSEHOLD_FIELDS = ("name", "id_number", "phones", "borrower_type", "unit_id")
+
+
+@dataclass
+class SyncCounts:
+    """What one run did."""
+
+    opened: int = 0
+    opened_early_warning: int = 0
+    updated: int = 0
+    kind_changed: int = 0
+    unchanged: int = 0
+    closed: dict[str, int] = field(default_factory=dict)
+    kept_open_for_recovery: int = 0
+    households: int = 0
+    loans: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "opened": self.opened,
+            "opened_early_warning": self.opened_early_warning,
+            "updated": self.updated,
+            "kind_changed": self.kind_changed,
+            "unchanged": self.unchanged,
+            "closed": dict(sorted(self.closed.items())),
+            "closed_total": sum(self.closed.values()),
+            "kept_open_for_recovery": self.kept_open_for_recovery,
+            "households": self.households,
+            "loans": self.loans,
+        }
+
+
+# -- reading the snapshot -------------------------------------------------------------------
+
+
+def loans_for_sync(
+    home: Any, as_of: date, *, early_warning: bool = False, session: Any = None
+) -> list[dict[str, Any]]:
+    """The rows ``cases_sync`` needs from the classified snapshot of ``as_of`` in ``home``.
+
+    Every loan (terminal rows included) of each household that has an NPL loan on the books,
+    an early-warning loan (with ``early_warning``), or an open case in casework: the last are
+    needed to update and close cases whose NPL loans have left.
+    """
+    import ibis
+
+    from npldesk.analytics.session import Analytics
+
+    analytics = session if session is not None else Analytics.for_home(home)
+    params = casework_settings().params
+    snapshot = analytics.classified(as_of)
+    on_book = snapshot.status == ACTIVE
+    wanted = on_book & snapshot.is_npl.fill_null(False)
+    if early_warning:
+        wanted = wanted | (
+            on_book
+            & ~snapshot.is_npl.fill_null(False)
+            & snapshot.days_past_due.between(
+                params.early_warning_min_dpd, params.early_warning_max_dpd
+            )
+        )
+    keys = snapshot.filter(wanted).select("borrower_id")
+    open_households = list(
+        Case.objects.filter(closed_on__isnull=True).values_list("household__borrower_id", flat=True)
+    )
+    if open_households:
+        known = ibis.memtable({"borrower_id": open_households}, schema={"borrower_id": "string"})
+        keys = keys.union(known, distinct=False)
+    keys = keys.distinct()
+    rows = snapshot.semi_join(keys, "borrower_id").select(*SYNC_COLUMNS)
+    return analytics.rows(rows.order_by(["borrower_id", "loan_id"]))
+
+
+# -- the service ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Household:
+    """One household's loans in the snapshot, as the sync judges them."""
+
+    borrower_id: str
+    loans: list[Mapping[str, Any]]
+
+    def largest(self) -> Mapping[str, Any]:
+        return max(self.loans, key=lambda r: (_money(r["principal_balance"]), str(r["loan_id"])))
+
+    def on_book(self) -> list[Mapping[str, Any]]:
+        return [r for r in self.loans if r["status"] == ACTIVE]
+
+    def npl(self) -> list[Mapping[str, Any]]:
+        return [r for r in self.on_book() if r["is_npl"]]
+
+    def early_warning(self, params: CaseworkParams) -> list[Mapping[str, Any]]:
+        low, high = params.early_warning_min_dpd, params.early_warning_max_dpd
+        return [
+            r for r in self.on_book() if not r["is_npl"] and low <= int(r["days_past_due"]) <= high
+        ]
+
+
+def _money(value: Any) -> Decimal:
+    if value is None:
+        return ZERO
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _batched(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _phones(current: str, tape_phone: str) -> str:
+    """The tape's phone added to the numbers casework holds (a person may have added others)."""
+    if not tape_phone:
+        return current
+    numbers = [p.strip() for p in current.split(",") if p.strip()]
+    if tape_phone in numbers:
+        return current
+    return ",".join([tape_phone, *numbers])
+
+
+def _close_reason(statuses: Iterable[str]) -> str:
+    seen = set(statuses)
+    for status, reason in _EXIT_REASONS:
+        if status in seen:
+            return reason
+    if ACTIVE in seen:
+        return CloseReason.UPGRADED
+    return CloseReason.REPAID
+
+
+def _sums(loans: Iterable[Mapping[str, Any]]) -> dict[str, Decimal]:
+    npl = balance = collateral = ZERO
+    for row in loans:
+        if row["status"] != ACTIVE:
+            continue
+        amount = _money(row["principal_balance"])
+        balance += amount
+        collateral += _money(row.get("collateral_value"))
+        if row["is_npl"]:
+            npl += amount
+    return {"npl_balance": npl, "balance": balance, "collateral_value": collateral}
+
+
+@audit.service(bulk=True)
+def cases_sync(
+    *,
+    actor: Person | None,
+    as_of: date,
+    loans: Iterable[Mapping[str, Any]],
+    params: CaseworkParams | None = None,
+    early_warning: bool = False,
+) -> dict[str, Any]:
+    """Open, update and close cases from the month-end snapshot of ``as_of``.
+
+    ``loans`` are the snapshot's rows (``SYNC_COLUMNS``) of every household concerned: with an
+    NPL loan on the books, an early-warning loan, or an open case. A case opens for each
+    household with an NPL loan (and, with ``early_warning``, one with a loan 61-90 days past
+    due); an early-warning case whose household turns NPL becomes its NPL case. A case closes,
+    with the derived reason, when its household has no NPL loan left (and, for an
+    early-warning case, no early-warning loan), no loan written off while it was open and no
+    open legal case; a case with a written-off loan stays open for recovery. Households absent
+    from ``loans`` are judged on the loans their case last saw, and only when all of those have
+    left the books. Returns the counts of what was done (also kept in a ``SyncRun``).
+    """
+    require(actor, Action.SYNC)
+    params = params or casework_settings().params
+    now = timezone.now()
+    counts = SyncCounts()
+
+    grouped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in loans:
+        grouped[str(row["borrower_id"])].append(row)
+        counts.loans += 1
+    households = {bid: _Household(bid, rows) for bid, rows in grouped.items()}
+    counts.households = len(households)
+
+    units = _units_for(households)
+    household_rows = _upsert_households(households, units)
+    open_cases = _open_cases()
+    case_loans = _case_loans(list(open_cases.values()))
+    open_legal = set(
+        LegalCase.objects.filter(
+            case__closed_on__isnull=True, stage__in=OPEN_LEGAL_STAGES
+        ).values_list("case_id", flat=True)
+    )
+
+    records: list[Any] = []
+    to_open: list[_Household] = []
+    changed_cases: list[Case] = []
+    loan_creates: list[CaseLoan] = []
+    loan_updates: list[CaseLoan] = []
+
+    for borrower_id, household in households.items():
+        home = household_rows[borrower_id]
+        case = open_cases.get(home.pk)
+        if case is None:
+            if household.npl() or (early_warning and household.early_warning(params)):
+                to_open.append(household)
+            continue
+        before = {name: getattr(case, name) for name in _AUDITED}
+        what: list[str] = []
+        creates, updates = _diff_loans(case, household.loans, case_loans.get(case.pk, {}), as_of)
+        loan_creates += creates
+        loan_updates += updates
+        seen_loans = {**case_loans.get(case.pk, {})}
+        for loan in creates:
+            seen_loans[loan.loan_id] = loan
+        sums = _sums(household.loans)
+        written_off = case.written_off or any(r["status"] == "written_off" for r in household.loans)
+        new_values: dict[str, Any] = {**sums, "written_off": written_off, "unit_id": home.unit_id}
+        for name, value in new_values.items():
+            setattr(case, name, value)
+        if creates or updates or any(before[n] != getattr(case, n) for n in _TAPE_FIELDS):
+            what.append("updated balances")
+        if household.npl():
+            if case.kind != CaseKind.NPL:
+                case.kind = CaseKind.NPL
+                case.version += 1
+                counts.kind_changed += 1
+                what.append("kind changed")
+        elif case.kind == CaseKind.EARLY_WARNING and household.early_warning(params):
+            pass
+        elif case.written_off or case.pk in open_legal:
+            counts.kept_open_for_recovery += 1
+        else:
+            reason = _close_reason(loan.status for loan in seen_loans.values())
+            _close(case, reason, as_of)
+            counts.closed[reason] = counts.closed.get(reason, 0) + 1
+            what.append(f"closed ({reason})")
+        if what:
+            case.synced_as_of = as_of
+            changed_cases.append(case)
+            records.append(_record(actor, case, before, what, now))
+            if "updated balances" in what:
+                counts.updated += 1
+        else:
+            counts.unchanged += 1
+
+    # Open cases of households the snapshot does not show: closed once every loan the case
+    # last saw has left the books (a case waiting on a legal case or a write-off stays open).
+    for case in _absent_cases(open_cases, household_rows, households):
+        seen_loans = case_loans.get(case.pk, {})
+        statuses = [loan.status for loan in seen_loans.values()]
+        if not statuses or ACTIVE in statuses:
+            counts.unchanged += 1
+            continue
+        if case.written_off or case.pk in open_legal:
+            counts.kept_open_for_recovery += 1
+            continue
+        before = {name: getattr(case, name) for name in _AUDITED}
+        reason = _close_reason(statuses)
+        _close(case, reason, as_of)
+        counts.closed[reason] = counts.closed.get(reason, 0) + 1
+        changed_cases.append(case)
+        records.append(_record(actor, case, before, [f"closed ({reason})"], now))
+
+    if changed_cases:
+        Case.objects.bulk_update(
+            changed_cases,
+            [
+                *_TAPE_FIELDS,
+                "kind",
+                "state",
+                "closed_on",
+                "close_reason",
+                "synced_as_of",
+                "version",
+            ],
+            batch_size=BATCH,
+        )
+    # Closed cases first: a household's new case may open in the same run only after its
+    # earlier one has closed (one open case per household).
+    opened = _open_cases_for(to_open, household_rows, as_of, params)
+    for case, household in opened:
+        if case.kind == CaseKind.EARLY_WARNING:
+            counts.opened_early_warning += 1
+        counts.opened += 1
+        loan_creates += _diff_loans(case, household.loans, {}, as_of)[0]
+        records.append(_record(actor, case, None, ["opened"], now))
+    CaseLoan.objects.bulk_create(loan_creates, batch_size=BATCH)
+    CaseLoan.objects.bulk_update(loan_updates, list(_LOAN_FIELDS), batch_size=BATCH)
+
+    result = counts.as_dict()
+    records.append(
+        audit.build(
+            actor=actor,
+            action="cases_sync_run",
+            object_type="sync",
+            object_id=as_of.isoformat(),
+            after=result,
+            reason=f"month-end sync of {as_of.isoformat()}",
+            at=now,
+        )
+    )
+    audit.record_many(records)
+    SyncRun.objects.create(as_of=as_of, run_at=now, by=actor, counts=result)
+    return result
+
+
+def _close(case: Case, reason: str, as_of: date) -> None:
+    case.state = CaseState.RESOLVED
+    case.closed_on = as_of
+    case.close_reason = reason
+    case.version += 1
+
+
+def _record(
+    actor: Person | None, case: Case, before: dict[str, Any] | None, what: list[str], at: Any
+) -> Any:
+    after = {name: getattr(case, name) for name in _AUDITED}
+    if before is not None:
+        after = {k: v for k, v in after.items() if before.get(k, v) != v}
+        before = {k: before[k] for k in after if k in before}
+    return audit.build(
+        actor=actor,
+        action="cases_sync",
+        obj=case,
+        case=case,
+        before=before,
+        after=after,
+        reason="; ".join(what),
+        at=at,
+    )
+
+
+def _units_for(households: Mapping[str, _Household]) -> dict[str, Unit]:
+    codes = {str(r["org_unit"]) for h in households.values() for r in h.loans}
+    units = {u.code: u for u in Unit.objects.filter(code__in=codes)}
+    missing = sorted(codes - set(units))
+    if missing:
+        shown = ", ".join(missing[:10])
+        raise InvalidAction(
+            f"the snapshot names {len(missing)} unit(s) casework does not know ({shown}): "
+            "bring the organisation tree into casework first"
+        )
+    return units
+
+
+def _upsert_households(
+    households: Mapping[str, _Household], units: Mapping[str, Unit]
+) -> dict[str, Household]:
+    """Every household of the snapshot, created or brought in step with the tape."""
+    existing: dict[str, Household] = {}
+    ids = list(households)
+    for chunk in _batched(ids):
+        for found in Household.objects.filter(borrower_id__in=chunk):
+            existing[found.borrower_id] = found
+    creates: list[Household] = []
+    updates: list[Household] = []
+    for borrower_id, household in households.items():
+        largest = household.largest()
+        values = {
+            "name": _text(largest.get("borrower_name")),
+            "id_number": _text(largest.get("id_number")),
+            "borrower_type": _text(largest.get("borrower_type")),
+            "unit_id": units[str(largest["org_unit"])].pk,
+        }
+        row = existing.get(borrower_id)
+        if row is None:
+            created = Household(
+                borrower_id=borrower_id, phones=_text(largest.get("phone")), **values
+            )
+            creates.append(created)
+            existing[borrower_id] = created
+            continue
+        values["phones"] = _phones(row.phones, _text(largest.get("phone")))
+        if any(getattr(row, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(row, key, value)
+            updates.append(row)
+    Household.objects.bulk_create(creates, batch_size=BATCH)
+    if any(row.pk is None for row in creates):  # a backend that does not return keys
+        for chunk in _batched([r.borrower_id for r in creates]):
+            for row in Household.objects.filter(borrower_id__in=chunk):
+                existing[row.borrower_id] = row
+    Household.objects.bulk_update(updates, list(_HOUSEHOLD_FIELDS), batch_size=BATCH)
+    return existing
+
+
+def _open_cases() -> dict[int, Case]:
+    """Every open case, by household (those the snapshot does not show included)."""
+    return {case.household_id: case for case in Case.objects.filter(closed_on__isnull=True)}
+
+
+def _absent_cases(
+    open_cases: Mapping[int, Case],
+    household_rows: Mapping[str, Household],
+    households: Mapping[str, _Household],
+) -> list[Case]:
+    present = {household_rows[bid].pk for bid in households}
+    return [case for household_id, case in open_cases.items() if household_id not in present]
+
+
+def _case_loans(cases: Sequence[Case]) -> dict[int, dict[str, CaseLoan]]:
+    found: dict[int, dict[str, CaseLoan]] = defaultdict(dict)
+    ids = [case.pk for case in cases]
+    for chunk in _batched(ids):
+        for loan in CaseLoan.objects.filter(case_id__in=chunk):
+            found[loan.case_id][loan.loan_id] = loan
+    return found
+
+
+def _diff_loans(
+    case: Case,
+    rows: Iterable[Mapping[str, Any]],
+    current: Mapping[str, CaseLoan],
+    as_of: date,
+) -> tuple[list[CaseLoan], list[CaseLoan]]:
+    """The case's loans to create and to update so that they show the snapshot's rows."""
+    creates: list[CaseLoan] = []
+    updates: list[CaseLoan] = []
+    for row in rows:
+        values = {
+            "product": _text(row.get("product")),
+            "org_unit": _text(row["org_unit"]),
+            "officer_id": _text(row.get("officer_id")),
+            "principal_balance": _money(row["principal_balance"]),
+            "days_past_due": int(row["days_past_due"] or 0),
+            "loan_class": _text(row.get("final_class")),
+            "is_npl": bool(row["is_npl"]),
+            "status": _text(row["status"]),
+            "collateral_value": _money(row.get("collateral_value")),
+            "as_of": as_of,
+        }
+        loan = current.get(str(row["loan_id"]))
+        if loan is None:
+            creates.append(CaseLoan(case=case, loan_id=str(row["loan_id"]), **values))
+        elif any(getattr(loan, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(loan, key, value)
+            updates.append(loan)
+    return creates, updates
+
+
+def _open_cases_for(
+    households: Sequence[_Household],
+    household_rows: Mapping[str, Household],
+    as_of: date,
+    params: CaseworkParams,
+) -> list[tuple[Case, _Household]]:
+    """New cases, numbered ``<borrower_id>-<n>`` and linked to the household's last case."""
+    if not households:
+        return []
+    ids = [household_rows[h.borrower_id].pk for h in households]
+    earlier: dict[int, tuple[int, int]] = {}
+    for chunk in _batched(ids):
+        for row in (
+            Case.objects.filter(household_id__in=chunk)
+            .values("household_id")
+            .annotate(n=Count("id"), last=Max("id"))
+        ):
+            earlier[row["household_id"]] = (row["n"], row["last"])
+    officers = {str(h.largest().get("officer_id") or "") for h in households} - {""}
+    owners: dict[str, Person] = {}
+    for chunk in _batched(sorted(officers)):
+        for person in Person.objects.filter(user__username__in=chunk, active=True).select_related(
+            "user"
+        ):
+            owners[person.user.get_username()] = person
+    created: list[tuple[Case, _Household]] = []
+    for household in households:
+        home = household_rows[household.borrower_id]
+        count, last = earlier.get(home.pk, (0, None))
+        npl = household.npl()
+        focus = max(npl, key=lambda r: _money(r["principal_balance"])) if npl else None
+        if focus is None:
+            focus = household.largest()
+        sums = _sums(household.loans)
+        case = Case(
+            number=f"{household.borrower_id}-{count + 1}",
+            household=home,
+            kind=CaseKind.NPL if npl else CaseKind.EARLY_WARNING,
+            unit_id=home.unit_id,
+            opened_on=as_of,
+            deadline=as_of,
+            previous_case_id=last,
+            owner=owners.get(_text(focus.get("officer_id"))),
+            written_off=any(r["status"] == "written_off" for r in household.loans),
+            synced_as_of=as_of,
+            **sums,
+        )
+        for key, value in derived_strategy(
+            case, ability=Ability.UNKNOWN, willingness=Willingness.WILLING
+        ).items():
+            setattr(case, key, value)
+        case.deadline = params.deadline(as_of, case.tier)
+        created.append((case, household))
+    Case.objects.bulk_create([case for case, _ in created], batch_size=BATCH)
+    if any(case.pk is None for case, _ in created):
+        numbers = {case.number: case for case, _ in created}
+        for chunk in _batched(list(numbers)):
+            for number, pk in Case.objects.filter(number__in=chunk).values_list("number", "id"):
+                numbers[number].pk = pk
+    return created
