@@ -353,10 +353,11 @@ def _points(text: str | None) -> str:
 
 
 def _register_figure_commands() -> None:
-    """The analytics commands live in their own modules; each adds itself here."""
-    from npldesk.cli import figures, lists, migration
+    """The analytics and administration commands live in their own modules; each adds itself
+    here."""
+    from npldesk.cli import admin, figures, lists, migration
 
-    for module in (figures, lists, migration):
+    for module in (figures, lists, migration, admin):
         module.register(app)
 
 

@@ -1,0 +1,366 @@
+"""Administration from the command line: ``npldesk users``, ``npldesk teams``, ``npldesk units``.
+
+Every write goes through ``npldesk.casework.services`` with ``actor=None``: the command line is
+trusted (it runs on the server, as the operating-system user the audit record names). A
+mistake (unknown role, unit or user, a duplicate) is the service's ``InvalidAction`` or this
+module's ``NotFound``, which the CLI prints as a message with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from npldesk.cli.options import FormatOption, HomeOption
+from npldesk.cli.output import OutputFormat, console, emit
+from npldesk.core.errors import UsageError
+from npldesk.home import Home, load_home
+
+if TYPE_CHECKING:
+    from npldesk.casework.models import Person, Team
+
+users_app = typer.Typer(help="Staff who sign in: their roles and units.", no_args_is_help=True)
+teams_app = typer.Typer(
+    help="Clearing teams and task forces: leader, members, units covered.", no_args_is_help=True
+)
+units_app = typer.Typer(
+    help="The casework unit table, kept in step with the organisation file.", no_args_is_help=True
+)
+
+RoleOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role",
+        help="officer, team_lead, legal, finance, risk_analyst, leader or admin (repeatable)",
+    ),
+]
+UnitOption = Annotated[
+    list[str] | None, typer.Option("--unit", help="A unit code of the organisation (repeatable)")
+]
+MemberOption = Annotated[
+    list[str] | None, typer.Option("--member", help="A member's username (repeatable)")
+]
+
+# Generated passwords: 16 URL-safe characters (96 bits), shown once and never stored in clear.
+_PASSWORD_BYTES = 12
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``users``, ``teams`` and ``units`` to the ``npldesk`` command."""
+    app.add_typer(users_app, name="users")
+    app.add_typer(teams_app, name="teams")
+    app.add_typer(units_app, name="units")
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(_PASSWORD_BYTES)
+
+
+@contextmanager
+def casework(home: Home) -> Iterator[None]:
+    """Django set up on the home's database; a database never migrated is a clear message."""
+    from npldesk.cli.app import setup_django
+
+    setup_django(home)
+    from django.db import DatabaseError
+
+    try:
+        yield
+    except DatabaseError as exc:
+        raise UsageError(
+            f"the casework database of {home.path} is not ready ({exc}): "
+            f"run `npldesk init --home {home.path}` first"
+        ) from exc
+
+
+def _person(username: str) -> Person:
+    from npldesk.casework.errors import NotFound
+    from npldesk.casework.models import Person
+
+    person = Person.objects.filter(user__username=username).select_related("user").first()
+    if person is None:
+        raise NotFound(f"no user {username!r} (see `npldesk users list`)")
+    return person
+
+
+def _people(usernames: list[str]) -> list[Person]:
+    return [_person(name) for name in dict.fromkeys(usernames)]
+
+
+def _team(code: str) -> Team:
+    from npldesk.casework.errors import NotFound
+    from npldesk.casework.models import Team
+
+    team = Team.objects.filter(code=code).first()
+    if team is None:
+        raise NotFound(f"no team {code!r} (see `npldesk teams list`)")
+    return team
+
+
+def _day(text: str | None, option: str) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: expected a day as YYYY-MM-DD, not {text!r}") from exc
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        raise UsageError("--password-stdin: no password on standard input")
+    return password
+
+
+# -- users ----------------------------------------------------------------------------------
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="The login name")],
+    name: Annotated[str, typer.Option("--name", help="The person's name")],
+    role: RoleOption = None,
+    unit: UnitOption = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the password from standard input (else one is made)"
+        ),
+    ] = False,
+    home: HomeOption = None,
+) -> None:
+    """Add a member of staff with roles and units.
+
+    Without --password-stdin a password is generated and printed once.
+    """
+    if not role:
+        raise UsageError("give at least one --role")
+    if not unit:
+        raise UsageError("give at least one --unit")
+    password = _read_password() if password_stdin else generate_password()
+    loaded = load_home(home)
+    with casework(loaded):
+        from npldesk.casework import services
+
+        person = services.person_create(
+            actor=None,
+            username=username,
+            name=name,
+            roles=role,
+            unit_codes=unit,
+            password=password,
+        )
+    out = console()
+    out.print(
+        f"user {username} ({person.name}) added: roles {', '.join(person.roles)}; "
+        f"units {', '.join(sorted(set(unit)))}"
+    )
+    if not password_stdin:
+        out.print(f"password (shown once, not stored in clear): {password}")
+
+
+def _user_row(person: Person) -> dict[str, Any]:
+    return {
+        "username": person.user.get_username(),
+        "name": person.name,
+        "roles": list(person.roles),
+        "units": sorted(u.code for u in person.units.all()),
+        "active": person.active,
+    }
+
+
+@users_app.command("list")
+def users_list(home: HomeOption = None, output: FormatOption = OutputFormat.table) -> None:
+    """Every member of staff with roles, units and whether they may sign in."""
+    loaded = load_home(home)
+    with casework(loaded):
+        from npldesk.casework.models import Person
+
+        people = Person.objects.select_related("user").prefetch_related("units")
+        rows = [_user_row(p) for p in people.order_by("user__username")]
+    shown = (
+        rows
+        if output is OutputFormat.json
+        else [dict(r, roles=" ".join(r["roles"]), units=" ".join(r["units"])) for r in rows]
+    )
+    emit(
+        shown,
+        ["username", "name", "roles", "units", "active"],
+        output,
+        json_document={"users": rows},
+        title="users",
+    )
+
+
+@users_app.command("update")
+def users_update(
+    username: Annotated[str, typer.Argument(help="The login name")],
+    role: RoleOption = None,
+    unit: UnitOption = None,
+    active: Annotated[
+        bool | None,
+        typer.Option("--active/--inactive", help="Whether the person may sign in"),
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Replace a person's roles or units, or let them sign in or not."""
+    if not role and not unit and active is None:
+        raise UsageError("nothing to change: give --role, --unit, --active or --inactive")
+    loaded = load_home(home)
+    with casework(loaded):
+        from npldesk.casework import services
+
+        person = _person(username)
+        person = services.person_update(
+            actor=None,
+            person=person,
+            version=person.version,
+            roles=role or None,
+            unit_codes=unit or None,
+            active=active,
+        )
+        row = _user_row(person)
+    console().print(
+        f"user {username}: roles {', '.join(row['roles'])}; units {', '.join(row['units'])}; "
+        f"{'active' if row['active'] else 'inactive'}"
+    )
+
+
+# -- teams ----------------------------------------------------------------------------------
+
+
+def _team_row(team: Team) -> dict[str, Any]:
+    return {
+        "code": team.code,
+        "name": team.name,
+        "kind": team.kind,
+        "leader": team.leader.user.get_username(),
+        "members": sorted(m.user.get_username() for m in team.members.all()),
+        "units": sorted(u.code for u in team.units.all()),
+        "active_from": team.active_from.isoformat(),
+        "active_to": team.active_to.isoformat() if team.active_to else None,
+    }
+
+
+@teams_app.command("add")
+def teams_add(
+    code: Annotated[str, typer.Argument(help="The team's code")],
+    name: Annotated[str, typer.Option("--name", help="The team's name")],
+    kind: Annotated[str, typer.Option("--kind", help="clearing_team or task_force")],
+    leader: Annotated[str, typer.Option("--leader", help="The leader's username")],
+    member: MemberOption = None,
+    unit: UnitOption = None,
+    active_from: Annotated[
+        str | None, typer.Option("--from", help="Active from, YYYY-MM-DD (default: today)")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Add a clearing team covering units, or a task force for chosen hard cases."""
+    start = _day(active_from, "--from")
+    loaded = load_home(home)
+    with casework(loaded):
+        from npldesk.casework import services
+
+        team = services.team_create(
+            actor=None,
+            code=code,
+            name=name,
+            kind=kind,
+            leader=_person(leader),
+            members=_people(member or []),
+            unit_codes=sorted(set(unit or [])),
+            active_from=start,
+        )
+        row = _team_row(team)
+    console().print(
+        f"team {code} ({row['kind']}) added: leader {row['leader']}; "
+        f"members {', '.join(row['members']) or 'none'}; units {', '.join(row['units']) or 'none'}"
+    )
+
+
+@teams_app.command("list")
+def teams_list(home: HomeOption = None, output: FormatOption = OutputFormat.table) -> None:
+    """Every team with its leader, members and the units it covers."""
+    loaded = load_home(home)
+    with casework(loaded):
+        from npldesk.casework.models import Team
+
+        teams = Team.objects.select_related("leader__user").prefetch_related(
+            "members__user", "units"
+        )
+        rows = [_team_row(t) for t in teams.order_by("code")]
+    shown = (
+        rows
+        if output is OutputFormat.json
+        else [dict(r, members=" ".join(r["members"]), units=" ".join(r["units"])) for r in rows]
+    )
+    emit(
+        shown,
+        ["code", "name", "kind", "leader", "members", "units", "active_from", "active_to"],
+        output,
+        json_document={"teams": rows},
+        title="teams",
+    )
+
+
+@teams_app.command("members")
+def teams_members(
+    code: Annotated[str, typer.Argument(help="The team's code")],
+    member: MemberOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Set a team's members (the list given replaces the one before)."""
+    if not member:
+        raise UsageError("give the members with --member USERNAME (repeatable)")
+    loaded = load_home(home)
+    with casework(loaded):
+        from npldesk.casework import services
+
+        team = _team(code)
+        team = services.team_set_members(
+            actor=None, team=team, version=team.version, members=_people(member)
+        )
+        row = _team_row(team)
+    console().print(f"team {code}: members {', '.join(row['members'])}")
+
+
+# -- units ----------------------------------------------------------------------------------
+
+
+def sync_units(home: Home) -> dict[str, int]:
+    """Bring the casework unit table in step with the store's organisation file (Django set
+    up by the caller)."""
+    from npldesk.casework import services
+    from npldesk.tape.org import load_org
+    from npldesk.tape.store import Store
+
+    org = load_org(Store(home.store_path))
+    if not org:
+        raise UsageError(
+            f"no organisation file imported: run `npldesk org import FILE` first (home {home.path})"
+        )
+    return services.units_sync(
+        actor=None,
+        org_units=[
+            {"code": u.code, "name": u.name, "parent": u.parent_code, "level": u.level} for u in org
+        ],
+    )
+
+
+@units_app.command("sync")
+def units_sync(home: HomeOption = None) -> None:
+    """Add and update units from the imported organisation file (units are never deleted)."""
+    loaded = load_home(home)
+    with casework(loaded):
+        counts = sync_units(loaded)
+    console().print(
+        f"units: {counts['added']} added, {counts['changed']} changed, {counts['units']} in all"
+    )
