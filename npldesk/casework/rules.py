@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from npldesk.casework.choices import (
@@ -64,27 +64,55 @@ class CaseworkParams:
 
 
 def casework_params(config: Mapping[str, Any]) -> CaseworkParams:
-    """``CaseworkParams`` from the ``[casework]`` table of ``npldesk.toml``."""
-    table = dict(config.get("casework", {}))
+    """``CaseworkParams`` from the ``[casework]`` table of ``npldesk.toml``.
+
+    A bad value is a ``UsageError`` naming the setting and what it should be.
+    """
+    section = config.get("casework", {})
+    if not isinstance(section, Mapping):
+        raise UsageError("npldesk.toml [casework]: a table of settings, not a single value")
+    table = dict(section)
     table.pop("policy", None)
     params = CaseworkParams()
     known = {f.name: f for f in fields(CaseworkParams)}
     changes: dict[str, Any] = {}
     for name, value in table.items():
+        where = f"npldesk.toml [casework] {name}"
         if name not in known:
             raise UsageError(f"npldesk.toml [casework]: unknown setting {name!r}")
         default = getattr(params, name)
         if isinstance(default, Decimal):
-            changes[name] = Decimal(str(value))
+            changes[name] = _non_negative_decimal(value, where)
         elif isinstance(default, int):
-            if not isinstance(value, int) or value < 0:
-                raise UsageError(f"npldesk.toml [casework] {name}: a whole number, not {value!r}")
+            # bool is an int in Python; ``true`` is not a number of days.
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise UsageError(f"{where}: a whole number of zero or more, not {value!r}")
             changes[name] = value
         else:
+            if not isinstance(value, Mapping):
+                raise UsageError(f"{where}: a table of tier = months, not {value!r}")
             merged = dict(default)
-            merged.update({str(k): int(v) for k, v in dict(value).items()})
+            for tier, months in value.items():
+                if tier not in Tier.values:
+                    raise UsageError(f"{where}: unknown tier {tier!r} (one of {Tier.values})")
+                if isinstance(months, bool) or not isinstance(months, int) or months <= 0:
+                    raise UsageError(f"{where}.{tier}: a whole number of months, not {months!r}")
+                merged[str(tier)] = months
             changes[name] = merged
     return replace(params, **changes)
+
+
+def _non_negative_decimal(value: Any, where: str) -> Decimal:
+    # Floats from TOML go through str() so 0.3 is 0.3, not its binary approximation.
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise UsageError(f"{where}: a number, not {value!r}")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise UsageError(f"{where}: a number, not {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise UsageError(f"{where}: a number of zero or more, not {value!r}")
+    return number
 
 
 # -- segment -----------------------------------------------------------------------------
@@ -223,13 +251,26 @@ DEFAULT_POLICY: tuple[PolicyRow, ...] = (
 
 
 def policy_from_config(config: Mapping[str, Any]) -> tuple[PolicyRow, ...]:
-    """The policy table: ``[[casework.policy]]`` rows in ``npldesk.toml``, else the default."""
-    rows = config.get("casework", {}).get("policy")
+    """The policy table: ``[[casework.policy]]`` rows in ``npldesk.toml``, else the default.
+
+    The configured rows come first, in order; the default's last row (investigate first)
+    catches whatever they leave undecided.
+    """
+    section = config.get("casework", {})
+    rows = section.get("policy") if isinstance(section, Mapping) else None
     if not rows:
         return DEFAULT_POLICY
+    if not isinstance(rows, Sequence) or isinstance(rows, str):
+        raise UsageError("npldesk.toml casework.policy: a list of [[casework.policy]] rows")
     policy = []
+    allowed = {"strategy", "tier", "ability", "willingness", "collateral_covers"}
     for number, row in enumerate(rows, start=1):
         where = f"npldesk.toml [[casework.policy]] row {number}"
+        if not isinstance(row, Mapping):
+            raise UsageError(f"{where}: a table with strategy and tier, not {row!r}")
+        extra = sorted(set(row) - allowed)
+        if extra:
+            raise UsageError(f"{where}: unknown keys {extra} (allowed: {sorted(allowed)})")
         strategy, tier = row.get("strategy"), row.get("tier")
         if strategy not in Strategy.values:
             raise UsageError(f"{where}: unknown strategy {strategy!r}")
@@ -238,13 +279,21 @@ def policy_from_config(config: Mapping[str, Any]) -> tuple[PolicyRow, ...]:
         pattern: dict[str, Any] = {}
         for key, vocabulary in (("ability", Ability.values), ("willingness", Willingness.values)):
             if key in row:
-                values = frozenset(row[key])
+                given = row[key]
+                # A single value or a list of them; a bare string is one value, not its letters.
+                values = frozenset([given] if isinstance(given, str) else given)
                 unknown = values - set(vocabulary)
-                if unknown:
-                    raise UsageError(f"{where}: unknown {key} {sorted(unknown)}")
+                if unknown or not values:
+                    raise UsageError(
+                        f"{where}: unknown {key} {sorted(unknown)} (one of {vocabulary})"
+                    )
                 pattern[key] = values
         if "collateral_covers" in row:
-            pattern["collateral_covers"] = bool(row["collateral_covers"])
+            if not isinstance(row["collateral_covers"], bool):
+                raise UsageError(
+                    f"{where}: collateral_covers is true or false, not {row['collateral_covers']!r}"
+                )
+            pattern["collateral_covers"] = row["collateral_covers"]
         policy.append(PolicyRow(strategy, tier, **pattern))
     policy.append(DEFAULT_POLICY[-1])
     return tuple(policy)
@@ -309,7 +358,8 @@ def judge_obligations(
 
     A promise is then kept, broken (the grace passed without that) or pending; an instalment
     is paid, due, late, or breached (late by more than ``instalment_breach_days``).
-    Keys must be distinct across both kinds.
+    Keys must be distinct across both kinds. Recoveries are money received (positive): the
+    caller leaves out a reversed entry and its reversal, which cancel out.
     """
     grace = timedelta(days=params.promise_grace_days)
     closes = {p.key: p.due_on + grace for p in promises}
