@@ -1,0 +1,387 @@
+"""The access matrix of casework.md ("Who may see and do what"): for every role, every kind of
+object, in the person's own unit and in another unit, reading and writing — allowed or denied,
+through the selectors and the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from npldesk.casework import selectors, services
+from npldesk.casework.choices import Role, Strategy, WriteOffState
+from npldesk.casework.errors import AccessDenied
+from npldesk.casework.models import (
+    Activity,
+    Case,
+    Investigation,
+    Person,
+    Plan,
+    PlanDecision,
+    Promise,
+    Recovery,
+    RepaymentPlan,
+    Team,
+    TransferPackage,
+    Unit,
+    WriteOff,
+)
+from tests.casework.factories import PersonFactory, TeamFactory, case_with_loan
+
+ROLES = tuple(Role)
+TODAY = date(2020, 1, 15)
+
+
+@dataclass
+class World:
+    """What one side of the matrix holds: a case with every kind of object, in one unit."""
+
+    unit: Unit
+    county: Unit
+    case: Case
+    staff: Person
+    investigation: Investigation
+    activity: Activity
+    promise: Promise
+    plan: Plan
+    repayment_plan: RepaymentPlan
+    recovery: Recovery
+    writeoff: WriteOff
+    reviewed_writeoff: WriteOff
+    transfer: TransferPackage
+    team: Team
+
+
+def build_world(units: dict[str, Unit], county: str, sub: str) -> World:
+    """Objects made directly (fixtures, not the subject): a case in ``sub`` with everything."""
+    unit = units[sub]
+    staff = PersonFactory(roles=["officer"], units=[unit])
+    case = case_with_loan(unit, strategy=Strategy.LAWYERS_LETTER_LITIGATION)
+    case_with_second_loan = case.loans.get()
+    # A second loan with nothing on it, for a new write-off application.
+    free_loan = case.loans.get()
+    free_loan.pk, free_loan.loan_id = None, f"{free_loan.loan_id}-2"
+    free_loan.save()
+    now = timezone.now()
+    activity = Activity.objects.create(
+        case=case, kind="phone", occurred_on=TODAY, person=staff, outcome="promise"
+    )
+    plan = Plan.objects.create(
+        case=case,
+        strategy=Strategy.REPAYMENT_PLAN,
+        reason="fixture",
+        target_amount=Decimal("10"),
+        target_date=date(2020, 6, 30),
+        proposed_by=staff,
+        proposed_at=now,
+    )
+    PlanDecision.objects.create(plan=plan, decision="proposed", by=staff, at=now)
+    recovery = Recovery(
+        case=case,
+        loan_id=case_with_second_loan.loan_id,
+        received_on=TODAY,
+        amount=Decimal("100"),
+        principal_part=Decimal("100"),
+        source="borrower",
+        entered_by=staff,
+        entered_at=now,
+    )
+    recovery.save(force_insert=True)
+    reviewed = WriteOff.objects.create(
+        case=case,
+        loan_id=case_with_second_loan.loan_id,
+        principal=Decimal("50"),
+        reason="fixture",
+        prepared_by=staff,
+        prepared_on=TODAY,
+        state=WriteOffState.REVIEWED,
+    )
+    transfer = TransferPackage.objects.create(
+        code=f"TP-{sub}",
+        buyer="Synthetic AMC",
+        unit=units[county],
+        cut_off_on=TODAY,
+        prepared_by=staff,
+    )
+    team = TeamFactory(leader=staff)
+    team.units.set([units[county]])
+    return World(
+        unit=unit,
+        county=units[county],
+        case=case,
+        staff=staff,
+        investigation=Investigation.objects.create(
+            case=case, investigated_on=TODAY, investigator=staff
+        ),
+        activity=activity,
+        promise=Promise.objects.create(
+            case=case, activity=activity, amount=Decimal("100"), made_on=TODAY, due_on=TODAY
+        ),
+        plan=plan,
+        repayment_plan=RepaymentPlan.objects.create(
+            case=case, kind="full", total=Decimal("100"), agreed_on=TODAY, state="completed"
+        ),
+        recovery=recovery,
+        writeoff=reviewed,
+        reviewed_writeoff=reviewed,
+        transfer=transfer,
+        team=team,
+    )
+
+
+# -- reads: is the object in what the selectors give the person? --------------------------
+
+CASE_READERS = frozenset(
+    {Role.OFFICER, Role.TEAM_LEAD, Role.LEGAL, Role.FINANCE, Role.RISK_ANALYST, Role.LEADER}
+)
+
+READS: dict[str, tuple[Callable[[Person, World], bool], frozenset[str]]] = {
+    "case": (lambda p, w: selectors.case_list(p).filter(pk=w.case.pk).exists(), CASE_READERS),
+    "household": (
+        lambda p, w: selectors.households_visible(p).filter(pk=w.case.household_id).exists(),
+        CASE_READERS,
+    ),
+    "investigation": (
+        lambda p, w: _detail(p, w, lambda d: w.investigation in d.investigations),
+        CASE_READERS,
+    ),
+    "activity": (lambda p, w: _detail(p, w, lambda d: w.activity in d.activities), CASE_READERS),
+    "promise": (lambda p, w: _detail(p, w, lambda d: w.promise in d.promises), CASE_READERS),
+    "plan": (lambda p, w: _detail(p, w, lambda d: w.plan in d.plans), CASE_READERS),
+    "repayment_plan": (
+        lambda p, w: _detail(p, w, lambda d: w.repayment_plan in d.repayment_plans),
+        CASE_READERS,
+    ),
+    "recovery": (
+        lambda p, w: selectors.recoveries_visible(p).filter(pk=w.recovery.pk).exists(),
+        CASE_READERS,
+    ),
+    "writeoff": (
+        lambda p, w: selectors.writeoffs_visible(p).filter(pk=w.writeoff.pk).exists(),
+        CASE_READERS,
+    ),
+    "transfer_package": (
+        lambda p, w: selectors.transfer_packages_visible(p).filter(pk=w.transfer.pk).exists(),
+        frozenset({Role.FINANCE, Role.LEADER, Role.RISK_ANALYST}),
+    ),
+    "team": (
+        lambda p, w: selectors.teams_visible(p).filter(pk=w.team.pk).exists(),
+        frozenset(ROLES),
+    ),
+    "person": (
+        lambda p, w: selectors.people_visible(p).filter(pk=w.staff.pk).exists(),
+        frozenset({Role.ADMIN}),
+    ),
+}
+
+
+def _detail(person: Person, world: World, check: Callable[[selectors.CaseDetail], bool]) -> bool:
+    try:
+        return check(selectors.case_detail(person, world.case.number))
+    except selectors.NotFound:
+        return False
+
+
+# -- writes: does the service let the person do it? ---------------------------------------
+
+
+def _write_case(p: Person, w: World) -> Any:
+    return services.case_override(
+        actor=p, case=w.case, version=w.case.version, tier="long", reason="matrix"
+    )
+
+
+WRITES: dict[str, tuple[Callable[[Person, World], Any], frozenset[str]]] = {
+    "case": (_write_case, frozenset({Role.TEAM_LEAD})),
+    "household": (
+        lambda p, w: services.household_update_contact(
+            actor=p,
+            household=w.case.household,
+            version=w.case.household.version,
+            address="2 Synthetic Road",
+        ),
+        frozenset({Role.OFFICER, Role.TEAM_LEAD}),
+    ),
+    "investigation": (
+        lambda p, w: services.investigation_record(
+            actor=p, case=w.case, investigated_on=TODAY, monthly_income=Decimal("3000.00")
+        ),
+        frozenset({Role.OFFICER, Role.TEAM_LEAD}),
+    ),
+    "activity": (
+        lambda p, w: services.activity_record(
+            actor=p, case=w.case, kind="visit", occurred_on=TODAY, outcome="contacted"
+        ),
+        frozenset({Role.OFFICER, Role.TEAM_LEAD}),
+    ),
+    "promise": (
+        lambda p, w: services.activity_record(
+            actor=p,
+            case=w.case,
+            kind="phone",
+            occurred_on=TODAY,
+            outcome="promise",
+            promise_amount=Decimal("800.00"),
+            promise_due_on=date(2020, 2, 1),
+        ),
+        frozenset({Role.OFFICER, Role.TEAM_LEAD}),
+    ),
+    "plan": (
+        lambda p, w: services.plan_propose(
+            actor=p,
+            case=w.case,
+            strategy=Strategy.REPAYMENT_PLAN,
+            reason="matrix",
+            target_amount=Decimal("5000.00"),
+            target_date=date(2020, 12, 31),
+        ),
+        frozenset({Role.OFFICER, Role.TEAM_LEAD}),
+    ),
+    "plan_approval": (
+        lambda p, w: services.plan_decide(
+            actor=p, plan=w.plan, version=w.plan.version, approve=True, note="matrix"
+        ),
+        frozenset({Role.TEAM_LEAD}),
+    ),
+    "repayment_plan": (
+        lambda p, w: services.repayment_plan_agree(
+            actor=p,
+            case=w.case,
+            kind="settlement",
+            agreed_on=TODAY,
+            instalments=[(date(2020, 2, 15), Decimal("1000.00"))],
+        ),
+        frozenset({Role.OFFICER, Role.TEAM_LEAD}),
+    ),
+    "legal_case": (
+        lambda p, w: services.legal_case_open(
+            actor=p,
+            case=w.case,
+            court="Synthetic District Court",
+            claim_amount=Decimal("1000"),
+            opened_on=TODAY,
+        ),
+        frozenset({Role.LEGAL}),
+    ),
+    "recovery": (
+        lambda p, w: services.recovery_enter(
+            actor=p,
+            case=w.case,
+            loan_id=w.recovery.loan_id,
+            received_on=TODAY,
+            amount=Decimal("10.00"),
+            source="borrower",
+        ),
+        frozenset({Role.OFFICER, Role.TEAM_LEAD}),
+    ),
+    "recovery_confirmation": (
+        lambda p, w: services.recovery_confirm(actor=p, recovery=w.recovery),
+        frozenset({Role.TEAM_LEAD, Role.FINANCE}),
+    ),
+    "writeoff": (
+        lambda p, w: services.writeoff_prepare(
+            actor=p,
+            case=w.case,
+            loan_id=f"{w.recovery.loan_id}-2",
+            principal=Decimal("10.00"),
+            interest=Decimal("0.00"),
+            prepared_on=TODAY,
+            reason="matrix",
+        ),
+        frozenset({Role.FINANCE}),
+    ),
+    "writeoff_approval": (
+        lambda p, w: services.writeoff_approve(
+            actor=p,
+            writeoff=w.reviewed_writeoff,
+            version=w.reviewed_writeoff.version,
+            approve=True,
+            note="matrix",
+            on=TODAY,
+        ),
+        frozenset({Role.LEADER}),
+    ),
+    "transfer_package": (
+        lambda p, w: services.transfer_prepare(
+            actor=p,
+            code=f"NEW-{w.county.code}",
+            buyer="Synthetic AMC",
+            unit=w.county,
+            cut_off_on=TODAY,
+            price=Decimal("10.00"),
+            loans=[(w.case, w.recovery.loan_id)],
+        ),
+        frozenset({Role.FINANCE}),
+    ),
+    "transfer_approval": (
+        lambda p, w: services.transfer_approve(
+            actor=p, package=w.transfer, version=w.transfer.version, signed_on=TODAY, note="m"
+        ),
+        frozenset({Role.LEADER}),
+    ),
+    "team": (
+        lambda p, w: services.team_set_members(
+            actor=p, team=w.team, version=w.team.version, members=[w.staff]
+        ),
+        frozenset({Role.ADMIN}),
+    ),
+    "person": (
+        lambda p, w: services.person_create(
+            actor=p,
+            username=f"new-{w.unit.code}",
+            name="New Staff",
+            roles=["officer"],
+            unit_codes=[w.unit.code],
+            password="a-long-enough-password",
+        ),
+        frozenset({Role.ADMIN}),
+    ),
+}
+
+
+@pytest.fixture
+def worlds(units: dict[str, Unit]) -> dict[str, World]:
+    return {
+        "own": build_world(units, "HB01", "HB0101"),
+        "other": build_world(units, "HB02", "HB0201"),
+    }
+
+
+def person_with(role: str, units: dict[str, Unit]) -> Person:
+    """Someone with ``role`` in county HB01 who is not the owner of anything."""
+    return PersonFactory(roles=[role], units=[units["HB01"]])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("side", ["own", "other"])
+@pytest.mark.parametrize("kind", sorted(READS))
+@pytest.mark.parametrize("role", ROLES)
+def test_read(
+    role: str, kind: str, side: str, units: dict[str, Unit], worlds: dict[str, World]
+) -> None:
+    read, allowed_roles = READS[kind]
+    expected = side == "own" and role in allowed_roles
+    assert read(person_with(role, units), worlds[side]) is expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("side", ["own", "other"])
+@pytest.mark.parametrize("kind", sorted(WRITES))
+@pytest.mark.parametrize("role", ROLES)
+def test_write(
+    role: str, kind: str, side: str, units: dict[str, Unit], worlds: dict[str, World]
+) -> None:
+    write, allowed_roles = WRITES[kind]
+    person = person_with(role, units)
+    world = worlds[side]
+    expected = side == "own" and role in allowed_roles
+    if expected:
+        write(person, world)
+        return
+    with pytest.raises(AccessDenied):
+        write(person, world)
