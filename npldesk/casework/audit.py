@@ -120,12 +120,18 @@ def build(
         actor_name=actor_name(actor),
         action=action,
         object_type=object_type or (obj._meta.model_name or "") if obj is not None else object_type,
-        object_id=object_id or (str(getattr(obj, "number", None) or obj.pk) if obj else ""),
+        object_id=object_id or (_object_id(obj) if obj is not None else ""),
         case=case,
         reason=reason,
         before=jsonable(before) if before is not None else None,
         after=jsonable(after) if after is not None else None,
     )
+
+
+def _object_id(obj: models.Model) -> str:
+    # A case is known by its number; anything else by its primary key (an instalment's
+    # ``number`` is its place in its plan, not an identifier).
+    return obj.number if isinstance(obj, Case) else str(obj.pk)
 
 
 def record(**kwargs: Any) -> AuditRecord:

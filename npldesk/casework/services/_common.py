@@ -20,7 +20,15 @@ from npldesk.casework.choices import (
 )
 from npldesk.casework.config import casework_settings
 from npldesk.casework.errors import Conflict, InvalidAction
-from npldesk.casework.models import Activity, Case, Instalment, LegalCase, Promise, Recovery
+from npldesk.casework.models import (
+    Activity,
+    Case,
+    Instalment,
+    LegalCase,
+    Promise,
+    Recovery,
+    RepaymentPlan,
+)
 from npldesk.core.money import MoneyError, money
 
 M = TypeVar("M", bound=models.Model)
@@ -87,13 +95,18 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
         "tier": case.tier,
         "deadline": case.deadline,
     }
+    # A reversed entry and its reversal cancel out: neither pays a promise or an instalment.
     recoveries = [
         (on, amount)
-        for on, amount in Recovery.objects.filter(case=case).values_list("received_on", "amount")
+        for on, amount in Recovery.objects.filter(
+            case=case, reverses__isnull=True, reversed_by__isnull=True
+        ).values_list("received_on", "amount")
     ]
     promises = list(Promise.objects.filter(case=case))
     instalments = list(
-        Instalment.objects.filter(plan__case=case).exclude(plan__state=RepaymentPlanState.CANCELLED)
+        Instalment.objects.filter(plan__case=case)
+        .exclude(plan__state=RepaymentPlanState.CANCELLED)
+        .select_related("plan")
     )
     judged = rules.judge_obligations(
         promises=[rules.Obligation(("p", p.pk), p.amount, p.made_on, p.due_on) for p in promises],
@@ -126,11 +139,7 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
         if verdict.settled_on is None:
             open_plans[instalment.plan_id] = False
     for plan_id, all_paid in open_plans.items():
-        from npldesk.casework.models import RepaymentPlan
-
         plan = RepaymentPlan.objects.get(pk=plan_id)
-        if plan.state == RepaymentPlanState.CANCELLED:
-            continue
         new_state = (
             RepaymentPlanState.BREACHED
             if plan_id in breached_plans

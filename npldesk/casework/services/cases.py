@@ -7,19 +7,20 @@ from datetime import date
 from typing import Any
 
 from npldesk.casework import audit
-from npldesk.casework.access import Action, require
+from npldesk.casework.access import Action, require, unit_paths
 from npldesk.casework.choices import (
     CASE_TRANSITIONS,
     Ability,
     CaseKind,
     CaseState,
     CloseReason,
+    LegalStage,
     Strategy,
     Tier,
     Willingness,
 )
 from npldesk.casework.config import casework_settings
-from npldesk.casework.errors import InvalidAction
+from npldesk.casework.errors import AccessDenied, InvalidAction
 from npldesk.casework.models import Case, Household, Person, Team
 from npldesk.casework.services._common import (
     compare_and_swap,
@@ -38,6 +39,11 @@ def _require_open(case: Case) -> None:
         raise InvalidAction(f"case {case.number} is closed ({case.close_reason})")
 
 
+def _require_active(owner: Person | None) -> None:
+    if owner is not None and not owner.active:
+        raise InvalidAction(f"{owner.user.get_username()} is inactive and cannot own cases")
+
+
 @audit.service()
 def case_open(
     *,
@@ -51,6 +57,14 @@ def case_open(
 ) -> Case:
     """Open a case by hand (the month-end sync opens most cases)."""
     require(actor, Action.MANAGE_CASE)
+    if actor is not None and not any(
+        household.unit.path.startswith(path) for path in unit_paths(actor)
+    ):
+        raise AccessDenied(
+            f"{actor.user.get_username()} may not open a case for household "
+            f"{household.borrower_id}: its unit {household.unit.code} is outside their units"
+        )
+    _require_active(owner)
     if household.cases.filter(closed_on__isnull=True).exists():
         raise InvalidAction(f"household {household.borrower_id} already has an open case")
     previous = household.cases.order_by("-opened_on", "-id").first()
@@ -93,6 +107,7 @@ def case_assign(
     """Give a case to an owner (and a team)."""
     require(actor, Action.MANAGE_CASE, case)
     _require_open(case)
+    _require_active(owner)
     before = audit.snapshot(case, ["owner_id", "team_id"])
     compare_and_swap(case, version=version, what=f"case {case.number}", owner=owner, team=team)
     audit.record(
@@ -116,12 +131,24 @@ def case_reassign_bulk(
     team: Team | None,
     reason: str,
 ) -> int:
-    """Reassign many cases at once (a lead rebalancing work); one audit record per case."""
+    """Reassign many cases at once (a lead rebalancing work): one audit record per case that
+    changed hands and one for the run. Returns how many changed.
+
+    Each case is compare-and-swapped at the version it was read at, so a case someone else
+    edited meanwhile fails the whole batch with ``Conflict``.
+    """
+    if not cases:
+        raise InvalidAction("no cases to reassign")
+    _require_active(owner)
     records = []
     for case in cases:
         require(actor, Action.MANAGE_CASE, case)
         _require_open(case)
+    owner_id = owner.pk if owner is not None else None
+    team_id = team.pk if team is not None else None
     for case in cases:
+        if (case.owner_id, case.team_id) == (owner_id, team_id):
+            continue
         before = audit.snapshot(case, ["owner_id", "team_id"])
         compare_and_swap(
             case, version=case.version, what=f"case {case.number}", owner=owner, team=team
@@ -137,8 +164,23 @@ def case_reassign_bulk(
                 reason=reason,
             )
         )
+    records.append(
+        audit.build(
+            actor=actor,
+            action="case_reassign_bulk_run",
+            object_type="run",
+            object_id="*",
+            after={
+                "cases": len(cases),
+                "changed": len(records),
+                "owner_id": owner_id,
+                "team_id": team_id,
+            },
+            reason=reason,
+        )
+    )
     audit.record_many(records)
-    return len(cases)
+    return len(records) - 1
 
 
 @audit.service()
@@ -223,7 +265,7 @@ def case_move(*, actor: Person | None, case: Case, version: int, state: str, rea
             f"case {case.number} cannot move from {case.state} to {state} (allowed: {allowed})"
         )
     if state == CaseState.PLAN_APPROVED:
-        raise InvalidAction("a plan is approved with plan_approve, not by moving the case")
+        raise InvalidAction("a plan is approved with plan_decide, not by moving the case")
     before = audit.snapshot(case, ["state"])
     compare_and_swap(case, version=version, what=f"case {case.number}", state=state)
     audit.record(
@@ -250,8 +292,12 @@ def case_close(
         raise InvalidAction(
             f"unknown close reason {reason!r}: one of {', '.join(CloseReason.values)}"
         )
-    if case.legal_cases.exclude(stage="closed").exists():
+    if case.legal_cases.exclude(stage=LegalStage.CLOSED).exists():
         raise InvalidAction(f"case {case.number} has an open legal case: close it first")
+    if closed_on < case.opened_on:
+        raise InvalidAction(
+            f"case {case.number} was opened on {case.opened_on}: it cannot close on {closed_on}"
+        )
     before = audit.snapshot(case, ["state", "closed_on", "close_reason"])
     compare_and_swap(
         case,

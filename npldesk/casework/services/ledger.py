@@ -171,6 +171,9 @@ def writeoff_prepare(
     if case.writeoffs.filter(loan_id=loan_id).exclude(state=WriteOffState.REJECTED).exists():
         raise InvalidAction(f"loan {loan_id} already has a write-off application")
     amount = to_money(principal, "principal")
+    interest_value = to_money(interest, "interest")
+    if interest_value < 0:
+        raise InvalidAction(f"the interest written off cannot be negative, not {interest_value}")
     if amount <= 0 or amount > loan.principal_balance:
         raise InvalidAction(
             f"the principal written off lies between zero and the balance {loan.principal_balance}"
@@ -182,7 +185,7 @@ def writeoff_prepare(
         case=case,
         loan_id=loan_id,
         principal=amount,
-        interest=to_money(interest, "interest"),
+        interest=interest_value,
         reason=reason,
         prepared_by=preparer,
         prepared_on=prepared_on,
@@ -290,7 +293,21 @@ def transfer_prepare(
         raise InvalidAction("a transfer package holds at least one loan")
     if TransferPackage.objects.filter(code=code).exists():
         raise InvalidAction(f"transfer package {code} exists")
-    preparer = actor if actor is not None else None
+    price_value = to_money(price, "price")
+    if price_value < 0:
+        raise InvalidAction(f"a price cannot be negative, not {price_value}")
+    loan_ids = [loan_id for _, loan_id in loans]
+    repeated = sorted({loan_id for loan_id in loan_ids if loan_ids.count(loan_id) > 1})
+    if repeated:
+        raise InvalidAction(f"loans listed twice: {', '.join(repeated)}")
+    packaged = sorted(
+        TransferLoan.objects.filter(loan_id__in=loan_ids)
+        .exclude(package__state=TransferState.SETTLED)
+        .values_list("loan_id", flat=True)
+    )
+    if packaged:
+        raise InvalidAction(f"loans already in another transfer package: {', '.join(packaged)}")
+    preparer = actor
     chosen = []
     for case, loan_id in loans:
         require(actor, Action.PREPARE_TRANSFER, case)
@@ -309,7 +326,7 @@ def transfer_prepare(
         buyer=buyer,
         unit=unit,
         cut_off_on=cut_off_on,
-        price=to_money(price, "price"),
+        price=price_value,
         book_value=sum((loan.principal_balance for _, loan in chosen), ZERO),
         prepared_by=preparer,
     )

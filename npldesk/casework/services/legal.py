@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import F
+
 from npldesk.casework import audit
 from npldesk.casework.access import Action, require
 from npldesk.casework.choices import LEGAL_STAGE_ORDER, CaseState, LegalStage, Role
@@ -57,7 +59,8 @@ def legal_case_open(
     LegalStageEntry.objects.create(
         legal_case=legal_case, stage=LegalStage.PREPARING, entered_on=opened_on, by=holder
     )
-    Case.objects.filter(pk=case.pk).update(state=CaseState.ESCALATED)
+    # A change of the case's state: its version moves so a stale edit of the case fails.
+    Case.objects.filter(pk=case.pk).update(state=CaseState.ESCALATED, version=F("version") + 1)
     derived = refresh_case(case, today=opened_on)
     audit.record(
         actor=actor,

@@ -34,6 +34,9 @@ def units_sync(
             return paths[code]
         if code in seen:
             raise InvalidAction(f"organisation file: unit {code} is its own ancestor")
+        if code not in rows and code in existing:
+            # A parent the file does not list keeps the path it has.
+            return existing[code].path
         parent = rows[code].get("parent") if code in rows else None
         prefix = path_of(str(parent), (*seen, code)) if parent else "/"
         paths[code] = f"{prefix}{code}/"
@@ -130,6 +133,8 @@ def person_update(
 ) -> Person:
     """Change a person's roles, units, or whether they may sign in."""
     require(actor, Action.ADMINISTER)
+    if roles is None and unit_codes is None and active is None:
+        raise InvalidAction("nothing to change: give roles, units or whether the person is active")
     before = {
         "roles": person.roles,
         "units": sorted(person.units.values_list("code", flat=True)),

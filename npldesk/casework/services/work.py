@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import F
 from django.utils import timezone
 
 from npldesk.casework import audit
@@ -211,13 +212,16 @@ def plan_propose(
     proposer = actor if actor is not None else case.owner
     if proposer is None:
         raise InvalidAction("a plan is proposed by a person")
+    target = to_money(target_amount, "the target amount")
+    if target < 0:
+        raise InvalidAction(f"the target amount cannot be negative, not {target}")
     superseded = list(case.plans.filter(state=PlanState.PROPOSED).values_list("pk", flat=True))
     case.plans.filter(pk__in=superseded).update(state=PlanState.SUPERSEDED)
     plan = Plan.objects.create(
         case=case,
         strategy=strategy,
         reason=reason,
-        target_amount=to_money(target_amount),
+        target_amount=target,
         target_date=target_date,
         proposed_by=proposer,
         proposed_at=timezone.now(),
@@ -259,6 +263,8 @@ def plan_decide(
     _open_case(case)
     if plan.state != PlanState.PROPOSED:
         raise InvalidAction(f"plan {plan.pk} is {plan.state}, not proposed")
+    if actor is not None and plan.proposed_by_id == actor.pk:
+        raise InvalidAction(f"plan {plan.pk} is decided by someone other than who proposed it")
     decision = PlanState.APPROVED if approve else PlanState.REJECTED
     compare_and_swap(plan, version=version, what=f"plan {plan.pk}", state=decision)
     decider = actor if actor is not None else plan.proposed_by
@@ -266,15 +272,23 @@ def plan_decide(
         plan=plan, decision=decision, by=decider, at=timezone.now(), note=note
     )
     case_after: dict[str, Any] = {}
+    # The case's state (and on approval its strategy) change: its version moves too, so that an
+    # edit of the case someone opened before the decision fails instead of undoing it.
     if approve:
         overridden = sorted(set(case.overridden) | {"strategy"})
         Case.objects.filter(pk=case.pk).update(
-            strategy=plan.strategy, state=CaseState.PLAN_APPROVED, overridden=overridden
+            strategy=plan.strategy,
+            state=CaseState.PLAN_APPROVED,
+            overridden=overridden,
+            version=F("version") + 1,
         )
         case_after = {"strategy": plan.strategy, "state": CaseState.PLAN_APPROVED}
     else:
-        Case.objects.filter(pk=case.pk).update(state=CaseState.INVESTIGATING)
+        Case.objects.filter(pk=case.pk).update(
+            state=CaseState.INVESTIGATING, version=F("version") + 1
+        )
         case_after = {"state": CaseState.INVESTIGATING}
+    case.refresh_from_db()
     audit.record(
         actor=actor,
         action="plan_decide",
@@ -328,13 +342,16 @@ def repayment_plan_agree(
     if dues != sorted(dues) or len(set(dues)) != len(dues) or dues[0] < agreed_on:
         raise InvalidAction("instalments fall due on distinct days, in order, after the agreement")
     amounts = [_positive(amount, f"instalment {n}") for n, (_, amount) in enumerate(instalments, 1)]
+    discount_value = to_money(discount, "the discount")
+    if discount_value < 0:
+        raise InvalidAction(f"a discount cannot be negative, not {discount_value}")
     if case.repayment_plans.filter(state=RepaymentPlanState.ACTIVE).exists():
         raise InvalidAction(f"case {case.number} already has an active repayment plan")
     plan = RepaymentPlan.objects.create(
         case=case,
         kind=kind,
         total=sum(amounts, ZERO),
-        discount=to_money(discount),
+        discount=discount_value,
         agreed_on=agreed_on,
     )
     Instalment.objects.bulk_create(

@@ -1,0 +1,61 @@
+"""A small casework world for service tests: one person per role around a case in HB0101."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from npldesk.casework.models import Case, Person, Unit
+from tests.casework.factories import PersonFactory, case_with_loan
+
+OPENED = date(2019, 12, 31)
+
+
+@dataclass
+class World:
+    units: dict[str, Unit]
+    officer: Person
+    officer2: Person
+    lead: Person
+    lead2: Person
+    finance: Person
+    finance2: Person
+    leader: Person
+    legal: Person
+    analyst: Person
+    admin: Person
+    outsider: Person  # a lead of the other county: sees nothing of HB01's cases
+    case: Case
+
+    @property
+    def loan_id(self) -> str:
+        return str(self.case.loans.get().loan_id)
+
+    def fresh(self) -> Case:
+        """The case as the database has it now."""
+        return Case.objects.get(pk=self.case.pk)
+
+
+def person(role: str, unit: Unit) -> Person:
+    # An unusable password: hashing a real one for every person makes each test seconds slower.
+    staff: Person = PersonFactory(roles=[role], units=[unit], user__password="!")
+    return staff
+
+
+def build_world(units: dict[str, Unit]) -> World:
+    officer = person("officer", units["HB01"])
+    return World(
+        units=units,
+        officer=officer,
+        officer2=person("officer", units["HB01"]),
+        lead=person("team_lead", units["HB01"]),
+        lead2=person("team_lead", units["HB01"]),
+        finance=person("finance", units["HB"]),
+        finance2=person("finance", units["HB"]),
+        leader=person("leader", units["HB"]),
+        legal=person("legal", units["HB"]),
+        analyst=person("risk_analyst", units["HB"]),
+        admin=person("admin", units["HB"]),
+        outsider=person("team_lead", units["HB02"]),
+        case=case_with_loan(units["HB0101"], owner=officer),
+    )
