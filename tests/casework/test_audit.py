@@ -65,9 +65,13 @@ class Call:
     prepare: Callable[[World], Any] = lambda world: None
 
 
-def _legal_case(world: World) -> Any:
+def _legal_strategy(world: World) -> None:
     Case.objects.filter(pk=world.case.pk).update(strategy=Strategy.LITIGATION_ENFORCEMENT)
     world.case.refresh_from_db()
+
+
+def _legal_case(world: World) -> Any:
+    _legal_strategy(world)
     return services.legal_case_open(
         actor=world.legal, case=world.case, court="c", claim_amount=D(1), opened_on=OPENED
     )
@@ -264,10 +268,7 @@ CALLS: dict[str, Call] = {
             actor=a, case=w.case, court="c", claim_amount=D(1), opened_on=OPENED
         ),
         before=False,
-        prepare=lambda w: (
-            Case.objects.filter(pk=w.case.pk).update(strategy=Strategy.LITIGATION_ENFORCEMENT)
-            and w.case.refresh_from_db()
-        ),
+        prepare=_legal_strategy,
     ),
     "legal_case_advance": Call(
         legal,
