@@ -1,0 +1,165 @@
+"""``npldesk cases``: sync, list, show, judge and reconcile as a user meets them, mistakes as
+messages and exit codes. In-process through ``run`` on the test database (SQLite or
+PostgreSQL, whichever the run uses)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from npldesk.casework.models import AuditRecord, Case
+from npldesk.cli import run
+from npldesk.home import create_home
+from tests.tape_factory import loan_row, write_csv, write_org
+
+
+def _npl(n: int, as_of: str, balance: str, **overrides: Any) -> dict[str, str]:
+    values = {
+        "principal_balance": balance,
+        "overdue_principal": balance,
+        "days_past_due": "120" if as_of.startswith("2019") else "150",
+        "reported_class": "substandard",
+    }
+    from datetime import date
+
+    return loan_row(n, date.fromisoformat(as_of), **(values | overrides))
+
+
+@pytest.fixture
+def home(tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """December and January: B000001 NPL both months; B000002 NPL, repaid in January;
+    B000003 performing."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("NPLDESK_HOME", str(path))
+    monkeypatch.setenv("NPLDESK_USER", "ops")
+    create_home(path)
+    assert run(["org", "import", str(write_org(tmp_path / "org.csv")), "--home", str(path)]) == 0
+    rows = [
+        _npl(1, "2019-12-31", "80000.00"),
+        _npl(2, "2019-12-31", "30000.00"),
+        loan_row(3, __import__("datetime").date(2019, 12, 31)),
+        _npl(1, "2020-01-31", "70000.00"),
+        _npl(2, "2020-01-31", "0.00", status="repaid", days_past_due="0", overdue_principal="0.00"),
+        loan_row(3, __import__("datetime").date(2020, 1, 31)),
+    ]
+    assert (
+        run(["tape", "import", str(write_csv(tmp_path / "t.csv", rows)), "--home", str(path)]) == 0
+    )
+    return path
+
+
+@pytest.fixture
+def cli(home: Path, capsys: pytest.CaptureFixture[str]):
+    """``cli(*args)`` → (exit code, stdout, stderr) of ``npldesk ARGS --home HOME``."""
+
+    def call(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = run([*args, "--home", str(home)])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return call
+
+
+def test_sync_opens_updates_and_closes_and_a_second_run_changes_nothing(cli):
+    code, out, err = cli("cases", "sync", "--as-of", "2019-12")
+    assert code == 0, err
+    assert "opened 2 (early warning 0)" in out
+    assert Case.objects.filter(closed_on__isnull=True).count() == 2
+    code, out, _ = cli("cases", "sync", "--as-of", "2019-12")
+    assert code == 0
+    assert "opened 0" in out and "unchanged 2" in out
+    records = AuditRecord.objects.count()
+    code, out, _ = cli("cases", "sync", "--as-of", "2020-01", "--format", "json")
+    document = json.loads(out)
+    assert document["closed"] == {"repaid": 1}
+    assert document["updated"] == 2
+    assert AuditRecord.objects.count() == records + 3  # two cases and the run
+
+
+def test_list_as_json_in_the_shape_of_cli_md_and_filters(cli):
+    cli("cases", "sync", "--as-of", "2019-12")
+    code, out, _ = cli("cases", "list", "--format", "json")
+    assert code == 0
+    cases = json.loads(out)["cases"]
+    assert [c["case_id"] for c in cases] == ["B000001-1", "B000002-1"]
+    assert set(cases[0]) == {
+        "case_id",
+        "household",
+        "kind",
+        "state",
+        "segment",
+        "strategy",
+        "tier",
+        "deadline",
+        "owner",
+        "team",
+        "npl_balance",
+    }
+    assert cases[0]["npl_balance"] == "80000.00"
+    assert cases[0]["household"] == "B000001"
+    assert cases[0]["deadline"] == "2020-03-31"
+    cli("cases", "sync", "--as-of", "2020-01")
+    code, out, _ = cli("cases", "list", "--state", "resolved", "--format", "csv")
+    assert out.splitlines()[0].startswith("case_id,household,kind,state")
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["B000002-1"]
+    code, out, _ = cli("cases", "list", "--unit", "HB02", "--format", "json")
+    assert json.loads(out)["cases"] == []
+    code, out, _ = cli("cases", "list")
+    assert code == 0 and "B000001-1" in out
+
+
+def test_show_a_case_in_full_with_personal_data_masked(cli):
+    cli("cases", "sync", "--as-of", "2019-12")
+    code, out, _ = cli("cases", "show", "B000001-1", "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    person = document["household_detail"]
+    assert person["masked"] is True
+    assert person["id_number"].startswith("340603") and "*" in person["id_number"]
+    assert person["phones"] == "138****0000"
+    assert [loan["loan_id"] for loan in document["loans"]] == ["L000001"]
+    for key in ("latest_investigation", "plan", "activities", "promises", "repayment_plans"):
+        assert key in document
+    assert document["legal_cases"] == [] and document["recoveries"] == []
+    code, out, _ = cli("cases", "show", "B000001-1")
+    assert code == 0 and "340603198502150022" not in out and "L000001" in out
+
+
+def test_judge_and_reconcile(cli):
+    cli("cases", "sync", "--as-of", "2019-12")
+    code, out, _ = cli("cases", "judge", "--today", "2020-01-10")
+    assert code == 0 and "rules run as of 2020-01-10" in out
+    cli("cases", "sync", "--as-of", "2020-01")
+    code, out, _ = cli("cases", "reconcile", "--as-of", "2020-01", "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    # Nothing was entered in casework: the tape's cash (10,000 paid down, 30,000 repaid) shows
+    # as the difference.
+    assert document["totals"]["tape_cash"] == "40000.00"
+    assert document["totals"]["difference"] == "-40000.00"
+    code, out, _ = cli("cases", "reconcile", "--as-of", "2020-01")
+    assert code == 0 and "difference -40000.00 over 2 household(s)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["cases", "sync", "--as-of", "2020-05"], "2020-05 is not imported"),
+        (["cases", "sync", "--as-of", "May"], "--as-of"),
+        (["cases", "show", "NOPE-1"], "no case NOPE-1"),
+        (["cases", "list", "--state", "sleeping"], "--state 'sleeping'"),
+        (["cases", "list", "--unit", "ZZ"], "--unit 'ZZ'"),
+        (["cases", "list", "--owner", "nobody"], "--owner 'nobody'"),
+        (["cases", "judge", "--today", "2020-02-30"], "--today"),
+        (["cases", "reconcile", "--as-of", "2019-12"], "2019-11, which is not imported"),
+    ],
+)
+def test_mistakes_are_messages_not_tracebacks(cli, argv: list[str], message: str):
+    code, out, err = cli(*argv)
+    assert code == 2
+    assert message in " ".join(err.split())
+    assert "Traceback" not in err + out
