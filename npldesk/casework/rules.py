@@ -299,6 +299,19 @@ def policy_from_config(config: Mapping[str, Any]) -> tuple[PolicyRow, ...]:
     return tuple(policy)
 
 
+# Strategies outside the policy table and their tier (casework.md: "long").
+_UNLISTED_LONG = frozenset({Strategy.BULK_TRANSFER, Strategy.WRITE_OFF, Strategy.SECURITISATION})
+
+
+def strategy_tier(strategy: str, policy: Sequence[PolicyRow], *, current: str) -> str:
+    """The tier that goes with a strategy chosen by hand: the first policy row proposing it,
+    ``long`` for transfer, write-off and securitisation, else the case's current tier."""
+    for row in policy:
+        if row.strategy == strategy:
+            return row.tier
+    return Tier.LONG if strategy in _UNLISTED_LONG else current
+
+
 def propose(
     *,
     ability: str,

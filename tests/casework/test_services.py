@@ -419,6 +419,28 @@ def test_plan_is_decided_by_someone_other_than_its_proposer(world: World) -> Non
         services.plan_decide(actor=world.lead2, plan=plan, version=2, approve=True, note="")
 
 
+def test_an_approved_write_off_plan_is_long_and_leaves_a_case_in_court_in_court(
+    world: World,
+) -> None:
+    Case.objects.filter(pk=world.case.pk).update(state=CaseState.ESCALATED)
+    plan = services.plan_propose(
+        actor=world.officer,
+        case=world.fresh(),
+        strategy=Strategy.WRITE_OFF,
+        reason="enforcement terminated, nothing left to recover on the books",
+        target_amount=D(0),
+        target_date=date(2022, 12, 31),
+    )
+    services.plan_decide(actor=world.lead, plan=plan, version=1, approve=True, note="agreed")
+    case = world.fresh()
+    assert (case.strategy, case.tier, case.state) == (
+        Strategy.WRITE_OFF,
+        "long",
+        CaseState.ESCALATED,
+    )
+    assert case.deadline == date(case.opened_on.year + 3, case.opened_on.month, case.opened_on.day)
+
+
 def test_a_new_proposal_supersedes_the_open_one(world: World) -> None:
     args = {
         "actor": world.officer,

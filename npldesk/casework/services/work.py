@@ -22,6 +22,7 @@ from npldesk.casework.choices import (
     RepaymentPlanState,
     Strategy,
 )
+from npldesk.casework.config import casework_settings
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import (
     Activity,
@@ -36,6 +37,7 @@ from npldesk.casework.models import (
     Promise,
     RepaymentPlan,
 )
+from npldesk.casework.rules import strategy_tier
 from npldesk.casework.services._common import compare_and_swap, refresh_case, to_money
 
 ZERO = Decimal("0.00")
@@ -274,20 +276,27 @@ def plan_decide(
     case_after: dict[str, Any] = {}
     # The case's state (and on approval its strategy) change: its version moves too, so that an
     # edit of the case someone opened before the decision fails instead of undoing it.
+    # A plan decided while the case is already in progress or in court leaves its state alone.
+    early = {CaseState.OPENED, CaseState.INVESTIGATING, CaseState.PLAN_PROPOSED}
     if approve:
-        overridden = sorted(set(case.overridden) | {"strategy"})
-        Case.objects.filter(pk=case.pk).update(
-            strategy=plan.strategy,
-            state=CaseState.PLAN_APPROVED,
-            overridden=overridden,
-            version=F("version") + 1,
-        )
-        case_after = {"strategy": plan.strategy, "state": CaseState.PLAN_APPROVED}
+        settings = casework_settings()
+        tier = strategy_tier(plan.strategy, settings.policy, current=case.tier)
+        changes: dict[str, Any] = {
+            "strategy": plan.strategy,
+            "overridden": sorted(set(case.overridden) | {"strategy"}),
+        }
+        if "tier" not in case.overridden:
+            changes["tier"] = tier
+        if "deadline" not in case.overridden:
+            changes["deadline"] = settings.params.deadline(
+                case.opened_on, changes.get("tier", case.tier)
+            )
+        if case.state in early:
+            changes["state"] = CaseState.PLAN_APPROVED
     else:
-        Case.objects.filter(pk=case.pk).update(
-            state=CaseState.INVESTIGATING, version=F("version") + 1
-        )
-        case_after = {"state": CaseState.INVESTIGATING}
+        changes = {"state": CaseState.INVESTIGATING} if case.state in early else {}
+    Case.objects.filter(pk=case.pk).update(version=F("version") + 1, **changes)
+    case_after = {k: v for k, v in changes.items() if k != "overridden"}
     case.refresh_from_db()
     audit.record(
         actor=actor,
