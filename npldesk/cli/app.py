@@ -290,6 +290,7 @@ def demo(
             f"demo home {created_home.path}: synthetic branch network "
             f"({result.loans:,} loans, {result.households:,} households) imported"
         )
+        _build_demo_casework(created_home)
     rows = [
         {
             "month": month_label(e.as_of),
@@ -307,10 +308,59 @@ def demo(
         title="loan tape",
     )
     _print_headline(created_home, store)
+    _print_casework_summary()
     out.print(
         f"next: npldesk quality --as-of {month_label(store.months()[-1])} --by org_unit "
         f"--home {created_home.path}"
     )
+
+
+def _build_demo_casework(home: Home) -> None:
+    """Staff, teams and the casework history of the demo; the passwords are shown once."""
+    from npldesk.casework.demo import build_demo_casework
+
+    with progress() as say:
+        built = build_demo_casework(home, progress=say)
+    emit(
+        [
+            {
+                "username": c.username,
+                "roles": " ".join(c.roles),
+                "units": " ".join(c.units),
+                "password": c.password,
+            }
+            for c in built.credentials
+        ],
+        ["username", "roles", "units", "password"],
+        OutputFormat.table,
+        title="demo users (passwords shown once, not stored in clear)",
+    )
+    console().print(
+        f"casework: {built.counts.get('recoveries', 0):,} recoveries and "
+        f"{built.counts.get('writeoffs', 0):,} write-offs as the tape shows them; investigations, "
+        f"activities, plans and legal cases for a seeded {built.sample_share:.0%} of the cases"
+    )
+
+
+def _print_casework_summary() -> None:
+    """Cases open and closed, by state and strategy, legal stages, what was recovered."""
+    from npldesk.casework.demo import casework_summary
+
+    summary = casework_summary()
+    out = console()
+
+    def listed(counts: dict[str, int]) -> str:
+        return ", ".join(f"{key} {n}" for key, n in counts.items()) or "none"
+
+    out.print(
+        f"cases: {summary['cases']:,} ({summary['open']:,} open, {summary['closed']:,} closed); "
+        f"recovered {_millions(summary['recovered'])} million yuan in "
+        f"{summary['recoveries']:,} entries ({_millions(summary['recovered_after_write_off'])} "
+        "million after write-off)"
+    )
+    out.print(f"  open by state     {listed(summary['by_state'])}")
+    out.print(f"  open by strategy  {listed(summary['by_strategy'])}")
+    out.print(f"  legal stages      {listed(summary['legal_stages'])}")
 
 
 def _print_headline(home: Home, store: Any) -> None:
