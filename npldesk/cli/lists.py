@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,7 +18,7 @@ from npldesk.analytics.session import Analytics
 from npldesk.cli.options import BackendOption, HomeOption, RuleSetOption, month_option
 from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
 from npldesk.core.errors import UsageError
-from npldesk.home import load_home
+from npldesk.home import Home, load_home
 from npldesk.reports.exports import (
     check_target,
     lineage_line,
@@ -129,6 +129,7 @@ def list_command(
             rows=len(export.rows),
             personal_columns=sorted(set(MASKS) & set(export.columns)),
         )
+        _record_in_audit_trail(loaded, f"list {result.name} {result.as_of.isoformat()}", export)
     if out is not None:
         write_file(export, chosen.value, out)
         err_console().print(f"wrote {len(export.rows)} rows to {out}", highlight=False)
@@ -141,3 +142,27 @@ def list_command(
         emit(text_rows(export), [*SCREEN_COLUMNS, *extra], OutputFormat.table, title=export.title)
         console().print(f"{len(export.rows)} loan(s) (every column: --format csv, json or xlsx)")
         console().print(lineage_line(export.lineage))
+
+
+def _record_in_audit_trail(home: Home, what: str, export: Any) -> None:
+    """Also record a --pii export in casework's audit trail, beside the home's export log.
+
+    A home whose casework database was never set up (an analytics-only home, built without
+    ``npldesk init``) has no audit trail; the export log is its record.
+    """
+    if home.database_url.startswith("sqlite") and not home.sqlite_path.exists():
+        return
+    from npldesk.cli.app import setup_django
+
+    setup_django(home)
+    from django.db import DatabaseError
+
+    from npldesk.casework.audit import record_personal_data_access
+
+    try:
+        record_personal_data_access(actor=None, what=what, case=None, rows=len(export.rows))
+    except DatabaseError as exc:
+        raise UsageError(
+            f"the export cannot be recorded in the audit trail ({exc}): "
+            "run `npldesk init` on this home to set up its database"
+        ) from exc

@@ -114,6 +114,29 @@ def test_a_pii_export_shows_personal_data_and_appends_one_log_line(cli, home: Pa
     assert record["personal_columns"] == ["borrower_name", "id_number", "phone"]
 
 
+@pytest.mark.django_db
+def test_a_pii_export_is_recorded_in_the_casework_audit_trail(
+    cli, home: Path, capsys, monkeypatch: pytest.MonkeyPatch
+):
+    from npldesk.casework.models import AuditRecord
+
+    monkeypatch.setenv("NPLDESK_HOME", str(home))  # restored after the test
+    database = home / "npldesk.sqlite3"
+    database.touch()  # a home with a casework database (the test database stands in for it)
+    try:
+        assert cli("top-npl", "--as-of", "2019-12", "--format", "json", "--pii") == 0
+    finally:
+        database.unlink()
+    capsys.readouterr()
+    record = AuditRecord.objects.get()
+    assert (record.action, record.actor_name, record.object_id) == (
+        "personal_data_export",
+        "system:analyst-1",
+        "list top-npl 2019-12-31",
+    )
+    assert record.after == {"what": "list top-npl 2019-12-31", "rows": 2}  # L000001, L000003
+
+
 def test_json_to_a_file_with_a_chosen_start(cli, home: Path, tmp_path: Path, capsys):
     before = log_lines(home)
     out = tmp_path / "top.json"
