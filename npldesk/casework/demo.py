@@ -264,9 +264,16 @@ def _day_in(rng: random.Random, first: date, last: date, *, low: int = 1, high: 
 
 
 def build_demo_casework(
-    home: Any, *, seed: int = 20191231, progress: Progress | None = None
+    home: Any,
+    *,
+    seed: int = 20191231,
+    rich_share: float = RICH_SHARE,
+    progress: Progress | None = None,
 ) -> DemoCasework:
-    """Build the demo's casework in ``home`` (tape imported, Django set up on its database)."""
+    """Build the demo's casework in ``home`` (tape imported, Django set up on its database).
+
+    ``rich_share`` of the cases get investigations, activities, plans and legal cases.
+    """
     from npldesk.analytics.session import Analytics
     from npldesk.casework.sync import cases_sync, loans_for_sync
     from npldesk.tape.org import load_org
@@ -289,7 +296,9 @@ def build_demo_casework(
         teams = _create_teams(people, months[0])
     say("reading what the tape will show")
     tape = _read_tape(session, months, rng)
-    history = History(rng=rng, people=people, teams=teams, tape=tape, months=months)
+    history = History(
+        rng=rng, people=people, teams=teams, tape=tape, months=months, rich_share=rich_share
+    )
     for index, month in enumerate(months):
         say(f"casework {month_label(month)}")
         # One transaction per month: the services nest in it (savepoints), and a month costs
@@ -301,7 +310,7 @@ def build_demo_casework(
             cases_sync(actor=people["demo-risk"], as_of=month, loans=rows)
             history.after_sync(month)
     services.cases_judge(actor=people["demo-risk"], today=months[-1])
-    return DemoCasework(credentials, RICH_SHARE, dict(history.counts))
+    return DemoCasework(credentials, rich_share, dict(history.counts))
 
 
 def _officers(session: Any, months: list[date]) -> list[tuple[str, str]]:
@@ -419,6 +428,7 @@ class History:
     teams: dict[str, Team]
     tape: Tape
     months: list[date]
+    rich_share: float = RICH_SHARE
     stories: dict[int, CaseStory] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     legal_cases: int = 0
@@ -451,7 +461,7 @@ class History:
             "unit", "owner", "household"
         )
         for case in new_cases.order_by("number"):
-            if self.rng.random() >= RICH_SHARE or month == self.months[-1]:
+            if self.rng.random() >= self.rich_share or month == self.months[-1]:
                 continue
             self.stories[case.pk] = CaseStory(self._persona(case.household.borrower_id, month))
             # The sampled cases are worked with the county's clearing team (the others keep

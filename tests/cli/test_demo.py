@@ -34,6 +34,14 @@ def test_demo_prints_the_calibrated_headline(tmp_path: Path):
     assert "Traceback" not in result.stderr
     line = next(x for x in result.stdout.splitlines() if x.startswith("2019-12 against 2018-12"))
     assert line.endswith(": double reduction")
+    # The casework: demo users with their passwords shown once, and a summary after the headline.
+    lines = result.stdout.splitlines()
+    assert any("demo users (passwords shown once" in x for x in lines)
+    assert any(x.startswith("│ demo-leader ") for x in lines)
+    summary = next(n for n, x in enumerate(lines) if x.startswith("cases: "))
+    assert summary > lines.index(line)
+    assert re.search(r"\(\d+ open, \d+ closed\); recovered \d+\.\d\d million yuan", lines[summary])
+    assert "legal stages" in lines[summary + 3] and "terminated_unrecovered" in lines[summary + 3]
 
     report = subprocess.run(
         [*command, "quality", "--as-of", "2019-12", "--home", str(home), "--format", "json"],
