@@ -390,8 +390,10 @@ def _bulk_update(objects: Sequence[models.Model], names: Sequence[str]) -> None:
 
     Django's ``bulk_update`` sends one ``CASE WHEN id = … THEN …`` per field, which PostgreSQL
     evaluates row by row against every branch: quadratic in the batch (a month-end sync of
-    100,000 changed cases took minutes). On PostgreSQL this is one ``UPDATE … FROM (VALUES …)``
-    per batch instead, joined on the primary key; other databases keep ``bulk_update``.
+    100,000 changed cases took minutes). On PostgreSQL this is one ``UPDATE … FROM unnest(…)``
+    per batch instead, one array parameter per column, joined on the primary key; other
+    databases keep ``bulk_update``. The fields written are plain scalars (text, numbers,
+    dates, booleans, foreign keys), passed as they are.
     """
     if not objects:
         return
@@ -402,21 +404,17 @@ def _bulk_update(objects: Sequence[models.Model], names: Sequence[str]) -> None:
     meta = model._meta
     fields: list[Any] = [meta.pk, *(meta.get_field(name) for name in names)]
     columns = [connection.ops.quote_name(f.column) for f in fields]
-    casts = [f.db_type(connection) for f in fields]
-    row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
     table = connection.ops.quote_name(meta.db_table)
     assignments = ", ".join(f"{c} = v.{c}" for c in columns[1:])
+    sql = (
+        f"UPDATE {table} AS t SET {assignments} "  # names from the model, values bound
+        f"FROM unnest({arrays}) AS v({', '.join(columns)}) "
+        f"WHERE t.{columns[0]} = v.{columns[0]}"
+    )
     with connection.cursor() as cursor:
-        for chunk in _batched(objects, 5000):
-            values: list[Any] = []
-            for obj in chunk:
-                values += [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-            cursor.execute(
-                f"UPDATE {table} AS t SET {assignments} "  # names from the model, values bound
-                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v({', '.join(columns)}) "
-                f"WHERE t.{columns[0]} = v.{columns[0]}",
-                values,
-            )
+        for chunk in _batched(objects, 20_000):
+            cursor.execute(sql, [[getattr(obj, f.attname) for obj in chunk] for f in fields])
 
 
 def _close(case: Case, reason: str, as_of: date) -> None:
