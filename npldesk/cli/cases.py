@@ -109,13 +109,14 @@ def sync(
 ) -> None:
     """Open, update and close cases from the month's snapshot."""
     from npldesk.analytics.session import Analytics
-    from npldesk.casework.sync import cases_sync, loans_for_sync
 
     month = month_option(as_of, "--as-of")
     loaded = load_home(home)
     session = Analytics.for_home(loaded)
     session.require_month(month, what="--as-of")
     with _casework(loaded), progress_reporter() as say:
+        from npldesk.casework.sync import cases_sync, loans_for_sync
+
         session.progress = say
         _units_in_step(loaded)
         say("reading the snapshot")
@@ -166,14 +167,14 @@ def list_cases(
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """Cases, by number (every case: the command line reads as the server's own user)."""
-    from npldesk.casework.choices import CaseState
-    from npldesk.casework.models import Person, Unit
-    from npldesk.casework.selectors import case_list
-
-    if state is not None and state not in CaseState.values:
-        raise UsageError(f"--state {state!r}: one of {', '.join(CaseState.values)}")
     loaded = load_home(home)
     with _casework(loaded):
+        from npldesk.casework.choices import CaseState
+        from npldesk.casework.models import Person, Unit
+        from npldesk.casework.selectors import case_list
+
+        if state is not None and state not in CaseState.values:
+            raise UsageError(f"--state {state!r}: one of {', '.join(CaseState.values)}")
         if unit is not None and not Unit.objects.filter(code=unit).exists():
             raise UsageError(f"--unit {unit!r}: no such unit")
         if owner is not None and not Person.objects.filter(user__username=owner).exists():
@@ -333,10 +334,10 @@ def show(
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """One case in full: loans, investigation, plan, work, promises, legal, money (masked)."""
-    from npldesk.casework.selectors import case_detail
-
     loaded = load_home(home)
     with _casework(loaded):
+        from npldesk.casework.selectors import case_detail
+
         document = _detail_document(case_detail(None, case_id))
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
@@ -400,8 +401,6 @@ def judge(
     home: HomeOption = None,
 ) -> None:
     """Run the rules on every open case: promises, instalments, legal alerts, segment."""
-    from npldesk.casework.services import cases_judge
-
     if today is None:
         day = date.today()
     else:
@@ -411,6 +410,8 @@ def judge(
             raise UsageError(f"--today: expected a day as YYYY-MM-DD, not {today!r}") from exc
     loaded = load_home(home)
     with _casework(loaded):
+        from npldesk.casework.services import cases_judge
+
         changed = cases_judge(actor=None, today=day)
     console().print(
         f"rules run as of {day.isoformat()}: {changed:,} case(s) changed segment, strategy, tier "
@@ -426,12 +427,13 @@ def reconcile(
 ) -> None:
     """Casework's recoveries against the movement's cash line, and write-offs on one side."""
     from npldesk.analytics.session import Analytics
-    from npldesk.casework.reconcile import reconcile as run_reconcile
 
     month = month_option(as_of, "--as-of")
     loaded = load_home(home)
     session = Analytics.for_home(loaded)
     with _casework(loaded), progress_reporter() as say:
+        from npldesk.casework.reconcile import reconcile as run_reconcile
+
         session.progress = say
         result = run_reconcile(session, month)
     document = result.as_dict()
