@@ -163,3 +163,26 @@ def test_mistakes_are_messages_not_tracebacks(cli, argv: list[str], message: str
     assert code == 2
     assert message in " ".join(err.split())
     assert "Traceback" not in err + out
+
+
+def test_a_fresh_process_sets_django_up_before_reading_cases(tmp_path: Path):
+    """The commands import casework only after Django is set up on the home (in-process tests
+    run with Django already set up, so this takes a process of its own)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NPLDESK_", "DJANGO_"))}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    command = [sys.executable, "-c", "from npldesk.cli import main; main()"]
+    home = str(tmp_path / "fresh")
+    assert subprocess.run([*command, "init", "--home", home], env=env, timeout=300).returncode == 0
+    listed = subprocess.run(
+        [*command, "cases", "list", "--format", "json", "--home", home],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == {"cases": []}
