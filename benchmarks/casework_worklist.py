@@ -114,7 +114,7 @@ def fill(cases: int, officers: int) -> list[Any]:
                     state=rng.choice(["opened", "investigating", "in_progress", "escalated"]),
                     deadline=TODAY + timedelta(days=rng.randint(-30, 900)),
                     owner=owner,
-                    team=teams[n % len(teams)] if n % 4 == 0 else None,
+                    team=teams[(n // 4) % len(teams)] if n % 4 == 0 else None,
                     opened_on=date(2019, 12, 31),
                     npl_balance=Decimal(rng.randint(10_000, 500_000)),
                     balance=Decimal(500_000),
