@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from npldesk.casework import audit
@@ -285,6 +285,7 @@ def cases_sync(
     records: list[Any] = []
     to_open: list[_Household] = []
     changed_cases: list[Case] = []
+    became_npl: set[int] = set()
     loan_creates: list[CaseLoan] = []
     loan_updates: list[CaseLoan] = []
 
@@ -313,7 +314,7 @@ def cases_sync(
         if household.npl():
             if case.kind != CaseKind.NPL:
                 case.kind = CaseKind.NPL
-                case.version += 1
+                became_npl.add(case.pk)
                 counts.kind_changed += 1
                 what.append("kind changed")
         elif case.kind == CaseKind.EARLY_WARNING and household.early_warning(params):
@@ -352,10 +353,7 @@ def cases_sync(
         changed_cases.append(case)
         records.append(_record(actor, case, before, [f"closed ({reason})"], now))
 
-    _bulk_update(
-        changed_cases,
-        [*_TAPE_FIELDS, "kind", "state", "closed_on", "close_reason", "synced_as_of", "version"],
-    )
+    _write_cases(changed_cases, as_of, became_npl)
     # Closed cases first: a household's new case may open in the same run only after its
     # earlier one has closed (one open case per household).
     opened = _open_cases_for(to_open, household_rows, as_of, params)
@@ -417,11 +415,36 @@ def _bulk_update(objects: Sequence[models.Model], names: Sequence[str]) -> None:
             cursor.execute(sql, [[getattr(obj, f.attname) for obj in chunk] for f in fields])
 
 
+def _write_cases(cases: Sequence[Case], as_of: date, became_npl: set[int]) -> None:
+    """Write the sync's changes without losing a person's concurrent edit.
+
+    The tape's figures are derived fields: written as they are, the version left alone (as
+    ``refresh_case`` does), so nobody's open edit fails because a balance moved. Closing a case
+    or changing its kind is a change of state: written as an atomic ``version + 1`` on those
+    fields only, so an edit a person saves meanwhile is neither overwritten nor lost (their
+    compare-and-swap sees the version move and tells them to reload).
+    """
+    _bulk_update(cases, [*_TAPE_FIELDS, "synced_as_of"])
+    closing: dict[str, list[int]] = defaultdict(list)
+    for case in cases:
+        if case.closed_on is not None:
+            closing[case.close_reason].append(case.pk)
+    for reason, ids in closing.items():
+        for chunk in _batched(ids):
+            Case.objects.filter(pk__in=chunk, closed_on__isnull=True).update(
+                state=CaseState.RESOLVED,
+                closed_on=as_of,
+                close_reason=reason,
+                version=F("version") + 1,
+            )
+    for chunk in _batched(sorted(became_npl)):
+        Case.objects.filter(pk__in=chunk).update(kind=CaseKind.NPL, version=F("version") + 1)
+
+
 def _close(case: Case, reason: str, as_of: date) -> None:
     case.state = CaseState.RESOLVED
     case.closed_on = as_of
     case.close_reason = reason
-    case.version += 1
 
 
 def _record(

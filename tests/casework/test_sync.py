@@ -326,3 +326,24 @@ def test_sync_on_a_synthetic_branch(synthetic_store: Any):
         assert again["kind_changed"] == 0
     assert len(npl_households[months[-1]]) > 5
     assert Case.objects.filter(closed_on__isnull=False).exists()
+
+
+@pytest.mark.usefixtures("units")
+def test_the_sync_leaves_what_a_person_set_alone_and_moves_the_version_only_on_closing():
+    sync(DEC, [loan("B1")])
+    lead = PersonFactory(roles=["team_lead"])
+    Case.objects.filter(number="B1-1").update(
+        state=CaseState.INVESTIGATING, owner=lead, version=5, strategy="repayment_plan"
+    )
+    sync(JAN, [loan("B1", balance="40000.00")])
+    case = Case.objects.get(number="B1-1")
+    assert (case.state, case.owner, case.version, case.strategy) == (
+        CaseState.INVESTIGATING,
+        lead,
+        5,
+        "repayment_plan",
+    )
+    assert case.npl_balance == Decimal("40000.00")
+    sync(FEB, [loan("B1", status="repaid", npl=False, balance="0.00")])
+    case.refresh_from_db()
+    assert (case.state, case.owner, case.version) == (CaseState.RESOLVED, lead, 6)
