@@ -363,7 +363,7 @@ def cases_sync(
         counts.opened += 1
         loan_creates += _diff_loans(case, household.loans, {}, as_of)[0]
         records.append(_record(actor, case, None, ["opened"], now))
-    CaseLoan.objects.bulk_create(loan_creates, batch_size=BATCH)
+    _bulk_insert(loan_creates)
     _bulk_update(loan_updates, list(_LOAN_FIELDS))
 
     result = counts.as_dict()
@@ -413,6 +413,59 @@ def _bulk_update(objects: Sequence[models.Model], names: Sequence[str]) -> None:
     with connection.cursor() as cursor:
         for chunk in _batched(objects, 20_000):
             cursor.execute(sql, [[getattr(obj, f.attname) for obj in chunk] for f in fields])
+
+
+def _bulk_insert(objects: Sequence[models.Model], key: str | None = None) -> None:
+    """Insert ``objects`` in batches, setting their primary keys when ``key`` (a unique field)
+    is given.
+
+    On PostgreSQL one ``INSERT … SELECT … FROM unnest(…)`` per batch, one array parameter per
+    column (Django's ``bulk_create`` spends most of a first sync compiling and binding one
+    placeholder per value); keys come back with ``RETURNING`` and are matched on ``key``, not
+    on row order. Other databases use ``bulk_create``.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objects, batch_size=BATCH)
+        if key is not None and any(obj.pk is None for obj in objects):
+            by_key = {getattr(obj, key): obj for obj in objects}
+            for chunk in _batched(list(by_key)):
+                found = model._default_manager.filter(**{f"{key}__in": chunk})
+                for value, pk in found.values_list(key, "pk"):
+                    by_key[value].pk = pk
+        return
+    meta = model._meta
+    fields: list[Any] = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    table = connection.ops.quote_name(meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"
+    if key is not None:
+        key_field: Any = meta.get_field(key)
+        pk_field: Any = meta.pk
+        sql += (
+            f" RETURNING {connection.ops.quote_name(pk_field.column)}, "
+            f"{connection.ops.quote_name(key_field.column)}"
+        )
+
+    def column(field: Any, chunk: Sequence[models.Model]) -> list[Any]:
+        # JSON needs its adapter; every other field here is a plain scalar, passed as it is.
+        if isinstance(field, models.JSONField):
+            return [
+                field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in chunk
+            ]
+        return [getattr(obj, field.attname) for obj in chunk]
+
+    with connection.cursor() as cursor:
+        for chunk in _batched(objects, 20_000):
+            cursor.execute(sql, [column(f, chunk) for f in fields])
+            if key is not None:
+                by_key = {getattr(obj, key): obj for obj in chunk}
+                for pk, value in cursor.fetchall():
+                    by_key[value].pk = pk
+                    by_key[value]._state.adding = False
 
 
 def _write_cases(cases: Sequence[Case], as_of: date, became_npl: set[int]) -> None:
@@ -511,11 +564,7 @@ def _upsert_households(
             for key, value in values.items():
                 setattr(row, key, value)
             updates.append(row)
-    Household.objects.bulk_create(creates, batch_size=BATCH)
-    if any(row.pk is None for row in creates):  # a backend that does not return keys
-        for chunk in _batched([r.borrower_id for r in creates]):
-            for row in Household.objects.filter(borrower_id__in=chunk):
-                existing[row.borrower_id] = row
+    _bulk_insert(creates, key="borrower_id")
     _bulk_update(updates, list(_HOUSEHOLD_FIELDS))
     return existing
 
@@ -628,10 +677,5 @@ def _open_cases_for(
             setattr(case, key, value)
         case.deadline = params.deadline(as_of, case.tier)
         created.append((case, household))
-    Case.objects.bulk_create([case for case, _ in created], batch_size=BATCH)
-    if any(case.pk is None for case, _ in created):
-        numbers = {case.number: case for case, _ in created}
-        for chunk in _batched(list(numbers)):
-            for number, pk in Case.objects.filter(number__in=chunk).values_list("number", "id"):
-                numbers[number].pk = pk
+    _bulk_insert([case for case, _ in created], key="number")
     return created
