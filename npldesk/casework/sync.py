@@ -298,7 +298,9 @@ def cases_sync(
             continue
         before = {name: getattr(case, name) for name in _AUDITED}
         what: list[str] = []
-        creates, updates = _diff_loans(case, household.loans, case_loans.get(case.pk, {}), as_of)
+        creates, updates, moved = _diff_loans(
+            case, household.loans, case_loans.get(case.pk, {}), as_of
+        )
         loan_creates += creates
         loan_updates += updates
         seen_loans = {**case_loans.get(case.pk, {})}
@@ -309,7 +311,7 @@ def cases_sync(
         new_values: dict[str, Any] = {**sums, "written_off": written_off, "unit_id": home.unit_id}
         for name, value in new_values.items():
             setattr(case, name, value)
-        if creates or updates or any(before[n] != getattr(case, n) for n in _TAPE_FIELDS):
+        if moved or any(before[n] != getattr(case, n) for n in _TAPE_FIELDS):
             what.append("updated balances")
         if household.npl():
             if case.kind != CaseKind.NPL:
@@ -334,6 +336,11 @@ def cases_sync(
                 counts.updated += 1
         else:
             counts.unchanged += 1
+            if updates or case.synced_as_of != as_of:
+                # A new month with the same figures: the case and its loans are stamped with
+                # the month, no audit record (nothing a person would want to know changed).
+                case.synced_as_of = as_of
+                changed_cases.append(case)
 
     # Open cases of households the snapshot does not show: closed once every loan the case
     # last saw has left the books (a case waiting on a legal case or a write-off stays open).
@@ -597,10 +604,12 @@ def _diff_loans(
     rows: Iterable[Mapping[str, Any]],
     current: Mapping[str, CaseLoan],
     as_of: date,
-) -> tuple[list[CaseLoan], list[CaseLoan]]:
-    """The case's loans to create and to update so that they show the snapshot's rows."""
+) -> tuple[list[CaseLoan], list[CaseLoan], bool]:
+    """The case's loans to create and to update so that they show the snapshot's rows, and
+    whether anything but the month moved."""
     creates: list[CaseLoan] = []
     updates: list[CaseLoan] = []
+    moved = False
     for row in rows:
         values = {
             "product": _text(row.get("product")),
@@ -617,11 +626,13 @@ def _diff_loans(
         loan = current.get(str(row["loan_id"]))
         if loan is None:
             creates.append(CaseLoan(case=case, loan_id=str(row["loan_id"]), **values))
+            moved = True
         elif any(getattr(loan, k) != v for k, v in values.items()):
+            moved = moved or any(getattr(loan, k) != v for k, v in values.items() if k != "as_of")
             for key, value in values.items():
                 setattr(loan, key, value)
             updates.append(loan)
-    return creates, updates
+    return creates, updates, moved
 
 
 def _open_cases_for(

@@ -347,3 +347,15 @@ def test_the_sync_leaves_what_a_person_set_alone_and_moves_the_version_only_on_c
     sync(FEB, [loan("B1", status="repaid", npl=False, balance="0.00")])
     case.refresh_from_db()
     assert (case.state, case.owner, case.version) == (CaseState.RESOLVED, lead, 6)
+
+
+@pytest.mark.usefixtures("units")
+def test_a_new_month_with_the_same_figures_is_stamped_without_an_audit_record():
+    sync(DEC, [loan("B1")])
+    records = AuditRecord.objects.count()
+    counts = sync(JAN, [loan("B1")])
+    assert counts["unchanged"] == 1 and counts["updated"] == 0
+    assert AuditRecord.objects.count() == records + 1  # the run's own
+    case = open_case("B1")
+    assert case.synced_as_of == JAN
+    assert case.loans.get().as_of == JAN
