@@ -332,13 +332,20 @@ def show(
     case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="The case number")],
     home: HomeOption = None,
     output: FormatOption = OutputFormat.table,
+    pii: Annotated[
+        bool,
+        typer.Option(
+            "--pii", help="Show the household's personal data (recorded in the audit trail)"
+        ),
+    ] = False,
 ) -> None:
-    """One case in full: loans, investigation, plan, work, promises, legal, money (masked)."""
+    """One case in full: loans, investigation, plan, work, promises, legal, money (personal
+    data masked unless --pii)."""
     loaded = load_home(home)
     with _casework(loaded):
         from npldesk.casework.selectors import case_detail
 
-        document = _detail_document(case_detail(None, case_id))
+        document = _detail_document(case_detail(None, case_id, unmask=pii))
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return

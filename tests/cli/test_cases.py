@@ -129,6 +129,18 @@ def test_show_a_case_in_full_with_personal_data_masked(cli):
     assert code == 0 and "340603198502150022" not in out and "L000001" in out
 
 
+def test_show_with_pii_unmasks_and_records_the_view(cli):
+    cli("cases", "sync", "--as-of", "2019-12")
+    before = AuditRecord.objects.filter(action="personal_data_view").count()
+    code, out, _ = cli("cases", "show", "B000001-1", "--format", "json", "--pii")
+    assert code == 0
+    person = json.loads(out)["household_detail"]
+    assert (person["masked"], person["id_number"]) == (False, "340603198502150022")
+    views = AuditRecord.objects.filter(action="personal_data_view")
+    assert views.count() == before + 1
+    assert (views.last().actor_name, views.last().case.number) == ("system:ops", "B000001-1")
+
+
 def test_judge_and_reconcile(cli):
     cli("cases", "sync", "--as-of", "2019-12")
     code, out, _ = cli("cases", "judge", "--today", "2020-01-10")
