@@ -84,6 +84,18 @@ class DemoPasswordHasher(PBKDF2PasswordHasher):
     iterations = 10_000
 
 
+# The department each demo role works in (article point A12: departments work together).
+ROLE_DEPARTMENT = {
+    "officer": "retail",
+    "team_lead": "retail",
+    "legal": "legal",
+    "finance": "finance",
+    "risk_analyst": "risk",
+    "leader": "office",
+    "admin": "office",
+}
+
+
 @contextmanager
 def _fast_hashing() -> Iterator[None]:
     from django.conf import settings
@@ -345,6 +357,7 @@ def _create_people(
                 roles=list(roles),
                 unit_codes=list(units),
                 password=password,
+                department_codes=sorted({ROLE_DEPARTMENT[role] for role in roles}),
             )
             credentials.append(Credential(username, roles, units, password))
     return credentials, people

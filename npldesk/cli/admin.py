@@ -43,6 +43,14 @@ RoleOption = Annotated[
 UnitOption = Annotated[
     list[str] | None, typer.Option("--unit", help="A unit code of the organisation (repeatable)")
 ]
+DepartmentOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--department",
+        help="A department code: risk, retail, agriculture, small_business, legal, finance, hr, "
+        "office or one the bank added (repeatable)",
+    ),
+]
 MemberOption = Annotated[
     list[str] | None, typer.Option("--member", help="A member's username (repeatable)")
 ]
@@ -129,6 +137,7 @@ def users_add(
     name: Annotated[str, typer.Option("--name", help="The person's name")],
     role: RoleOption = None,
     unit: UnitOption = None,
+    department: DepartmentOption = None,
     password_stdin: Annotated[
         bool,
         typer.Option(
@@ -157,6 +166,7 @@ def users_add(
             roles=role,
             unit_codes=unit,
             password=password,
+            department_codes=department or (),
         )
     out = console()
     out.print(
@@ -173,6 +183,7 @@ def _user_row(person: Person) -> dict[str, Any]:
         "name": person.name,
         "roles": list(person.roles),
         "units": sorted(u.code for u in person.units.all()),
+        "departments": sorted(d.code for d in person.departments.all()),
         "active": person.active,
     }
 
@@ -184,16 +195,24 @@ def users_list(home: HomeOption = None, output: FormatOption = OutputFormat.tabl
     with casework(loaded):
         from npldesk.casework.models import Person
 
-        people = Person.objects.select_related("user").prefetch_related("units")
+        people = Person.objects.select_related("user").prefetch_related("units", "departments")
         rows = [_user_row(p) for p in people.order_by("user__username")]
     shown = (
         rows
         if output is OutputFormat.json
-        else [dict(r, roles=" ".join(r["roles"]), units=" ".join(r["units"])) for r in rows]
+        else [
+            dict(
+                r,
+                roles=" ".join(r["roles"]),
+                units=" ".join(r["units"]),
+                departments=" ".join(r["departments"]),
+            )
+            for r in rows
+        ]
     )
     emit(
         shown,
-        ["username", "name", "roles", "units", "active"],
+        ["username", "name", "roles", "units", "departments", "active"],
         output,
         json_document={"users": rows},
         title="users",
@@ -205,6 +224,7 @@ def users_update(
     username: Annotated[str, typer.Argument(help="The login name")],
     role: RoleOption = None,
     unit: UnitOption = None,
+    department: DepartmentOption = None,
     active: Annotated[
         bool | None,
         typer.Option("--active/--inactive", help="Whether the person may sign in"),
@@ -212,8 +232,10 @@ def users_update(
     home: HomeOption = None,
 ) -> None:
     """Replace a person's roles or units, or let them sign in or not."""
-    if not role and not unit and active is None:
-        raise UsageError("nothing to change: give --role, --unit, --active or --inactive")
+    if not role and not unit and not department and active is None:
+        raise UsageError(
+            "nothing to change: give --role, --unit, --department, --active or --inactive"
+        )
     loaded = load_home(home)
     with casework(loaded):
         from npldesk.casework import services
@@ -225,6 +247,7 @@ def users_update(
             version=person.version,
             roles=role or None,
             unit_codes=unit or None,
+            department_codes=department or None,
             active=active,
         )
         row = _user_row(person)

@@ -99,7 +99,16 @@ def test_add_a_user_with_the_password_on_stdin(cli, synced, monkeypatch):
 def test_list_users_as_json_and_update_roles_units_and_activity(cli, synced):
     cli("users", "add", "zhao", "--name", "赵六", "--role", "officer", "--unit", "HB0101")
     code, out, _ = cli(
-        "users", "update", "zhao", "--role", "finance", "--unit", "HB01", "--inactive"
+        "users",
+        "update",
+        "zhao",
+        "--role",
+        "finance",
+        "--unit",
+        "HB01",
+        "--inactive",
+        "--department",
+        "finance",
     )
     assert code == 0 and "inactive" in out
     person = Person.objects.select_related("user").get(user__username="zhao")
@@ -113,6 +122,7 @@ def test_list_users_as_json_and_update_roles_units_and_activity(cli, synced):
                 "name": "赵六",
                 "roles": ["finance"],
                 "units": ["HB01"],
+                "departments": ["finance"],
                 "active": False,
             }
         ]
@@ -172,6 +182,7 @@ OLD_TEAM = "teams add OLD --name Old --kind clearing_team --leader taken"
     [
         (f"{ADD} --role boss --unit HB01", "unknown roles"),
         (f"{ADD} --role officer --unit ZZ", "unknown units: ZZ"),
+        (f"{ADD} --role officer --unit HB01 --department spa", "unknown departments: spa"),
         ("users add taken --name X --role officer --unit HB01", "user taken exists"),
         (f"{ADD} --unit HB01", "at least one --role"),
         (f"{ADD} --role officer", "at least one --unit"),

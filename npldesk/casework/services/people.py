@@ -12,7 +12,7 @@ from npldesk.casework import audit
 from npldesk.casework.access import Action, require, require_team, require_unit
 from npldesk.casework.choices import Role, TeamKind
 from npldesk.casework.errors import InvalidAction
-from npldesk.casework.models import Person, Team, Unit
+from npldesk.casework.models import Department, Person, Team, Unit
 from npldesk.casework.services._common import compare_and_swap
 
 
@@ -70,6 +70,15 @@ def units_sync(
     return counts
 
 
+def _departments(codes: Sequence[str]) -> list[Department]:
+    departments = list(Department.objects.filter(code__in=codes))
+    missing = sorted(set(codes) - {d.code for d in departments})
+    if missing:
+        known = ", ".join(Department.objects.order_by("code").values_list("code", flat=True))
+        raise InvalidAction(f"unknown departments: {', '.join(missing)} (known: {known})")
+    return departments
+
+
 def _check_roles(roles: Sequence[str]) -> list[str]:
     unknown = sorted(set(roles) - set(Role.values))
     if unknown:
@@ -98,6 +107,7 @@ def person_create(
     roles: Sequence[str],
     unit_codes: Sequence[str],
     password: str,
+    department_codes: Sequence[str] = (),
 ) -> Person:
     """A member of staff with a login, roles and units."""
     require(actor, Action.ADMINISTER)
@@ -109,16 +119,32 @@ def person_create(
     units = _units(unit_codes)
     for unit in units:
         require_unit(actor, unit)
+    departments = _departments(department_codes)
     user = user_model.objects.create_user(username=username, password=password)
     person = Person.objects.create(user=user, name=name, roles=_check_roles(roles))
     person.units.set(units)
+    person.departments.set(departments)
     audit.record(
         actor=actor,
         action="person_create",
         obj=person,
-        after={"username": username, "roles": person.roles, "units": sorted(unit_codes)},
+        after={
+            "username": username,
+            "roles": person.roles,
+            "units": sorted(unit_codes),
+            "departments": sorted(department_codes),
+        },
     )
     return person
+
+
+def _person_state(person: Person) -> dict[str, object]:
+    return {
+        "roles": person.roles,
+        "units": sorted(person.units.values_list("code", flat=True)),
+        "departments": sorted(person.departments.values_list("code", flat=True)),
+        "active": person.active,
+    }
 
 
 @audit.service()
@@ -129,17 +155,16 @@ def person_update(
     version: int,
     roles: Sequence[str] | None = None,
     unit_codes: Sequence[str] | None = None,
+    department_codes: Sequence[str] | None = None,
     active: bool | None = None,
 ) -> Person:
     """Change a person's roles, units, or whether they may sign in."""
     require(actor, Action.ADMINISTER)
-    if roles is None and unit_codes is None and active is None:
-        raise InvalidAction("nothing to change: give roles, units or whether the person is active")
-    before = {
-        "roles": person.roles,
-        "units": sorted(person.units.values_list("code", flat=True)),
-        "active": person.active,
-    }
+    if roles is None and unit_codes is None and department_codes is None and active is None:
+        raise InvalidAction(
+            "nothing to change: give roles, units, departments or whether the person is active"
+        )
+    before = _person_state(person)
     changes: dict[str, object] = {}
     if roles is not None:
         changes["roles"] = _check_roles(roles)
@@ -151,14 +176,17 @@ def person_update(
         for unit in units:
             require_unit(actor, unit)
         person.units.set(units)
+    if department_codes is not None:
+        person.departments.set(_departments(department_codes))
     if active is not None and person.user.is_active != active:
         type(person.user).objects.filter(pk=person.user.pk).update(is_active=active)
-    after = {
-        "roles": person.roles,
-        "units": sorted(person.units.values_list("code", flat=True)),
-        "active": person.active,
-    }
-    audit.record(actor=actor, action="person_update", obj=person, before=before, after=after)
+    audit.record(
+        actor=actor,
+        action="person_update",
+        obj=person,
+        before=before,
+        after=_person_state(person),
+    )
     return person
 
 
