@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from datetime import date
@@ -35,6 +33,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from common import scratch_casework_database  # noqa: E402 (after the path is set)
 
 UNITS = [("BR", None, "city")] + [
     (f"BR{c:02d}", "BR", "county") for c in range(1, 9)
@@ -47,10 +47,6 @@ SUB_BRANCHES = [code for code, _, level in UNITS if level == "sub_branch"]
 
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def psql(server: str, sql: str) -> None:
-    subprocess.run(["psql", f"{server}/postgres", "-qc", sql], check=True)
 
 
 def rows_for(households: int, *, month: int) -> list[dict[str, Any]]:
@@ -103,18 +99,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="Do not drop the database afterwards")
     args = parser.parse_args()
 
-    psql(args.server, f"DROP DATABASE IF EXISTS {args.database}")
-    psql(args.server, f"CREATE DATABASE {args.database}")
-    os.environ["NPLDESK_DATABASE_URL"] = f"{args.server}/{args.database}"
-    os.environ["NPLDESK_HOME"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / "npldesk-bench-home")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npldesk.settings")
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", interactive=False, verbosity=0)
+    with scratch_casework_database(args.server, args.database, keep=args.keep):
         from npldesk.casework.services import units_sync
         from npldesk.casework.sync import cases_sync
 
@@ -140,12 +125,6 @@ def main() -> int:
             say(f"{name}: {seconds:.1f} s {counts}")
             results[name] = {"seconds": round(seconds, 2), "rows": len(rows), "counts": counts}
         print(json.dumps(results, indent=2))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            psql(args.server, f"DROP DATABASE IF EXISTS {args.database}")
     return 0
 
 

@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -36,15 +34,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import scratch_casework_database  # noqa: E402 (after the path is set)
+
 TODAY = date(2020, 1, 15)
 
 
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def psql(server: str, sql: str) -> None:
-    subprocess.run(["psql", f"{server}/postgres", "-qc", sql], check=True)
 
 
 def fill(cases: int, officers: int) -> list[Any]:
@@ -144,19 +140,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="Do not drop the database afterwards")
     args = parser.parse_args()
 
-    psql(args.server, f"DROP DATABASE IF EXISTS {args.database}")
-    psql(args.server, f"CREATE DATABASE {args.database}")
-    os.environ["NPLDESK_DATABASE_URL"] = f"{args.server}/{args.database}"
-    os.environ["NPLDESK_HOME"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / "npldesk-bench-home")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npldesk.settings")
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+    with scratch_casework_database(args.server, args.database, keep=args.keep):
         from django.db import connection
 
-        call_command("migrate", interactive=False, verbosity=0)
         from npldesk.casework.selectors import worklist
 
         started = time.perf_counter()
@@ -193,12 +179,6 @@ def main() -> int:
         }
         say(f"median {result['median_ms']} ms, p95 {result['p95_ms']} ms")
         print(json.dumps(result, indent=2))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            psql(args.server, f"DROP DATABASE IF EXISTS {args.database}")
     return 0
 
 

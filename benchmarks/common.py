@@ -27,10 +27,12 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -361,3 +363,33 @@ def median(values: Sequence[float]) -> float:
     if len(ordered) % 2:
         return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def psql(server: str, sql: str) -> None:
+    """Run one statement on the server's maintenance database (``psql``, as installed)."""
+    subprocess.run(["psql", f"{server}/postgres", "-qc", sql], check=True)
+
+
+@contextmanager
+def scratch_casework_database(server: str, database: str, *, keep: bool) -> Iterator[None]:
+    """A fresh PostgreSQL database with Django set up and casework migrated on it; dropped
+    afterwards unless ``keep``."""
+    psql(server, f"DROP DATABASE IF EXISTS {database}")
+    psql(server, f"CREATE DATABASE {database}")
+    os.environ["NPLDESK_DATABASE_URL"] = f"{server}/{database}"
+    os.environ["NPLDESK_HOME"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / "npldesk-bench-home")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npldesk.settings")
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
+        yield
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not keep:
+            psql(server, f"DROP DATABASE IF EXISTS {database}")
