@@ -308,7 +308,8 @@ def _open_csv_native(
     )
     try:
         con.execute(sql)
-        columns = tuple(c for c in con.execute(f"SELECT * FROM {view} LIMIT 0").fetchdf().columns)
+        described = con.execute(f"SELECT * FROM {view} LIMIT 0").description or []
+        columns = tuple(d[0] for d in described)
     except duckdb.Error as exc:
         raise UsageError(f"{path.name} cannot be read as CSV: {_first_line(exc)}") from exc
     return SourceFile(path, sha256, encoding, "csv", view, tuple(c for c in columns if c != "_row"))
