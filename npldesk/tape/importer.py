@@ -255,10 +255,16 @@ class Importer:
         fast_list = ", ".join(
             f"CAST({c.fast_value_sql} AS {c.column.sql_type}) AS {quote(c.name)}" for c in compiled
         )
+        fast_inputs = ", ".join(
+            f"{c.raw_sql} AS {quote(c.name + '__raw')}"
+            if c.fast_text_sql is None
+            else f"{c.fast_text_sql} AS {quote(c.name + '__text')}"
+            for c in compiled
+        )
         if not mapping.joins:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP VIEW fast{index} AS SELECT {fast_list} FROM ("
-                f"SELECT {raw_list} FROM {source.view} src)"
+                f"SELECT {fast_inputs} FROM {source.view} src)"
             )
         staged = StagedFile(index, source, joins, compiled, checks, view, mapping)
         return staged
