@@ -28,7 +28,7 @@ from npldesk.core.errors import (
     UsageError,
 )
 from npldesk.core.money import format_money
-from npldesk.core.months import month_label, month_range, previous_month_end
+from npldesk.core.months import month_label, month_range, previous_month_end, shift_month_end
 from npldesk.core.system import current_user, fsync_path
 from npldesk.tape.checks import ID_RULE, ID_RULE_ROWS, RowCheck, id_numbers_valid, row_checks
 from npldesk.tape.convert import (
@@ -601,9 +601,17 @@ class Importer:
         stored = [
             str(self.store.snapshot_paths()[m]) for m in sorted(wanted) if m in self.store.months()
         ]
+        # Of the staged rows, only a month that another staged month looks back on (last
+        # month's balances) or forward to (the unexplained-exits warning) can match anything.
+        staged_months = set(months)
+        needed = sorted(
+            {previous_month_end(m) for m in months} & staged_months
+            | {m for m in months if shift_month_end(m, 1) in staged_months}
+        )
+        in_needed = ", ".join(f"DATE {sql_string(m.isoformat())}" for m in needed) or "NULL"
         parts = [
             "SELECT as_of, loan_id, principal_balance, status, origination_date, "
-            "original_amount FROM staged"
+            f"original_amount FROM staged WHERE as_of IN ({in_needed})"
         ]
         if stored:
             parts.append(
