@@ -370,9 +370,11 @@ class Importer:
                 for c in staged.compiled
                 if (condition := sentinel_condition(c.column)) is not None
             ]
+            # Each condition once (a money column's rule and its sentinel are the same test);
+            # no COALESCE: in a WHERE clause an unknown (NULL) condition selects nothing.
             tests.append(
                 f"(_file = {staged.index} AND ("
-                + " OR ".join(f"COALESCE({r}, false)" for r in rules)
+                + " OR ".join(f"({r})" for r in dict.fromkeys(rules))
                 + "))"
             )
         units = ", ".join(sql_string(code) for code in sorted(org_codes)) or "NULL"
