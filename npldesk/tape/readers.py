@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from npldesk.core.errors import UsageError
 from npldesk.tape.mapping import SourceOptions
@@ -364,6 +363,8 @@ def _first_line(exc: BaseException) -> str:
 
 def _write_text_batches(batches: Iterator[TextBatch], target: Path) -> tuple[tuple[str, ...], int]:
     """Write batches of text rows to a Parquet file of string columns plus ``_row``."""
+    import pyarrow.parquet as pq  # only for files decoded in Python: not at every start
+
     writer: pq.ParquetWriter | None = None
     names: tuple[str, ...] = ()
     total = 0
@@ -540,6 +541,8 @@ def _open_xlsx(
 
 
 def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path, *, view: str) -> SourceFile:
+    import pyarrow.parquet as pq  # only for Parquet sources: not at every start
+
     sha256 = sha256_of(path)
     try:
         schema = pq.read_schema(path)
