@@ -44,6 +44,9 @@ class CompiledColumn:
     failure_rule: str | None
     failure_message: str | None
     fast_value_sql: str = ""
+    # The fast path's source text, selected as ``"<name>__text"`` when ``fast_value_sql``
+    # reads it (see ``_canonical_shortcut``); None when it reads ``"<name>__raw"``.
+    fast_text_sql: str | None = None
 
     @property
     def name(self) -> str:
@@ -173,6 +176,47 @@ def sentinel_condition(column: Column) -> str | None:
     return None
 
 
+def _value_sql(
+    column: Column, rule: ColumnRule | None, raw: str
+) -> tuple[str, str | None, str | None]:
+    """(the typed value of the text ``raw``, the rule a failed conversion breaks, its message)."""
+    if column.kind is Kind.DATE:
+        formats = ", ".join(rule.date_formats) if rule and rule.date_formats else "YYYY-MM-DD"
+        return _date_sql(raw, rule), "type.date", f"not a date (expected {formats})"
+    if column.kind is Kind.MONEY:
+        _parsed, value = _money_sql(raw, rule)
+        return value, "type.money", "not an amount of yuan with at most two decimal places"
+    if column.kind is Kind.INTEGER:
+        value = _checked_number(_number_text(raw, rule), INTEGER_PATTERN, "INTEGER")
+        return value, "type.integer", "not a whole number"
+    if column.kind is Kind.BOOL:
+        trues = ", ".join(sql_string(w) for w in TRUE_WORDS)
+        falses = ", ".join(sql_string(w) for w in FALSE_WORDS)
+        value = (
+            f"CASE WHEN lower({raw}) IN ({trues}) THEN true "
+            f"WHEN lower({raw}) IN ({falses}) THEN false END"
+        )
+        return value, "type.bool", "not a yes/no value"
+    return raw, None, None
+
+
+def _canonical_shortcut(column: Column, rule: ColumnRule | None) -> bool:
+    """True when the column is one source column converted as the canonical tape writes it
+    (ISO dates, yuan with a point, plain whole numbers, true/false), so that a cell which is
+    exactly the text of its typed value can skip the checks on the text (``compile_mapping``)."""
+    if rule is None or len(rule.sources) != 1 or rule.constant is not None or rule.sql:
+        return False
+    if rule.value_map:
+        return False
+    if column.kind is Kind.DATE:
+        return rule.date_formats in ((), ("iso",)) and not rule.month_end
+    if column.kind is Kind.MONEY:
+        return rule.unit == "yuan" and not rule.thousands and rule.decimal == "."
+    if column.kind is Kind.INTEGER:
+        return not rule.thousands and rule.decimal == "."
+    return column.kind is Kind.BOOL
+
+
 def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[CompiledColumn]:
     """Every canonical column's SQL; ``available`` maps a source name to its SQL reference."""
     compiled = []
@@ -181,29 +225,24 @@ def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[Compile
         raw_sql = _raw_sql_checked(rule, column, available)
         # Typed values are computed from the text column, so the text is built once per row.
         raw = quote(f"{column.name}__raw")
-        failure_rule: str | None = None
-        failure_message: str | None = None
-        if column.kind is Kind.DATE:
-            value = _date_sql(raw, rule)
-            formats = ", ".join(rule.date_formats) if rule and rule.date_formats else "YYYY-MM-DD"
-            failure_rule, failure_message = "type.date", f"not a date (expected {formats})"
-        elif column.kind is Kind.MONEY:
-            _parsed, value = _money_sql(raw, rule)
-            failure_rule = "type.money"
-            failure_message = "not an amount of yuan with at most two decimal places"
-        elif column.kind is Kind.INTEGER:
-            value = _checked_number(_number_text(raw, rule), INTEGER_PATTERN, "INTEGER")
-            failure_rule, failure_message = "type.integer", "not a whole number"
-        elif column.kind is Kind.BOOL:
-            trues = ", ".join(sql_string(w) for w in TRUE_WORDS)
-            falses = ", ".join(sql_string(w) for w in FALSE_WORDS)
-            value = (
-                f"CASE WHEN lower({raw}) IN ({trues}) THEN true "
-                f"WHEN lower({raw}) IN ({falses}) THEN false END"
+        value, failure_rule, failure_message = _value_sql(column, rule, raw)
+        fast_value = _with_sentinel(column, raw, value)
+        fast_text: str | None = None
+        if rule is not None and _canonical_shortcut(column, rule):
+            # A cell that is exactly the text DuckDB writes for its typed value (2018-01-31,
+            # 31000.00, 12, true) has no blank to trim, matches the number patterns, and
+            # converts to that value: it is taken as it is. Any other cell (blanks, 1.5 yuan
+            # written 1.5, a bad value, an empty cell) takes the full conversion above, on
+            # text built only for those cells.
+            fast_text = available[rule.sources[0]]
+            text = quote(f"{column.name}__text")
+            typed = f"TRY_CAST({text} AS {column.sql_type})"
+            inline_raw = f"({_raw_sql_checked(rule, column, {rule.sources[0]: text})})"
+            inline_value, _rule, _message = _value_sql(column, rule, inline_raw)
+            fast_value = (
+                f"CASE WHEN CAST({typed} AS VARCHAR) = {text} THEN {typed} "
+                f"ELSE {_with_sentinel(column, inline_raw, inline_value)} END"
             )
-            failure_rule, failure_message = "type.bool", "not a yes/no value"
-        else:
-            value = raw
         compiled.append(
             CompiledColumn(
                 column,
@@ -212,7 +251,8 @@ def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[Compile
                 value,
                 failure_rule,
                 failure_message,
-                fast_value_sql=_with_sentinel(column, raw, value),
+                fast_value_sql=fast_value,
+                fast_text_sql=fast_text,
             )
         )
     return compiled

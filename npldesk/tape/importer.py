@@ -28,9 +28,9 @@ from npldesk.core.errors import (
     UsageError,
 )
 from npldesk.core.money import format_money
-from npldesk.core.months import month_label, month_range, previous_month_end
+from npldesk.core.months import month_label, month_range, previous_month_end, shift_month_end
 from npldesk.core.system import current_user, fsync_path
-from npldesk.tape.checks import RowCheck, row_checks
+from npldesk.tape.checks import ID_RULE, ID_RULE_ROWS, RowCheck, id_numbers_valid, row_checks
 from npldesk.tape.convert import (
     CompiledColumn,
     compile_mapping,
@@ -47,7 +47,13 @@ from npldesk.tape.readers import (
     open_source,
     reopen_decoded,
 )
-from npldesk.tape.schema import COLUMN_NAMES, COLUMNS, EXIT_STATUSES, SCHEMA_VERSION
+from npldesk.tape.schema import (
+    BORROWER_TYPES,
+    COLUMN_NAMES,
+    COLUMNS,
+    EXIT_STATUSES,
+    SCHEMA_VERSION,
+)
 from npldesk.tape.store import Store, Transaction
 
 Progress = Callable[[str], None]
@@ -255,10 +261,16 @@ class Importer:
         fast_list = ", ".join(
             f"CAST({c.fast_value_sql} AS {c.column.sql_type}) AS {quote(c.name)}" for c in compiled
         )
+        fast_inputs = ", ".join(
+            f"{c.raw_sql} AS {quote(c.name + '__raw')}"
+            if c.fast_text_sql is None
+            else f"{c.fast_text_sql} AS {quote(c.name + '__text')}"
+            for c in compiled
+        )
         if not mapping.joins:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP VIEW fast{index} AS SELECT {fast_list} FROM ("
-                f"SELECT {raw_list} FROM {source.view} src)"
+                f"SELECT {fast_inputs} FROM {source.view} src)"
             )
         staged = StagedFile(index, source, joins, compiled, checks, view, mapping)
         return staged
@@ -353,16 +365,22 @@ class Importer:
         """True when no rule can be broken: every row rule on the typed values (and the
         sentinels of values that did not convert), and the cross-row rules."""
         tests = []
+        id_rule = False
         for staged in self.staged:
-            rules = [c.on_values for c in staged.checks if not c.in_scan]
+            # The ID-number check digit is asked in numpy below: in SQL it cost more than every
+            # other rule together.
+            id_rule = id_rule or any(c.rule == ID_RULE for c in staged.checks)
+            rules = [c.on_values for c in staged.checks if not c.in_scan and c.rule != ID_RULE]
             rules += [
                 condition
                 for c in staged.compiled
                 if (condition := sentinel_condition(c.column)) is not None
             ]
+            # Each condition once (a money column's rule and its sentinel are the same test);
+            # no COALESCE: in a WHERE clause an unknown (NULL) condition selects nothing.
             tests.append(
                 f"(_file = {staged.index} AND ("
-                + " OR ".join(f"COALESCE({r}, false)" for r in rules)
+                + " OR ".join(f"({r})" for r in dict.fromkeys(rules))
                 + "))"
             )
         units = ", ".join(sql_string(code) for code in sorted(org_codes)) or "NULL"
@@ -373,11 +391,24 @@ class Importer:
             + f" OR org_unit IS NULL OR org_unit NOT IN ({units})"
         ):
             return False
+        if id_rule and not id_numbers_valid(
+            self.con.sql(f"SELECT id_number FROM staged WHERE {ID_RULE_ROWS}")
+            .to_arrow_table()
+            .column(0)
+        ):
+            return False
+        # Grouped by the key's hash, not its text (a fifth faster): equal keys have equal
+        # hashes, so every group of the rule lies within one group here, and two keys that
+        # share a hash only send the import to the general path, which groups by the text.
+        # Every borrower_type is one of BORROWER_TYPES or NULL here (the enum rule above), so
+        # counting which of them a borrower has counts its distinct types, and is cheaper.
+        types_present = " + ".join(
+            f"CAST(bool_or(borrower_type = {sql_string(t)}) AS INTEGER)" for t in BORROWER_TYPES
+        )
         return not (
-            self._any("SELECT 1 FROM staged GROUP BY as_of, loan_id HAVING count(*) > 1")
+            self._any("SELECT 1 FROM staged GROUP BY as_of, hash(loan_id) HAVING count(*) > 1")
             or self._any(
-                "SELECT 1 FROM staged GROUP BY as_of, borrower_id "
-                "HAVING count(DISTINCT borrower_type) > 1"
+                f"SELECT 1 FROM staged GROUP BY as_of, hash(borrower_id) HAVING {types_present} > 1"
             )
             or self._any("SELECT 1 FROM staged GROUP BY as_of HAVING count(DISTINCT _file) > 1")
         )
@@ -509,8 +540,8 @@ class Importer:
         self.problems.extend_count((int(counted[0]) if counted else 0) - len(rows))
 
     def _any(self, sql: str) -> bool:
-        found = self.con.execute(f"SELECT EXISTS ({sql})").fetchone()
-        return bool(found and found[0])
+        found = self.con.execute(f"SELECT EXISTS ({sql})").fetchall()  # all: the result is done
+        return bool(found and found[0][0])
 
     def check_cross_rows(self, org_codes: set[str]) -> None:
         """The rules across rows, reported row by row (general path)."""
@@ -585,9 +616,17 @@ class Importer:
         stored = [
             str(self.store.snapshot_paths()[m]) for m in sorted(wanted) if m in self.store.months()
         ]
+        # Of the staged rows, only a month that another staged month looks back on (last
+        # month's balances) or forward to (the unexplained-exits warning) can match anything.
+        staged_months = set(months)
+        needed = sorted(
+            {previous_month_end(m) for m in months} & staged_months
+            | {m for m in months if shift_month_end(m, 1) in staged_months}
+        )
+        in_needed = ", ".join(f"DATE {sql_string(m.isoformat())}" for m in needed) or "NULL"
         parts = [
             "SELECT as_of, loan_id, principal_balance, status, origination_date, "
-            "original_amount FROM staged"
+            f"original_amount FROM staged WHERE as_of IN ({in_needed})"
         ]
         if stored:
             parts.append(

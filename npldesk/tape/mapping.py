@@ -13,8 +13,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from npldesk.core.errors import UsageError
 from npldesk.tape.schema import BY_NAME, COLUMN_NAMES, Kind
 
@@ -198,6 +196,8 @@ def _column_rule(canonical: str, raw: Any, where: str) -> ColumnRule:
 
 def parse_mapping(text: str, *, path: Path | None = None) -> Mapping:
     """Parse and check a mapping's YAML text; every mistake is a ``UsageError`` naming it."""
+    import yaml  # only for a mapping file: not at every start
+
     where = str(path) if path else "mapping"
     try:
         raw = yaml.safe_load(text)

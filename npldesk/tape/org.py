@@ -13,7 +13,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from npldesk.core.errors import DataError, Problem, ProblemList, UsageError
 from npldesk.core.system import current_user
@@ -184,6 +183,8 @@ def import_org(store: Store, path: Path, *, user: str | None = None) -> dict[str
                 "snapshots and cannot be removed from the organisation tree; nothing imported"
             )
         relative = transaction.org_file()
+        import pyarrow.parquet as pq  # only when an organisation file is imported
+
         pq.write_table(org_table(units), transaction.stage_path(relative))
         manifest = store.manifest()
         previous = manifest.get("org")

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from npldesk.core.errors import UsageError
 from npldesk.tape.mapping import SourceOptions
@@ -270,7 +269,10 @@ def reopen_decoded(
     )
 
 
-def _csv_args(options: SourceOptions) -> str:
+def _csv_args(options: SourceOptions, sniffed: tuple[str, str, list[str]] | None = None) -> str:
+    """read_csv's options; ``sniffed``: (new_line, comment, column names) as ``_sniff`` found
+    them, so that DuckDB reads the file as it would detect it, without detecting it again."""
+    names = list(options.names) or (sniffed[2] if sniffed else [])
     args = [
         "all_varchar = true",
         f"delim = {_sql_string(options.delimiter)}",
@@ -280,13 +282,52 @@ def _csv_args(options: SourceOptions) -> str:
         "escape = '\"'",
         "strict_mode = true",
         "null_padding = false",
-        "auto_detect = false" if options.names else "auto_detect = true",
+        "auto_detect = false" if names else "auto_detect = true",
         f"skip = {options.skip_rows}",
     ]
-    if options.names:
-        columns = ", ".join(f"{_sql_string(n)}: 'VARCHAR'" for n in options.names)
+    if sniffed and not options.names:
+        args.append(f"new_line = {_sql_string(sniffed[0])}")
+        args.append(f"comment = {_sql_string(sniffed[1])}")
+    if names:
+        columns = ", ".join(f"{_sql_string(n)}: 'VARCHAR'" for n in names)
         args.append(f"columns = {{{columns}}}")
     return ", ".join(args)
+
+
+# Line ends as sniff_csv writes them and new_line takes them. Not "\r\n": DuckDB 2.0 with
+# strict_mode reads no rows at all when it is given explicitly (auto-detection reads them).
+NEW_LINES = ("\\n", "\\r")
+
+
+def _sniff(
+    con: duckdb.DuckDBPyConnection, path: Path, options: SourceOptions
+) -> tuple[str, str, list[str]] | None:
+    """What DuckDB's CSV sniffer finds in the file with ``options``: every read of a view over
+    ``read_csv`` with auto-detection runs the sniffer again (a tenth of a second on a large
+    file, at each of the several statements that read it). None when it finds no columns or
+    something this function does not know: the file is then read with auto-detection."""
+    try:
+        found = con.execute(
+            "SELECT NewLineDelimiter, Comment, Columns, SkipRows, HasHeader "
+            f"FROM sniff_csv({_sql_string(str(path))}, {_csv_args(options)})"
+        ).fetchall()
+    except duckdb.Error:
+        return None  # the read with auto-detection reports it, as it always has
+    if len(found) != 1:
+        return None
+    new_line, comment, columns, skip_rows, header = found[0]
+    if new_line not in NEW_LINES or not columns:
+        return None
+    if skip_rows != options.skip_rows or bool(header) != options.header:
+        return None
+    if comment == "(empty)":
+        comment = ""
+    elif len(comment) != 1:
+        return None
+    names = [str(c["name"]) for c in columns]
+    if any(str(c["type"]) != "VARCHAR" for c in columns) or len(set(names)) != len(names):
+        return None
+    return new_line, comment, names
 
 
 def _open_csv_native(
@@ -301,14 +342,16 @@ def _open_csv_native(
     first_row = options.skip_rows + (2 if options.header else 1)
     # DuckDB keeps insertion order (preserve_insertion_order), so row_number() over the scan
     # numbers rows as they stand in the file.
+    sniffed = None if options.names else _sniff(con, path, options)
     sql = (
         f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT *, "
         f"CAST(row_number() OVER () + {first_row - 1} AS BIGINT) AS _row "
-        f"FROM read_csv({_sql_string(str(path))}, {_csv_args(options)})"
+        f"FROM read_csv({_sql_string(str(path))}, {_csv_args(options, sniffed)})"
     )
     try:
         con.execute(sql)
-        columns = tuple(c for c in con.execute(f"SELECT * FROM {view} LIMIT 0").fetchdf().columns)
+        described = con.execute(f"SELECT * FROM {view} LIMIT 0").description or []
+        columns = tuple(d[0] for d in described)
     except duckdb.Error as exc:
         raise UsageError(f"{path.name} cannot be read as CSV: {_first_line(exc)}") from exc
     return SourceFile(path, sha256, encoding, "csv", view, tuple(c for c in columns if c != "_row"))
@@ -320,6 +363,8 @@ def _first_line(exc: BaseException) -> str:
 
 def _write_text_batches(batches: Iterator[TextBatch], target: Path) -> tuple[tuple[str, ...], int]:
     """Write batches of text rows to a Parquet file of string columns plus ``_row``."""
+    import pyarrow.parquet as pq  # only for files decoded in Python: not at every start
+
     writer: pq.ParquetWriter | None = None
     names: tuple[str, ...] = ()
     total = 0
@@ -496,6 +541,8 @@ def _open_xlsx(
 
 
 def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path, *, view: str) -> SourceFile:
+    import pyarrow.parquet as pq  # only for Parquet sources: not at every start
+
     sha256 = sha256_of(path)
     try:
         schema = pq.read_schema(path)

@@ -172,3 +172,39 @@ def test_headerless_pipe_file_through_a_mapping(store: Store, tmp_path: Path):
     )
     import_files(store, [source], ImportOptions(mapping=mapping))
     assert len(stored(store)) == 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"a,b\n1,2\n3,4\n", id="plain"),
+        pytest.param(b"a,b\r\n1,2\r\n3,4\r\n", id="crlf"),
+        pytest.param(b'a,b\r\n"1\r\nx",2\r\n\r\n3,4\r\n', id="crlf-quoted-blank-line"),
+        pytest.param(b'a,b\n"1\r\nx",2\n3,4', id="lf-quoted-crlf"),
+        pytest.param(b"a;b\r1;2\r3;4\r", id="cr"),
+        pytest.param(b"a,b\n# note\n1,2\n# note\n3,4\n", id="comment-lines"),
+        pytest.param(b"a,b,a,\n1,2,3,4\n", id="repeated-and-empty-names"),
+        pytest.param(b'"a,x",b\n"1\n2",3\n', id="quoted"),
+        pytest.param(b"\xef\xbb\xbfa,b\n1,2", id="bom-no-final-newline"),
+        pytest.param(b"a,b\n", id="header-only"),
+        pytest.param(b"", id="empty"),
+    ],
+)
+def test_a_csv_sniffed_once_reads_as_auto_detection_reads_it(tmp_path: Path, content: bytes):
+    from npldesk.tape.mapping import SourceOptions
+    from npldesk.tape.readers import _csv_args, _sniff
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+    options = SourceOptions(delimiter=";" if b";" in content else ",")
+    con = duckdb.connect()
+
+    def read(args: str) -> tuple[list[str], list[tuple]] | str:
+        try:
+            result = con.execute(f"SELECT * FROM read_csv('{path}', {args})")
+            return [d[0] for d in result.description or []], result.fetchall()
+        except duckdb.Error as exc:
+            return type(exc).__name__
+
+    sniffed = _sniff(con, path, options)
+    assert read(_csv_args(options, sniffed)) == read(_csv_args(options))

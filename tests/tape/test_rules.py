@@ -258,6 +258,38 @@ def test_id_number_check_passes_what_it_should(
     assert store.months() == [DEC]
 
 
+@pytest.mark.parametrize(
+    ("overrides", "column", "expected"),
+    [
+        # Cells that are not the text DuckDB writes for their value: the fast path takes them
+        # through the full conversion (trim, patterns), not the shortcut for canonical text.
+        ({"principal_balance": " 80000.00 "}, "principal_balance", Decimal("80000.00")),
+        ({"principal_balance": "80000"}, "principal_balance", Decimal("80000.00")),
+        ({"principal_balance": "80000.5"}, "principal_balance", Decimal("80000.50")),
+        ({"principal_balance": "+080000.00"}, "principal_balance", Decimal("80000.00")),
+        ({"overdue_interest": ".5"}, "overdue_interest", Decimal("0.50")),
+        ({"overdue_interest": "  "}, "overdue_interest", Decimal("0.00")),  # blank: the default
+        ({"origination_date": "2018-3-15"}, "origination_date", date(2018, 3, 15)),
+        ({"origination_date": " 2018-03-15"}, "origination_date", date(2018, 3, 15)),
+        ({"origination_date": "2018-03-15 00:00:00"}, "origination_date", date(2018, 3, 15)),
+        ({"days_past_due": "007"}, "days_past_due", 7),
+        ({"days_past_due": "7.0"}, "days_past_due", 7),
+        ({"days_past_due": " 0 "}, "days_past_due", 0),
+        ({"restructured": "FALSE"}, "restructured", False),
+        ({"credit_impaired": "是"}, "credit_impaired", True),
+        ({"credit_impaired": " "}, "credit_impaired", False),
+    ],
+)
+def test_cells_in_other_spellings_convert_as_the_rules_say(
+    store: Store, tmp_path: Path, overrides: dict[str, str], column: str, expected: Any
+):
+    source = tape_with_bad_row(tmp_path, overrides)
+    import_files(store, [source], ImportOptions())
+    row = stored_rows(store, DEC)[BAD_INDEX]
+    assert row[column] == expected
+    assert type(row[column]) is type(expected)
+
+
 # -- --as-of ---------------------------------------------------------------------------------------
 
 
