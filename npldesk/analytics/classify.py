@@ -41,6 +41,14 @@ CLASSIFIED_COLUMNS = (
     "clean_run",
     "released",
 )
+# What a derived classified file holds: the key, the month and status the next month's state
+# needs, and the classification. The snapshot's other columns (personal data among them) stay
+# in the raw snapshot only; ``classified_view`` joins the two back by loan_id.
+DERIVED_COLUMNS = ("loan_id", "as_of", "status", *CLASSIFIED_COLUMNS)
+# Version of that layout, part of the derived key: files of an earlier layout (which copied
+# every snapshot column) are never read again, and are dropped when the store is next
+# classified.
+DERIVED_LAYOUT = "v2"
 
 
 def class_rank(column: ir.StringValue) -> ir.IntegerValue:
@@ -232,6 +240,22 @@ def carry_forward(previous: ir.Table | None, snapshot: ir.Table) -> ir.Table | N
     return absent.select(*STATE_COLUMNS)
 
 
+def classified_view(snapshot: ir.Table, derived: ir.Table, *, span: bool = False) -> ir.Table:
+    """The classified snapshot as ``classify_month`` returns it: the raw ``snapshot`` joined
+    by loan_id with its derived file (every column of the snapshot, then
+    ``CLASSIFIED_COLUMNS``). ``span``: several months on each side, joined by loan and month."""
+    right = derived.select(
+        _d_loan_id=derived.loan_id,
+        _d_as_of=derived.as_of,
+        **{name: derived[name] for name in CLASSIFIED_COLUMNS},
+    )
+    keys = [snapshot.loan_id == right._d_loan_id]
+    if span:
+        keys.append(snapshot.as_of == right._d_as_of)
+    joined = snapshot.join(right, keys)
+    return joined.select(*[joined[c] for c in snapshot.columns], *CLASSIFIED_COLUMNS)
+
+
 def state_of(classified: ir.Table, carry: ir.Table | None) -> ir.Table:
     state = classified.select(*STATE_COLUMNS)
     return state if carry is None else state.union(carry.select(*STATE_COLUMNS))
@@ -250,7 +274,12 @@ class ClassifiedMonth:
 
 
 def derived_key(params: RuleParams) -> str:
-    return f"classified-{params.name}-{params.fingerprint()}"
+    return f"classified-{DERIVED_LAYOUT}-{params.name}-{params.fingerprint()}"
+
+
+def _earlier_layout(key: str) -> bool:
+    """A derived key of an earlier layout: ``classified-<rule set>-…`` (every column copied)."""
+    return key.startswith("classified-") and not key.startswith(f"classified-{DERIVED_LAYOUT}-")
 
 
 def _valid_chain(store: Store, params: RuleParams) -> tuple[list[date], int]:
@@ -296,7 +325,12 @@ def ensure_classified(
             months, valid = _valid_chain(store, params)  # under the lock
             manifest = store.manifest()
             key = derived_key(params)
-            entries: dict[str, Any] = manifest.setdefault("derived", {}).setdefault(key, {})
+            derived: dict[str, Any] = manifest.setdefault("derived", {})
+            # Files of an earlier layout hold copies of the snapshots' personal columns and are
+            # never read again: dropped with this commit (whatever their parameters).
+            for old in [k for k in derived if _earlier_layout(k)]:
+                del derived[old]
+            entries: dict[str, Any] = derived.setdefault(key, {})
             state: ir.Table | None = None
             previous_file: str | None = None
             if valid:
@@ -309,7 +343,9 @@ def ensure_classified(
                 snapshot = engine.read_parquet([store.snapshot_path(as_of)])
                 classified = classify_month(snapshot, state, params, as_of)
                 classified_rel = transaction.derived_file(key, as_of, "classified")
-                engine.write_parquet(classified, transaction.stage_path(classified_rel))
+                engine.write_parquet(
+                    classified.select(*DERIVED_COLUMNS), transaction.stage_path(classified_rel)
+                )
                 written = engine.read_parquet([transaction.staging / classified_rel])
                 files = {"classified": classified_rel}
                 carry = carry_forward(state, snapshot)
@@ -328,6 +364,7 @@ def ensure_classified(
                     "rule_set": params.name,
                     "params": params.fingerprint(),
                     "engine": engine.name,
+                    "layout": DERIVED_LAYOUT,
                 }
                 state = state_of(written, carry_read)
                 previous_file = classified_rel
