@@ -94,6 +94,7 @@ class Analytics:
             self._tables[as_of] = classified_view(
                 self.engine.read_parquet([self.store.snapshot_path(as_of)]),
                 self.engine.read_parquet([self.store.path / self._classified[as_of].classified]),
+                self.params,
             )
         return self._tables[as_of]
 
@@ -105,7 +106,10 @@ class Analytics:
         snapshots = [self.store.snapshot_path(m) for m in months]
         derived = [self.store.path / self._classified[m].classified for m in months]
         return classified_view(
-            self.engine.read_parquet(snapshots), self.engine.read_parquet(derived), span=True
+            self.engine.read_parquet(snapshots),
+            self.engine.read_parquet(derived),
+            self.params,
+            span=True,
         )
 
     def org(self) -> ir.Table:

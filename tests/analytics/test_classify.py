@@ -264,7 +264,7 @@ def test_derived_files_hold_the_classification_only_and_read_back_whole(make_ses
 def test_derived_files_of_an_earlier_layout_are_dropped_and_reclassified(make_session):
     import json
 
-    from npldesk.analytics.classify import derived_key
+    from npldesk.analytics.classify import DERIVED_LAYOUT, derived_key
 
     session = make_session(_history(1, [95, 0, 0]))
     months = session.months()
@@ -274,7 +274,7 @@ def test_derived_files_of_an_earlier_layout_are_dropped_and_reclassified(make_se
     # What a store classified before the lean layout looks like: the same manifest entries
     # under the key without the layout version (classified-<rule set>-<fingerprint>).
     manifest = json.loads(store.manifest_path.read_text(encoding="utf-8"))
-    old_key = key.replace("classified-v2-", "classified-")
+    old_key = key.replace(f"classified-{DERIVED_LAYOUT}-", "classified-")
     manifest["derived"][old_key] = manifest["derived"].pop(key)
     store.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     old_entries = manifest["derived"][old_key].values()
