@@ -41,6 +41,39 @@ CLASSIFIED_COLUMNS = (
     "clean_run",
     "released",
 )
+# What a derived classified file holds: the key, the month and status the next month's state
+# needs, and the classification as numbers and flags (the class ranks, one flag per reason):
+# names and the reason text are built when read (``decode``), only where a query uses them.
+# The snapshot's other columns (personal data among them) stay in the raw snapshot only;
+# ``classified_view`` joins the two back by loan_id.
+REASON_FLAGS = (
+    "reason_dpd",
+    "reason_impaired",
+    "reason_restructured",
+    "reason_reported",
+    "reason_contagion",
+    "reason_probation",
+)
+DERIVED_COLUMNS = (
+    "loan_id",
+    "as_of",
+    "status",
+    "floor_rank",
+    "base_rank",
+    "final_rank",
+    "is_npl",
+    "hard_npl",
+    "held",
+    "deviation",
+    *REASON_FLAGS,
+    "hard_seen",
+    "clean_run",
+    "released",
+)
+# Version of that layout, part of the derived key: files of an earlier layout (v1 copied every
+# snapshot column; v2 stored class names and reason text) are never read again, and are
+# dropped when the store is next classified.
+DERIVED_LAYOUT = "v3"
 
 
 def class_rank(column: ir.StringValue) -> ir.IntegerValue:
@@ -57,14 +90,26 @@ def _money_zero(like: ir.NumericValue) -> ir.NumericValue:
 
 
 def _reason(condition: ir.BooleanValue, token: str) -> ir.StringValue:
-    return ibis.ifelse(condition, ibis.literal(token + ";"), ibis.literal(""))
+    """``;token`` when ``condition`` holds: the reasons are joined so and the leading ``;``
+    cut once (a substring, cheaper than a regular expression over every row)."""
+    return ibis.ifelse(condition, ibis.literal(";" + token), ibis.literal(""))
 
 
 def classify_month(
     snapshot: ir.Table, previous: ir.Table | None, params: RuleParams, as_of: date
 ) -> ir.Table:
     """Classify one snapshot. ``previous``: the state table of the month before (or earlier,
-    when months are missing), with ``STATE_COLUMNS``; ``None`` at the first snapshot."""
+    when months are missing), with ``STATE_COLUMNS``; ``None`` at the first snapshot.
+    Every column of ``snapshot``, then ``CLASSIFIED_COLUMNS``."""
+    derived = classify_month_derived(snapshot, previous, params, as_of)
+    return decode(derived, params).select(*snapshot.columns, *CLASSIFIED_COLUMNS)
+
+
+def classify_month_derived(
+    snapshot: ir.Table, previous: ir.Table | None, params: RuleParams, as_of: date
+) -> ir.Table:
+    """``classify_month`` as stored: the snapshot's columns, then the ``DERIVED_COLUMNS`` not
+    among them (ranks and reason flags instead of class names and reason text)."""
     s = snapshot
     on_book = s.status == "active"
     dpd = s.days_past_due
@@ -164,34 +209,62 @@ def classify_month(
     held = t._on_book & t.hard_seen & ~t.released & ~t._hard
     final_rank = ibis.ifelse(held, ibis.greatest(t._c, NPL_RANK), t._c)
     t = t.mutate(_held=held, _final=ibis.ifelse(t._on_book, final_rank, ibis.null("int8")))
-    dpd_token = t._dpd_rank.cases(
-        (1, f"dpd>{params.grace_days}"),
-        (2, f"dpd>{params.substandard_dpd}"),
-        (3, f"dpd>{params.doubtful_dpd}"),
-        (4, f"dpd>{params.loss_dpd}"),
-        else_="",
-    )
     top = t._final
-    reasons = (
-        ibis.ifelse((t._dpd_rank == top) & (top > 0), dpd_token + ";", "")
-        + _reason((t._impaired_rank == top) & (top > 0), "impaired")
-        + _reason((t._restructured_rank == top) & (top > 0), "restructured")
-        + _reason((t._reported_rank == top) & (top > 0), "reported")
-        + _reason((t._contagion > t._base) & (t._contagion == top), "contagion")
-        + _reason(t._held & (t._c < NPL_RANK), "probation")
-    )
+    on_book_flag = t._on_book
     t = t.mutate(
-        floor_class=ibis.ifelse(t._on_book, rank_class(t._floor), ibis.null("string")),
-        base_class=ibis.ifelse(t._on_book, rank_class(t._base), ibis.null("string")),
-        final_class=rank_class(t._final),
+        floor_rank=ibis.ifelse(t._on_book, t._floor, ibis.null("int8")).cast("int8"),
+        base_rank=ibis.ifelse(t._on_book, t._base, ibis.null("int8")).cast("int8"),
+        final_rank=t._final.cast("int8"),
         is_npl=t._on_book & (t._final >= NPL_RANK),
         hard_npl=t._hard,
         held=t._held,
         deviation=t._on_book & (class_rank(t.reported_class) < t._final).fill_null(False),
-        reasons=ibis.ifelse(t._on_book, reasons.re_replace(";$", ""), ibis.null("string")),
+        # Why the loan is where it is; NULL off book (as the reason text is).
+        **{
+            flag: ibis.ifelse(on_book_flag, condition.fill_null(False), ibis.null("boolean"))
+            for flag, condition in zip(
+                REASON_FLAGS,
+                (
+                    (t._dpd_rank == top) & (top > 0),
+                    (t._impaired_rank == top) & (top > 0),
+                    (t._restructured_rank == top) & (top > 0),
+                    (t._reported_rank == top) & (top > 0),
+                    (t._contagion > t._base) & (t._contagion == top),
+                    t._held & (t._c < NPL_RANK),
+                ),
+                strict=True,
+            )
+        },
     )
-    keep = [*snapshot.columns, *CLASSIFIED_COLUMNS]
+    keep = [*snapshot.columns, *[c for c in DERIVED_COLUMNS if c not in snapshot.columns]]
     return t.select(*keep)
+
+
+def decode(derived: ir.Table, params: RuleParams) -> ir.Table:
+    """The class names and the reason text (``dpd>90;impaired``…) from a derived table's ranks
+    and reason flags; the ranks and flags themselves dropped."""
+    final = derived.final_rank
+    # The DPD reason is given when the DPD rank is the final one: its threshold follows.
+    dpd_token = final.cases(
+        (1, f";dpd>{params.grace_days}"),
+        (2, f";dpd>{params.substandard_dpd}"),
+        (3, f";dpd>{params.doubtful_dpd}"),
+        (4, f";dpd>{params.loss_dpd}"),
+        else_="",
+    )
+    tokens = [ibis.ifelse(derived.reason_dpd, dpd_token, "")] + [
+        _reason(derived[flag], flag.removeprefix("reason_")) for flag in REASON_FLAGS[1:]
+    ]
+    reasons = tokens[0]
+    for token in tokens[1:]:
+        reasons = reasons + token
+    decoded = derived.mutate(
+        floor_class=rank_class(derived.floor_rank),
+        base_class=rank_class(derived.base_rank),
+        final_class=rank_class(final),
+        reasons=ibis.ifelse(derived.reason_dpd.isnull(), ibis.null("string"), reasons.substr(1)),
+    )
+    return decoded.drop("floor_rank", "base_rank", "final_rank", *REASON_FLAGS)
 
 
 def _non_retail_contagion(staged: ir.Table, params: RuleParams) -> ir.Table:
@@ -232,6 +305,26 @@ def carry_forward(previous: ir.Table | None, snapshot: ir.Table) -> ir.Table | N
     return absent.select(*STATE_COLUMNS)
 
 
+def classified_view(
+    snapshot: ir.Table, derived: ir.Table, params: RuleParams, *, span: bool = False
+) -> ir.Table:
+    """The classified snapshot as ``classify_month`` returns it: the raw ``snapshot`` joined
+    by loan_id with its derived file (every column of the snapshot, then
+    ``CLASSIFIED_COLUMNS``). ``span``: several months on each side, joined by loan and month."""
+    stored = [c for c in DERIVED_COLUMNS if c not in ("loan_id", "as_of", "status")]
+    right = derived.select(
+        _d_loan_id=derived.loan_id,
+        _d_as_of=derived.as_of,
+        **{name: derived[name] for name in stored},
+    )
+    keys = [snapshot.loan_id == right._d_loan_id]
+    if span:
+        keys.append(snapshot.as_of == right._d_as_of)
+    joined = snapshot.join(right, keys)
+    decoded = decode(joined.select(*snapshot.columns, *stored), params)
+    return decoded.select(*snapshot.columns, *CLASSIFIED_COLUMNS)
+
+
 def state_of(classified: ir.Table, carry: ir.Table | None) -> ir.Table:
     state = classified.select(*STATE_COLUMNS)
     return state if carry is None else state.union(carry.select(*STATE_COLUMNS))
@@ -250,7 +343,12 @@ class ClassifiedMonth:
 
 
 def derived_key(params: RuleParams) -> str:
-    return f"classified-{params.name}-{params.fingerprint()}"
+    return f"classified-{DERIVED_LAYOUT}-{params.name}-{params.fingerprint()}"
+
+
+def _earlier_layout(key: str) -> bool:
+    """A derived key of an earlier layout: ``classified-<rule set>-…`` (every column copied)."""
+    return key.startswith("classified-") and not key.startswith(f"classified-{DERIVED_LAYOUT}-")
 
 
 def _valid_chain(store: Store, params: RuleParams) -> tuple[list[date], int]:
@@ -296,7 +394,12 @@ def ensure_classified(
             months, valid = _valid_chain(store, params)  # under the lock
             manifest = store.manifest()
             key = derived_key(params)
-            entries: dict[str, Any] = manifest.setdefault("derived", {}).setdefault(key, {})
+            derived: dict[str, Any] = manifest.setdefault("derived", {})
+            # Files of an earlier layout hold copies of the snapshots' personal columns and are
+            # never read again: dropped with this commit (whatever their parameters).
+            for old in [k for k in derived if _earlier_layout(k)]:
+                del derived[old]
+            entries: dict[str, Any] = derived.setdefault(key, {})
             state: ir.Table | None = None
             previous_file: str | None = None
             if valid:
@@ -307,9 +410,11 @@ def ensure_classified(
                 as_of = months[index]
                 say(f"classifying {month_label(as_of)}")
                 snapshot = engine.read_parquet([store.snapshot_path(as_of)])
-                classified = classify_month(snapshot, state, params, as_of)
+                classified = classify_month_derived(snapshot, state, params, as_of)
                 classified_rel = transaction.derived_file(key, as_of, "classified")
-                engine.write_parquet(classified, transaction.stage_path(classified_rel))
+                engine.write_parquet(
+                    classified.select(*DERIVED_COLUMNS), transaction.stage_path(classified_rel)
+                )
                 written = engine.read_parquet([transaction.staging / classified_rel])
                 files = {"classified": classified_rel}
                 carry = carry_forward(state, snapshot)
@@ -328,6 +433,7 @@ def ensure_classified(
                     "rule_set": params.name,
                     "params": params.fingerprint(),
                     "engine": engine.name,
+                    "layout": DERIVED_LAYOUT,
                 }
                 state = state_of(written, carry_read)
                 previous_file = classified_rel

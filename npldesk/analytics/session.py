@@ -15,7 +15,7 @@ from typing import Any
 import ibis.expr.types as ir
 
 from npldesk.analytics.backend import Engine, connect
-from npldesk.analytics.classify import ClassifiedMonth, ensure_classified
+from npldesk.analytics.classify import ClassifiedMonth, classified_view, ensure_classified
 from npldesk.core.errors import UsageError
 from npldesk.core.months import month_label, month_range
 from npldesk.core.rules import RuleParams, params_from_config
@@ -75,7 +75,8 @@ class Analytics:
     # -- tables ------------------------------------------------------------------------
 
     def classified(self, as_of: date) -> ir.Table:
-        """The classified snapshot of ``as_of`` (classifying what is not yet classified)."""
+        """The classified snapshot of ``as_of`` (classifying what is not yet classified): the
+        raw snapshot joined by loan_id with the derived file holding its classification."""
         self.require_month(as_of)
         if as_of not in self._classified:
             latest = max(self.months())
@@ -90,8 +91,10 @@ class Analytics:
                 )
             )
         if as_of not in self._tables:
-            self._tables[as_of] = self.engine.read_parquet(
-                [self.store.path / self._classified[as_of].classified]
+            self._tables[as_of] = classified_view(
+                self.engine.read_parquet([self.store.snapshot_path(as_of)]),
+                self.engine.read_parquet([self.store.path / self._classified[as_of].classified]),
+                self.params,
             )
         return self._tables[as_of]
 
@@ -100,8 +103,14 @@ class Analytics:
         if not months:
             raise UsageError("no month to read")
         self.classified(max(months))
-        paths = [self.store.path / self._classified[m].classified for m in months]
-        return self.engine.read_parquet(paths)
+        snapshots = [self.store.snapshot_path(m) for m in months]
+        derived = [self.store.path / self._classified[m].classified for m in months]
+        return classified_view(
+            self.engine.read_parquet(snapshots),
+            self.engine.read_parquet(derived),
+            self.params,
+            span=True,
+        )
 
     def org(self) -> ir.Table:
         path = self.store.org_path()

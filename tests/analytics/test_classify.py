@@ -238,3 +238,50 @@ def test_replacing_a_month_reclassifies_from_there_on(make_session, tmp_path):
         "substandard",
         "substandard",
     ]
+
+
+def test_derived_files_hold_the_classification_only_and_read_back_whole(make_session):
+    from npldesk.analytics.classify import CLASSIFIED_COLUMNS, DERIVED_COLUMNS, derived_key
+
+    session = make_session(_history(1, [0, 95]) + _history(2, [0, 0]))
+    months = session.months()
+    table = session.classified(months[-1])
+    raw = session.engine.read_parquet([session.store.snapshot_path(months[-1])])
+    assert table.columns == (*raw.columns, *CLASSIFIED_COLUMNS)
+    row = session.rows(table.filter(table.loan_id == "L000001"))[0]
+    assert row["borrower_name"] == "张三"  # from the raw snapshot, by the join
+    assert row["final_class"] == "substandard"
+    entries = session.store.derived(derived_key(session.params))
+    for entry in entries.values():
+        derived = session.engine.read_parquet([session.store.path / entry["files"]["classified"]])
+        assert derived.columns == DERIVED_COLUMNS  # no personal column copied
+        assert not {"borrower_name", "id_number", "phone"} & set(derived.columns)
+    span = session.classified_span(months)
+    assert span.columns == table.columns
+    assert len(session.rows(span.select("loan_id", "as_of", "final_class"))) == 4
+
+
+def test_derived_files_of_an_earlier_layout_are_dropped_and_reclassified(make_session):
+    import json
+
+    from npldesk.analytics.classify import DERIVED_LAYOUT, derived_key
+
+    session = make_session(_history(1, [95, 0, 0]))
+    months = session.months()
+    expected = [classes(session, m)["L000001"] for m in months]
+    store = session.store
+    key = derived_key(session.params)
+    # What a store classified before the lean layout looks like: the same manifest entries
+    # under the key without the layout version (classified-<rule set>-<fingerprint>).
+    manifest = json.loads(store.manifest_path.read_text(encoding="utf-8"))
+    old_key = key.replace(f"classified-{DERIVED_LAYOUT}-", "classified-")
+    manifest["derived"][old_key] = manifest["derived"].pop(key)
+    store.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    old_entries = manifest["derived"][old_key].values()
+    old_files = [store.path / e["files"]["classified"] for e in old_entries]
+    assert all(f.exists() for f in old_files)
+
+    fresh = Analytics(store=store, engine=session.engine, params=session.params)
+    assert [classes(fresh, m)["L000001"] for m in months] == expected
+    assert set(store.manifest()["derived"]) == {key}
+    assert not any(f.exists() for f in old_files)
