@@ -50,9 +50,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def cli(home: Path, monkeypatch: pytest.MonkeyPatch):
+def cli(home: Path, monkeypatch: pytest.MonkeyPatch, db: None):
     """``cli(*args)`` → exit code: the real ``run`` (its error handling) over an app that
-    has only the ``list`` command, registered as the lead registers it on the real one."""
+    has only the ``list`` command, registered as the lead registers it on the real one.
+
+    With the test database (``db``): on PostgreSQL every home has a casework database, so a
+    ``--pii`` export is recorded in its audit trail as well as in the export log."""
     app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
     @app.callback()
