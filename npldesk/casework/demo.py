@@ -287,21 +287,13 @@ def build_demo_casework(
     ``rich_share`` of the cases get investigations, activities, plans and legal cases.
     """
     from npldesk.analytics.session import Analytics
-    from npldesk.casework.sync import cases_sync, loans_for_sync
-    from npldesk.tape.org import load_org
-    from npldesk.tape.store import Store
+    from npldesk.casework.sync import cases_sync, loans_for_sync, units_from_store
 
     say = progress or (lambda _message: None)
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     session = Analytics.for_home(home)
     months = session.months()
-    org = load_org(Store(home.store_path))
-    services.units_sync(
-        actor=None,
-        org_units=[
-            {"code": u.code, "name": u.name, "parent": u.parent_code, "level": u.level} for u in org
-        ],
-    )
+    units_from_store(home.store_path)
     say("creating the demo staff and teams")
     credentials, people = _create_people(session, months, rng)
     with transaction.atomic():

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, models
@@ -690,3 +691,26 @@ def _open_cases_for(
         created.append((case, household))
     _bulk_insert([case for case, _ in created], key="number")
     return created
+
+
+def units_from_store(store_path: Path, *, only_when_new: bool = False) -> dict[str, int] | None:
+    """Bring casework's units in step with the organisation file imported into the tape store
+    (``services.units_sync``, as the command line). With ``only_when_new``, nothing is written
+    unless the file names a unit casework does not know yet (so a repeated sync writes nothing).
+    Returns the counts, or ``None`` when nothing was written."""
+    from npldesk.casework.services import units_sync
+    from npldesk.core.errors import UsageError
+    from npldesk.tape.org import load_org
+    from npldesk.tape.store import Store
+
+    org = load_org(Store(store_path))
+    if not org:
+        raise UsageError("no organisation file imported: run `npldesk org import FILE` first")
+    if only_when_new and {u.code for u in org} <= set(Unit.objects.values_list("code", flat=True)):
+        return None
+    return units_sync(
+        actor=None,
+        org_units=[
+            {"code": u.code, "name": u.name, "parent": u.parent_code, "level": u.level} for u in org
+        ],
+    )

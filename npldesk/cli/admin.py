@@ -358,32 +358,15 @@ def teams_members(
 # -- units ----------------------------------------------------------------------------------
 
 
-def sync_units(home: Home) -> dict[str, int]:
-    """Bring the casework unit table in step with the store's organisation file (Django set
-    up by the caller)."""
-    from npldesk.casework import services
-    from npldesk.tape.org import load_org
-    from npldesk.tape.store import Store
-
-    org = load_org(Store(home.store_path))
-    if not org:
-        raise UsageError(
-            f"no organisation file imported: run `npldesk org import FILE` first (home {home.path})"
-        )
-    return services.units_sync(
-        actor=None,
-        org_units=[
-            {"code": u.code, "name": u.name, "parent": u.parent_code, "level": u.level} for u in org
-        ],
-    )
-
-
 @units_app.command("sync")
 def units_sync(home: HomeOption = None) -> None:
     """Add and update units from the imported organisation file (units are never deleted)."""
     loaded = load_home(home)
     with casework(loaded):
-        counts = sync_units(loaded)
+        from npldesk.casework.sync import units_from_store
+
+        counts = units_from_store(loaded.store_path)
+        assert counts is not None  # always written without only_when_new
     console().print(
         f"units: {counts['added']} added, {counts['changed']} changed, {counts['units']} in all"
     )

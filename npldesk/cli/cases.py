@@ -65,30 +65,6 @@ def _casework(home: Home) -> Iterator[None]:
         ) from exc
 
 
-def _units_in_step(home: Home) -> None:
-    """Casework's units follow the imported organisation tree; brought in step only when the
-    tree names a unit casework does not know yet (so a repeated sync writes nothing)."""
-    from npldesk.casework.models import Unit
-    from npldesk.casework.services import units_sync
-    from npldesk.tape.org import load_org
-    from npldesk.tape.store import Store
-
-    org = load_org(Store(home.store_path))
-    if not org:
-        raise UsageError(
-            f"no organisation file imported: run `npldesk org import FILE --home {home.path}` first"
-        )
-    known = set(Unit.objects.values_list("code", flat=True))
-    if {unit.code for unit in org} <= known:
-        return
-    units_sync(
-        actor=None,
-        org_units=[
-            {"code": u.code, "name": u.name, "parent": u.parent_code, "level": u.level} for u in org
-        ],
-    )
-
-
 def _money(value: Any) -> str | None:
     return None if value is None else f"{value:.2f}"
 
@@ -118,7 +94,9 @@ def sync(
         from npldesk.casework.sync import cases_sync, loans_for_sync
 
         session.progress = say
-        _units_in_step(loaded)
+        from npldesk.casework.sync import units_from_store
+
+        units_from_store(loaded.store_path, only_when_new=True)
         say("reading the snapshot")
         rows = loans_for_sync(loaded, month, early_warning=early_warning, session=session)
         say(f"syncing {len(rows):,} loans")
