@@ -198,10 +198,6 @@ def writeoffs_visible(person: Person | None) -> QuerySet[WriteOff]:
     return WriteOff.objects.filter(case__in=cases_visible(person)).select_related("case")
 
 
-def legal_cases_visible(person: Person | None) -> QuerySet[LegalCase]:
-    return LegalCase.objects.filter(case__in=cases_visible(person)).select_related("case")
-
-
 def transfer_packages_visible(person: Person | None) -> QuerySet[TransferPackage]:
     if person is None:
         return TransferPackage.objects.all()

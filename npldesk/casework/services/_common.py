@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import models
-from django.db.models import F, Sum
+from django.db.models import F
 
 from npldesk.casework import rules
 from npldesk.casework.choices import (
@@ -32,22 +32,6 @@ from npldesk.casework.models import (
 from npldesk.core.money import MoneyError, money
 
 M = TypeVar("M", bound=models.Model)
-
-# The case fields a person sets and that a compare-and-swap edit protects.
-CASE_FIELDS = (
-    "state",
-    "ability",
-    "willingness",
-    "strategy",
-    "tier",
-    "deadline",
-    "overridden",
-    "owner_id",
-    "team_id",
-    "closed_on",
-    "close_reason",
-    "version",
-)
 
 
 def to_money(value: Decimal | int | str, what: str = "an amount") -> Decimal:
@@ -138,8 +122,8 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
         open_plans.setdefault(instalment.plan_id, True)
         if verdict.settled_on is None:
             open_plans[instalment.plan_id] = False
+    states = dict(RepaymentPlan.objects.filter(pk__in=open_plans).values_list("pk", "state"))
     for plan_id, all_paid in open_plans.items():
-        plan = RepaymentPlan.objects.get(pk=plan_id)
         new_state = (
             RepaymentPlanState.BREACHED
             if plan_id in breached_plans
@@ -147,7 +131,7 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
             if all_paid
             else RepaymentPlanState.ACTIVE
         )
-        if plan.state != new_state:
+        if states[plan_id] != new_state:
             RepaymentPlan.objects.filter(pk=plan_id).update(state=new_state)
 
     broken = sum(1 for p in promises if judged[("p", p.pk)].state == PromiseState.BROKEN)
@@ -237,9 +221,3 @@ def _legal_alert_dates(legal_case: LegalCase, params: rules.CaseworkParams) -> l
     if legal_case.stage == LegalStage.CLOSED:
         return []
     return alerts
-
-
-def recovered_total(case: Case) -> Decimal:
-    return Recovery.objects.filter(case=case).aggregate(total=Sum("amount"))["total"] or Decimal(
-        "0.00"
-    )
