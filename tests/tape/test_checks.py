@@ -38,7 +38,7 @@ EDGE_VALUES = [
     "٣40602800101001",
     "",
     "abc",
-    "91340600MA2N0XXX1X",
+    "91340600MA2N0XXX1X",  # an organisation code (letters), never a valid personal ID
     "X" * 18,
     "0" * 18,
     "0" * 17 + "1",
