@@ -43,6 +43,13 @@ class Engine:
         frame.createOrReplaceTempView(name)
         return self.con.table(name)
 
+    def create_view(self, prefix: str, expr: ir.Table) -> ir.Table:
+        """``expr`` as a named view of the engine (a temporary view on Spark), returned as a
+        table: queries over it compile to ``FROM <view>`` however large ``expr`` is."""
+        self._counter += 1
+        name = f"npldesk_{prefix}_{self._counter}_{uuid.uuid4().hex[:8]}"
+        return self.con.create_view(name, expr)
+
     def _readable(self, path: Path) -> str:
         if path.is_dir() and self.name == "duckdb":
             return str(path / "*.parquet")

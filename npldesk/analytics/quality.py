@@ -59,9 +59,18 @@ def asset_quality(
     if rollup is not None:
         if by != "org_unit":
             raise ValueError("a rollup groups by org_unit only")
+        # Every figure is a sum or a count: each unit's own figures first (a million loans
+        # into a few hundred groups), then the units rolled up the tree, rather than every
+        # loan repeated once per unit above it.
+        own = on_book.group_by(_own_unit=on_book.org_unit).aggregate(**_figures(on_book))
         units = rollup.select(_rollup_unit=rollup.org_unit, _rollup_group=rollup.unit)
-        joined = units.left_join(on_book, units._rollup_unit == on_book.org_unit)
-        return joined.group_by(joined._rollup_group.name(KEY)).aggregate(**_figures(joined))
+        joined = units.left_join(own, units._rollup_unit == own._own_unit)
+        return joined.group_by(joined._rollup_group.name(KEY)).aggregate(
+            **{
+                name: ibis.coalesce(joined[name].sum(), ibis.literal(0).cast(own[name].type()))
+                for name in _FIGURE_NAMES
+            }
+        )
     if by is None:
         whole_book = on_book.aggregate(**_figures(on_book))
         return whole_book.select(group_key(on_book, None).name(KEY), *_FIGURE_NAMES)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from npldesk.analytics.backend import Engine, connect
@@ -33,6 +34,7 @@ class Analytics:
     progress: Callable[[str], None] | None = None
     _classified: dict[date, ClassifiedMonth] = field(default_factory=dict)
     _tables: dict[date, ir.Table] = field(default_factory=dict)
+    _view: tuple[tuple[date, ...], ir.Table] | None = None
 
     @classmethod
     def for_home(
@@ -78,39 +80,60 @@ class Analytics:
         """The classified snapshot of ``as_of`` (classifying what is not yet classified): the
         raw snapshot joined by loan_id with the derived file holding its classification."""
         self.require_month(as_of)
-        if as_of not in self._classified:
-            latest = max(self.months())
-            upto = max(as_of, max(self._classified, default=as_of))
-            self._classified.update(
-                ensure_classified(
-                    self.store,
-                    self.engine,
-                    self.params,
-                    upto=min(upto, latest),
-                    progress=self.progress,
-                )
-            )
+        self._classify_upto(as_of)
         if as_of not in self._tables:
-            self._tables[as_of] = classified_view(
-                self.engine.read_parquet([self.store.snapshot_path(as_of)]),
-                self.engine.read_parquet([self.store.path / self._classified[as_of].classified]),
-                self.params,
-            )
+            every = self._every_classified()
+            self._tables[as_of] = every.filter(every.as_of == ibis.literal(as_of))
         return self._tables[as_of]
 
     def classified_span(self, months: list[date]) -> ir.Table:
         """Several classified snapshots as one table (for vintage curves and lists over time)."""
         if not months:
             raise UsageError("no month to read")
-        self.classified(max(months))
-        snapshots = [self.store.snapshot_path(m) for m in months]
-        derived = [self.store.path / self._classified[m].classified for m in months]
-        return classified_view(
-            self.engine.read_parquet(snapshots),
-            self.engine.read_parquet(derived),
-            self.params,
-            span=True,
+        for as_of in months:
+            self.require_month(as_of)
+        self._classify_upto(max(months))
+        every = self._every_classified()
+        wanted = sorted(set(months))
+        if wanted == sorted(self._classified):
+            return every
+        return every.filter(every.as_of.isin([ibis.literal(m) for m in wanted]))
+
+    def _classify_upto(self, as_of: date) -> None:
+        if as_of in self._classified:
+            return
+        latest = max(self.months())
+        upto = max(as_of, max(self._classified, default=as_of))
+        self._classified.update(
+            ensure_classified(
+                self.store,
+                self.engine,
+                self.params,
+                upto=min(upto, latest),
+                progress=self.progress,
+            )
         )
+
+    def _every_classified(self) -> ir.Table:
+        """Every month classified so far, as one view of the engine: raw snapshots joined by
+        loan and month with their derived files. A month's table is this view filtered on
+        ``as_of`` (the engine reads that month's files only): every query of the session then
+        names one view rather than repeating the join and the decoding, which Ibis would
+        compile afresh for each question (most of the time of a month's figures)."""
+        months = tuple(sorted(self._classified))
+        if self._view is None or self._view[0] != months:
+            expr = classified_view(
+                self.engine.read_parquet([self.store.snapshot_path(m) for m in months]),
+                self.engine.read_parquet(
+                    [self.store.path / self._classified[m].classified for m in months]
+                ),
+                self.params,
+                span=True,
+            )
+            # A new name each time: tables handed out earlier keep the view they were given.
+            self._view = (months, self.engine.create_view("classified", expr))
+            self._tables.clear()
+        return self._view[1]
 
     def org(self) -> ir.Table:
         path = self.store.org_path()
