@@ -285,3 +285,26 @@ def test_derived_files_of_an_earlier_layout_are_dropped_and_reclassified(make_se
     assert [classes(fresh, m)["L000001"] for m in months] == expected
     assert set(store.manifest()["derived"]) == {key}
     assert not any(f.exists() for f in old_files)
+
+
+def test_months_asked_one_after_another_each_read_their_own_rows(make_session):
+    session = make_session(_history(1, [0, 95, 0]) + _history(2, [0, 0, 0]))
+    first, second, third = session.months()
+    early = session.classified(first)  # classifies the first month only
+    assert sorted(
+        session.rows(early.select("loan_id", "as_of", "final_class")),
+        key=lambda r: r["loan_id"],
+    ) == [
+        {"loan_id": "L000001", "as_of": first, "final_class": "normal"},
+        {"loan_id": "L000002", "as_of": first, "final_class": "normal"},
+    ]
+    late = session.classified(third)  # classifies the rest; the first table still holds
+    assert {r["as_of"] for r in session.rows(early.select("as_of"))} == {first}
+    assert {(r["loan_id"], r["final_class"]) for r in session.rows(late)} == {
+        ("L000001", "substandard"),  # held in probation after February's 95 days
+        ("L000002", "normal"),
+    }
+    span = session.classified_span([first, third])
+    assert sorted({r["as_of"] for r in session.rows(span.select("as_of"))}) == [first, third]
+    assert len(session.rows(span.select("loan_id"))) == 4
+    assert session.classified(second) is session.classified(second)
