@@ -8,6 +8,7 @@ expressions serve the fast path (one scan, a failure flag per row) and the repor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from npldesk.core.errors import UsageError
@@ -98,7 +99,16 @@ def _date_sql(raw: str, rule: ColumnRule | None) -> str:
 def _number_text(raw: str, rule: ColumnRule | None) -> str:
     expr = raw
     if rule and rule.thousands:
-        expr = f"replace({expr}, {sql_string(rule.thousands)}, '')"
+        # The separator is dropped only where it groups digits in threes (1,234,567.80);
+        # text with it anywhere else (1,2,3 or 12,34) is left as it is, so that the number
+        # check reports it rather than reading a different number.
+        sep, decimal = re.escape(rule.thousands), re.escape(rule.decimal)
+        grouped = f"[+-]?[0-9]{{1,3}}({sep}[0-9]{{3}})+({decimal}[0-9]*)?"
+        expr = (
+            f"CASE WHEN strpos({raw}, {sql_string(rule.thousands)}) = 0 "
+            f"OR regexp_full_match({raw}, {sql_string(grouped)}) "
+            f"THEN replace({raw}, {sql_string(rule.thousands)}, '') ELSE {raw} END"
+        )
     if rule and rule.decimal != ".":
         expr = f"replace({expr}, {sql_string(rule.decimal)}, '.')"
     return expr

@@ -549,6 +549,8 @@ def core_file(tmp_path: Path, column: str | None = None, text: str = "") -> tupl
         ("减值准备", "0.123456", "provision", Decimal("1234.56")),
         ("减值准备", "12", "provision", Decimal("120000.00")),
         ("逾期天数", "1,200", "days_past_due", 1200),
+        ("逾期天数", "1200", "days_past_due", 1200),
+        ("合同金额", "12,345.6", "original_amount", Decimal("12345.60")),
         ("五级分类", "次级", "reported_class", "substandard"),
         ("五级分类", "", "reported_class", None),
         ("客户类型", "对公", "borrower_type", "non_retail"),
@@ -610,6 +612,12 @@ def test_converted_row_as_a_whole(store: Store, tmp_path: Path):
         ("减值准备", "0.1234567", {("减值准备", "type.money")}),  # 1234.567 yuan
         ("减值准备", "9" * 25, {("减值准备", "type.money")}),  # overflows once in yuan
         ("逾期天数", "1,200.5", {("逾期天数", "type.integer")}),
+        # a thousands separator that does not group digits in threes is not dropped
+        ("合同金额", "1,2,3", {("合同金额", "type.money")}),
+        ("合同金额", "12,34.00", {("合同金额", "type.money")}),
+        ("合同金额", "1234,567.80", {("合同金额", "type.money")}),
+        ("合同金额", "1,234.567,8", {("合同金额", "type.money")}),
+        ("逾期天数", "1,20", {("逾期天数", "type.integer")}),
         ("五级分类", "坏账", {("五级分类", "enum")}),
         ("客户类型", "合伙", {("客户类型", "enum")}),
         ("担保方式", "房产", {("担保方式", "enum")}),
