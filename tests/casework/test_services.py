@@ -496,6 +496,31 @@ def test_milestone_complete_once(world: World) -> None:
         services.milestone_complete(actor=world.officer, milestone=milestone, done_on=OPENED)
 
 
+def test_milestone_of_a_closed_case_cannot_be_completed(world: World) -> None:
+    plan = services.plan_propose(
+        actor=world.officer,
+        case=world.case,
+        strategy=Strategy.REPAYMENT_PLAN,
+        reason="r",
+        target_amount=D(1),
+        target_date=OPENED,
+        milestones=[("visit", world.officer, OPENED)],
+    )
+    services.case_close(
+        actor=world.lead,
+        case=world.fresh(),
+        version=world.fresh().version,
+        reason="settled",
+        closed_on=OPENED,
+        note="paid in full",
+    )
+    with pytest.raises(InvalidAction, match="is closed"):
+        services.milestone_complete(
+            actor=world.officer, milestone=Milestone.objects.get(plan=plan), done_on=OPENED
+        )
+    assert Milestone.objects.get().done_on is None
+
+
 def agree(world: World, *dues: tuple[date, str]) -> RepaymentPlan:
     return services.repayment_plan_agree(
         actor=world.officer,
@@ -530,6 +555,24 @@ def test_repayment_plan_breached_after_thirty_days_late(world: World) -> None:
     assert second.state == InstalmentState.BREACHED
     assert RepaymentPlan.objects.get().state == RepaymentPlanState.BREACHED
     assert world.fresh().plan_breached
+
+
+def test_cancelling_a_breached_plan_clears_the_case_signals(world: World) -> None:
+    plan = agree(world, (date(2020, 2, 1), "1000.00"), (date(2020, 3, 1), "1000.00"))
+    services.cases_judge(actor=None, today=date(2020, 4, 1))
+    assert world.fresh().plan_breached
+    services.repayment_plan_cancel(
+        actor=world.lead,
+        plan=RepaymentPlan.objects.get(pk=plan.pk),
+        version=RepaymentPlan.objects.get(pk=plan.pk).version,
+        reason="replaced by a settlement",
+        cancelled_on=date(2020, 4, 2),
+    )
+    case = world.fresh()
+    assert not case.plan_breached
+    assert case.next_instalment_due is None
+    record = AuditRecord.objects.filter(action="repayment_plan_cancel").get()
+    assert record.after["state"] == RepaymentPlanState.CANCELLED
 
 
 def test_repayment_plan_completed_when_every_instalment_is_paid(world: World) -> None:

@@ -314,6 +314,7 @@ def plan_decide(
 def milestone_complete(*, actor: Person | None, milestone: Milestone, done_on: date) -> Milestone:
     case = milestone.plan.case
     require(actor, Action.WORK_CASE, case)
+    _open_case(case)
     if milestone.done_on is not None:
         raise InvalidAction(f"milestone {milestone.task!r} is already done")
     Milestone.objects.filter(pk=milestone.pk).update(done_on=done_on)
@@ -380,8 +381,15 @@ def repayment_plan_agree(
 
 @audit.service()
 def repayment_plan_cancel(
-    *, actor: Person | None, plan: RepaymentPlan, version: int, reason: str
+    *,
+    actor: Person | None,
+    plan: RepaymentPlan,
+    version: int,
+    reason: str,
+    cancelled_on: date | None = None,
 ) -> RepaymentPlan:
+    """Cancel a plan; its instalments no longer count, so the case's signals (a breached
+    plan, the next instalment due) are refreshed as of ``cancelled_on`` (today by default)."""
     case = plan.case
     require(actor, Action.MANAGE_CASE, case)
     if plan.state in {RepaymentPlanState.CANCELLED, RepaymentPlanState.COMPLETED}:
@@ -390,13 +398,14 @@ def repayment_plan_cancel(
     compare_and_swap(
         plan, version=version, what=f"repayment plan {plan.pk}", state=RepaymentPlanState.CANCELLED
     )
+    derived = refresh_case(case, today=cancelled_on or timezone.localdate())
     audit.record(
         actor=actor,
         action="repayment_plan_cancel",
         obj=plan,
         case=case,
         before=before,
-        after={"state": RepaymentPlanState.CANCELLED},
+        after={"state": RepaymentPlanState.CANCELLED, "case": derived},
         reason=reason,
     )
     return plan
