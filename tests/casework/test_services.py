@@ -841,6 +841,8 @@ def test_writeoff_chain_prepared_reviewed_approved(world: World) -> None:
         services.writeoff_review(
             actor=world.finance, writeoff=application, version=1, approve=True, note=""
         )
+    with pytest.raises(InvalidAction, match="decision of a named person"):
+        services.writeoff_review(actor=None, writeoff=application, version=1, approve=True, note="")
     with pytest.raises(AccessDenied):
         services.writeoff_review(
             actor=world.leader, writeoff=application, version=1, approve=True, note=""
@@ -919,6 +921,8 @@ def test_transfer_prepared_by_finance_approved_by_a_leader(world: World) -> None
         services.transfer_approve(
             actor=world.finance2, package=package, version=1, signed_on=OPENED, note=""
         )
+    with pytest.raises(InvalidAction, match="decision of a named person"):
+        services.transfer_approve(actor=None, package=package, version=1, signed_on=OPENED, note="")
     package = services.transfer_approve(
         actor=world.leader, package=package, version=1, signed_on=date(2020, 7, 1), note="ok"
     )

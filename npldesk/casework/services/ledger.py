@@ -203,6 +203,14 @@ def writeoff_prepare(
     return writeoff
 
 
+def _named_decider(actor: Person | None, what: str) -> Person:
+    """Four-eyes decisions name the person who took them: the command line acting as the
+    system (``actor=None``) may not take them, nor be recorded as someone it is not."""
+    if actor is None:
+        raise InvalidAction(f"{what} is a decision of a named person: take it as that user")
+    return actor
+
+
 def _decide(
     actor: Person | None,
     writeoff: WriteOff,
@@ -216,7 +224,8 @@ def _decide(
 ) -> WriteOff:
     if writeoff.state != expected:
         raise InvalidAction(f"write-off {writeoff.pk} is {writeoff.state}, not {expected}")
-    if actor is not None and WriteOffDecision.objects.filter(writeoff=writeoff, by=actor).exists():
+    decider = _named_decider(actor, "a write-off's review or approval")
+    if WriteOffDecision.objects.filter(writeoff=writeoff, by=decider).exists():
         raise InvalidAction("each step of a write-off's approval is taken by a different person")
     state = step if approve else WriteOffState.REJECTED
     changes: dict[str, object] = {"state": state}
@@ -224,9 +233,8 @@ def _decide(
         changes["approved_on"] = on
     before = {"state": writeoff.state}
     compare_and_swap(writeoff, version=version, what=f"write-off {writeoff.pk}", **changes)
-    by = actor if actor is not None else writeoff.prepared_by
     WriteOffDecision.objects.create(
-        writeoff=writeoff, step=state, by=by, at=timezone.now(), note=note
+        writeoff=writeoff, step=state, by=decider, at=timezone.now(), note=note
     )
     audit.record(
         actor=actor,
@@ -354,7 +362,7 @@ def transfer_approve(
     require_transfer(actor, Action.APPROVE_TRANSFER, package)
     if package.state != TransferState.PREPARED:
         raise InvalidAction(f"transfer package {package.code} is {package.state}")
-    if actor is not None and package.prepared_by_id == actor.pk:
+    if package.prepared_by_id == _named_decider(actor, "a transfer's approval").pk:
         raise InvalidAction("a transfer is approved by someone other than who prepared it")
     compare_and_swap(
         package,
