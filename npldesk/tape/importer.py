@@ -681,11 +681,33 @@ class Importer:
             "original_amount": "original_amount changed since last month (was {previous})",
         }
         changed = " OR ".join(f"s.{c} IS DISTINCT FROM h.{c}" for c in checks)
+        # A loan that left the books last month (a terminal row) has a row again.
+        returned = "h.status <> 'active'"
         if not self.general and self._any(
             "SELECT 1 FROM staged s JOIN history h ON h.loan_id = s.loan_id "
-            f"AND h.as_of = last_day(s.as_of - INTERVAL 1 MONTH) WHERE {changed}"
+            f"AND h.as_of = last_day(s.as_of - INTERVAL 1 MONTH) WHERE {changed} OR {returned}"
         ):
             self.write_general()  # the warnings name their rows
+        rows = self.con.execute(
+            "SELECT s.as_of, s._file, s._row, s.loan_id, h.status FROM staged s JOIN history h "
+            "ON h.loan_id = s.loan_id AND h.as_of = last_day(s.as_of - INTERVAL 1 MONTH) "
+            f"WHERE {returned} ORDER BY s._file, s._row"
+        ).fetchall()
+        for as_of, file_index, row_number, loan_id, status in rows:
+            counts[as_of]["returned_after_exit"] = counts[as_of].get("returned_after_exit", 0) + 1
+            file_name, label = self._file_label(file_index, "loan_id")
+            self.warnings.add(
+                Problem(
+                    "exit.returned",
+                    f"the loan left the books in {month_label(previous_month_end(as_of))} "
+                    f"({status}) and has a row again: its figures count it as a new loan",
+                    file_name,
+                    row_number,
+                    label,
+                    loan_id,
+                    Severity.WARNING,
+                )
+            )
         for column, message in checks.items():
             rows = self.con.execute(
                 f"SELECT s.as_of, s._file, s._row, CAST(s.{column} AS VARCHAR), "

@@ -779,3 +779,16 @@ def test_loan_gone_after_its_terminal_row_is_no_warning(store: Store, tmp_path: 
     result = import_files(store, [dec, jan], ImportOptions())
     assert result.warnings == []
     assert store.months() == [NOV, DEC, JAN]
+
+
+def test_loan_back_after_its_terminal_row_is_a_warning(store: Store, tmp_path: Path):
+    _import_previous_month(store, tmp_path)
+    dec = tape_with_bad_row(tmp_path, {**WRITTEN_OFF, "exit_amount": "80000.00"}, name="dec.csv")
+    jan = write_csv(tmp_path / "jan.csv", loan_rows(ROWS, JAN))  # the written-off loan is back
+    result = import_files(store, [dec, jan], ImportOptions())
+    assert warning_keys(result) == {("jan.csv", BAD_ROW, "loan_id", "exit.returned")}
+    (warning,) = result.warnings
+    assert warning.value == BAD_LOAN
+    assert "left the books in 2019-12 (written_off)" in warning.message
+    assert store.months() == [NOV, DEC, JAN]
+    assert store.manifest()["snapshots"]["2020-01-31"]["warnings"] == {"returned_after_exit": 1}
