@@ -342,6 +342,11 @@ def test_two_broken_promises_make_the_household_unwilling(world: World) -> None:
     services.cases_judge(actor=None, today=date(2020, 1, 16))
     case = world.fresh()
     assert (case.broken_promises, case.willingness) == (2, Willingness.UNWILLING)
+    # the promises turning broken are in the audit trail, with the segment they moved
+    (record,) = AuditRecord.objects.filter(action="cases_judge")
+    promises = {str(p.pk): PromiseState.BROKEN for p in Promise.objects.all()}
+    assert record.after["promises"] == promises
+    assert record.after["willingness"] == Willingness.UNWILLING
 
 
 def test_activity_refusals(world: World) -> None:
@@ -555,6 +560,10 @@ def test_repayment_plan_breached_after_thirty_days_late(world: World) -> None:
     assert second.state == InstalmentState.BREACHED
     assert RepaymentPlan.objects.get().state == RepaymentPlanState.BREACHED
     assert world.fresh().plan_breached
+    breached = AuditRecord.objects.filter(action="cases_judge").last()
+    assert breached is not None
+    assert breached.after["repayment_plans"] == {str(plan.pk): RepaymentPlanState.BREACHED}
+    assert breached.after["instalments"] == {str(second.pk): InstalmentState.BREACHED}
 
 
 def test_cancelling_a_breached_plan_clears_the_case_signals(world: World) -> None:

@@ -69,7 +69,10 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
     the segment derive from. Returns what changed (for the calling service's audit record).
 
     Derived fields only: the fields a person sets are left alone, and the version does not
-    move, so a refresh never makes someone's open edit fail.
+    move, so a refresh never makes someone's open edit fail. What changed: the segment and
+    strategy fields that moved, and under ``promises``, ``instalments`` and ``repayment_plans``
+    the new state of each one whose state moved (by id), so that a promise turning broken or a
+    plan breached is in the audit trail.
     """
     params = casework_settings().params
     before = {
@@ -101,10 +104,17 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
         today=today,
         params=params,
     )
+    states_moved: dict[str, dict[str, str]] = {}
+
+    def moved(kind: str, pk: int, old: str, new: str) -> None:
+        if old != new:
+            states_moved.setdefault(kind, {})[str(pk)] = new
+
     for promise in promises:
         verdict = judged[("p", promise.pk)]
         if (promise.state, promise.paid) != (verdict.state, verdict.paid):
             Promise.objects.filter(pk=promise.pk).update(state=verdict.state, paid=verdict.paid)
+            moved("promises", promise.pk, promise.state, verdict.state)
     breached_plans: set[int] = set()
     open_plans: dict[int, bool] = {}
     for instalment in instalments:
@@ -117,6 +127,7 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
             Instalment.objects.filter(pk=instalment.pk).update(
                 state=verdict.state, paid=verdict.paid, paid_on=verdict.settled_on
             )
+            moved("instalments", instalment.pk, instalment.state, verdict.state)
         if verdict.state == InstalmentState.BREACHED:
             breached_plans.add(instalment.plan_id)
         open_plans.setdefault(instalment.plan_id, True)
@@ -133,6 +144,7 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
         )
         if states[plan_id] != new_state:
             RepaymentPlan.objects.filter(pk=plan_id).update(state=new_state)
+            moved("repayment_plans", plan_id, states[plan_id], new_state)
 
     broken = sum(1 for p in promises if judged[("p", p.pk)].state == PromiseState.BROKEN)
     pending_due = [p.due_on for p in promises if judged[("p", p.pk)].state == PromiseState.PENDING]
@@ -183,7 +195,7 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
     Case.objects.filter(pk=case.pk).update(**changes)
     case.refresh_from_db()
     after = {key: getattr(case, key) for key in before}
-    return {key: after[key] for key in before if before[key] != after[key]}
+    return {key: after[key] for key in before if before[key] != after[key]} | states_moved
 
 
 def derived_strategy(case: Case, *, ability: str, willingness: str) -> dict[str, Any]:

@@ -323,7 +323,8 @@ def case_close(
 def cases_judge(*, actor: Person | None, today: date) -> int:
     """The rules that run by themselves, for every open case: promises kept or broken,
     instalments late or breached, legal alerts, segment and strategy. One audit record per case
-    whose segment, strategy, tier or deadline moved, and one for the run."""
+    whose segment, strategy, tier or deadline moved or one of whose promises, instalments or
+    repayment plans changed state, and one for the run."""
     require(actor, Action.SYNC)
     changed = []
     for case in Case.objects.filter(closed_on__isnull=True).select_related("unit"):
