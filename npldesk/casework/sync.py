@@ -45,7 +45,7 @@ from npldesk.casework.models import (
     Unit,
 )
 from npldesk.casework.rules import CaseworkParams
-from npldesk.casework.services._common import derived_strategy
+from npldesk.casework.services._common import derived_strategy, hold_case_openings
 
 ZERO = Decimal("0.00")
 ACTIVE = "active"
@@ -262,6 +262,7 @@ def cases_sync(
     left the books. Returns the counts of what was done (also kept in a ``SyncRun``).
     """
     require(actor, Action.SYNC)
+    hold_case_openings(exclusive=True)  # before the open cases are read
     params = params or casework_settings().params
     now = timezone.now()
     counts = SyncCounts()

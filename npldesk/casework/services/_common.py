@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import F
 
 from npldesk.casework import rules
@@ -62,6 +62,24 @@ def compare_and_swap(obj: M, *, version: int, what: str, **changes: Any) -> M:
         )
     obj.refresh_from_db()
     return obj
+
+
+# An advisory lock key of PostgreSQL ("npldesk" cases) that orders the month-end sync and
+# cases opened by hand (see ``hold_case_openings``).
+CASE_OPENINGS_LOCK = 0x6E706C64_63617365
+
+
+def hold_case_openings(*, exclusive: bool) -> None:
+    """Order the month-end sync (``exclusive``) and cases opened by hand (shared) within the
+    current transaction, on PostgreSQL: a hand-opened case waits for a running sync and then
+    finds the case it opened, and a sync waits for a case being opened by hand and then
+    updates it, instead of one of them failing on the one-open-case-per-household constraint.
+    SQLite already lets one writer at a time write the whole database."""
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [CASE_OPENINGS_LOCK])
 
 
 def refresh_case(case: Case, *, today: date) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from npldesk.casework.models import Case, Household, Person, Team
 from npldesk.casework.services._common import (
     compare_and_swap,
     derived_strategy,
+    hold_case_openings,
     refresh_case,
 )
 
@@ -65,6 +66,7 @@ def case_open(
             f"{household.borrower_id}: its unit {household.unit.code} is outside their units"
         )
     _require_active(owner)
+    hold_case_openings(exclusive=False)
     if household.cases.filter(closed_on__isnull=True).exists():
         raise InvalidAction(f"household {household.borrower_id} already has an open case")
     previous = household.cases.order_by("-opened_on", "-id").first()
