@@ -33,7 +33,7 @@ from npldesk.casework.models import (
     Unit,
 )
 from tests.casework.factories import TeamFactory, case_with_loan
-from tests.casework.world import OPENED, World, build_world
+from tests.casework.world import OPENED, World, build_world, propose_plan
 
 D = Decimal
 
@@ -88,18 +88,6 @@ def _recovery(world: World) -> Recovery:
     )
 
 
-def _plan(world: World, milestones: bool = False) -> Any:
-    return services.plan_propose(
-        actor=world.officer,
-        case=world.case,
-        strategy=Strategy.REPAYMENT_PLAN,
-        reason="r",
-        target_amount=D(1),
-        target_date=OPENED,
-        milestones=[("visit", world.officer, OPENED)] if milestones else [],
-    )
-
-
 def _repayment_plan(world: World) -> Any:
     return services.repayment_plan_agree(
         actor=world.officer,
@@ -150,7 +138,7 @@ def _reopenable(world: World) -> Any:
 
 
 def _milestone(world: World) -> Milestone:
-    return Milestone.objects.get(plan=_plan(world, milestones=True))
+    return Milestone.objects.get(plan=propose_plan(world, milestones=True))
 
 
 def lead(w: World) -> Person:
@@ -236,7 +224,7 @@ CALLS: dict[str, Call] = {
             actor=a, plan=plan, version=1, approve=True, note="n"
         ),
         before=True,
-        prepare=_plan,
+        prepare=propose_plan,
     ),
     "milestone_complete": Call(
         officer,

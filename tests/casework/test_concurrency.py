@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,13 +20,22 @@ from django.db import connection, connections, transaction
 
 from npldesk.casework import services
 from npldesk.casework.errors import Conflict, InvalidAction
-from npldesk.casework.models import AuditRecord, Case, Person, Unit
+from npldesk.casework.models import AuditRecord, Case, Household, Person, Unit
 from npldesk.casework.sync import cases_sync
 from tests.casework.factories import HouseholdFactory, PersonFactory, case_with_loan
 from tests.casework.test_sync import loan
 
 HOLD_SECONDS = 0.5
 DEC = date(2019, 12, 31)
+
+
+def run_together(*functions: Callable[[], None]) -> None:
+    """Each function in a thread of its own (each with its own database connection)."""
+    threads = [threading.Thread(target=function) for function in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
 
 
 def _people(units: dict[str, Unit]) -> tuple[Person, Person, Person]:
@@ -99,14 +109,7 @@ def test_two_concurrent_edits_on_two_connections(units: dict[str, Unit]) -> None
         finally:
             connections.close_all()
 
-    threads = [
-        threading.Thread(target=edit, args=("one", first_owner)),
-        threading.Thread(target=edit, args=("two", second_owner)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    run_together(lambda: edit("one", first_owner), lambda: edit("two", second_owner))
     assert set(outcomes) == {"one", "two"}
     winners = [name for name, outcome in outcomes.items() if isinstance(outcome, Case)]
     losers = [name for name, outcome in outcomes.items() if isinstance(outcome, Conflict)]
@@ -124,101 +127,85 @@ def test_two_concurrent_edits_on_two_connections(units: dict[str, Unit]) -> None
     assert [(r.action, r.reason) for r in records] == [("case_assign", winner)]
 
 
-@pytest.mark.skipif(
+needs_two_writers = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs two connections writing at once: SQLite lets one writer at a time in",
 )
+
+
+def one_holding_while_the_other_runs(
+    first: Callable[[], Any], second: Callable[[], Any]
+) -> tuple[Any, Any, float]:
+    """``first`` in a transaction kept open ``HOLD_SECONDS`` after it returns, ``second`` on
+    another connection as soon as ``first`` has returned: their results (or the exceptions
+    they raised) and how long ``second`` took."""
+    first_done = threading.Event()
+    outcomes: dict[str, Any] = {"seconds": 0.0}
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                outcomes["first"] = first()
+                first_done.set()
+                time.sleep(HOLD_SECONDS)  # the other comes while this is not yet committed
+        except Exception as exc:
+            outcomes["first"] = exc
+        finally:
+            first_done.set()
+            connections.close_all()
+
+    def follow() -> None:
+        first_done.wait(timeout=10)
+        started = time.monotonic()
+        try:
+            outcomes["second"] = second()
+        except Exception as exc:
+            outcomes["second"] = exc
+        finally:
+            outcomes["seconds"] = time.monotonic() - started
+            connections.close_all()
+
+    run_together(hold, follow)
+    return outcomes["first"], outcomes["second"], outcomes["seconds"]
+
+
+def _open_by_hand(household: Household) -> Callable[[], Case]:
+    return lambda: services.case_open(
+        actor=None, household=household, opened_on=DEC, reason="walk-in"
+    )
+
+
+def _sync_b1() -> dict[str, Any]:
+    return cases_sync(actor=None, as_of=DEC, loans=[loan("B1")])
+
+
+@needs_two_writers
 @pytest.mark.django_db(transaction=True)
 def test_a_case_opened_by_hand_during_the_month_end_sync_is_taken_up_by_it(
     units: dict[str, Unit],
 ) -> None:
     household = HouseholdFactory(borrower_id="B1", unit=units["HB0101"])
-    opened = threading.Event()
-    outcomes: dict[str, Any] = {}
-    timings: dict[str, float] = {}
-
-    def open_by_hand() -> None:
-        try:
-            with transaction.atomic():
-                outcomes["hand"] = services.case_open(
-                    actor=None, household=household, opened_on=DEC, reason="walk-in"
-                )
-                opened.set()
-                time.sleep(HOLD_SECONDS)  # the sync starts while this is not yet committed
-        except Exception as exc:
-            outcomes["hand"] = exc
-            opened.set()
-        finally:
-            connections.close_all()
-
-    def sync() -> None:
-        try:
-            opened.wait(timeout=10)
-            started = time.monotonic()
-            outcomes["sync"] = cases_sync(actor=None, as_of=DEC, loans=[loan("B1")])
-            timings["sync"] = time.monotonic() - started
-        except Exception as exc:
-            outcomes["sync"] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=open_by_hand), threading.Thread(target=sync)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert isinstance(outcomes["hand"], Case), outcomes
-    assert isinstance(outcomes["sync"], dict), outcomes  # not a unique-constraint failure
-    assert outcomes["sync"]["opened"] == 0
-    assert timings["sync"] >= HOLD_SECONDS * 0.8  # it waited for the hand-opened case
+    opened, synced, seconds = one_holding_while_the_other_runs(_open_by_hand(household), _sync_b1)
+    assert isinstance(opened, Case), opened
+    assert isinstance(synced, dict), synced  # not a unique-constraint failure
+    assert synced["opened"] == 0
+    assert seconds >= HOLD_SECONDS * 0.8  # it waited for the hand-opened case
     case = Case.objects.get(household=household, closed_on__isnull=True)
-    assert case.pk == outcomes["hand"].pk
+    assert case.pk == opened.pk
     assert case.synced_as_of == DEC  # the sync took the hand-opened case up
     assert case.npl_balance == Decimal("50000.00")
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs two connections writing at once: SQLite lets one writer at a time in",
-)
+@needs_two_writers
 @pytest.mark.django_db(transaction=True)
 def test_a_case_opened_by_hand_while_the_sync_runs_waits_and_is_refused(
     units: dict[str, Unit],
 ) -> None:
     household = HouseholdFactory(borrower_id="B1", unit=units["HB0101"])
-    synced = threading.Event()
-    outcomes: dict[str, Any] = {}
-
-    def run_sync() -> None:
-        try:
-            with transaction.atomic():
-                outcomes["sync"] = cases_sync(actor=None, as_of=DEC, loans=[loan("B1")])
-                synced.set()
-                time.sleep(HOLD_SECONDS)  # the hand opening comes while this is not committed
-        except Exception as exc:
-            outcomes["sync"] = exc
-            synced.set()
-        finally:
-            connections.close_all()
-
-    def open_by_hand() -> None:
-        try:
-            synced.wait(timeout=10)
-            outcomes["hand"] = services.case_open(
-                actor=None, household=household, opened_on=DEC, reason="walk-in"
-            )
-        except Exception as exc:
-            outcomes["hand"] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run_sync), threading.Thread(target=open_by_hand)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert isinstance(outcomes["sync"], dict), outcomes
-    assert outcomes["sync"]["opened"] == 1
-    assert isinstance(outcomes["hand"], InvalidAction), outcomes  # not an IntegrityError
-    assert "already has an open case" in str(outcomes["hand"])
+    synced, refused, seconds = one_holding_while_the_other_runs(_sync_b1, _open_by_hand(household))
+    assert isinstance(synced, dict), synced
+    assert synced["opened"] == 1
+    assert isinstance(refused, InvalidAction), refused  # not an IntegrityError
+    assert "already has an open case" in str(refused)
+    assert seconds >= HOLD_SECONDS * 0.8  # it waited for the sync to commit
     assert Case.objects.filter(household=household).count() == 1

@@ -41,7 +41,7 @@ from npldesk.casework.models import (
     WriteOffDecision,
 )
 from tests.casework.factories import HouseholdFactory, TeamFactory, case_with_loan
-from tests.casework.world import OPENED, World, build_world
+from tests.casework.world import OPENED, World, build_world, propose_plan
 
 D = Decimal
 
@@ -464,14 +464,7 @@ def test_a_new_proposal_supersedes_the_open_one(world: World) -> None:
 
 
 def test_a_stale_case_edit_fails_after_a_plan_decision(world: World) -> None:
-    plan = services.plan_propose(
-        actor=world.officer,
-        case=world.case,
-        strategy=Strategy.REPAYMENT_PLAN,
-        reason="r",
-        target_amount=D(1),
-        target_date=OPENED,
-    )
+    plan = propose_plan(world)
     stale = world.fresh()
     services.plan_decide(actor=world.lead, plan=plan, version=1, approve=True, note="")
     with pytest.raises(Conflict):
@@ -485,15 +478,7 @@ def test_a_stale_case_edit_fails_after_a_plan_decision(world: World) -> None:
 
 
 def test_milestone_complete_once(world: World) -> None:
-    plan = services.plan_propose(
-        actor=world.officer,
-        case=world.case,
-        strategy=Strategy.REPAYMENT_PLAN,
-        reason="r",
-        target_amount=D(1),
-        target_date=OPENED,
-        milestones=[("visit", world.officer, OPENED)],
-    )
+    plan = propose_plan(world, milestones=True)
     milestone = Milestone.objects.get(plan=plan)
     services.milestone_complete(actor=world.officer, milestone=milestone, done_on=OPENED)
     assert Milestone.objects.get().done_on == OPENED
@@ -502,15 +487,7 @@ def test_milestone_complete_once(world: World) -> None:
 
 
 def test_milestone_of_a_closed_case_cannot_be_completed(world: World) -> None:
-    plan = services.plan_propose(
-        actor=world.officer,
-        case=world.case,
-        strategy=Strategy.REPAYMENT_PLAN,
-        reason="r",
-        target_amount=D(1),
-        target_date=OPENED,
-        milestones=[("visit", world.officer, OPENED)],
-    )
+    plan = propose_plan(world, milestones=True)
     services.case_close(
         actor=world.lead,
         case=world.fresh(),

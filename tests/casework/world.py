@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from npldesk.casework.models import Case, Person, Unit
+from npldesk.casework import services
+from npldesk.casework.choices import Strategy
+from npldesk.casework.models import Case, Person, Plan, Unit
 from tests.casework.factories import PersonFactory, case_with_loan
 
 OPENED = date(2019, 12, 31)
@@ -59,3 +62,17 @@ def build_world(units: dict[str, Unit]) -> World:
         outsider=person("team_lead", units["HB02"]),
         case=case_with_loan(units["HB0101"], owner=officer),
     )
+
+
+def propose_plan(world: World, *, milestones: bool = False) -> Plan:
+    """A repayment-plan strategy proposed by the case's officer (with one visit to make)."""
+    plan: Plan = services.plan_propose(
+        actor=world.officer,
+        case=world.case,
+        strategy=Strategy.REPAYMENT_PLAN,
+        reason="r",
+        target_amount=Decimal(1),
+        target_date=OPENED,
+        milestones=[("visit", world.officer, OPENED)] if milestones else [],
+    )
+    return plan
