@@ -202,7 +202,14 @@ class Importer:
                 raise UsageError(
                     f"{path.name} has no column {join.left_on!r} to join {join.name!r} on"
                 )
-            self._check_join_keys(joined, join.right_on)
+            # A key more than once is reported; the tape's rows are then checked against the
+            # first row of each key, so that one import reports every problem of the files.
+            first_of_each_key = (
+                f" QUALIFY row_number() OVER (PARTITION BY TRIM({quote(join.right_on)}) "
+                "ORDER BY _row) = 1"
+                if self._check_join_keys(joined, join.right_on)
+                else ""
+            )
             alias = quote(join.name)  # `sql:` expressions write <join name>."<column>"
             wanted = join.columns or tuple(c for c in joined.columns if c != join.right_on)
             for column in wanted:
@@ -212,7 +219,7 @@ class Importer:
                     )
                 available[f"{join.name}.{column}"] = f"{alias}.{quote(column)}"
             join_sql += (
-                f" LEFT JOIN (SELECT *, true AS _present FROM {view}) {alias} "
+                f" LEFT JOIN (SELECT *, true AS _present FROM {view}{first_of_each_key}) {alias} "
                 f"ON TRIM(src.{quote(join.left_on)}) = TRIM({alias}.{quote(join.right_on)})"
             )
             markers[join.name] = (f"COALESCE({alias}._present, false)", join.left_on)
@@ -275,7 +282,8 @@ class Importer:
         staged = StagedFile(index, source, joins, compiled, checks, view, mapping)
         return staged
 
-    def _check_join_keys(self, joined: SourceFile, key: str) -> None:
+    def _check_join_keys(self, joined: SourceFile, key: str) -> bool:
+        """Report each key the joined file holds more than once; True when there is one."""
         duplicates = self.con.execute(
             f"SELECT TRIM({quote(key)}) AS k, min(_row), max(_row), count(*) FROM {joined.view} "
             f"GROUP BY k HAVING count(*) > 1 ORDER BY min(_row) LIMIT {self.options.max_problems}"
@@ -292,8 +300,7 @@ class Importer:
                     key_value,
                 )
             )
-        if duplicates:
-            raise DataError("duplicate keys in a joined file", problems=self.problems.problems)
+        return bool(duplicates)
 
     # -- staging and checking ------------------------------------------------------------
 

@@ -460,7 +460,28 @@ def test_duplicate_key_in_the_joined_file_is_rejected(store: Store, tmp_path: Pa
     write_csv(tmp_path / "customers.csv", people, columns=CUSTOMER_COLUMNS)
     source = write_csv(tmp_path / "tape.csv", loan_rows(ROWS), columns=TAPE_WITHOUT_PERSONAL)
     error = import_rejected(store, [source], joined_mapping(tmp_path))
-    assert problem_keys(error) == {("customers.csv", 9, "客户号", "join.key_unique")}
+    assert problem_keys(error) == {
+        ("customers.csv", 9, "客户号", "join.key_unique"),
+        # the borrower whose key was overwritten is then missing from the joined file
+        ("tape.csv", 9, "borrower_id", "join.unmatched"),
+    }
+
+
+def test_duplicate_join_key_and_the_tapes_own_bad_rows_are_reported_together(
+    store: Store, tmp_path: Path
+):
+    people = customers()
+    people[7]["客户号"] = people[2]["客户号"]  # rows 4 and 9 of customers.csv
+    write_csv(tmp_path / "customers.csv", people, columns=CUSTOMER_COLUMNS)
+    rows = loan_rows(ROWS)
+    rows[BAD_INDEX]["days_past_due"] = "ninety"
+    source = write_csv(tmp_path / "tape.csv", rows, columns=TAPE_WITHOUT_PERSONAL)
+    error = import_rejected(store, [source], joined_mapping(tmp_path))
+    assert problem_keys(error) == {
+        ("customers.csv", 9, "客户号", "join.key_unique"),
+        ("tape.csv", 9, "borrower_id", "join.unmatched"),
+        ("tape.csv", BAD_ROW, "days_past_due", "type.integer"),
+    }
 
 
 # -- converters of a mapping -----------------------------------------------------------------------
