@@ -769,6 +769,30 @@ def test_recovery_enter_refusals(world: World) -> None:
         enter(world, actor=world.finance)
 
 
+def test_a_closed_case_takes_money_received_up_to_its_closing_day_only(world: World) -> None:
+    services.case_close(
+        actor=world.lead,
+        case=world.fresh(),
+        version=world.fresh().version,
+        reason="settled",
+        closed_on=date(2020, 1, 10),
+        note="paid in full",
+    )
+    world.case.refresh_from_db()
+    late_entry = enter(world)  # received on the closing day, entered afterwards
+    assert late_entry.received_on == date(2020, 1, 10)
+    with pytest.raises(InvalidAction, match=r"closed on 2020-01-10 \(settled\)"):
+        services.recovery_enter(
+            actor=world.officer,
+            case=world.case,
+            loan_id=world.loan_id,
+            received_on=date(2020, 1, 11),
+            amount=D("500.00"),
+            source="borrower",
+        )
+    assert Recovery.objects.count() == 1
+
+
 def test_recovery_after_write_off_follows_the_tape(world: World) -> None:
     world.case.loans.update(status="written_off")
     assert enter(world).after_write_off

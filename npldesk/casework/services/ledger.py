@@ -51,9 +51,16 @@ def recovery_enter(
 ) -> Recovery:
     """Enter money or assets received (pending until finance or a lead confirms it).
 
-    Whether it came after write-off follows the tape: the loan's latest synced status.
+    Whether it came after write-off follows the tape: the loan's latest synced status. On a
+    closed case only money received up to its closing day is taken (entered late); what came
+    after belongs to no NPL case of this one (a written-off case stays open for recovery).
     """
     require(actor, Action.WORK_CASE, case)
+    if case.closed_on is not None and received_on > case.closed_on:
+        raise InvalidAction(
+            f"case {case.number} closed on {case.closed_on} ({case.close_reason}): money received "
+            f"on {received_on} is not a recovery of this case"
+        )
     loan = _case_loan(case, loan_id)
     value = to_money(amount, "recovery amount")
     principal = value if principal_part is None else to_money(principal_part, "principal part")
