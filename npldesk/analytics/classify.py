@@ -45,7 +45,7 @@ CLASSIFIED_COLUMNS = (
 # needs, and the classification as numbers and flags (the class ranks, one flag per reason):
 # names and the reason text are built when read (``decode``), only where a query uses them.
 # The snapshot's other columns (personal data among them) stay in the raw snapshot only;
-# ``classified_view`` joins the two back by loan_id.
+# ``classified_view`` joins the two back by loan (and month, for several months at once).
 REASON_FLAGS = (
     "reason_dpd",
     "reason_impaired",

@@ -78,9 +78,10 @@ class Analytics:
 
     def classified(self, as_of: date) -> ir.Table:
         """The classified snapshot of ``as_of`` (classifying what is not yet classified): the
-        raw snapshot joined by loan_id with the derived file holding its classification."""
-        self.require_month(as_of)
-        self._classify_upto(as_of)
+        raw snapshot with its classification, the session's view filtered on the month."""
+        if as_of not in self._classified:  # a month classified in this session is imported
+            self.require_month(as_of)
+            self._classify_upto(as_of)
         if as_of not in self._tables:
             every = self._every_classified()
             self._tables[as_of] = every.filter(every.as_of == ibis.literal(as_of))
@@ -90,8 +91,9 @@ class Analytics:
         """Several classified snapshots as one table (for vintage curves and lists over time)."""
         if not months:
             raise UsageError("no month to read")
-        for as_of in months:
-            self.require_month(as_of)
+        missing = sorted(set(months) - set(self.months()))
+        if missing:
+            self.require_month(missing[0])  # the error names it and what is imported
         self._classify_upto(max(months))
         every = self._every_classified()
         wanted = sorted(set(months))
@@ -122,8 +124,9 @@ class Analytics:
         compile afresh for each question (most of the time of a month's figures)."""
         months = tuple(sorted(self._classified))
         if self._view is None or self._view[0] != months:
+            snapshots = self.store.snapshot_paths()  # one read of the manifest
             expr = classified_view(
-                self.engine.read_parquet([self.store.snapshot_path(m) for m in months]),
+                self.engine.read_parquet([snapshots[m] for m in months]),
                 self.engine.read_parquet(
                     [self.store.path / self._classified[m].classified for m in months]
                 ),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from npldesk.analytics import Analytics
+from npldesk.core.errors import UsageError
 from npldesk.core.rules import RuleParams
 from tests.analytics.conftest import month
 from tests.tape_factory import loan_row
@@ -308,3 +311,5 @@ def test_months_asked_one_after_another_each_read_their_own_rows(make_session):
     assert sorted({r["as_of"] for r in session.rows(span.select("as_of"))}) == [first, third]
     assert len(session.rows(span.select("loan_id"))) == 4
     assert session.classified(second) is session.classified(second)
+    with pytest.raises(UsageError, match="month 2019-06 is not imported"):
+        session.classified_span([first, date(2019, 6, 30)])
