@@ -41,7 +41,7 @@ from npldesk.casework.models import (
     WriteOffDecision,
 )
 from tests.casework.factories import HouseholdFactory, TeamFactory, case_with_loan
-from tests.casework.world import OPENED, World, build_world, propose_plan
+from tests.casework.world import OPENED, World, build_world, propose_plan, settle
 
 D = Decimal
 
@@ -263,16 +263,8 @@ def test_case_close_refusals(world: World) -> None:
     services.legal_case_open(
         actor=world.legal, case=world.case, court="Xiangshan", claim_amount=D(1), opened_on=OPENED
     )
-    case = world.fresh()
     with pytest.raises(InvalidAction, match="open legal case"):
-        services.case_close(
-            actor=world.lead,
-            case=case,
-            version=case.version,
-            reason="settled",
-            closed_on=OPENED,
-            note="",
-        )
+        settle(world, on=OPENED)
 
 
 # -- work -----------------------------------------------------------------------------------
@@ -488,14 +480,7 @@ def test_milestone_complete_once(world: World) -> None:
 
 def test_milestone_of_a_closed_case_cannot_be_completed(world: World) -> None:
     plan = propose_plan(world, milestones=True)
-    services.case_close(
-        actor=world.lead,
-        case=world.fresh(),
-        version=world.fresh().version,
-        reason="settled",
-        closed_on=OPENED,
-        note="paid in full",
-    )
+    settle(world, on=OPENED)
     with pytest.raises(InvalidAction, match="is closed"):
         services.milestone_complete(
             actor=world.officer, milestone=Milestone.objects.get(plan=plan), done_on=OPENED
@@ -711,15 +696,7 @@ def test_legal_stage_moves_forward_only(world: World) -> None:
     stages = list(LegalStageEntry.objects.values_list("stage", flat=True))
     assert stages == [LegalStage.PREPARING, LegalStage.HEARING, LegalStage.CLOSED]
     # With the lawsuit closed the case can close.
-    case = world.fresh()
-    services.case_close(
-        actor=world.lead,
-        case=case,
-        version=case.version,
-        reason="settled",
-        closed_on=date(2020, 6, 2),
-        note="",
-    )
+    settle(world, on=date(2020, 6, 2))
 
 
 def test_legal_costs_add_up(world: World) -> None:
@@ -744,12 +721,14 @@ def test_legal_costs_add_up(world: World) -> None:
 # -- ledger ---------------------------------------------------------------------------------
 
 
-def enter(world: World, amount: str = "1000.00", **kwargs: object) -> Recovery:
+def enter(
+    world: World, amount: str = "1000.00", received_on: date = date(2020, 1, 10), **kwargs: object
+) -> Recovery:
     return services.recovery_enter(
         actor=kwargs.pop("actor", world.officer),
         case=world.case,
         loan_id=str(kwargs.pop("loan_id", world.loan_id)),
-        received_on=date(2020, 1, 10),
+        received_on=received_on,
         amount=D(amount),
         source=str(kwargs.pop("source", "borrower")),
         **kwargs,  # type: ignore[arg-type]
@@ -770,26 +749,11 @@ def test_recovery_enter_refusals(world: World) -> None:
 
 
 def test_a_closed_case_takes_money_received_up_to_its_closing_day_only(world: World) -> None:
-    services.case_close(
-        actor=world.lead,
-        case=world.fresh(),
-        version=world.fresh().version,
-        reason="settled",
-        closed_on=date(2020, 1, 10),
-        note="paid in full",
-    )
-    world.case.refresh_from_db()
+    settle(world, on=date(2020, 1, 10))
     late_entry = enter(world)  # received on the closing day, entered afterwards
     assert late_entry.received_on == date(2020, 1, 10)
     with pytest.raises(InvalidAction, match=r"closed on 2020-01-10 \(settled\)"):
-        services.recovery_enter(
-            actor=world.officer,
-            case=world.case,
-            loan_id=world.loan_id,
-            received_on=date(2020, 1, 11),
-            amount=D("500.00"),
-            source="borrower",
-        )
+        enter(world, "500.00", received_on=date(2020, 1, 11))
     assert Recovery.objects.count() == 1
 
 

@@ -76,3 +76,18 @@ def propose_plan(world: World, *, milestones: bool = False) -> Plan:
         milestones=[("visit", world.officer, OPENED)] if milestones else [],
     )
     return plan
+
+
+def settle(world: World, *, on: date) -> Case:
+    """The case closed by its lead as settled on ``on``; the world's case object reloaded."""
+    case = world.fresh()
+    services.case_close(
+        actor=world.lead,
+        case=case,
+        version=case.version,
+        reason="settled",
+        closed_on=on,
+        note="paid in full",
+    )
+    world.case.refresh_from_db()
+    return world.case
