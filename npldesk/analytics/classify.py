@@ -42,10 +42,28 @@ CLASSIFIED_COLUMNS = (
     "released",
 )
 # What a derived classified file holds: the key, the month and status the next month's state
-# needs, and the classification as numbers and flags (the class ranks, one flag per reason):
-# names and the reason text are built when read (``decode``), only where a query uses them.
-# The snapshot's other columns (personal data among them) stay in the raw snapshot only;
-# ``classified_view`` joins the two back by loan (and month, for several months at once).
+# needs, the classification as numbers and flags (the class ranks, one flag per reason; names
+# and the reason text are built when read, ``decode``, only where a query uses them), and the
+# snapshot columns that figures are summed and grouped by (``FIGURE_SOURCE_COLUMNS``): asset
+# quality, movement, migration and vintages read the derived files alone (``figures_view``),
+# as a sum over an already classified tape should cost (a join back to the raw snapshot by
+# loan was nine tenths of the time of a month's figures). The snapshot's other columns, the
+# personal data among them, stay in the raw snapshot only; ``classified_view`` joins the two
+# back by loan (and month, for several months at once) where a list or a case needs them.
+# The borrower's id is not among them: a high-cardinality text column costs the most to write
+# (a sixth of a month's classification), and only the casework's per-household reads want it.
+FIGURE_SOURCE_COLUMNS = (
+    "borrower_type",
+    "org_unit",
+    "officer_id",
+    "product",
+    "origination_date",
+    "original_amount",
+    "principal_balance",
+    "days_past_due",
+    "provision",
+    "exit_amount",
+)
 REASON_FLAGS = (
     "reason_dpd",
     "reason_impaired",
@@ -69,11 +87,16 @@ DERIVED_COLUMNS = (
     "hard_seen",
     "clean_run",
     "released",
+    *FIGURE_SOURCE_COLUMNS,
 )
 # Version of that layout, part of the derived key: files of an earlier layout (v1 copied every
-# snapshot column; v2 stored class names and reason text) are never read again, and are
-# dropped when the store is next classified.
-DERIVED_LAYOUT = "v3"
+# snapshot column; v2 stored class names and reason text; v3 held no snapshot column, so every
+# figure joined the raw snapshot back) are never read again, and are dropped when the store is
+# next classified.
+DERIVED_LAYOUT = "v4"
+# The columns of ``figures_view``: a classified snapshot without the personal and descriptive
+# columns of the raw snapshot.
+FIGURE_COLUMNS = ("loan_id", "as_of", "status", *FIGURE_SOURCE_COLUMNS, *CLASSIFIED_COLUMNS)
 
 
 def class_rank(column: ir.StringValue) -> ir.IntegerValue:
@@ -311,7 +334,7 @@ def classified_view(
     """The classified snapshot as ``classify_month`` returns it: the raw ``snapshot`` joined
     by loan_id with its derived file (every column of the snapshot, then
     ``CLASSIFIED_COLUMNS``). ``span``: several months on each side, joined by loan and month."""
-    stored = [c for c in DERIVED_COLUMNS if c not in ("loan_id", "as_of", "status")]
+    stored = [c for c in DERIVED_COLUMNS if c not in snapshot.columns]
     right = derived.select(
         _d_loan_id=derived.loan_id,
         _d_as_of=derived.as_of,
@@ -323,6 +346,12 @@ def classified_view(
     joined = snapshot.join(right, keys)
     decoded = decode(joined.select(*snapshot.columns, *stored), params)
     return decoded.select(*snapshot.columns, *CLASSIFIED_COLUMNS)
+
+
+def figures_view(derived: ir.Table, params: RuleParams) -> ir.Table:
+    """The classified snapshot(s) of ``derived`` files alone, ``FIGURE_COLUMNS``: what asset
+    quality, movement, migration and vintages read (no join with the raw snapshot)."""
+    return decode(derived, params).select(*FIGURE_COLUMNS)
 
 
 def state_of(classified: ir.Table, carry: ir.Table | None) -> ir.Table:

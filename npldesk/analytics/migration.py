@@ -394,9 +394,9 @@ def migration_report(
     session.require_month(start, what="--from month")
     session.require_month(end, what="--to month")
     months = session.require_span(start, end)
-    start_table = own_name(session, session.classified(start))
-    end_table = own_name(session, session.classified(end))
-    later = own_name(session, session.classified_span([m for m in months if m > start]))
+    start_table = own_name(session, session.figures(start))
+    end_table = own_name(session, session.figures(end))
+    later = own_name(session, session.figures_span([m for m in months if m > start]))
     exits = exit_routes(start_table, later, t0=start, t1=end)
     document: dict[str, Any] = {
         "from": start.isoformat(),

@@ -317,8 +317,8 @@ def movement_report(
     first, period_name = movement_span(as_of, period=period, start=start)
     session.require_month(as_of)
     months = session.require_span(first, as_of)
-    session.classified(as_of)  # classifies every month of the span in one pass
-    snapshots = {month: session.classified(month) for month in months}
+    session.figures(as_of)  # classifies every month of the span in one pass
+    snapshots = {month: session.figures(month) for month in months}
     rollup = grouping.rollup()
 
     def period_table(column: str | None, units: ir.Table | None) -> ir.Table:

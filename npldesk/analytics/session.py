@@ -16,12 +16,20 @@ import ibis
 import ibis.expr.types as ir
 
 from npldesk.analytics.backend import Engine, connect
-from npldesk.analytics.classify import ClassifiedMonth, classified_view, ensure_classified
+from npldesk.analytics.classify import (
+    ClassifiedMonth,
+    classified_view,
+    ensure_classified,
+    figures_view,
+)
 from npldesk.core.errors import UsageError
 from npldesk.core.months import month_label, month_range
 from npldesk.core.rules import RuleParams, params_from_config
 from npldesk.home import Home
 from npldesk.tape.store import Store
+
+CLASSIFIED = "classified"
+FIGURES = "figures"
 
 
 @dataclass
@@ -33,8 +41,8 @@ class Analytics:
     params: RuleParams = field(default_factory=RuleParams)
     progress: Callable[[str], None] | None = None
     _classified: dict[date, ClassifiedMonth] = field(default_factory=dict)
-    _tables: dict[date, ir.Table] = field(default_factory=dict)
-    _view: tuple[tuple[date, ...], ir.Table] | None = None
+    _tables: dict[tuple[str, date], ir.Table] = field(default_factory=dict)
+    _views: dict[str, tuple[tuple[date, ...], ir.Table]] = field(default_factory=dict)
 
     @classmethod
     def for_home(
@@ -77,25 +85,43 @@ class Analytics:
     # -- tables ------------------------------------------------------------------------
 
     def classified(self, as_of: date) -> ir.Table:
-        """The classified snapshot of ``as_of`` (classifying what is not yet classified): the
-        raw snapshot with its classification, the session's view filtered on the month."""
+        """The classified snapshot of ``as_of`` (classifying what is not yet classified): every
+        column of the raw snapshot with its classification, the session's view filtered on the
+        month. For lists and cases, which show the loans; figures read ``figures``."""
+        return self._month(CLASSIFIED, as_of)
+
+    def classified_span(self, months: list[date]) -> ir.Table:
+        """Several classified snapshots as one table (lists over time)."""
+        return self._span(CLASSIFIED, months)
+
+    def figures(self, as_of: date) -> ir.Table:
+        """The classified snapshot of ``as_of`` with ``FIGURE_COLUMNS`` only (the key, status,
+        the columns figures are summed and grouped by, the classification): read from the
+        derived files alone, without the join back to the raw snapshot that ``classified``
+        needs. What asset quality, movement, migration and vintages take."""
+        return self._month(FIGURES, as_of)
+
+    def figures_span(self, months: list[date]) -> ir.Table:
+        """``figures`` of several months as one table (vintage curves, migration exits)."""
+        return self._span(FIGURES, months)
+
+    def _month(self, kind: str, as_of: date) -> ir.Table:
         if as_of not in self._classified:  # a month classified in this session is imported
             self.require_month(as_of)
             self._classify_upto(as_of)
-        if as_of not in self._tables:
-            every = self._every_classified()
-            self._tables[as_of] = every.filter(every.as_of == ibis.literal(as_of))
-        return self._tables[as_of]
+        if (kind, as_of) not in self._tables:
+            every = self._every(kind)
+            self._tables[kind, as_of] = every.filter(every.as_of == ibis.literal(as_of))
+        return self._tables[kind, as_of]
 
-    def classified_span(self, months: list[date]) -> ir.Table:
-        """Several classified snapshots as one table (for vintage curves and lists over time)."""
+    def _span(self, kind: str, months: list[date]) -> ir.Table:
         if not months:
             raise UsageError("no month to read")
         missing = sorted(set(months) - set(self.months()))
         if missing:
             self.require_month(missing[0])  # the error names it and what is imported
         self._classify_upto(max(months))
-        every = self._every_classified()
+        every = self._every(kind)
         wanted = sorted(set(months))
         if wanted == sorted(self._classified):
             return every
@@ -116,27 +142,29 @@ class Analytics:
             )
         )
 
-    def _every_classified(self) -> ir.Table:
-        """Every month classified so far, as one view of the engine: raw snapshots joined by
-        loan and month with their derived files. A month's table is this view filtered on
-        ``as_of`` (the engine reads that month's files only): every query of the session then
-        names one view rather than repeating the join and the decoding, which Ibis would
-        compile afresh for each question (most of the time of a month's figures)."""
+    def _every(self, kind: str) -> ir.Table:
+        """Every month classified so far, as one view of the engine: for ``FIGURES`` the
+        derived files, for ``CLASSIFIED`` the raw snapshots joined with them by loan and month.
+        A month's table is this view filtered on ``as_of`` (the engine reads that month's files
+        only): every query of the session then names one view rather than repeating the join
+        and the decoding, which Ibis would compile afresh for each question."""
         months = tuple(sorted(self._classified))
-        if self._view is None or self._view[0] != months:
-            snapshots = self.store.snapshot_paths()  # one read of the manifest
-            expr = classified_view(
-                self.engine.read_parquet([snapshots[m] for m in months]),
-                self.engine.read_parquet(
-                    [self.store.path / self._classified[m].classified for m in months]
-                ),
-                self.params,
-                span=True,
+        held = self._views.get(kind)
+        if held is None or held[0] != months:
+            derived = self.engine.read_parquet(
+                [self.store.path / self._classified[m].classified for m in months]
             )
+            if kind == FIGURES:
+                expr = figures_view(derived, self.params)
+            else:
+                snapshots = self.store.snapshot_paths()  # one read of the manifest
+                snapshot = self.engine.read_parquet([snapshots[m] for m in months])
+                expr = classified_view(snapshot, derived, self.params, span=True)
             # A new name each time: tables handed out earlier keep the view they were given.
-            self._view = (months, self.engine.create_view("classified", expr))
-            self._tables.clear()
-        return self._view[1]
+            self._views[kind] = (months, self.engine.create_view(kind, expr))
+            for key in [k for k in self._tables if k[0] == kind]:
+                del self._tables[key]
+        return self._views[kind][1]
 
     def org(self) -> ir.Table:
         path = self.store.org_path()

@@ -147,5 +147,5 @@ def vintage_report(
     wanted = [m for m in month_range(first, last) if m in imported]
     if not wanted:
         raise UsageError("no imported month in the vintage span")
-    span = own_name(session, session.classified_span(wanted))
+    span = own_name(session, session.figures_span(wanted))
     return vintage_shares(session.rows(vintage_curves(span)))

@@ -321,7 +321,7 @@ def _officers(session: Any, months: list[date]) -> list[tuple[str, str]]:
     """Every officer the tape names, with the unit of their loans."""
     import ibis
 
-    tables = [session.classified(m).select("officer_id", "org_unit") for m in months]
+    tables = [session.figures(m).select("officer_id", "org_unit") for m in months]
     both = ibis.union(*tables, distinct=True) if len(tables) > 1 else tables[0].distinct()
     officers = both.filter(both.officer_id.notnull() & (both.officer_id != ""))
     grouped = officers.group_by("officer_id").aggregate(org_unit=officers.org_unit.min())

@@ -205,7 +205,7 @@ def _writeoffs(session: Any, as_of: date, result: Reconciliation) -> None:
     months = [m for m in session.months() if m <= as_of]
     seen: set[str] = set()
     if approved:
-        tape = session.classified_span(months)
+        tape = session.figures_span(months)
         written = tape.filter(
             (tape.status == "written_off") & tape.loan_id.isin([w.loan_id for w in approved])
         ).select("loan_id")

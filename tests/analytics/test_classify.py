@@ -264,6 +264,39 @@ def test_derived_files_hold_the_classification_only_and_read_back_whole(make_ses
     assert len(session.rows(span.select("loan_id", "as_of", "final_class"))) == 4
 
 
+def test_figures_are_the_classified_snapshot_without_its_personal_columns(make_session):
+    from npldesk.analytics.classify import FIGURE_COLUMNS
+
+    session = make_session(
+        _history(1, [0, 95, 0], org_unit="HB0102", product="mortgage")
+        + _history(2, [0, 0, 31], borrower_id="Q", org_unit="HB0201", provision="40.00")
+    )
+    months = session.months()
+    for as_of in months:
+        figures = session.figures(as_of)
+        assert figures.columns == FIGURE_COLUMNS
+        assert not {"borrower_name", "id_number", "phone"} & set(figures.columns)
+        classified = session.classified(as_of).select(*FIGURE_COLUMNS)
+        assert _sorted_rows(session, figures) == _sorted_rows(session, classified)
+    span = session.figures_span(months[1:])
+    assert sorted({r["as_of"] for r in session.rows(span.select("as_of"))}) == months[1:]
+    # Figures read the derived files alone: with the raw snapshots gone they still answer
+    # (a table built on the join would fail to read them).
+    for as_of in months:
+        session.store.snapshot_path(as_of).rename(session.store.path / f"away-{as_of}.parquet")
+    again = Analytics(store=session.store, engine=session.engine, params=session.params)
+    row = session.rows(again.figures(months[1]).filter(lambda t: t.loan_id == "L000001"))[0]
+    assert (row["final_class"], row["org_unit"], row["product"]) == (
+        "substandard",
+        "HB0102",
+        "mortgage",
+    )
+
+
+def _sorted_rows(session, table):
+    return sorted(session.rows(table), key=lambda r: (r["as_of"], r["loan_id"]))
+
+
 def test_derived_files_of_an_earlier_layout_are_dropped_and_reclassified(make_session):
     import json
 
