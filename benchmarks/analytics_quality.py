@@ -19,7 +19,7 @@ six-month probation). Five implementations, each in a fresh child process on the
 
 - ``npldesk``: a fresh copy of the store without derived data, an ``Analytics`` session on
   DuckDB, every month classified (``ensure_classified``: month by month, materialised as derived
-  Parquet) and ``asset_quality`` by unit for each month;
+  Parquet) and ``asset_quality_by_month`` by unit over the span (``Analytics.figures_span``);
 - ``npldesk-warm``: the same child on the copy the ``npldesk`` run left behind, its months
   already classified (as a store is after its first question); when ``npldesk`` is not among
   the implementations run, a copy is classified once first, untimed;
@@ -199,7 +199,7 @@ def _write_rows(out: Path, rows: list[dict[str, Any]], clock: common.ChildClock)
 def child_npldesk(store_path: Path, out: Path) -> None:
     from npldesk.analytics.backend import connect
     from npldesk.analytics.org import rollup_table
-    from npldesk.analytics.quality import asset_quality
+    from npldesk.analytics.quality import asset_quality_by_month
     from npldesk.analytics.session import Analytics
     from npldesk.tape.org import load_org
     from npldesk.tape.store import Store
@@ -208,16 +208,14 @@ def child_npldesk(store_path: Path, out: Path) -> None:
     store = Store(store_path)
     session = Analytics(store=store, engine=connect("duckdb"), progress=common.say)
     months = session.months()
-    session.classified(months[-1])  # every month, from the raw snapshots
+    session.figures(months[-1])  # every month, from the raw snapshots
     clock.step("classify")
     rollup = rollup_table(load_org(store))
-    rows = []
-    for as_of in months:
-        table = asset_quality(session.classified(as_of), by="org_unit", rollup=rollup)
-        for row in session.rows(table):
-            rows.append(
-                {"as_of": as_of.isoformat(), "unit": row["key"]} | {f: str(row[f]) for f in FIGURES}
-            )
+    table = asset_quality_by_month(session.figures_span(months), by="org_unit", rollup=rollup)
+    rows = [
+        {"as_of": row["as_of"].isoformat(), "unit": row["key"]} | {f: str(row[f]) for f in FIGURES}
+        for row in session.rows(table)
+    ]
     clock.step("quality")
     _write_rows(out, rows, clock)
 
@@ -711,7 +709,7 @@ def main() -> None:
         "targets": targets,
     }
     labels = {
-        "npldesk": "npldesk from raw (ensure_classified + asset_quality)",
+        "npldesk": "npldesk from raw (ensure_classified + asset_quality_by_month)",
         "npldesk-warm": "npldesk-warm: the same on its classified snapshots",
         "duckdb": "one hand-written DuckDB query",
         "pandas": "pandas, month by month, state carried by hand",

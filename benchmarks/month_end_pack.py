@@ -71,7 +71,7 @@ def child_pack(
     last = months[-1]
     clock.step("connect")
 
-    session.classified(last)  # every month, from the raw snapshots
+    session.figures(last)  # every month, from the raw snapshots
     clock.step("classify")
 
     common.say("asset quality, whole book and by unit")

@@ -1,7 +1,8 @@
 """Asset quality at one snapshot (``design/metrics.md`` §2) and the ``quality`` report.
 
 ``asset_quality`` is an Ibis function (classified snapshot in, one row per group out, exact
-decimal sums); ``quality_report`` runs it on a session for a month and its baseline and builds
+decimal sums), ``asset_quality_by_month`` the same for every month of a span at once;
+``quality_report`` runs it on a session for a month and its baseline and builds
 the document of ``design/cli.md``. Ratios are divided in Python from the exact sums, because
 the engines divide decimals differently (§6).
 """
@@ -75,6 +76,43 @@ def asset_quality(
         whole_book = on_book.aggregate(**_figures(on_book))
         return whole_book.select(group_key(on_book, None).name(KEY), *_FIGURE_NAMES)
     return on_book.group_by(group_key(on_book, by).name(KEY)).aggregate(**_figures(on_book))
+
+
+def asset_quality_by_month(
+    classified: ir.Table, *, by: str | None, rollup: ir.Table | None = None
+) -> ir.Table:
+    """``asset_quality`` of every month a table of several classified snapshots holds (a
+    trend, from ``Analytics.figures_span``) in one query: ``as_of``, then the columns of
+    ``asset_quality``. The whole book (``by=None``) and, with ``rollup``, every unit have a
+    row in every month the table holds (zeros where nothing is on the book); other groups
+    have rows where they hold loans, as in ``asset_quality``."""
+    on_book = classified.filter(classified.status == "active")
+    months = classified.select(_month=classified.as_of).distinct()
+    if by is not None and rollup is None:
+        return on_book.group_by(as_of=on_book.as_of, **{KEY: group_key(on_book, by)}).aggregate(
+            **_figures(on_book)
+        )
+    if rollup is not None and by != "org_unit":
+        raise ValueError("a rollup groups by org_unit only")
+    own_keys = {"_own_month": on_book.as_of}
+    if rollup is None:
+        groups = months.mutate(_group=ibis.null("string"))
+    else:
+        own_keys["_own_unit"] = on_book.org_unit
+        units = rollup.select(_rollup_unit=rollup.org_unit, _group=rollup.unit)
+        groups = units.cross_join(months)
+    own = on_book.group_by(**own_keys).aggregate(**_figures(on_book))
+    matches = groups._month == own._own_month
+    if rollup is not None:
+        matches = matches & (groups._rollup_unit == own._own_unit)
+    joined = groups.left_join(own, matches)
+    # Each unit's own figures first, then rolled up the tree (see ``asset_quality``).
+    return joined.group_by(as_of=joined._month, **{KEY: joined._group}).aggregate(
+        **{
+            name: ibis.coalesce(joined[name].sum(), ibis.literal(0).cast(own[name].type()))
+            for name in _FIGURE_NAMES
+        }
+    )
 
 
 def _figures(loans: ir.Table) -> dict[str, ir.Value]:
@@ -205,8 +243,13 @@ def quality_fields(current: QualityFigures, baseline: QualityFigures | None) -> 
     return fields
 
 
-def _figures_by_key(session: Analytics, table: ir.Table) -> dict[str | None, QualityFigures]:
-    return {row[KEY]: QualityFigures.from_row(row) for row in session.rows(table)}
+def _figures_by_month_and_key(
+    session: Analytics, table: ir.Table, months: list[date]
+) -> dict[date, dict[str | None, QualityFigures]]:
+    found: dict[date, dict[str | None, QualityFigures]] = {month: {} for month in months}
+    for row in session.rows(table):
+        found[row["as_of"]][row[KEY]] = QualityFigures.from_row(row)
+    return found
 
 
 def _sort_key(key: str | None) -> tuple[bool, str]:
@@ -248,15 +291,14 @@ def quality_report(
     baseline_month, warnings = choose_baseline(session, as_of, baseline)
     months = [as_of] if baseline_month is None else [as_of, baseline_month]
 
+    # The month and its baseline in one query each (the whole book, the groups).
+    span = session.figures_span(months)
+    by_month = _figures_by_month_and_key(session, asset_quality_by_month(span, by=None), months)
+    totals = {month: by_month[month].get(None, QualityFigures.zero()) for month in months}
     figures: dict[date, dict[str | None, QualityFigures]] = {}
-    totals: dict[date, QualityFigures] = {}
-    for month in months:
-        classified = session.classified(month)
-        total_rows = _figures_by_key(session, asset_quality(classified, by=None))
-        totals[month] = total_rows[None]
-        if grouping.column is not None:
-            table = asset_quality(classified, by=grouping.column, rollup=grouping.rollup())
-            figures[month] = _figures_by_key(session, table)
+    if grouping.column is not None:
+        table = asset_quality_by_month(span, by=grouping.column, rollup=grouping.rollup())
+        figures = _figures_by_month_and_key(session, table, months)
 
     rows = []
     if grouping.column is not None:

@@ -171,6 +171,52 @@ def test_asset_quality_as_a_table_function(make_session):
     }
 
 
+def test_every_month_at_once_equals_each_month_alone(make_session):
+    from npldesk.analytics.org import rollup_table
+    from npldesk.analytics.quality import asset_quality_by_month
+    from npldesk.tape.org import load_org
+
+    nov = date(2019, 11, 30)
+    tape = [
+        *unit_tape(),
+        loan(1, nov, "100000.00", org_unit="HB0101", product="mortgage"),
+        loan(3, nov, "35000.00", 100, org_unit="HB0101", product="consumer"),
+        # In November HB0102 holds only a repaid loan: a row of zeros, rolled up or not.
+        repaid(4, nov, org_unit="HB0102"),
+    ]
+    session = make_session(tape)
+    months = session.months()
+    assert months == [nov, DEC19]
+    rollup = rollup_table(load_org(session.store))
+    span = session.figures_span(months)
+    for by, units in (
+        (None, None),
+        ("product", None),
+        ("org_unit", None),
+        ("org_unit", rollup),
+    ):
+        together = session.rows(asset_quality_by_month(span, by=by, rollup=units))
+        alone = [
+            {"as_of": as_of} | row
+            for as_of in months
+            for row in session.rows(asset_quality(session.figures(as_of), by=by, rollup=units))
+        ]
+        assert _keyed(together) == _keyed(alone), by
+    whole = _keyed(session.rows(asset_quality_by_month(span, by=None)))
+    assert whole[nov, None]["balance"] == Decimal("135000.00")
+    assert whole[nov, None]["npl_balance"] == Decimal("35000.00")
+    units_in_nov = _keyed(session.rows(asset_quality_by_month(span, by="org_unit", rollup=rollup)))
+    assert units_in_nov[nov, "HB0102"]["loans"] == 0
+    assert units_in_nov[nov, "HB01"]["balance"] == Decimal("135000.00")
+    assert len(units_in_nov) == 2 * 6  # every unit of the tree in both months
+
+
+def _keyed(rows: list[dict[str, Any]]) -> dict[tuple[date, str | None], dict[str, Any]]:
+    keyed = {(r["as_of"], r["key"]): r for r in rows}
+    assert len(keyed) == len(rows)
+    return keyed
+
+
 def test_by_product_officer_and_borrower_type(make_session):
     rows = [
         loan(1, DEC19, "1000.00", product="consumer", officer_id="A", provision="0.00"),
