@@ -158,6 +158,17 @@ def fresh_copy(store: Path, target: Path) -> Path:
     return target
 
 
+def warm_cache(folder: Path) -> None:
+    """Read every file under ``folder`` once, untimed: each run starts with its input in the
+    page cache. Without it the order of runs decides: a run after one that took 13 GB (the
+    pandas of the asset-quality benchmark) read a store the kernel had dropped from memory."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as handle:
+                while handle.read(1 << 24):
+                    pass
+
+
 def runs_folder(work: Path, book: BenchStore) -> Path:
     """Where the runs on one book keep their copies, outputs and scratch files."""
     folder = work / "runs" / f"{book.loans}x{book.months}"

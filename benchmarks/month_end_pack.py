@@ -12,7 +12,7 @@ What it measures: one fresh child process that, on a fresh copy of a synthetic s
 derived data (``huaibei`` book, ``--loans`` opening loans over ``--months`` month-ends from
 2018-01, built once and cached under ``--work``), runs through npldesk's own functions:
 
-1. classification of every month with contagion and probation (``Analytics.classified`` →
+1. classification of every month with contagion and probation (``Analytics.figures`` →
    ``ensure_classified``, materialised as derived Parquet in the copy);
 2. asset quality at the last month, whole book and by organisation unit rolled up the tree,
    against the previous December when it is in the store (``quality_report``);
@@ -30,6 +30,7 @@ summed resident memory of the child's whole process tree, sampled from ``/proc``
 too; a sampled peak can miss a spike shorter than the interval, and a sum of RSS counts shared
 pages twice). Step times come from inside the child. Targets printed beside the figures: 10M ×
 12 on DuckDB in under 3 minutes and under 8 GB; PySpark (1M × 24) is reported, no target.
+The copy's files are read once before the child starts (untimed; a warm page cache).
 Output: progress on stderr, the JSON result on stdout, a markdown table on stderr, both kept
 under ``--work``/results.
 """
@@ -174,6 +175,7 @@ def main() -> None:
             "--conf spark.ui.showConsoleProgress=false pyspark-shell"
         )
     common.say(f"month-end pack on {args.backend}: {args.loans:,} × {args.months}")
+    common.warm_cache(copy)
     script = str(Path(__file__).resolve())
     limit = args.memory_limit or ""
     run = common.run_child(
