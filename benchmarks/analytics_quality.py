@@ -36,7 +36,9 @@ classified snapshots with the query's classification loan by loan, and exits wit
 Output: progress on stderr, the JSON result on stdout, a markdown table on stderr, both also
 kept under ``--work``/results. Times include each child's interpreter start and imports; the
 ``compute`` seconds (from after the imports) are reported too. Before each run its store's
-files are read once, untimed, so that every run starts with its input in the page cache.
+files are read once, untimed, so that every run starts with its input in the page cache, after
+a pause (``--settle``, 30 s), every other round in reverse order: on this machine a run right
+after the 13 GB pandas ran up to half as slow again, with CPU stolen by the host.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -583,6 +586,13 @@ def main() -> None:
         default=",".join(IMPLEMENTATIONS),
         help="run only these (comma-separated); the check then compares those run",
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=30.0,
+        help="pause before each run, seconds: the machine recovers from the run before (after "
+        "the 13 GB pandas the next run was half as slow again, with CPU stolen by the host)",
+    )
     parser.add_argument("--interval", type=float, default=0.5, help="memory sampling, seconds")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -613,13 +623,16 @@ def main() -> None:
         )
     runs: dict[str, list[common.ChildRun]] = {name: [] for name in chosen}
     for attempt in range(1, args.repeat + 1):  # interleaved: all see the same machine state
-        for name in chosen:
+        # Every other round in reverse order: no implementation always runs right after the
+        # same one (the run after the 13 GB pandas ran slower, see --settle).
+        for name in chosen if attempt % 2 else chosen[::-1]:
             store = book.path
             if name == "npldesk":
                 store = common.fresh_copy(book.path, copy)
             elif name == "npldesk-warm":
                 store = copy  # as the npldesk run (or the untimed one) left it: classified
             common.say(f"run {attempt}/{args.repeat}: {name}")
+            time.sleep(args.settle)
             common.warm_cache(store)
             out = runs_dir / f"{name}.json"
             run = common.run_child(
