@@ -66,12 +66,7 @@ def asset_quality(
         own = on_book.group_by(_own_unit=on_book.org_unit).aggregate(**_figures(on_book))
         units = rollup.select(_rollup_unit=rollup.org_unit, _rollup_group=rollup.unit)
         joined = units.left_join(own, units._rollup_unit == own._own_unit)
-        return joined.group_by(joined._rollup_group.name(KEY)).aggregate(
-            **{
-                name: ibis.coalesce(joined[name].sum(), ibis.literal(0).cast(own[name].type()))
-                for name in _FIGURE_NAMES
-            }
-        )
+        return _sums_of_groups(joined, own, {KEY: joined._rollup_group})
     if by is None:
         whole_book = on_book.aggregate(**_figures(on_book))
         return whole_book.select(group_key(on_book, None).name(KEY), *_FIGURE_NAMES)
@@ -107,7 +102,13 @@ def asset_quality_by_month(
         matches = matches & (groups._rollup_unit == own._own_unit)
     joined = groups.left_join(own, matches)
     # Each unit's own figures first, then rolled up the tree (see ``asset_quality``).
-    return joined.group_by(as_of=joined._month, **{KEY: joined._group}).aggregate(
+    return _sums_of_groups(joined, own, {"as_of": joined._month, KEY: joined._group})
+
+
+def _sums_of_groups(joined: ir.Table, own: ir.Table, keys: dict[str, ir.Value]) -> ir.Table:
+    """The figures of ``own`` (per unit, per month) left-joined to the groups, summed per
+    group: zeros, in each figure's own type, where a group matched nothing."""
+    return joined.group_by(**keys).aggregate(
         **{
             name: ibis.coalesce(joined[name].sum(), ibis.literal(0).cast(own[name].type()))
             for name in _FIGURE_NAMES
