@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from npldesk.bootstrap import casework
 from npldesk.cli.options import FormatOption, HomeOption
 from npldesk.cli.output import OutputFormat, console, emit
 from npldesk.core.errors import UsageError
-from npldesk.home import Home, load_home
+from npldesk.home import load_home
 
 if TYPE_CHECKING:
     from npldesk.casework.models import Person, Team
@@ -68,23 +67,6 @@ def register(app: typer.Typer) -> None:
 
 def generate_password() -> str:
     return secrets.token_urlsafe(_PASSWORD_BYTES)
-
-
-@contextmanager
-def casework(home: Home) -> Iterator[None]:
-    """Django set up on the home's database; a database never migrated is a clear message."""
-    from npldesk.cli.app import setup_django
-
-    setup_django(home)
-    from django.db import DatabaseError
-
-    try:
-        yield
-    except DatabaseError as exc:
-        raise UsageError(
-            f"the casework database of {home.path} is not ready ({exc}): "
-            f"run `npldesk init --home {home.path}` first"
-        ) from exc
 
 
 def _person(username: str) -> Person:

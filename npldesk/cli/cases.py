@@ -1,26 +1,25 @@
 """``npldesk cases``: the month-end sync, case lists, one case in full, the rules run, and the
 reconciliation with the tape (``design/cli.md``).
 
-Thin: each command sets Django up on the home, calls a service (``cases_sync``,
-``cases_judge``) as the operating-system user, or reads through ``casework.selectors`` with no
-person (every case, personal data masked), and prints. Wired into ``npldesk`` by ``register``.
+Thin: each command sets Django up on the home (``npldesk.bootstrap``), calls a service
+(``cases_sync``, ``cases_judge``) or reads through ``casework.selectors``, and prints. Wired
+into ``npldesk`` by ``register``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any
 
 import typer
 
+from npldesk.bootstrap import casework
 from npldesk.cli.options import FormatOption, HomeOption, month_option
 from npldesk.cli.output import OutputFormat, console, emit, progress_reporter
 from npldesk.core.errors import UsageError
-from npldesk.home import Home, load_home
+from npldesk.home import load_home
 
 cases_app = typer.Typer(
     help="Casework: sync cases from the tape, list and show them, run the rules, reconcile.",
@@ -48,23 +47,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(cases_app, name="cases")
 
 
-@contextmanager
-def _casework(home: Home) -> Iterator[None]:
-    """Django on the home's database; a database never set up is a clear message."""
-    from npldesk.cli.app import setup_django
-
-    setup_django(home)
-    from django.db import DatabaseError
-
-    try:
-        yield
-    except DatabaseError as exc:
-        raise UsageError(
-            f"the casework database of {home.path} is not ready ({exc}): "
-            f"run `npldesk init --home {home.path}` first"
-        ) from exc
-
-
 def _money(value: Any) -> str | None:
     return None if value is None else f"{value:.2f}"
 
@@ -90,7 +72,7 @@ def sync(
     loaded = load_home(home)
     session = Analytics.for_home(loaded)
     session.require_month(month, what="--as-of")
-    with _casework(loaded), progress_reporter() as say:
+    with casework(loaded), progress_reporter() as say:
         from npldesk.casework.sync import cases_sync, loans_for_sync
 
         session.progress = say
@@ -146,7 +128,7 @@ def list_cases(
 ) -> None:
     """Cases, by number (every case: the command line reads as the server's own user)."""
     loaded = load_home(home)
-    with _casework(loaded):
+    with casework(loaded):
         from npldesk.casework.choices import CaseState
         from npldesk.casework.models import Person, Unit
         from npldesk.casework.selectors import case_list
@@ -320,7 +302,7 @@ def show(
     """One case in full: loans, investigation, plan, work, promises, legal, money (personal
     data masked unless --pii)."""
     loaded = load_home(home)
-    with _casework(loaded):
+    with casework(loaded):
         from npldesk.casework.selectors import case_detail
 
         document = _detail_document(case_detail(None, case_id, unmask=pii))
@@ -394,7 +376,7 @@ def judge(
         except ValueError as exc:
             raise UsageError(f"--today: expected a day as YYYY-MM-DD, not {today!r}") from exc
     loaded = load_home(home)
-    with _casework(loaded):
+    with casework(loaded):
         from npldesk.casework.services import cases_judge
 
         changed = cases_judge(actor=None, today=day)
@@ -416,7 +398,7 @@ def reconcile(
     month = month_option(as_of, "--as-of")
     loaded = load_home(home)
     session = Analytics.for_home(loaded)
-    with _casework(loaded), progress_reporter() as say:
+    with casework(loaded), progress_reporter() as say:
         from npldesk.casework.reconcile import reconcile as run_reconcile
 
         session.progress = say

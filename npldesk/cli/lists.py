@@ -15,6 +15,7 @@ import typer
 
 from npldesk.analytics.lists import EXTRA_COLUMNS, LIST_NAMES, check_list_name, run_list
 from npldesk.analytics.session import Analytics
+from npldesk.bootstrap import has_casework_database, setup_django
 from npldesk.cli.options import BackendOption, HomeOption, RuleSetOption, month_option
 from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
 from npldesk.core.errors import UsageError
@@ -150,10 +151,8 @@ def _record_in_audit_trail(home: Home, what: str, export: Any) -> None:
     A home whose casework database was never set up (an analytics-only home, built without
     ``npldesk init``) has no audit trail; the export log is its record.
     """
-    if home.database_url.startswith("sqlite") and not home.sqlite_path.exists():
+    if not has_casework_database(home):
         return
-    from npldesk.cli.app import setup_django
-
     setup_django(home)
     from django.db import DatabaseError
 
