@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -45,14 +45,6 @@ AsOfOption = Annotated[str, typer.Option("--as-of", help="The month, YYYY-MM")]
 def register(app: typer.Typer) -> None:
     """Add ``cases`` to the ``npldesk`` command."""
     app.add_typer(cases_app, name="cases")
-
-
-def _money(value: Any) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def _day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 @cases_app.command("sync")
@@ -100,22 +92,6 @@ def sync(
     out.print(f"  kept open for recovery {counts['kept_open_for_recovery']:,}")
 
 
-def _list_row(case: Any) -> dict[str, Any]:
-    return {
-        "case_id": case.number,
-        "household": case.household.borrower_id,
-        "kind": case.kind,
-        "state": case.state,
-        "segment": case.segment,
-        "strategy": case.strategy,
-        "tier": case.tier,
-        "deadline": _day(case.deadline),
-        "owner": case.owner.user.get_username() if case.owner is not None else None,
-        "team": case.team.code if case.team is not None else None,
-        "npl_balance": _money(case.npl_balance),
-    }
-
-
 @cases_app.command("list")
 def list_cases(
     state: Annotated[str | None, typer.Option("--state", help="Only cases in this state")] = None,
@@ -130,6 +106,7 @@ def list_cases(
     loaded = load_home(home)
     with casework(loaded):
         from npldesk.casework.choices import CaseState
+        from npldesk.casework.documents import case_row
         from npldesk.casework.models import Person, Unit
         from npldesk.casework.selectors import case_list
 
@@ -139,7 +116,7 @@ def list_cases(
             raise UsageError(f"--unit {unit!r}: no such unit")
         if owner is not None and not Person.objects.filter(user__username=owner).exists():
             raise UsageError(f"--owner {owner!r}: no such user")
-        rows = [_list_row(case) for case in case_list(None, state=state, unit=unit, owner=owner)]
+        rows = [case_row(case) for case in case_list(None, state=state, unit=unit, owner=owner)]
     emit(
         rows,
         LIST_COLUMNS,
@@ -147,144 +124,6 @@ def list_cases(
         json_document={"cases": rows},
         title=f"cases ({len(rows)})",
     )
-
-
-def _detail_document(detail: Any) -> dict[str, Any]:
-    """One case in full, personal data as the selector gave it (masked)."""
-    case = detail.case
-    household = detail.household
-    latest = detail.investigations[0] if detail.investigations else None
-    plan = detail.plans[0] if detail.plans else None
-    return {
-        **_list_row(case),
-        "unit": case.unit.code,
-        "opened_on": _day(case.opened_on),
-        "closed_on": _day(case.closed_on),
-        "close_reason": case.close_reason or None,
-        "previous_case": case.previous_case.number if case.previous_case_id else None,
-        "balance": _money(case.balance),
-        "collateral_value": _money(case.collateral_value),
-        "written_off": case.written_off,
-        "synced_as_of": _day(case.synced_as_of),
-        "version": case.version,
-        "household_detail": {
-            "borrower_id": household.borrower_id,
-            "name": household.name,
-            "id_number": household.id_number,
-            "phones": household.phones,
-            "address": household.address,
-            "masked": household.masked,
-        },
-        "loans": [
-            {
-                "loan_id": loan.loan_id,
-                "product": loan.product,
-                "org_unit": loan.org_unit,
-                "status": loan.status,
-                "principal_balance": _money(loan.principal_balance),
-                "days_past_due": loan.days_past_due,
-                "class": loan.loan_class,
-                "is_npl": loan.is_npl,
-                "collateral_value": _money(loan.collateral_value),
-                "as_of": _day(loan.as_of),
-            }
-            for loan in detail.loans
-        ],
-        "latest_investigation": None
-        if latest is None
-        else {
-            "investigated_on": _day(latest.investigated_on),
-            "investigator": latest.investigator.user.get_username(),
-            "family_status": latest.family_status,
-            "income_source": latest.income_source,
-            "monthly_income": _money(latest.monthly_income),
-            "unencumbered_assets": _money(latest.unencumbered_assets),
-            "contactability": latest.contactability,
-        },
-        "plan": None
-        if plan is None
-        else {
-            "strategy": plan.strategy,
-            "state": plan.state,
-            "reason": plan.reason,
-            "target_amount": _money(plan.target_amount),
-            "target_date": _day(plan.target_date),
-            "milestones": [
-                {"task": m.task, "due_on": _day(m.due_on), "done_on": _day(m.done_on)}
-                for m in plan.milestones.all()
-            ],
-        },
-        "activities": [
-            {
-                "occurred_on": _day(a.occurred_on),
-                "kind": a.kind,
-                "outcome": a.outcome,
-                "person": a.person.user.get_username(),
-            }
-            for a in detail.activities
-        ],
-        "promises": [
-            {
-                "amount": _money(p.amount),
-                "made_on": _day(p.made_on),
-                "due_on": _day(p.due_on),
-                "state": p.state,
-                "paid": _money(p.paid),
-            }
-            for p in detail.promises
-        ],
-        "repayment_plans": [
-            {
-                "kind": rp.kind,
-                "state": rp.state,
-                "total": _money(rp.total),
-                "agreed_on": _day(rp.agreed_on),
-                "instalments": [
-                    {
-                        "number": i.number,
-                        "due_on": _day(i.due_on),
-                        "amount": _money(i.amount),
-                        "paid": _money(i.paid),
-                        "state": i.state,
-                    }
-                    for i in rp.instalments.all()
-                ],
-            }
-            for rp in detail.repayment_plans
-        ],
-        "legal_cases": [
-            {
-                "court": lc.court,
-                "court_case_number": lc.court_case_number,
-                "stage": lc.stage,
-                "stage_since": _day(lc.stage_since),
-                "claim_amount": _money(lc.claim_amount),
-                "next_hearing_on": _day(lc.next_hearing_on),
-                "holder": lc.holder.user.get_username(),
-            }
-            for lc in detail.legal_cases
-        ],
-        "recoveries": [
-            {
-                "received_on": _day(r.received_on),
-                "loan_id": r.loan_id,
-                "amount": _money(r.amount),
-                "principal_part": _money(r.principal_part),
-                "source": r.source,
-                "after_write_off": r.after_write_off,
-            }
-            for r in detail.recoveries
-        ],
-        "writeoffs": [
-            {
-                "loan_id": w.loan_id,
-                "principal": _money(w.principal),
-                "state": w.state,
-                "approved_on": _day(w.approved_on),
-            }
-            for w in detail.writeoffs
-        ],
-    }
 
 
 @cases_app.command("show")
@@ -303,9 +142,10 @@ def show(
     data masked unless --pii)."""
     loaded = load_home(home)
     with casework(loaded):
+        from npldesk.casework.documents import case_document
         from npldesk.casework.selectors import case_detail
 
-        document = _detail_document(case_detail(None, case_id, unmask=pii))
+        document = case_document(case_detail(None, case_id, unmask=pii))
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return
