@@ -24,12 +24,6 @@ def setup_django(home: Home) -> None:
     django.setup()
 
 
-def has_casework_database(home: Home) -> bool:
-    """Whether the home has a casework database (an analytics-only home, never given
-    ``npldesk init``, has only its tape store)."""
-    return not (home.database_url.startswith("sqlite") and not home.sqlite_path.exists())
-
-
 @contextmanager
 def casework(home: Home) -> Iterator[None]:
     """Django on the home's database; a database never set up is a clear message."""

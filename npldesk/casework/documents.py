@@ -53,7 +53,7 @@ def case_document(detail: CaseDetail) -> dict[str, Any]:
         "opened_on": day_text(case.opened_on),
         "closed_on": day_text(case.closed_on),
         "close_reason": case.close_reason or None,
-        "previous_case": case.previous_case.number if case.previous_case_id else None,
+        "previous_case": case.previous_case.number if case.previous_case is not None else None,
         "balance": money_text(case.balance),
         "collateral_value": money_text(case.collateral_value),
         "written_off": case.written_off,

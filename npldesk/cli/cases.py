@@ -16,7 +16,13 @@ from typing import Annotated
 import typer
 
 from npldesk.bootstrap import casework
-from npldesk.cli.options import FormatOption, HomeOption, month_option
+from npldesk.cli.options import (
+    AsOption,
+    FormatOption,
+    HomeOption,
+    acting_person,
+    month_option,
+)
 from npldesk.cli.output import OutputFormat, console, emit, progress_reporter
 from npldesk.core.errors import UsageError
 from npldesk.home import load_home
@@ -56,6 +62,7 @@ def sync(
     ] = False,
     home: HomeOption = None,
     output: FormatOption = OutputFormat.table,
+    as_user: AsOption = None,
 ) -> None:
     """Open, update and close cases from the month's snapshot."""
     from npldesk.analytics.session import Analytics
@@ -65,16 +72,15 @@ def sync(
     session = Analytics.for_home(loaded)
     session.require_month(month, what="--as-of")
     with casework(loaded), progress_reporter() as say:
-        from npldesk.casework.sync import cases_sync, loans_for_sync
+        from npldesk.casework.sync import cases_sync, loans_for_sync, units_from_store
 
+        actor = acting_person(as_user)
         session.progress = say
-        from npldesk.casework.sync import units_from_store
-
-        units_from_store(loaded.store_path, only_when_new=True)
+        units_from_store(loaded.store_path, actor=actor, only_when_new=True)
         say("reading the snapshot")
         rows = loans_for_sync(loaded, month, early_warning=early_warning, session=session)
         say(f"syncing {len(rows):,} loans")
-        counts = cases_sync(actor=None, as_of=month, loans=rows, early_warning=early_warning)
+        counts = cases_sync(actor=actor, as_of=month, loans=rows, early_warning=early_warning)
     if output is OutputFormat.json:
         emit([], [], output, json_document={"as_of": month.isoformat(), **counts})
         return
@@ -99,24 +105,35 @@ def list_cases(
         str | None, typer.Option("--unit", help="Only cases of this unit and those below it")
     ] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Only cases of this user")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Only cases of this team")] = None,
     home: HomeOption = None,
     output: FormatOption = OutputFormat.table,
+    as_user: AsOption = None,
 ) -> None:
-    """Cases, by number (every case: the command line reads as the server's own user)."""
+    """Cases, by number: every case as the system actor, the cases in a person's scope with
+    --as."""
     loaded = load_home(home)
     with casework(loaded):
+        from npldesk.casework import selectors
         from npldesk.casework.choices import CaseState
         from npldesk.casework.documents import case_row
-        from npldesk.casework.models import Person, Unit
-        from npldesk.casework.selectors import case_list
+        from npldesk.casework.errors import NotFound
 
+        actor = acting_person(as_user)
         if state is not None and state not in CaseState.values:
             raise UsageError(f"--state {state!r}: one of {', '.join(CaseState.values)}")
-        if unit is not None and not Unit.objects.filter(code=unit).exists():
-            raise UsageError(f"--unit {unit!r}: no such unit")
-        if owner is not None and not Person.objects.filter(user__username=owner).exists():
-            raise UsageError(f"--owner {owner!r}: no such user")
-        rows = [case_row(case) for case in case_list(None, state=state, unit=unit, owner=owner)]
+        for option, value, lookup, what in (
+            ("--unit", unit, selectors.unit_get, "unit"),
+            ("--owner", owner, selectors.person_get, "user"),
+            ("--team", team, selectors.team_get, "team"),
+        ):
+            if value is not None:
+                try:
+                    lookup(actor, value)
+                except NotFound as exc:
+                    raise UsageError(f"{option} {value!r}: no such {what}") from exc
+        cases = selectors.case_list(actor, state=state, unit=unit, owner=owner, team=team)
+        rows = [case_row(case) for case in cases]
     emit(
         rows,
         LIST_COLUMNS,
@@ -137,6 +154,7 @@ def show(
             "--pii", help="Show the household's personal data (recorded in the audit trail)"
         ),
     ] = False,
+    as_user: AsOption = None,
 ) -> None:
     """One case in full: loans, investigation, plan, work, promises, legal, money (personal
     data masked unless --pii)."""
@@ -145,7 +163,7 @@ def show(
         from npldesk.casework.documents import case_document
         from npldesk.casework.selectors import case_detail
 
-        document = case_document(case_detail(None, case_id, unmask=pii))
+        document = case_document(case_detail(acting_person(as_user), case_id, unmask=pii))
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return
@@ -206,6 +224,7 @@ def judge(
         str | None, typer.Option("--today", help="Judge as of this day, YYYY-MM-DD")
     ] = None,
     home: HomeOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Run the rules on every open case: promises, instalments, legal alerts, segment."""
     if today is None:
@@ -219,7 +238,7 @@ def judge(
     with casework(loaded):
         from npldesk.casework.services import cases_judge
 
-        changed = cases_judge(actor=None, today=day)
+        changed = cases_judge(actor=acting_person(as_user), today=day)
     console().print(
         f"rules run as of {day.isoformat()}: {changed:,} case(s) changed segment, strategy, tier "
         "or deadline"

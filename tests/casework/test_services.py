@@ -40,6 +40,7 @@ from npldesk.casework.models import (
     Unit,
     WriteOffDecision,
 )
+from npldesk.casework.selectors import system_actor
 from tests.casework.factories import HouseholdFactory, TeamFactory, case_with_loan
 from tests.casework.world import OPENED, World, build_world, propose_plan, settle
 
@@ -331,7 +332,7 @@ def test_two_broken_promises_make_the_household_unwilling(world: World) -> None:
             promise_amount=D("100.00"),
             promise_due_on=due,
         )
-    services.cases_judge(actor=None, today=date(2020, 1, 16))
+    services.cases_judge(actor=system_actor(), today=date(2020, 1, 16))
     case = world.fresh()
     assert (case.broken_promises, case.willingness) == (2, Willingness.UNWILLING)
     # the promises turning broken are in the audit trail, with the segment they moved
@@ -513,11 +514,11 @@ def test_repayment_plan_breached_after_thirty_days_late(world: World) -> None:
     )
     first, second = Instalment.objects.order_by("number")
     assert (first.state, first.paid_on) == (InstalmentState.PAID, date(2020, 2, 1))
-    services.cases_judge(actor=None, today=date(2020, 3, 31))  # 30 days late: not yet
+    services.cases_judge(actor=system_actor(), today=date(2020, 3, 31))  # 30 days late: not yet
     second.refresh_from_db()
     assert second.state == InstalmentState.LATE
     assert RepaymentPlan.objects.get().state == RepaymentPlanState.ACTIVE
-    services.cases_judge(actor=None, today=date(2020, 4, 1))  # 31 days late
+    services.cases_judge(actor=system_actor(), today=date(2020, 4, 1))  # 31 days late
     second.refresh_from_db()
     assert second.state == InstalmentState.BREACHED
     assert RepaymentPlan.objects.get().state == RepaymentPlanState.BREACHED
@@ -530,7 +531,7 @@ def test_repayment_plan_breached_after_thirty_days_late(world: World) -> None:
 
 def test_cancelling_a_breached_plan_clears_the_case_signals(world: World) -> None:
     plan = agree(world, (date(2020, 2, 1), "1000.00"), (date(2020, 3, 1), "1000.00"))
-    services.cases_judge(actor=None, today=date(2020, 4, 1))
+    services.cases_judge(actor=system_actor(), today=date(2020, 4, 1))
     assert world.fresh().plan_breached
     services.repayment_plan_cancel(
         actor=world.lead,
@@ -791,7 +792,7 @@ def test_a_reversed_recovery_no_longer_keeps_a_promise(world: World) -> None:
         actor=world.finance, recovery=recovery, reversed_on=date(2020, 1, 11), reason="bounced"
     )
     assert Promise.objects.get().state == PromiseState.PENDING
-    services.cases_judge(actor=None, today=date(2020, 1, 24))
+    services.cases_judge(actor=system_actor(), today=date(2020, 1, 24))
     assert Promise.objects.get().state == PromiseState.BROKEN
 
 
@@ -815,8 +816,10 @@ def test_writeoff_chain_prepared_reviewed_approved(world: World) -> None:
         services.writeoff_review(
             actor=world.finance, writeoff=application, version=1, approve=True, note=""
         )
-    with pytest.raises(InvalidAction, match="decision of a named person"):
-        services.writeoff_review(actor=None, writeoff=application, version=1, approve=True, note="")
+    with pytest.raises(AccessDenied, match="system may not review writeoff"):
+        services.writeoff_review(
+            actor=system_actor(), writeoff=application, version=1, approve=True, note=""
+        )
     with pytest.raises(AccessDenied):
         services.writeoff_review(
             actor=world.leader, writeoff=application, version=1, approve=True, note=""
@@ -895,8 +898,10 @@ def test_transfer_prepared_by_finance_approved_by_a_leader(world: World) -> None
         services.transfer_approve(
             actor=world.finance2, package=package, version=1, signed_on=OPENED, note=""
         )
-    with pytest.raises(InvalidAction, match="decision of a named person"):
-        services.transfer_approve(actor=None, package=package, version=1, signed_on=OPENED, note="")
+    with pytest.raises(AccessDenied, match="system may not approve transfer"):
+        services.transfer_approve(
+            actor=system_actor(), package=package, version=1, signed_on=OPENED, note=""
+        )
     package = services.transfer_approve(
         actor=world.leader, package=package, version=1, signed_on=date(2020, 7, 1), note="ok"
     )
