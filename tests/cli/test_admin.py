@@ -218,3 +218,32 @@ def test_password_on_stdin_must_be_given(cli, synced, monkeypatch):
     code, _, err = cli(*argv, "--password-stdin")
     assert code == 2 and "at least 10 characters" in err
     assert not Person.objects.filter(user__username="x").exists()
+
+
+def test_a_teams_leader_sets_its_members_as_themself_within_the_teams_units(cli, synced):
+    for username, role, unit in (
+        ("lead1", "team_lead", "HB01"),
+        ("off1", "officer", "HB0101"),
+        ("far", "officer", "HB02"),
+        ("boss", "leader", "HB00"),
+    ):
+        code, _, err = cli("users", "add", username, "--name", "N", "--role", role, "--unit", unit)
+        assert code == 0, err
+    code, _, err = cli(
+        "teams", "add", "CT01", "--name", "CT", "--kind", "clearing_team", "--leader", "lead1",
+        "--unit", "HB01",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli("teams", "members", "CT01", "--member", "off1", "--as", "lead1")
+    assert code == 0, err
+    assert AuditRecord.objects.filter(action="team_set_members").get().actor_name == "lead1"
+    # The lead does not see people outside their units; the system actor sees them, and the
+    # rule on who may join refuses them.
+    code, _, err = cli("teams", "members", "CT01", "--member", "far", "--as", "lead1")
+    assert code == 2 and "no user 'far'" in err
+    for outsider, message in (("far", "outside the units"), ("boss", "only officers")):
+        code, _, err = cli("teams", "members", "CT01", "--member", outsider)
+        assert code == 2 and message in " ".join(err.split())
+    code, _, err = cli("teams", "members", "CT01", "--member", "off1", "--as", "off1")
+    assert code == 3  # an officer neither leads the team nor administers
+    assert [m.user.username for m in Team.objects.get(code="CT01").members.all()] == ["off1"]
