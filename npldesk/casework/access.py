@@ -192,8 +192,8 @@ def transfer_scope(person: Person) -> Q:
 
 
 def require_transfer(person: Person | None, action: Action, package: TransferPackage) -> None:
+    person = require_person(person, f"to {action.value.replace('_', ' ')}")
     require(person, action)
-    assert person is not None  # require refused a missing person
     if not TransferPackage.objects.filter(transfer_scope(person), pk=package.pk).exists():
         raise AccessDenied(f"transfer package {package.code} is outside {person.user}'s units")
 
@@ -209,8 +209,8 @@ def team_scope(person: Person) -> Q:
 
 def require_unit(person: Person | None, unit: Unit) -> None:
     """For administration: an admin administers the units in their scope."""
+    person = require_person(person, "to administer")
     require(person, Action.ADMINISTER)
-    assert person is not None  # require refused a missing person
     if not is_system_actor(person) and not covers_unit(person, unit):
         raise AccessDenied(f"unit {unit.code} is outside {person.user}'s units")
 
