@@ -24,13 +24,6 @@ from npldesk.core.errors import UsageError
 from npldesk.core.months import month_label, previous_month_end
 
 LIST_NAMES = ("new-npl", "early-warning", "upgraded", "top-npl", "deviation")
-LIST_TITLES = {
-    "new-npl": "New NPL",
-    "early-warning": "Early warning",
-    "upgraded": "Upgraded from NPL",
-    "top-npl": "Largest NPL households",
-    "deviation": "Reported-grade deviations",
-}
 # Lists that are defined by the start snapshot (the others only take previous_class from it).
 NEEDS_START = frozenset({"new-npl", "upgraded"})
 DEFAULT_TOP = 20
@@ -162,11 +155,6 @@ class ListResult:
     rows: list[dict[str, Any]]
     lineage: list[dict[str, Any]]
     limit: int | None = None
-
-    @property
-    def title(self) -> str:
-        against = f" against {month_label(self.start)}" if self.start else ""
-        return f"{LIST_TITLES[self.name]} {month_label(self.as_of)}{against}"
 
 
 def check_list_name(name: str) -> str:
