@@ -365,41 +365,41 @@ def _print_casework_summary() -> None:
 
 def _print_headline(home: Home, store: Any) -> None:
     """The asset-quality headline of the latest month against the December before."""
-    from npldesk.analytics.quality import quality_report
     from npldesk.analytics.session import Analytics
+    from npldesk.reports.figures import quality_report
 
     latest = store.months()[-1]
     session = Analytics.for_home(home)
     with progress() as say:
         session.progress = say
         report = quality_report(session, latest)
-    total = report["total"]
+    total = report.total
     out = console()
-    if report["baseline"] is None:
+    if report.baseline is None:
         out.print(
-            f"{month_label(latest)}: NPL balance {total['npl_balance']} yuan, "
-            f"ratio {_percent(total['npl_ratio'])}"
+            f"{month_label(latest)}: NPL balance {total.npl_balance} yuan, "
+            f"ratio {_percent(total.npl_ratio)}"
         )
         return
-    verdict = "double reduction" if total["double_reduction"] else "no double reduction"
+    verdict = "double reduction" if total.double_reduction else "no double reduction"
     out.print(
-        f"{month_label(latest)} against {report['baseline'][:7]}: NPL balance "
-        f"{_millions(total['npl_balance'])} million yuan, ratio {_percent(total['npl_ratio'])}; "
-        f"change {_millions(total['npl_balance_change'])} million yuan and "
-        f"{_points(total['npl_ratio_change'])} percentage points: {verdict}"
+        f"{month_label(latest)} against {month_label(report.baseline)}: NPL balance "
+        f"{_millions(total.npl_balance)} million yuan, ratio {_percent(total.npl_ratio)}; "
+        f"change {_millions(total.npl_balance_change)} million yuan and "
+        f"{_points(total.npl_ratio_change)} percentage points: {verdict}"
     )
 
 
-def _millions(text: str) -> str:
-    return f"{round_half_up(Decimal(text) / 1_000_000, 2):f}"
+def _millions(value: Decimal | str | None) -> str:
+    return "n/a" if value is None else f"{round_half_up(Decimal(value) / 1_000_000, 2):f}"
 
 
-def _percent(text: str | None) -> str:
-    return "n/a" if text is None else f"{round_half_up(Decimal(text) * 100, 2)} %"
+def _percent(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{round_half_up(value * 100, 2)} %"
 
 
-def _points(text: str | None) -> str:
-    return "n/a" if text is None else f"{round_half_up(Decimal(text) * 100, 2):f}"
+def _points(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{round_half_up(value * 100, 2):f}"
 
 
 def _register_figure_commands() -> None:

@@ -6,10 +6,10 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.markup import escape
@@ -55,8 +55,13 @@ def emit(
     *,
     json_document: Any = None,
     title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    right: Collection[str] = (),
 ) -> None:
-    """Print ``rows`` as a table, CSV, or (with ``json_document``) a JSON document."""
+    """Print ``rows`` as a table, CSV, or (with ``json_document``) a JSON document.
+
+    ``headers`` names the table's columns for people (CSV keeps the codes); ``right`` are the
+    columns of numbers, aligned right."""
     if fmt is OutputFormat.json:
         sys.stdout.write(
             json.dumps(
@@ -75,7 +80,8 @@ def emit(
         return
     table = Table(title=title, show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        justify: Literal["left", "right"] = "right" if column in right else "left"
+        table.add_column((headers or {}).get(column, column), overflow="fold", justify=justify)
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
     console().print(table)
