@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 from npldesk.analytics.session import Analytics
 from npldesk.core.classes import CLASS_ORDER
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.money import round_half_up
 from npldesk.core.months import months_between
 
@@ -92,7 +93,11 @@ def bucket_set(buckets: str | BucketSet) -> BucketSet:
         return BUCKET_SETS[buckets]
     except KeyError:
         raise UsageError(
-            f"unknown bucket set {buckets!r}; known: {', '.join(BUCKET_SETS)}"
+            translatable(
+                "unknown bucket set {buckets!r}; known: {known}",
+                buckets=buckets,
+                known=", ".join(BUCKET_SETS),
+            )
         ) from None
 
 

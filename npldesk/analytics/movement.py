@@ -20,6 +20,7 @@ import ibis.expr.types as ir
 
 from npldesk.analytics.groups import KEY, group_key
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label, previous_december, previous_month_end
 
 # The lines of the whole book, in the order of design/cli.md; groups add the two moves.
@@ -271,14 +272,24 @@ def movement_span(
     """The period's first snapshot and name: previous month, previous December, or ``start``."""
     if start is not None:
         if period not in (None, "month"):
-            raise UsageError(f"give the period {period!r} or a start month, not both")
+            raise UsageError(
+                translatable("give the period {period!r} or a start month, not both", period=period)
+            )
         if start >= as_of:
             raise UsageError(
-                f"the start month {month_label(start)} must be before {month_label(as_of)}"
+                translatable(
+                    "the start month {start} must be before {month}",
+                    start=month_label(start),
+                    month=month_label(as_of),
+                )
             )
         return start, "range"
     if period == "month" or period is None:
         return previous_month_end(as_of), "month"
     if period == "ytd":
         return previous_december(as_of), "ytd"
-    raise UsageError(f"unknown period {period!r}; known: {', '.join(PERIODS)}")
+    raise UsageError(
+        translatable(
+            "unknown period {period!r}; known: {known}", period=period, known=", ".join(PERIODS)
+        )
+    )

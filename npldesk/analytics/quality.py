@@ -221,7 +221,7 @@ def choose_baseline(
     A baseline asked for explicitly that is not imported is a ``UsageError``.
     """
     if baseline is not None:
-        session.require_month(baseline, what="baseline")
+        session.require_month(baseline, what=translatable("baseline"))
         if baseline > as_of:
             raise UsageError(
                 translatable(

@@ -14,6 +14,7 @@ from npldesk.cli.options import FormatOption, HomeOption, month_option, optional
 from npldesk.cli.output import OutputFormat, console, emit, err_console, print_problems
 from npldesk.cli.output import progress_reporter as progress
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.money import round_half_up
 from npldesk.core.months import month_label
 from npldesk.home import Home, create_home, load_home
@@ -52,7 +53,13 @@ def _migrate(home: Home) -> None:
     try:
         call_command("migrate", interactive=False, verbosity=0)
     except DatabaseError as exc:
-        raise UsageError(f"the database at {home.database_url} cannot be set up: {exc}") from exc
+        raise UsageError(
+            translatable(
+                "the database at {url} cannot be set up: {reason}",
+                url=_safe_url(home.database_url),
+                reason=str(exc),
+            )
+        ) from exc
 
 
 @app.command()
@@ -98,9 +105,9 @@ def synth(
 
     first = month_option(start, "--start")
     if months < 1:
-        raise UsageError("--months must be at least 1")
+        raise UsageError(translatable("--months must be at least 1"))
     if loans is not None and loans < 1:
-        raise UsageError("--loans must be at least 1")
+        raise UsageError(translatable("--loans must be at least 1"))
     with progress() as say:
         result = generate(
             out,
@@ -169,7 +176,7 @@ def tape_import(
     for item in join or []:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
-            raise UsageError(f"--join {item!r}: expected NAME=FILE")
+            raise UsageError(translatable("--join {item!r}: expected NAME=FILE", item=item))
         join_files[name] = Path(path)
     options = ImportOptions(
         mapping=load_mapping(mapping) if mapping else None,

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any, Literal
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -82,9 +83,19 @@ def emit(
     for column in columns:
         justify: Literal["left", "right"] = "right" if column in right else "left"
         table.add_column((headers or {}).get(column, column), overflow="fold", justify=justify)
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    console().print(table)
+    cells = [["" if row.get(c) is None else str(row.get(c)) for c in columns] for row in rows]
+    for row_cells in cells:
+        table.add_row(*row_cells)
+    out = console()
+    if not out.is_terminal:
+        # In a pipe or a file nothing is squeezed: the table is as wide as its widest cells.
+        heads = [(headers or {}).get(c, c) for c in columns]
+        widths = [
+            max([cell_len(head), *(cell_len(row_cells[i]) for row_cells in cells)])
+            for i, head in enumerate(heads)
+        ]
+        out.width = max(out.width, sum(widths) + 3 * len(widths) + 1)
+    out.print(table)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ the strings marked by Django's ``gettext`` family, into the catalogues.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -25,9 +25,14 @@ class Translatable(str):
         text.values = dict(values)
         return text
 
-    def render(self, template: str) -> str:
-        """The same values in another wording of the template (a translation)."""
-        return template.format(**self.values)
+    def render(self, template: str, translate: Callable[[Any], str] = str) -> str:
+        """The same values in another wording of the template (a translation); values that
+        are themselves marked are said by ``translate``."""
+        values = {
+            name: translate(value) if isinstance(value, Translatable) else value
+            for name, value in self.values.items()
+        }
+        return template.format(**values)
 
 
 def translatable(template: str, /, **values: Any) -> Translatable:

@@ -73,12 +73,16 @@ def list_export(result: ListResult, *, pii: bool) -> ExportTable:
     """A computed list as an export: personal data masked unless ``pii``; its title and column
     heads in the active language."""
     shown = "shown" if pii else "masked"
-    template = (
-        "{title} ({rule_set}; personal data shown)"
+    named = list_title(result)
+    title = (
+        translatable(
+            "{title} ({rule_set}; personal data shown)", title=named, rule_set=result.rule_set
+        )
         if pii
-        else "{title} ({rule_set}; personal data masked)"
+        else translatable(
+            "{title} ({rule_set}; personal data masked)", title=named, rule_set=result.rule_set
+        )
     )
-    title = translatable(template, title=list_title(result), rule_set=result.rule_set)
     document: dict[str, Any] = {
         "list": result.name,
         "as_of": result.as_of.isoformat(),

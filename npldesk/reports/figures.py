@@ -565,8 +565,8 @@ def migration_report(
                 end=month_label(end),
             )
         )
-    session.require_month(start, what="--from month")
-    session.require_month(end, what="--to month")
+    session.require_month(start, what=translatable("--from month"))
+    session.require_month(end, what=translatable("--to month"))
     months = session.require_span(start, end)
     start_table = own_name(session, session.figures(start))
     end_table = own_name(session, session.figures(end))

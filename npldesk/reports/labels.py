@@ -149,7 +149,7 @@ def localise(text: object) -> str:
     if not settings.configured:
         return str(text)
     if isinstance(text, Translatable):
-        return text.render(gettext(text.template))
+        return text.render(gettext(text.template), localise)
     return gettext(text) if isinstance(text, str) and text else str(text)
 
 
