@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop as _
 
 from npldesk.core.i18n import Translatable
 
-Label = str | Promise
+# Labels are English text marked for the catalogues; ``label`` and ``localise`` say them in the
+# active language when they are shown (English where Django is not set up, as in a notebook).
+Label = str
 
 # The five classes (metrics.md §1) and the ways a loan leaves the books (§4).
 CLASS_LABELS: Mapping[str, Label] = {
@@ -26,11 +26,11 @@ CLASS_LABELS: Mapping[str, Label] = {
     "loss": _("Loss"),
 }
 EXIT_LABELS: Mapping[str, Label] = {
-    "repaid": pgettext_lazy("loan left the books", "Repaid"),
-    "written_off": pgettext_lazy("loan left the books", "Written off"),
-    "transferred": pgettext_lazy("loan left the books", "Transferred"),
-    "foreclosed": pgettext_lazy("loan left the books", "Foreclosed"),
-    "unexplained": pgettext_lazy("loan left the books", "Unexplained"),
+    "repaid": _("Repaid"),
+    "written_off": _("Written off"),
+    "transferred": _("Transferred"),
+    "foreclosed": _("Foreclosed"),
+    "unexplained": _("Unexplained"),
 }
 # The first band of days past due (the other bands are numbers of days).
 BAND_LABELS: Mapping[str, Label] = {"current": _("current")}
@@ -157,4 +157,4 @@ def label(labels: Mapping[str, Label], code: str | None) -> str:
     """The label of ``code`` in the active language; an unknown code stays as it is."""
     if code is None:
         return ""
-    return str(labels.get(code, code))
+    return localise(labels.get(code, code))

@@ -68,11 +68,12 @@ def test_the_products_words_are_said_in_chinese():
     from django.utils import translation
 
     from npldesk.casework.choices import CaseState, Strategy, Tier
-    from npldesk.reports.labels import TERMS
+    from npldesk.reports.labels import MOVEMENT_LABELS, TERMS, label, localise
 
     with translation.override("zh-hans"):
         assert [str(t.label) for t in Tier] == ["短期", "中期", "长期"]
-        assert str(TERMS["npl"]) == "不良贷款" and str(TERMS["npl_ratio"]) == "不良率"
-        assert str(TERMS["double_reduction"]) == "双降"
+        assert localise(TERMS["npl"]) == "不良贷款" and label(TERMS, "npl_ratio") == "不良率"
+        assert label(TERMS, "double_reduction") == "双降"
+        assert label(MOVEMENT_LABELS, "cash") == "现金清收"
         assert str(CaseState.ESCALATED.label) == "已转诉讼"
         assert str(Strategy.WRITE_OFF.label) == "核销"
