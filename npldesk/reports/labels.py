@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.utils.translation import gettext_noop as _
-
 from npldesk.core.i18n import Translatable
 
 # Labels are English text marked for the catalogues; ``label`` and ``localise`` say them in the
 # active language when they are shown (English where Django is not set up, as in a notebook).
 Label = str
+
+
+def _(message: str) -> str:
+    """Marks a label for the catalogues (``scripts/messages.py``); said by ``localise``.
+
+    Not Django's ``gettext_noop``: that one reads the settings, and this module is imported by
+    commands that never set Django up."""
+    return message
+
 
 # The five classes (metrics.md §1) and the ways a loan leaves the books (§4).
 CLASS_LABELS: Mapping[str, Label] = {
