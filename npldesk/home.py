@@ -1,8 +1,8 @@
 """The home folder of one installation: ``npldesk.toml``, the tape store, the SQLite database.
 
 ``--home DIR`` or ``NPLDESK_HOME`` picks it (default ``./npldesk-home``); environment variables
-override the file (``NPLDESK_DATABASE_URL``, ``NPLDESK_BACKEND``). Standard library only, so
-every layer can find its settings without Django.
+override the file (``NPLDESK_DATABASE_URL``, ``NPLDESK_BACKEND``, ``NPLDESK_LANGUAGE``).
+Standard library only, so every layer can find its settings without Django.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ DEFAULT_HOME = "npldesk-home"
 
 DEFAULT_CONFIG = """\
 # npldesk configuration. Environment variables override these settings:
-# NPLDESK_DATABASE_URL, NPLDESK_BACKEND.
+# NPLDESK_DATABASE_URL, NPLDESK_BACKEND, NPLDESK_LANGUAGE.
 
 [store]
 # The tape store: Parquet snapshots, one folder per month-end, and the manifest.
@@ -37,7 +37,14 @@ backend = "duckdb"
 [import]
 # How many problems an import lists in detail before it only counts them.
 max_problems = 1000
+
+[web]
+# The language of tables, workbooks and pages: zh-hans (简体中文) or en. JSON and CSV keep
+# English keys and codes and exact amounts in every language.
+language = "zh-hans"
 """
+LANGUAGES = ("zh-hans", "en")
+DEFAULT_LANGUAGE = "zh-hans"
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,19 @@ class Home:
     @property
     def max_problems(self) -> int:
         return int(self.config.get("import", {}).get("max_problems", 1000))
+
+    @property
+    def language(self) -> str:
+        """The language the home speaks to people in: ``NPLDESK_LANGUAGE``, else ``[web]
+        language``, else zh-hans."""
+        configured = self.config.get("web", {}).get("language", DEFAULT_LANGUAGE)
+        chosen = (os.environ.get("NPLDESK_LANGUAGE") or str(configured)).strip().lower()
+        if chosen not in LANGUAGES:
+            raise UsageError(
+                f"{self.config_file}: [web] language {chosen!r} is not one of "
+                f"{', '.join(LANGUAGES)}"
+            )
+        return chosen
 
     @property
     def initialised(self) -> bool:

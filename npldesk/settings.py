@@ -81,8 +81,10 @@ def _database() -> dict[str, Any]:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-LANGUAGE_CODE = "zh-hans"
+LANGUAGE_CODE = HOME.language if HOME.initialised else "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# npldesk's own words (scripts/messages.py keeps the catalogues in step with the code).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -6,10 +6,12 @@ import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from npldesk.tape.org import import_org
 from npldesk.tape.store import Store
@@ -23,6 +25,15 @@ REAL_DATA = REPO.parent / "shared" / "real-data"
 def fast_password_hashing(settings: Any) -> None:
     """Tests make many users: a deliberately slow password hash would dominate their time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests read the product's messages in English (a home's default language is zh-hans);
+    the tests of the language itself choose theirs."""
+    monkeypatch.setenv("NPLDESK_LANGUAGE", "en")
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 from npldesk.analytics.backend import Engine
 from npldesk.core.classes import CLASS_ORDER, LoanClass
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label, previous_month_end
 from npldesk.core.rules import RuleParams
 from npldesk.tape.store import Store
@@ -416,7 +417,9 @@ def ensure_classified(
     say = progress or (lambda _m: None)
     months, valid = _valid_chain(store, params)
     if not months:
-        raise UsageError("no snapshot imported yet: `npldesk tape import FILE...` first")
+        raise UsageError(
+            translatable("no snapshot imported yet: `npldesk tape import FILE...` first")
+        )
     last = len(months) if upto is None else sum(1 for m in months if m <= upto)
     if valid < last:
         with store.writing() as transaction:

@@ -15,6 +15,7 @@ from npldesk.cli.options import FormatOption, HomeOption, month_option, optional
 from npldesk.cli.output import OutputFormat, console, emit, err_console, print_problems
 from npldesk.cli.output import progress_reporter as progress
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.money import round_half_up
 from npldesk.core.months import month_label
 from npldesk.home import Home, create_home, load_home
@@ -44,7 +45,13 @@ def _migrate(home: Home) -> None:
     try:
         call_command("migrate", interactive=False, verbosity=0)
     except DatabaseError as exc:
-        raise UsageError(f"the database at {home.database_url} cannot be set up: {exc}") from exc
+        raise UsageError(
+            translatable(
+                "the database at {url} cannot be set up: {reason}",
+                url=_safe_url(home.database_url),
+                reason=str(exc),
+            )
+        ) from exc
 
 
 @app.command()
@@ -90,9 +97,9 @@ def synth(
 
     first = month_option(start, "--start")
     if months < 1:
-        raise UsageError("--months must be at least 1")
+        raise UsageError(translatable("--months must be at least 1"))
     if loans is not None and loans < 1:
-        raise UsageError("--loans must be at least 1")
+        raise UsageError(translatable("--loans must be at least 1"))
     with progress() as say:
         result = generate(
             out,
@@ -161,7 +168,7 @@ def tape_import(
     for item in join or []:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
-            raise UsageError(f"--join {item!r}: expected NAME=FILE")
+            raise UsageError(translatable("--join {item!r}: expected NAME=FILE", item=item))
         join_files[name] = Path(path)
     options = ImportOptions(
         mapping=load_mapping(mapping) if mapping else None,
@@ -357,41 +364,41 @@ def _print_casework_summary() -> None:
 
 def _print_headline(home: Home, store: Any) -> None:
     """The asset-quality headline of the latest month against the December before."""
-    from npldesk.analytics.quality import quality_report
     from npldesk.analytics.session import Analytics
+    from npldesk.reports.figures import quality_report
 
     latest = store.months()[-1]
     session = Analytics.for_home(home)
     with progress() as say:
         session.progress = say
         report = quality_report(session, latest)
-    total = report["total"]
+    total = report.total
     out = console()
-    if report["baseline"] is None:
+    if report.baseline is None:
         out.print(
-            f"{month_label(latest)}: NPL balance {total['npl_balance']} yuan, "
-            f"ratio {_percent(total['npl_ratio'])}"
+            f"{month_label(latest)}: NPL balance {total.npl_balance} yuan, "
+            f"ratio {_percent(total.npl_ratio)}"
         )
         return
-    verdict = "double reduction" if total["double_reduction"] else "no double reduction"
+    verdict = "double reduction" if total.double_reduction else "no double reduction"
     out.print(
-        f"{month_label(latest)} against {report['baseline'][:7]}: NPL balance "
-        f"{_millions(total['npl_balance'])} million yuan, ratio {_percent(total['npl_ratio'])}; "
-        f"change {_millions(total['npl_balance_change'])} million yuan and "
-        f"{_points(total['npl_ratio_change'])} percentage points: {verdict}"
+        f"{month_label(latest)} against {month_label(report.baseline)}: NPL balance "
+        f"{_millions(total.npl_balance)} million yuan, ratio {_percent(total.npl_ratio)}; "
+        f"change {_millions(total.npl_balance_change)} million yuan and "
+        f"{_points(total.npl_ratio_change)} percentage points: {verdict}"
     )
 
 
-def _millions(text: str) -> str:
-    return f"{round_half_up(Decimal(text) / 1_000_000, 2):f}"
+def _millions(value: Decimal | str | None) -> str:
+    return "n/a" if value is None else f"{round_half_up(Decimal(value) / 1_000_000, 2):f}"
 
 
-def _percent(text: str | None) -> str:
-    return "n/a" if text is None else f"{round_half_up(Decimal(text) * 100, 2)} %"
+def _percent(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{round_half_up(value * 100, 2)} %"
 
 
-def _points(text: str | None) -> str:
-    return "n/a" if text is None else f"{round_half_up(Decimal(text) * 100, 2):f}"
+def _points(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{round_half_up(value * 100, 2):f}"
 
 
 def _register_figure_commands() -> None:
