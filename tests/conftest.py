@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db.backends.base.operations import BaseDatabaseOperations
 
+from npldesk.casework.append_only import erase_permitted
 from npldesk.tape.org import import_org
 from npldesk.tape.store import Store
 from tests.tape_factory import write_org
@@ -20,6 +23,22 @@ REAL_DATA = REPO.parent / "shared" / "real-data"
 def fast_password_hashing(settings: Any) -> None:
     """Tests make many users: a deliberately slow password hash would dominate their time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flush_may_empty_the_append_only_tables() -> Iterator[None]:
+    """A transactional test ends with Django's ``flush``, which empties every table: the audit
+    trail's and the ledger's triggers refuse that unless the database is being wiped on purpose
+    (``erase_permitted``); anywhere else ``flush`` is refused, as it should be."""
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: list[str]) -> None:
+        with erase_permitted(self.connection):
+            original(self, sql_list)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.fixture
