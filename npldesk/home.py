@@ -62,11 +62,14 @@ class Home:
 
     @property
     def database_url(self) -> str:
+        """The casework database: SQLite (the default, in the home) or PostgreSQL."""
         from_env = os.environ.get("NPLDESK_DATABASE_URL", "").strip()
         if from_env:
-            return from_env
+            return _checked_database_url(from_env, "NPLDESK_DATABASE_URL")
         configured = str(self.config.get("database", {}).get("url", "")).strip()
-        return configured or f"sqlite:///{self.sqlite_path}"
+        if configured:
+            return _checked_database_url(configured, f"[database] url in {self.config_file}")
+        return f"sqlite:///{self.sqlite_path}"
 
     @property
     def backend(self) -> str:
@@ -82,6 +85,22 @@ class Home:
     @property
     def initialised(self) -> bool:
         return self.config_file.is_file()
+
+
+# The databases npldesk is built and tested on (its append-only triggers exist for these two).
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql")
+
+
+def _checked_database_url(url: str, source: str) -> str:
+    scheme, separator, _rest = url.partition("://")
+    if not separator or scheme.lower() not in DATABASE_SCHEMES:
+        # The scheme only: the rest of a URL may hold a password.
+        shown = f"{scheme}://…" if separator else "a value without a scheme"
+        raise UsageError(
+            f"{source} is {shown}: the casework database is SQLite (sqlite:///PATH) or "
+            "PostgreSQL (postgres://USER@HOST:PORT/NAME)"
+        )
+    return url
 
 
 def resolve_home_path(home: str | os.PathLike[str] | None = None) -> Path:
