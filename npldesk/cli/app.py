@@ -16,7 +16,7 @@ from npldesk.cli.output import progress_reporter as progress
 from npldesk.core.errors import UsageError
 from npldesk.core.money import round_half_up
 from npldesk.core.months import month_label
-from npldesk.home import Home, create_home, load_home
+from npldesk.home import Home, create_home, load_home, restrict_sqlite_files
 
 app = typer.Typer(
     name="npldesk",
@@ -55,6 +55,7 @@ def _migrate(home: Home) -> None:
         call_command("migrate", interactive=False, verbosity=0)
     except DatabaseError as exc:
         raise UsageError(f"the database at {home.database_url} cannot be set up: {exc}") from exc
+    restrict_sqlite_files(home)
 
 
 @app.command()
