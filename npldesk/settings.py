@@ -7,19 +7,47 @@ PostgreSQL (or any URL Django supports) through ``NPLDESK_DATABASE_URL`` or ``np
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 
-from npldesk.home import load_home
+from npldesk.core.errors import UsageError
+from npldesk.core.system import owner_only_files
+from npldesk.home import SECRET_KEY_NAME, load_home
+
+# The web app, the worker and manage.py start here: what they create is their owner's only.
+owner_only_files()
 
 HOME = load_home(os.environ.get("NPLDESK_HOME"), must_exist=False)
 BASE_DIR = Path(__file__).resolve().parent
 
-# A development key when none is configured; `npldesk serve` in production must set one.
-SECRET_KEY = os.environ.get("NPLDESK_SECRET_KEY", "npldesk-development-key-not-for-production")
 DEBUG = os.environ.get("NPLDESK_DEBUG", "") == "1"
+TESTING = "pytest" in sys.modules
+# Known to all, so refused for a real home (below).
+DEVELOPMENT_SECRET_KEY = "npldesk-development-key-not-for-production"  # noqa: S105
+
+
+def _secret_key() -> str:
+    """``NPLDESK_SECRET_KEY``, else the home's ``secret.key`` (written by ``npldesk init``).
+
+    The development key is refused for a real home (initialised, not DEBUG, not a test run):
+    anyone who knows it could forge sessions and sign-in links.
+    """
+    key = os.environ.get("NPLDESK_SECRET_KEY", "").strip() or HOME.secret_key()
+    if key and key != DEVELOPMENT_SECRET_KEY:
+        return key
+    if HOME.initialised and not DEBUG and not TESTING:
+        raise UsageError(
+            f"the home {HOME.path} has no secret key ({HOME.path / SECRET_KEY_NAME}) and "
+            "NPLDESK_SECRET_KEY is not set: run `npldesk init` on the home to write one "
+            "(or set NPLDESK_SECRET_KEY); npldesk does not run a real home on the development key"
+        )
+    return DEVELOPMENT_SECRET_KEY
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [
     h for h in os.environ.get("NPLDESK_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h
 ]

@@ -384,7 +384,8 @@ def _earlier_layout(key: str) -> bool:
 def _valid_chain(store: Store, params: RuleParams) -> tuple[list[date], int]:
     """The store's months, and how many of the first are already classified and current: a
     month is current when its snapshot and the classified month before it are the ones it
-    was computed from."""
+    was computed from, and its files are all there (a derived file deleted or lost is
+    computed again, with every month after it)."""
     months = store.months()
     entries = store.derived(derived_key(params))
     valid = 0
@@ -397,6 +398,7 @@ def _valid_chain(store: Store, params: RuleParams) -> tuple[list[date], int]:
             or snapshot is None
             or entry.get("snapshot_import_id") != snapshot.lineage.get("import_id")
             or entry.get("previous") != previous
+            or not all((store.path / file).exists() for file in entry["files"].values())
         ):
             break
         valid += 1

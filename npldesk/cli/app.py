@@ -18,7 +18,7 @@ from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
 from npldesk.core.money import round_half_up
 from npldesk.core.months import month_label
-from npldesk.home import Home, create_home, load_home
+from npldesk.home import Home, create_home, load_home, restrict_sqlite_files
 
 app = typer.Typer(
     name="npldesk",
@@ -52,6 +52,7 @@ def _migrate(home: Home) -> None:
                 reason=str(exc),
             )
         ) from exc
+    restrict_sqlite_files(home)
 
 
 @app.command()
@@ -404,9 +405,9 @@ def _points(value: Decimal | None) -> str:
 def _register_figure_commands() -> None:
     """The analytics and administration commands live in their own modules; each adds itself
     here."""
-    from npldesk.cli import admin, cases, figures, lists, migration
+    from npldesk.cli import admin, cases, figures, lists, migration, ops
 
-    for module in (figures, lists, migration, admin, cases):
+    for module in (figures, lists, migration, admin, cases, ops):
         module.register(app)
 
 
