@@ -136,8 +136,8 @@ def org_import(
     loaded = load_home(home)
     entry = import_org(_store(loaded), file)
     console().print(
-        f"organisation tree: {entry['rows']} units from {entry['source']} "
-        f"(levels: {', '.join(entry['levels'])})"
+        f"organisation tree: {entry.rows} units from {entry.source} "
+        f"(levels: {', '.join(entry.levels)})"
     )
 
 
@@ -213,17 +213,16 @@ def tape_list(home: HomeOption = None, output: FormatOption = OutputFormat.table
     loaded = load_home(home)
     rows = []
     for entry in _store(loaded).snapshots():
-        lineage = entry.lineage
         rows.append(
             {
                 "as_of": entry.as_of.isoformat(),
                 "rows": entry.rows,
                 "balance": entry.balance,
-                "source": lineage.get("source"),
-                "sha256": lineage.get("sha256"),
-                "mapping": lineage.get("mapping"),
-                "imported_at": lineage.get("imported_at"),
-                "imported_by": lineage.get("imported_by"),
+                "source": entry.source,
+                "sha256": entry.sha256,
+                "mapping": entry.mapping,
+                "imported_at": entry.imported_at,
+                "imported_by": entry.imported_by,
             }
         )
     if output is OutputFormat.table:
@@ -295,9 +294,9 @@ def demo(
         {
             "month": month_label(e.as_of),
             "rows": e.rows,
-            "loans_on_book": e.lineage.get("loans_on_book"),
+            "loans_on_book": e.loans_on_book,
             "balance": e.balance,
-            "source": e.lineage.get("source"),
+            "source": e.source,
         }
         for e in store.snapshots()
     ]

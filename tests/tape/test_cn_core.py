@@ -51,6 +51,6 @@ def test_cn_core_export_imports_to_the_canonical_rows(tmp_path: Path):
         expected = _rows(canonical, as_of)
         assert len(expected) > 1000
         assert _rows(chinese, as_of) == expected
-    entry = chinese.manifest()["snapshots"]["2018-03-31"]
+    entry = chinese.manifest().to_json()["snapshots"]["2018-03-31"]
     assert entry["mapping"] == "cn-core" and entry["encoding"] == "gb18030"
     assert [s["role"] for s in entry["sources"]] == ["data", "join:customers"]

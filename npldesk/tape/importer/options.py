@@ -1,0 +1,45 @@
+"""What an import is given and what it gives back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from npldesk.core.errors import Problem
+from npldesk.tape.mapping import Mapping
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SnapshotSummary:
+    """What one committed snapshot holds."""
+
+    as_of: date
+    rows: int
+    loans_on_book: int
+    balance: str
+    source: str
+    replaced: bool
+
+
+@dataclass
+class ImportResult:
+    import_id: str
+    snapshots: list[SnapshotSummary]
+    warnings: list[Problem] = field(default_factory=list)
+    warning_total: int = 0
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    mapping: Mapping | None = None
+    as_of: date | None = None
+    replace: bool = False
+    join_files: dict[str, Path] = field(default_factory=dict)
+    user: str | None = None
+    max_problems: int = 1000
+    memory_limit: str = "1GB"
+    threads: int | None = None
