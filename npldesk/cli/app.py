@@ -158,6 +158,13 @@ def tape_import(
     join: Annotated[
         list[str] | None, typer.Option("--join", help="NAME=FILE for a mapping's joined file")
     ] = None,
+    accept_exits: Annotated[
+        bool,
+        typer.Option(
+            "--accept-exits",
+            help="Import a month even when many of last month's loans have no row in it",
+        ),
+    ] = False,
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """Import snapshots: every bad row is reported; a month is imported whole or not at all."""
@@ -177,6 +184,8 @@ def tape_import(
         replace=replace,
         join_files=join_files,
         max_problems=loaded.max_problems,
+        unexplained_exits_limit=loaded.unexplained_exits_limit,
+        accept_exits=accept_exits,
     )
     with progress() as say:
         result = import_files(_store(loaded), list(files), options, progress=say)

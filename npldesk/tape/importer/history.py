@@ -10,10 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from npldesk.core.errors import Problem, Severity
 from npldesk.core.money import format_money
-from npldesk.core.months import month_label, month_range, previous_month_end, shift_month_end
+from npldesk.core.months import (
+    month_end,
+    month_label,
+    month_range,
+    previous_month_end,
+    shift_month_end,
+)
 from npldesk.tape.convert import sql_string
 from npldesk.tape.importer.staging import StageOnStaging, Staging
 from npldesk.tape.schema import EXIT_STATUSES
@@ -191,13 +198,137 @@ class HistoryChecks(StageOnStaging):
         return counts
 
 
+@dataclass(frozen=True)
+class BookComparison:
+    """One imported month against the latest earlier month (staged or stored): how many of
+    that month's loans on book have no row at all in this one, and in which units."""
+
+    month: date
+    previous: date
+    on_book: int
+    exits: int
+    units: tuple[tuple[str, int, int], ...]  # (unit, exits, loans on book there), most first
+
+    def exceeds(self, limit: Decimal) -> bool:
+        return self.on_book > 0 and Decimal(self.exits) > limit * self.on_book
+
+
+TOP_UNITS = 5
+
+
+class WholeBookCheck(StageOnStaging):
+    """A month whose loans vanish by the hundred without a terminal row looks like a partial
+    export (one branch missing, a file cut short, a stray row dated another month): it is
+    refused, naming both months, the count and the units most affected, unless the user
+    accepts the exits (``design/loan-tape.md``, "unexplained exit")."""
+
+    def __init__(self, staging: Staging, store: Store) -> None:
+        super().__init__(staging)
+        self.store = store
+
+    def compare(self, months: list[date]) -> list[BookComparison]:
+        # A date that is no month-end is reported by the row rules; it is no month to compare.
+        # So is a row dated another month than --as-of says (as_of.mismatch).
+        months = [m for m in months if month_end(m) == m]
+        if self.options.as_of is not None:
+            months = [m for m in months if m == month_end(self.options.as_of)]
+        stored = self.store.snapshot_paths()
+        pairs: list[tuple[date, date]] = []
+        for month in months:
+            earlier = [m for m in set(stored) | set(months) if m < month]
+            if earlier:
+                pairs.append((max(earlier), month))
+        if not pairs:
+            return []
+        staged_months = set(months)
+        # The month before is read from this import when it holds it (a --replace of it too).
+        from_staged = sorted({p for p, _m in pairs if p in staged_months})
+        from_store = sorted({p for p, _m in pairs if p not in staged_months})
+        parts = []
+        if from_staged:
+            listed = ", ".join(f"DATE {sql_string(m.isoformat())}" for m in from_staged)
+            parts.append(
+                "SELECT as_of, loan_id, org_unit FROM staged "
+                f"WHERE as_of IN ({listed}) AND status = 'active'"
+            )
+        if from_store:
+            files = _sql_list([str(stored[m]) for m in from_store])
+            parts.append(
+                f"SELECT as_of, loan_id, org_unit FROM read_parquet({files}) "
+                "WHERE status = 'active'"
+            )
+        values = ", ".join(
+            f"(DATE {sql_string(p.isoformat())}, DATE {sql_string(m.isoformat())})"
+            for p, m in pairs
+        )
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE book_exits AS SELECT pairs.month, b.as_of AS previous, "
+            "b.loan_id, b.org_unit, s.loan_id IS NULL AS gone "
+            f"FROM (VALUES {values}) pairs(previous, month) "
+            f"JOIN ({' UNION ALL '.join(parts)}) b ON b.as_of = pairs.previous "
+            "LEFT JOIN (SELECT DISTINCT as_of, loan_id FROM staged) s "
+            "ON s.as_of = pairs.month AND s.loan_id = b.loan_id"
+        )
+        totals = self.con.execute(
+            "SELECT month, previous, count(*), count(*) FILTER (WHERE gone) FROM book_exits "
+            "GROUP BY ALL ORDER BY month"
+        ).fetchall()
+        comparisons = []
+        for month, previous, on_book, exits in totals:
+            units = self.con.execute(
+                "SELECT org_unit, count(*) FILTER (WHERE gone) AS n, count(*) FROM book_exits "
+                f"WHERE month = DATE {sql_string(month.isoformat())} GROUP BY org_unit "
+                f"HAVING n > 0 ORDER BY n DESC, org_unit LIMIT {TOP_UNITS}"
+            ).fetchall()
+            comparisons.append(
+                BookComparison(
+                    month,
+                    previous,
+                    int(on_book),
+                    int(exits),
+                    tuple((str(u), int(n), int(total)) for u, n, total in units),
+                )
+            )
+        return comparisons
+
+    def check(self, months: list[date]) -> None:
+        limit = self.options.unexplained_exits_limit
+        if self.options.accept_exits:
+            return
+        for comparison in self.compare(months):
+            if comparison.exceeds(limit):
+                self.problems.add(self._problem(comparison, limit))
+
+    def _problem(self, comparison: BookComparison, limit: Decimal) -> Problem:
+        month, previous = month_label(comparison.month), month_label(comparison.previous)
+        share = Decimal(100 * comparison.exits) / comparison.on_book
+        units = ", ".join(f"{unit} ({exits} of {total})" for unit, exits, total in comparison.units)
+        files = self.con.execute(
+            "SELECT list(DISTINCT _file ORDER BY _file) FROM staged "
+            f"WHERE as_of = DATE {sql_string(comparison.month.isoformat())}"
+        ).fetchone()
+        names = [self.staged[i].source.path.name for i in (files[0] if files else None) or []]
+        return Problem(
+            "exit.partial_month",
+            f"{month} looks partial: {comparison.exits} of the {comparison.on_book} loans on "
+            f"the books in {previous} have no row in {month} ({share:.1f} %, above the limit "
+            f"of {limit * 100:.0f} %); units most affected: {units}. A month cut short, a "
+            "branch left out or a row dated the wrong month looks like this; if these loans "
+            "really left the books without a terminal row, import again with --accept-exits",
+            names[0] if names else None,
+            column="as_of",
+            value=comparison.month.isoformat(),
+        )
+
+
 def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join(sql_string(v) for v in values) + "]"
 
 
 def check_history(staging: Staging, store: Store, months: list[date]) -> HistoryResult:
-    """Exit amounts against last month (problems), then the cross-snapshot warnings; the
-    warnings are gathered only when no problem was found (nothing will be imported)."""
+    """Exit amounts against last month and the whole-book check (problems), then the
+    cross-snapshot warnings; the warnings are gathered only when no problem was found
+    (nothing will be imported)."""
     checks = HistoryChecks(staging, store)
     checks.attach_previous(months)
     if any(
@@ -209,6 +340,7 @@ def check_history(staging: Staging, store: Store, months: list[date]) -> History
         staging.write_general()  # row numbers for the report
         checks.attach_previous(months)
         checks.check_exits()
+    WholeBookCheck(staging, store).check(months)
     if staging.problems:
         return HistoryResult({})
     return HistoryResult(checks.cross_snapshot_warnings(months))

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from npldesk.core.errors import Problem
 from npldesk.tape.mapping import Mapping
 
 Progress = Callable[[str], None]
+# A month whose unexplained exits pass this share of the month before's loans on book looks like
+# a partial export (``design/loan-tape.md``); ``[import] unexplained_exits_limit`` sets it.
+UNEXPLAINED_EXITS_LIMIT = Decimal("0.20")
 
 
 @dataclass
@@ -43,3 +47,7 @@ class ImportOptions:
     max_problems: int = 1000
     memory_limit: str = "1GB"
     threads: int | None = None
+    # The whole-book check: a month losing more than this share of the month before's loans
+    # without a terminal row is refused unless the exits are accepted (``--accept-exits``).
+    unexplained_exits_limit: Decimal = UNEXPLAINED_EXITS_LIMIT
+    accept_exits: bool = False
