@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from npldesk.core.errors import UsageError
+from npldesk.tape.sandbox import check_expression
 from npldesk.tape.schema import BY_NAME, COLUMN_NAMES, Kind
 
 SHIPPED_PACKAGE = "npldesk.tape.mappings"
@@ -175,6 +176,8 @@ def _column_rule(canonical: str, raw: Any, where: str) -> ColumnRule:
     unmapped = str(raw.get("unmapped", "keep"))
     if raw.get("previous_balance") and canonical != "exit_amount":
         raise UsageError(f"{where}: `previous_balance` applies to exit_amount only")
+    if raw.get("sql") is not None:
+        check_expression(str(raw["sql"]), f"{where}, column {canonical!r}")
     constant = raw.get("value")
     default = raw.get("default")
     return ColumnRule(

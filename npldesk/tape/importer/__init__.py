@@ -55,6 +55,12 @@ def import_files(
         raise NpldeskError(
             f"the import could not write its files ({exc.strerror or exc}); the store is unchanged"
         ) from exc
+    except duckdb.PermissionException as exc:
+        # Only a mapping's `sql:` can name a file the import was not given (the sandbox).
+        raise UsageError(
+            "the mapping tried to reach outside the files being imported, which a mapping may "
+            f"not do ({_first_line(exc)}); nothing imported"
+        ) from exc
     except duckdb.IOException as exc:
         raise NpldeskError(
             f"the import could not read or write a file ({_first_line(exc)}); "

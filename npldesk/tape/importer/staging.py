@@ -31,22 +31,32 @@ from npldesk.tape.readers import (
     open_source,
     reopen_decoded,
 )
+from npldesk.tape.sandbox import sandboxed_connection
 from npldesk.tape.schema import COLUMN_NAMES, COLUMNS
 from npldesk.tape.store import Transaction
 
 _FLUSHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="npldesk-flush")
 
 
-def _connect(transaction: Transaction, options: ImportOptions) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(config={"preserve_insertion_order": True})
-    con.execute("SET enable_progress_bar = false")
+def _connect(
+    transaction: Transaction, options: ImportOptions, files: list[Path]
+) -> duckdb.DuckDBPyConnection:
+    """The import's connection: it reads the import's files (``files``, joined files
+    included), reads and writes its staging folder and reads the store's snapshots; a
+    mapping's `sql:` can reach nothing else (``npldesk.tape.sandbox``)."""
     spill = transaction.staging / "spill"
     spill.mkdir(parents=True, exist_ok=True)
-    con.execute(f"SET memory_limit = {sql_string(options.memory_limit)}")
-    con.execute(f"SET temp_directory = {sql_string(str(spill))}")
+    settings = {
+        "memory_limit": sql_string(options.memory_limit),
+        "temp_directory": sql_string(str(spill.resolve())),
+    }
     if options.threads:
-        con.execute(f"SET threads = {int(options.threads)}")
-    return con
+        settings["threads"] = str(int(options.threads))
+    return sandboxed_connection(
+        files=files,
+        folders=[transaction.staging, transaction.store.path / "tape"],
+        settings=settings,
+    )
 
 
 def _resolve_join(source: Path, pattern: str, name: str, given: dict[str, Path]) -> Path:
@@ -81,12 +91,20 @@ class Staging:
     and warnings found so far (every stage adds to them)."""
 
     def __init__(
-        self, transaction: Transaction, options: ImportOptions, progress: Progress
+        self,
+        transaction: Transaction,
+        options: ImportOptions,
+        progress: Progress,
+        joins: dict[Path, list[Path]],
     ) -> None:
         self.transaction = transaction
         self.options = options
         self.progress = progress
-        self.con = _connect(transaction, options)
+        # Each input file's joined files, found before the connection is opened: it can read
+        # only the files named when it was.
+        self.joins = joins
+        inputs = [path for path, joined in joins.items() for path in (path, *joined)]
+        self.con = _connect(transaction, options, inputs)
         self.problems = ProblemList(limit=options.max_problems)
         self.warnings = ProblemList(limit=options.max_problems)
         self.staged: list[StagedFile] = []
@@ -132,7 +150,7 @@ class Staging:
         join_sql = ""
         markers: dict[str, tuple[str, str]] = {}
         for j_index, join in enumerate(mapping.joins):
-            join_path = _resolve_join(path, join.path, join.name, options.join_files)
+            join_path = self.joins[path][j_index]
             view = f"src{index}_j{j_index}"
             joined = open_source(
                 self.con, join_path, join.source, view=view, staging=scratch, overlap=False
@@ -388,7 +406,14 @@ def stage_files(
 ) -> Staging:
     """Read and convert every file; the rows are written by ``Staging.write_fast`` or
     ``Staging.write_general`` (the row checks choose)."""
-    staging = Staging(transaction, options, progress)
+    joins = {
+        Path(path): [
+            _resolve_join(Path(path), join.path, join.name, options.join_files)
+            for join in (options.mapping.joins if options.mapping else ())
+        ]
+        for path in files
+    }
+    staging = Staging(transaction, options, progress, joins)
     try:
         for index, path in enumerate(files):
             progress(f"reading {Path(path).name}")
