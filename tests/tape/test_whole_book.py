@@ -39,7 +39,7 @@ def _without(rows: list[dict[str, str]], *numbers: int) -> list[dict[str, str]]:
 def test_a_month_missing_a_branch_is_refused_naming_months_count_and_units(
     store: Store, tmp_path: Path
 ):
-    units = {n: "HB0102" for n in (1, 2, 3, 4)}
+    units = dict.fromkeys((1, 2, 3, 4), "HB0102")
     import_files(
         store, [write_csv(tmp_path / "nov.csv", _book(NOV, unit_of=units))], ImportOptions()
     )
