@@ -11,10 +11,18 @@ from datetime import date
 
 from npldesk.core.errors import Problem
 from npldesk.core.months import month_label
-from npldesk.tape.checks import ID_RULE, ID_RULE_ROWS, id_numbers_valid
-from npldesk.tape.convert import sentinel_condition, sql_string
+from npldesk.tape.checks import (
+    CONTROL_RULE,
+    ID_RULE,
+    ID_RULE_ROWS,
+    id_numbers_valid,
+    texts_clean,
+)
+from npldesk.tape.convert import quote, sentinel_condition, sql_string
 from npldesk.tape.importer.staging import StageOnStaging, Staging, with_canonical
-from npldesk.tape.schema import BORROWER_TYPES, COLUMN_NAMES
+from npldesk.tape.schema import BORROWER_TYPES, COLUMN_NAMES, COLUMNS, Kind
+
+TEXT_BATCH = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,12 @@ class RowChecks(StageOnStaging):
             # The ID-number check digit is asked in numpy below: in SQL it cost more than every
             # other rule together.
             id_rule = id_rule or any(c.rule == ID_RULE for c in staged.checks)
-            rules = [c.on_values for c in staged.checks if not c.in_scan and c.rule != ID_RULE]
+            # So is the control-character rule: a regular expression on every text cell.
+            rules = [
+                c.on_values
+                for c in staged.checks
+                if not c.in_scan and c.rule not in (ID_RULE, CONTROL_RULE)
+            ]
             rules += [
                 condition
                 for c in staged.compiled
@@ -56,6 +69,8 @@ class RowChecks(StageOnStaging):
             + " OR ".join(tests)
             + f" OR org_unit IS NULL OR org_unit NOT IN ({units})"
         ):
+            return False
+        if not self.texts_clean():
             return False
         if id_rule and not id_numbers_valid(
             self.con.sql(f"SELECT id_number FROM staged WHERE {ID_RULE_ROWS}")
@@ -78,6 +93,15 @@ class RowChecks(StageOnStaging):
             )
             or self.exists("SELECT 1 FROM staged GROUP BY as_of HAVING count(DISTINCT _file) > 1")
         )
+
+    def texts_clean(self) -> bool:
+        """No text value of the staged rows holds a control character (``CONTROL_RULE``),
+        asked of the bytes a batch of rows at a time."""
+        texts = ", ".join(quote(c.name) for c in COLUMNS if c.kind is Kind.TEXT)
+        reader = self.con.sql(f"SELECT {texts} FROM staged").to_arrow_reader(TEXT_BATCH)
+        if reader is None:
+            return True
+        return all(texts_clean(column) for batch in reader for column in batch.columns)
 
     def flag_value_rules(self) -> None:
         """Test the rules on typed values over the staged files, and add their rows to the flag."""
