@@ -21,10 +21,14 @@ ID_CHECK_CHARS = "10X98765432"
 ID_RULE = "id_number.check_digit"
 # The rows the ID-number rule looks at (``id_numbers_valid`` takes their id_number values).
 ID_RULE_ROWS = f"{quote('borrower_type')} = 'retail' AND {quote('id_number')} IS NOT NULL"
-# A control character (U+0000 to U+001F, U+007F) in a text value: a NUL byte cannot be stored
-# in PostgreSQL at all, and the others (tabs, line breaks, escapes) break lists and exports.
+# A control character in a text value: PostgreSQL cannot store a NUL byte at all, and the
+# others (escapes, bells, form feeds) garble lists and exports. Tabs and line breaks are text
+# a spreadsheet cell may hold (a line break typed in a cell) and are kept.
 CONTROL_RULE = "text.control_character"
-CONTROL_PATTERN = "[\\x00-\\x1f\\x7f]"
+CONTROL_PATTERN = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"
+CONTROL_BYTES = np.array(
+    [(b < 0x20 and b not in (0x09, 0x0A, 0x0D)) or b == 0x7F for b in range(256)], dtype=bool
+)
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ def texts_clean(values: pa.ChunkedArray | pa.Array) -> bool:
             chunk.offset : chunk.offset + len(chunk) + 1
         ]
         data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
-        if ((data < 0x20) | (data == 0x7F)).any():
+        if CONTROL_BYTES[data].any():
             return False
     return True
 
@@ -211,7 +215,7 @@ def row_checks(
                     CONTROL_RULE,
                     name,
                     f"regexp_matches({val(name)}, {sql_string(CONTROL_PATTERN)})",
-                    "holds a control character (a NUL byte, a tab, a line break, …)",
+                    "holds a control character (a NUL byte, an escape, …)",
                     raw(name),
                 )
             )

@@ -28,7 +28,7 @@ CASEWORK_LENGTHS = {
     "officer_id": 64,
     "product": 40,
 }
-CONTROLS = {"nul": "\x00", "tab": "\t", "line-break": "\n", "escape": "\x1b", "delete": "\x7f"}
+CONTROLS = {"nul": "\x00", "bell": "\x07", "form-feed": "\x0c", "escape": "\x1b", "delete": "\x7f"}
 
 
 def test_the_schema_has_the_casework_lengths():
@@ -46,6 +46,13 @@ def test_a_control_character_in_text_is_a_row_problem(
     error = import_rejected(store, [tape_with_bad_row(tmp_path, {column: value})])
     assert problem_keys(error) == {("tape.csv", BAD_ROW, column, "text.control_character")}
     assert error.problems[0].value == value
+
+
+def test_tabs_and_line_breaks_typed_in_a_cell_are_kept(store: Store, tmp_path: Path):
+    name = "张三\r\n（曾用名\t张叁）"
+    import_files(store, [tape_with_bad_row(tmp_path, {"borrower_name": name})], ImportOptions())
+    row = next(r for r in stored_rows(store, DEC) if r["loan_id"] == "L000006")
+    assert row["borrower_name"] == name
 
 
 def test_a_nul_byte_in_a_parquet_file_is_a_row_problem(store: Store, tmp_path: Path):
