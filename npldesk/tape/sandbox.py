@@ -16,6 +16,7 @@ borrower names), write files, attach databases or load extensions. Two walls kee
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,11 @@ def sandboxed_connection(
         con.execute("SET autoload_known_extensions = false")
         for name, value in (settings or {}).items():
             con.execute(f"SET {name} = {value}")
-        paths = sorted({str(Path(f).resolve()) for f in files})
+        # Each path as given (made absolute) and with its links followed: either may be the
+        # one a read names.
+        paths = sorted({form for f in files for form in _forms(Path(f))})
         # A trailing separator: "/store/tape/" must not also allow "/store/tape-old".
-        folder_prefixes = sorted({str(Path(d).resolve()) + "/" for d in folders})
+        folder_prefixes = sorted({form + "/" for d in folders for form in _forms(Path(d))})
         if paths:
             con.execute(f"SET allowed_paths = {_sql_list(paths)}")
         if folder_prefixes:
@@ -64,6 +67,10 @@ def sandboxed_connection(
         con.close()
         raise
     return con
+
+
+def _forms(path: Path) -> set[str]:
+    return {os.path.abspath(path), str(path.resolve())}
 
 
 def _nodes(tree: Any) -> Iterable[dict[str, Any]]:
