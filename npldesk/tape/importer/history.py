@@ -261,32 +261,28 @@ class WholeBookCheck(StageOnStaging):
             f"(DATE {sql_string(p.isoformat())}, DATE {sql_string(m.isoformat())})"
             for p, m in pairs
         )
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE book_exits AS SELECT pairs.month, b.as_of AS previous, "
-            "b.loan_id, b.org_unit, s.loan_id IS NULL AS gone "
+        # One pass, grouped by unit as it goes: months × units rows, whatever the book's size.
+        by_unit = self.con.execute(
+            "SELECT pairs.month, pairs.previous, b.org_unit, count(*), "
+            "count(*) FILTER (WHERE s.loan_id IS NULL) "
             f"FROM (VALUES {values}) pairs(previous, month) "
             f"JOIN ({' UNION ALL '.join(parts)}) b ON b.as_of = pairs.previous "
             "LEFT JOIN (SELECT DISTINCT as_of, loan_id FROM staged) s "
-            "ON s.as_of = pairs.month AND s.loan_id = b.loan_id"
-        )
-        totals = self.con.execute(
-            "SELECT month, previous, count(*), count(*) FILTER (WHERE gone) FROM book_exits "
-            "GROUP BY ALL ORDER BY month"
+            "ON s.as_of = pairs.month AND s.loan_id = b.loan_id GROUP BY ALL"
         ).fetchall()
+        grouped: dict[tuple[date, date], list[tuple[str, int, int]]] = {}
+        for month, previous, unit, on_book, gone in by_unit:
+            grouped.setdefault((month, previous), []).append((str(unit), int(gone), int(on_book)))
         comparisons = []
-        for month, previous, on_book, exits in totals:
-            units = self.con.execute(
-                "SELECT org_unit, count(*) FILTER (WHERE gone) AS n, count(*) FROM book_exits "
-                f"WHERE month = DATE {sql_string(month.isoformat())} GROUP BY org_unit "
-                f"HAVING n > 0 ORDER BY n DESC, org_unit LIMIT {TOP_UNITS}"
-            ).fetchall()
+        for (month, previous), units in sorted(grouped.items()):
+            affected = sorted((u for u in units if u[1] > 0), key=lambda u: (-u[1], u[0]))
             comparisons.append(
                 BookComparison(
                     month,
                     previous,
-                    int(on_book),
-                    int(exits),
-                    tuple((str(u), int(n), int(total)) for u, n, total in units),
+                    sum(u[2] for u in units),
+                    sum(u[1] for u in units),
+                    tuple(affected[:TOP_UNITS]),
                 )
             )
         return comparisons
