@@ -11,6 +11,7 @@ import os
 import secrets
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ backend = "duckdb"
 [import]
 # How many problems an import lists in detail before it only counts them.
 max_problems = 1000
+# A month whose loans vanish without a terminal row (unexplained exits) beyond this share of
+# the month before's loans on book looks partial and is refused unless `--accept-exits`.
+unexplained_exits_limit = 0.20
 
 [web]
 # The language of tables, workbooks and pages: zh-hans (简体中文) or en. JSON and CSV keep
@@ -113,6 +117,22 @@ class Home:
     @property
     def max_problems(self) -> int:
         return int(self.config.get("import", {}).get("max_problems", 1000))
+
+    @property
+    def unexplained_exits_limit(self) -> Decimal:
+        """``[import] unexplained_exits_limit``: a share from 0 to 1 (default 0.20)."""
+        raw = self.config.get("import", {}).get("unexplained_exits_limit", "0.20")
+        try:
+            # Through str: the TOML float 0.2 is the share 0.2, not its binary neighbour.
+            limit = Decimal(str(raw))
+        except InvalidOperation:
+            limit = Decimal(-1)
+        if isinstance(raw, bool) or not limit.is_finite() or not 0 <= limit <= 1:
+            raise UsageError(
+                f"{self.config_file}: [import] unexplained_exits_limit = {raw!r} is not a share "
+                "from 0 to 1 (0.20 is 20 % of the month before's loans on book)"
+            )
+        return limit
 
     @property
     def language(self) -> str:

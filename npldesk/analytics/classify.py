@@ -396,7 +396,7 @@ def _valid_chain(store: Store, params: RuleParams) -> tuple[list[date], int]:
         if (
             entry is None
             or snapshot is None
-            or entry.get("snapshot_import_id") != snapshot.lineage.get("import_id")
+            or entry.get("snapshot_import_id") != snapshot.import_id
             or entry.get("previous") != previous
             or not all((store.path / file).exists() for file in entry["files"].values())
         ):
@@ -428,7 +428,7 @@ def ensure_classified(
             months, valid = _valid_chain(store, params)  # under the lock
             manifest = store.manifest()
             key = derived_key(params)
-            derived: dict[str, Any] = manifest.setdefault("derived", {})
+            derived = manifest.derived
             # Files of an earlier layout hold copies of the snapshots' personal columns and are
             # never read again: dropped with this commit (whatever their parameters).
             for old in [k for k in derived if _earlier_layout(k)]:
@@ -462,7 +462,7 @@ def ensure_classified(
                 assert entry is not None
                 entries[as_of.isoformat()] = {
                     "files": files,
-                    "snapshot_import_id": entry.lineage.get("import_id"),
+                    "snapshot_import_id": entry.import_id,
                     "previous": previous_file,
                     "rule_set": params.name,
                     "params": params.fingerprint(),

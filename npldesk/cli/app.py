@@ -136,8 +136,8 @@ def org_import(
     loaded = load_home(home)
     entry = import_org(_store(loaded), file)
     console().print(
-        f"organisation tree: {entry['rows']} units from {entry['source']} "
-        f"(levels: {', '.join(entry['levels'])})"
+        f"organisation tree: {entry.rows} units from {entry.source} "
+        f"(levels: {', '.join(entry.levels)})"
     )
 
 
@@ -158,6 +158,13 @@ def tape_import(
     join: Annotated[
         list[str] | None, typer.Option("--join", help="NAME=FILE for a mapping's joined file")
     ] = None,
+    accept_exits: Annotated[
+        bool,
+        typer.Option(
+            "--accept-exits",
+            help="Import a month even when many of last month's loans have no row in it",
+        ),
+    ] = False,
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """Import snapshots: every bad row is reported; a month is imported whole or not at all."""
@@ -177,6 +184,8 @@ def tape_import(
         replace=replace,
         join_files=join_files,
         max_problems=loaded.max_problems,
+        unexplained_exits_limit=loaded.unexplained_exits_limit,
+        accept_exits=accept_exits,
     )
     with progress() as say:
         result = import_files(_store(loaded), list(files), options, progress=say)
@@ -213,17 +222,16 @@ def tape_list(home: HomeOption = None, output: FormatOption = OutputFormat.table
     loaded = load_home(home)
     rows = []
     for entry in _store(loaded).snapshots():
-        lineage = entry.lineage
         rows.append(
             {
                 "as_of": entry.as_of.isoformat(),
                 "rows": entry.rows,
                 "balance": entry.balance,
-                "source": lineage.get("source"),
-                "sha256": lineage.get("sha256"),
-                "mapping": lineage.get("mapping"),
-                "imported_at": lineage.get("imported_at"),
-                "imported_by": lineage.get("imported_by"),
+                "source": entry.source,
+                "sha256": entry.sha256,
+                "mapping": entry.mapping,
+                "imported_at": entry.imported_at,
+                "imported_by": entry.imported_by,
             }
         )
     if output is OutputFormat.table:
@@ -295,9 +303,9 @@ def demo(
         {
             "month": month_label(e.as_of),
             "rows": e.rows,
-            "loans_on_book": e.lineage.get("loans_on_book"),
+            "loans_on_book": e.loans_on_book,
             "balance": e.balance,
-            "source": e.lineage.get("source"),
+            "source": e.source,
         }
         for e in store.snapshots()
     ]

@@ -48,6 +48,10 @@ class CompiledColumn:
     # The fast path's source text, selected as ``"<name>__text"`` when ``fast_value_sql``
     # reads it (see ``_canonical_shortcut``); None when it reads ``"<name>__raw"``.
     fast_text_sql: str | None = None
+    # ``unmapped: null`` on a column with a default: the values the column may hold (the value
+    # map's results and the default); any other value was not in the map and is reported
+    # (``unmapped_values``), never given the default.
+    known_values: tuple[str, ...] | None = None
 
     @property
     def name(self) -> str:
@@ -67,11 +71,27 @@ def _source_ref(name: str, available: dict[str, str]) -> str:
     return available[name]
 
 
-def _mapped(expr: str, rule: ColumnRule) -> str:
+def unmapped_values(rule: ColumnRule | None, column: Column) -> tuple[str, ...] | None:
+    """The values a column may hold when its map leaves a value out and the mapping says
+    ``unmapped: null`` while the column has a default (``docs/mappings.md``); else None."""
+    if rule is None or not rule.value_map or rule.unmapped != "null":
+        return None
+    default = rule.default if rule.default is not None else column.default
+    if default is None:
+        return None
+    return tuple(dict.fromkeys([*rule.value_map.values(), default]))
+
+
+def _mapped(expr: str, rule: ColumnRule, column: Column) -> str:
     whens = " ".join(
         f"WHEN {sql_string(k)} THEN {sql_string(v)}" for k, v in rule.value_map.items()
     )
-    otherwise = {"keep": expr, "null": "NULL"}.get(rule.unmapped, sql_string(rule.unmapped))
+    # `default` leaves the value empty for the default below; `null` with a default keeps
+    # the value, so that it is reported rather than given the default (``unmapped_values``).
+    kept = unmapped_values(rule, column) is not None
+    otherwise = {"keep": expr, "null": expr if kept else "NULL", "default": "NULL"}.get(
+        rule.unmapped, sql_string(rule.unmapped)
+    )
     return f"(CASE {expr} {whens} ELSE {otherwise} END)"
 
 
@@ -263,6 +283,7 @@ def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[Compile
                 failure_message,
                 fast_value_sql=fast_value,
                 fast_text_sql=fast_text,
+                known_values=unmapped_values(rule, column),
             )
         )
     return compiled
@@ -281,7 +302,7 @@ def _raw_sql_checked(rule: ColumnRule | None, column: Column, available: dict[st
     else:
         expr = "CAST(NULL AS VARCHAR)"
     if rule is not None and rule.value_map:
-        expr = _mapped(expr, rule)
+        expr = _mapped(expr, rule, column)
     default = rule.default if rule is not None and rule.default is not None else column.default
     if default is not None:
         expr = f"COALESCE({expr}, {sql_string(default)})"

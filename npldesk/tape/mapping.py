@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from npldesk.core.errors import UsageError
+from npldesk.tape.sandbox import check_expression
 from npldesk.tape.schema import BY_NAME, COLUMN_NAMES, Kind
 
 SHIPPED_PACKAGE = "npldesk.tape.mappings"
@@ -173,10 +174,29 @@ def _column_rule(canonical: str, raw: Any, where: str) -> ColumnRule:
         raise UsageError(f"{where}: unit {unit!r} is not one of {', '.join(UNITS)}")
     value_map = {str(k): str(v) for k, v in (raw.get("map") or {}).items()}
     unmapped = str(raw.get("unmapped", "keep"))
+    default = raw.get("default")
+    if unmapped == "default" and default is None and spec.default is None:
+        raise UsageError(
+            f"{where}: column {canonical!r} says `unmapped: default` and has no default; "
+            "give one with `default:`"
+        )
+    if (
+        unmapped == "null"
+        and (default is not None or spec.default is not None)
+        and spec.kind not in (Kind.TEXT, Kind.ENUM)
+    ):
+        # On text the value left out of the map is reported (see docs/mappings.md); on a
+        # typed column it would be read as a value first.
+        raise UsageError(
+            f"{where}: column {canonical!r} says `unmapped: null` and has a default, so a value "
+            "missing from `map` would silently take the default; say `unmapped: default` if "
+            "that is meant, or `unmapped: keep` to have such values reported"
+        )
     if raw.get("previous_balance") and canonical != "exit_amount":
         raise UsageError(f"{where}: `previous_balance` applies to exit_amount only")
+    if raw.get("sql") is not None:
+        check_expression(str(raw["sql"]), f"{where}, column {canonical!r}")
     constant = raw.get("value")
-    default = raw.get("default")
     return ColumnRule(
         canonical=canonical,
         sources=sources,

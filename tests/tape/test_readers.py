@@ -58,7 +58,7 @@ def test_csv_in_every_encoding_imports_the_same_rows(store: Store, tmp_path: Pat
     names = [r[COLUMN_NAMES.index("borrower_name")] for r in stored(store)]
     assert names == [r["borrower_name"] for r in rows]
     expected_encoding = "gb18030" if encoding == "gbk" else encoding
-    assert store.manifest()["snapshots"]["2019-12-31"]["encoding"] == expected_encoding
+    assert store.manifest().to_json()["snapshots"]["2019-12-31"]["encoding"] == expected_encoding
 
 
 def test_gb18030_file_reports_bad_rows_with_their_numbers(store: Store, tmp_path: Path):
@@ -148,7 +148,7 @@ def test_one_file_with_many_months_becomes_one_snapshot_per_month(store: Store, 
     result = import_files(store, [write_csv(tmp_path / "panel.csv", rows)], ImportOptions())
     assert [s.as_of for s in result.snapshots] == [date(2019, 11, 30), DEC]
     assert store.months() == [date(2019, 11, 30), DEC]
-    assert store.manifest()["history"][-1]["months"] == ["2019-11-30", "2019-12-31"]
+    assert store.manifest().to_json()["history"][-1]["months"] == ["2019-11-30", "2019-12-31"]
 
 
 def test_as_of_option_fills_a_file_without_the_column(store: Store, tmp_path: Path):
