@@ -21,11 +21,15 @@ UNITS = {"yuan": 1, "fen": "0.01", "10k_yuan": 10000}
 DEFAULT_NULLS = ("",)
 READER_FORMATS = ("csv", "xlsx", "parquet")
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030", "gbk")
+# What an XLSX cell holding a formula becomes: refused (its saved value may be stale, or the 0
+# some tools save without calculating), or the value the file was last saved with.
+FORMULA_POLICIES = ("refuse", "cached")
 
 
 @dataclass(frozen=True)
 class SourceOptions:
-    """How to read one file: format, encoding, delimiter, header, names, nulls, sheet."""
+    """How to read one file: format, encoding, delimiter, header, names, nulls, sheet, and
+    what an XLSX formula cell becomes."""
 
     format: str | None = None
     encoding: str = "auto"
@@ -35,6 +39,7 @@ class SourceOptions:
     null_values: tuple[str, ...] = DEFAULT_NULLS
     sheet: str | None = None
     skip_rows: int = 0
+    formulas: str = "refuse"
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ def _source_options(raw: Any, where: str) -> SourceOptions:
         "null_values",
         "sheet",
         "skip_rows",
+        "formulas",
     }
     unknown = set(raw) - known
     if unknown:
@@ -123,6 +129,11 @@ def _source_options(raw: Any, where: str) -> SourceOptions:
     if not header and not names:
         raise UsageError(f"{where}: a file without a header needs `names`")
     nulls = raw.get("null_values", list(DEFAULT_NULLS))
+    formulas = raw.get("formulas", "refuse")
+    if formulas not in FORMULA_POLICIES:
+        raise UsageError(
+            f"{where}: formulas {formulas!r} is not one of {', '.join(FORMULA_POLICIES)}"
+        )
     return SourceOptions(
         format=fmt,
         encoding=encoding,
@@ -132,6 +143,7 @@ def _source_options(raw: Any, where: str) -> SourceOptions:
         null_values=tuple(str(v) for v in nulls),
         sheet=raw.get("sheet"),
         skip_rows=int(raw.get("skip_rows", 0)),
+        formulas=formulas,
     )
 
 
