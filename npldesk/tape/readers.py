@@ -657,18 +657,36 @@ def _open_xlsx(
     return SourceFile(path, sha256, None, "xlsx", view, names, rows)
 
 
-def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path, *, view: str) -> SourceFile:
-    import pyarrow.parquet as pq  # only for Parquet sources: not at every start
+# The bank's time zone: the same as the casework's (``TIME_ZONE`` in ``npldesk.settings``),
+# written here because the tape layer does not read Django's settings.
+HOME_TIME_ZONE = "Asia/Shanghai"
 
+
+def _parquet_text(name: str, sql_type: str) -> str:
+    """A Parquet column as text. A time-zone-aware timestamp is an instant (Parquet keeps no
+    zone, only UTC): it is read as the calendar day and time in the bank's time zone, the day
+    its own books show, whatever zone the machine that imports it runs in. (Read in UTC, a
+    month-end written as midnight in Beijing would be the day before.)"""
+    column = _quote(name)
+    if sql_type.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"CAST(timezone({_sql_string(HOME_TIME_ZONE)}, {column}) AS VARCHAR)"
+    return f"CAST({column} AS VARCHAR)"
+
+
+def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path, *, view: str) -> SourceFile:
     sha256 = sha256_of(path)
+    file = _sql_string(str(path))
     try:
-        schema = pq.read_schema(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise UsageError(f"{path.name} cannot be read as Parquet: {exc}") from exc
-    casts = ", ".join(f"CAST({_quote(n)} AS VARCHAR) AS {_quote(n)}" for n in schema.names)
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({file})").fetchall()
+    except duckdb.Error as exc:
+        raise UsageError(f"{path.name} cannot be read as Parquet: {_first_line(exc)}") from exc
+    columns = [(str(row[0]), str(row[1])) for row in described]
+    if not columns:
+        raise UsageError(f"{path.name} cannot be read as Parquet: it has no columns")
+    casts = ", ".join(f"{_parquet_text(n, t)} AS {_quote(n)}" for n, t in columns)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {casts}, "
         f"CAST(file_row_number + 2 AS BIGINT) AS _row "
-        f"FROM read_parquet({_sql_string(str(path))}, file_row_number = true)"
+        f"FROM read_parquet({file}, file_row_number = true)"
     )
-    return SourceFile(path, sha256, None, "parquet", view, tuple(schema.names))
+    return SourceFile(path, sha256, None, "parquet", view, tuple(n for n, _t in columns))

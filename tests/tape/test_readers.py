@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import codecs
 import re
+import time
 import zipfile
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import openpyxl
@@ -20,7 +23,7 @@ import xlsxwriter
 from npldesk.core.errors import DataError, UsageError
 from npldesk.tape.importer import ImportOptions, import_files
 from npldesk.tape.mapping import Mapping, parse_mapping
-from npldesk.tape.readers import inspect_bytes
+from npldesk.tape.readers import HOME_TIME_ZONE, inspect_bytes
 from npldesk.tape.schema import COLUMN_NAMES, TAPE_SCHEMA
 from npldesk.tape.store import Store
 from tests.conftest import tree_state
@@ -345,3 +348,101 @@ def test_a_file_that_is_not_a_workbook_is_a_clear_error(
 def test_a_mapping_names_only_known_formula_policies():
     with pytest.raises(UsageError, match="formulas 'evaluate' is not one of refuse, cached"):
         canonical_mapping("{formulas: evaluate}")
+
+
+# -- Parquet: time-zone-aware timestamps, decimals with four places --------------------------------
+
+
+def write_typed_parquet(path: Path, rows: list[dict[str, str]], **columns: pa.Array) -> Path:
+    """Canonical rows as Parquet text columns, but for ``columns`` given as typed arrays."""
+    table = pa.table(
+        {
+            c: columns[c] if c in columns else pa.array([r[c] or None for r in rows], pa.string())
+            for c in COLUMN_NAMES
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+@pytest.fixture
+def machine_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Set the time zone the importing process runs in (Django sets it to the casework's; a
+    server or a script need not)."""
+
+    def set_zone(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("machine", ["UTC", "Europe/London", "Asia/Shanghai"])
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC", "America/New_York"])
+def test_parquet_timestamp_with_a_zone_is_the_day_in_the_banks_time_zone(
+    store: Store, tmp_path: Path, machine_zone: Callable[[str], None], machine: str, zone: str
+):
+    """Parquet keeps an aware timestamp as an instant: midnight 31 December in Beijing (16:00
+    on the 30th in UTC) is the 31st, as is midnight of that day in any zone west of Beijing,
+    whatever zone the importing machine runs in."""
+    machine_zone(machine)
+    rows = loan_rows(2)
+    stamp = pa.array(
+        [datetime(2019, 12, 31, tzinfo=ZoneInfo(zone))] * 2, pa.timestamp("us", tz=zone)
+    )
+    origination = pa.array(
+        [datetime(2018, 3, 15, tzinfo=ZoneInfo(zone))] * 2, pa.timestamp("ms", tz=zone)
+    )
+    source = write_typed_parquet(
+        tmp_path / "aware.parquet", rows, as_of=stamp, origination_date=origination
+    )
+    import_files(store, [source], ImportOptions())
+    dates = {
+        (r[COLUMN_NAMES.index("as_of")], r[COLUMN_NAMES.index("origination_date")])
+        for r in stored(store)
+    }
+    assert dates == {(DEC, date(2018, 3, 15))}
+
+
+def test_the_banks_time_zone_is_the_casework_time_zone(settings: Any):
+    assert HOME_TIME_ZONE == settings.TIME_ZONE
+
+
+def test_parquet_decimal_with_four_places_is_money_when_its_fen_are_whole(
+    store: Store, tmp_path: Path
+):
+    rows = loan_rows(3)
+    balances = [Decimal("1234.5600"), Decimal("1234.5678"), Decimal("80000.0000")]
+    source = write_typed_parquet(
+        tmp_path / "d.parquet", rows, principal_balance=pa.array(balances, pa.decimal128(20, 4))
+    )
+    error = import_rejected(store, [source])
+    assert problem_keys(error) == {("d.parquet", 3, "principal_balance", "type.money")}
+    assert error.problems[0].value == "1234.5678"
+    del balances[1], rows[1]
+    source.unlink()
+    write_typed_parquet(source, rows, principal_balance=pa.array(balances, pa.decimal128(20, 4)))
+    import_files(store, [source], ImportOptions())
+    assert [r[COLUMN_NAMES.index("principal_balance")] for r in stored(store)] == [
+        Decimal("1234.56"),
+        Decimal("80000.00"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(bytes(range(256)) * 4, id="random-bytes"),
+        pytest.param(b"as_of,loan_id\n2019-12-31,L1\n", id="csv-renamed"),
+        pytest.param(b"PAR1" + b"\x00" * 40 + b"PAR1", id="magic-only"),
+    ],
+)
+def test_a_file_that_is_not_parquet_is_a_clear_error(store: Store, tmp_path: Path, content: bytes):
+    source = tmp_path / "loans.parquet"
+    source.write_bytes(content)
+    before = tree_state(store.path)
+    with pytest.raises(UsageError, match=r"loans\.parquet cannot be read as Parquet"):
+        import_files(store, [source], ImportOptions())
+    assert tree_state(store.path) == before
