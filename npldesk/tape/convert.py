@@ -85,6 +85,28 @@ EARLIEST_DATE = f"DATE '{EARLIEST.isoformat()}'"
 LATEST_DATE = f"DATE '{LATEST.isoformat()}'"
 
 
+def _check_date_formats(rule: ColumnRule) -> None:
+    """A strptime format DuckDB cannot parse stops every scan that meets it: say so here,
+    naming the column, rather than as the scan's error."""
+    import duckdb  # the rest of this module only writes SQL text
+
+    con = duckdb.connect()
+    try:
+        for fmt in rule.date_formats:
+            if fmt in ("iso", "excel"):
+                continue
+            try:
+                con.execute("SELECT try_strptime('', ?)", [fmt])
+            except duckdb.Error as exc:
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise UsageError(
+                    f"the mapping's date format {fmt!r} for {rule.canonical} is not a format: "
+                    f"{detail}"
+                ) from exc
+    finally:
+        con.close()
+
+
 def _date_sql(raw: str, rule: ColumnRule | None) -> str:
     formats = rule.date_formats if rule and rule.date_formats else ("iso",)
     parts = []
@@ -152,7 +174,8 @@ def _money_sql(raw: str, rule: ColumnRule | None) -> tuple[str, str]:
 
     A plain number with at most the unit's places (or more, all zeros) is cast straight to a
     DECIMAL with those places (64-bit arithmetic, fast); other places would be rounded by the
-    cast, so they are refused on the text first. Overflow makes the cast NULL: reported as not an amount.
+    cast, so they are refused on the text first. Overflow makes the cast NULL: reported as not
+    an amount.
     """
     text = _number_text(raw, rule)
     unit = rule.unit if rule else "yuan"
@@ -253,6 +276,8 @@ def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[Compile
     compiled = []
     for column in COLUMNS:
         rule = mapping.columns.get(column.name)
+        if rule is not None and column.kind is Kind.DATE and rule.date_formats:
+            _check_date_formats(rule)
         raw_sql = _raw_sql_checked(rule, column, available)
         # Typed values are computed from the text column, so the text is built once per row.
         raw = quote(f"{column.name}__raw")

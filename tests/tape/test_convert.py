@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from npldesk.core.errors import UsageError
 from npldesk.tape.convert import EARLIEST, LATEST
 from npldesk.tape.importer import ImportOptions, import_files
 from npldesk.tape.mapping import parse_mapping
@@ -87,3 +88,16 @@ def test_an_amount_with_fractions_of_a_fen_is_reported_on_its_row(
     rows[1]["principal_balance"] = text
     error = import_rejected(store, [write_csv(tmp_path / "m.csv", rows)])
     assert problem_keys(error) == {("m.csv", 3, "principal_balance", "type.money")}
+
+
+@pytest.mark.parametrize("fmt", ["%Q", "%Y-%m-%", "%"])
+def test_a_date_format_that_is_not_one_is_named_with_its_column(
+    store: Store, tmp_path: Path, fmt: str
+):
+    text = "columns:\n" + "".join(f"  {c}: {c}\n" for c in COLUMN_NAMES if c != "maturity_date")
+    mapping = parse_mapping(
+        text + f"  maturity_date: {{from: maturity_date, date: ['iso', '{fmt}']}}\n"
+    )
+    source = write_csv(tmp_path / "d.csv", loan_rows(2))
+    with pytest.raises(UsageError, match=f"date format '{fmt}' for maturity_date is not a format"):
+        import_files(store, [source], ImportOptions(mapping=mapping))
