@@ -186,3 +186,17 @@ def require_team(person: Person | None, team: Team) -> None:
     require(person, Action.ADMINISTER)
     for unit in team.units.all():
         require_unit(person, unit)
+
+
+def allowed_actions(person: Person, case: Case) -> frozenset[str]:
+    """The actions ``person`` may take on ``case`` (a page shows only their forms).
+
+    Reading the case is already established by the selector that fetched it; this names what
+    the role allows, with the legal desk limited to cases with a legal strategy or legal case.
+    """
+    allowed = {action.value for action, roles in ACTION_ROLES.items() if person.has_role(*roles)}
+    if Action.WORK_LEGAL.value in allowed and not (
+        case.strategy in LEGAL_STRATEGIES or case.legal_cases.exists()
+    ):
+        allowed.discard(Action.WORK_LEGAL.value)
+    return frozenset(allowed) if person.active else frozenset()
