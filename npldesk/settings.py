@@ -20,9 +20,11 @@ BASE_DIR = Path(__file__).resolve().parent
 # A development key when none is configured; `npldesk serve` in production must set one.
 SECRET_KEY = os.environ.get("NPLDESK_SECRET_KEY", "npldesk-development-key-not-for-production")
 DEBUG = os.environ.get("NPLDESK_DEBUG", "") == "1"
-ALLOWED_HOSTS = [
-    h for h in os.environ.get("NPLDESK_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h
-]
+# The names the server answers to: NPLDESK_ALLOWED_HOSTS, else ``[web] hosts`` of the home.
+_HOSTS = os.environ.get("NPLDESK_ALLOWED_HOSTS") or ",".join(
+    HOME.config.get("web", {}).get("hosts", ["localhost", "127.0.0.1"])
+)
+ALLOWED_HOSTS = [h.strip() for h in _HOSTS.split(",") if h.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
