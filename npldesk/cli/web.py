@@ -68,7 +68,7 @@ def _gunicorn(*, bind: str, port: int) -> None:
 
     from npldesk.wsgi import application
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def load_config(self) -> None:
             options: dict[str, Any] = {
                 "bind": f"{bind}:{port}",
