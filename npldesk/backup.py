@@ -37,6 +37,7 @@ import npldesk
 from npldesk.core.errors import DataError, UsageError
 from npldesk.core.system import current_user, fsync_path
 from npldesk.home import CONFIG_NAME, SECRET_KEY_NAME, Home, resolve_home_path
+from npldesk.tape.manifest import Manifest
 
 ARCHIVE_FORMAT = 1
 INDEX = "backup.json"
@@ -104,7 +105,7 @@ def backup_home(home: Home, out: Path) -> BackupResult:
                     "created_by": current_user(),
                     "home": str(home.path),
                     "database": {"kind": database.kind, "file": DATABASE_FILES[database.kind]},
-                    "months": sorted(manifest.get("snapshots", {})),
+                    "months": [as_of.isoformat() for as_of in sorted(manifest.snapshots)],
                     "files": files,
                 }
                 _add_bytes(tar, INDEX, json.dumps(index, indent=1, sort_keys=True).encode())
@@ -118,7 +119,7 @@ def backup_home(home: Home, out: Path) -> BackupResult:
         archive=out,
         files=len(files),
         size=out.stat().st_size,
-        months=[month[:7] for month in sorted(manifest.get("snapshots", {}))],
+        months=[as_of.isoformat()[:7] for as_of in sorted(manifest.snapshots)],
         database=database.kind,
     )
 
@@ -138,7 +139,7 @@ def _home_members(home: Home) -> list[tuple[str, Path]]:
     return members
 
 
-def _store_members(store_path: Path, manifest: dict[str, Any]) -> list[tuple[str, Path]]:
+def _store_members(store_path: Path, manifest: Manifest) -> list[tuple[str, Path]]:
     """The manifest and every file it names (a derived entry may be a folder of parts)."""
     from npldesk.tape.store import MANIFEST, Store
 
