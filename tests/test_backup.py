@@ -30,7 +30,7 @@ from django.db import connection
 from npldesk.casework import services
 from npldesk.cli import run
 from npldesk.reports.pii import record_export
-from tests.casework.factories import build_tree
+from tests.casework.factories import build_tree, system_actor_present
 from tests.casework.world import OPENED, build_world
 from tests.cli.test_figures import make_home, tape
 
@@ -107,6 +107,7 @@ def test_a_round_trip_gives_the_same_figures_cases_ledger_and_audit_trail(
     restore_database: str | None,
 ) -> None:
     monkeypatch.setenv("NPLDESK_USER", "ops")
+    system_actor_present()  # an earlier transactional test's flush took it away
     home = make_home(tmp_path / "home", tape())
     world = build_world(build_tree())
     entry = services.recovery_enter(
