@@ -25,7 +25,6 @@ from npldesk.casework.choices import (
     Role,
     WriteOffState,
 )
-from npldesk.casework.demo import build_demo_casework, casework_summary
 from npldesk.casework.models import (
     Activity,
     Case,
@@ -39,6 +38,7 @@ from npldesk.casework.models import (
     Team,
     WriteOff,
 )
+from npldesk.demo.casework import build_demo_casework, casework_summary
 from npldesk.home import Home, create_home
 from npldesk.synth import generate
 from npldesk.tape.importer import ImportOptions, import_files
