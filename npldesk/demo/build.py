@@ -7,9 +7,9 @@ shows. A home already built is left as it is. Nothing of Django is imported befo
 is open, so a face may import this module first.
 
 ``--rebuild`` starts over on both sides: the home folder and its casework database. The folder
-goes with ``shutil.rmtree``; the database is emptied with Django's ``flush``, because on
-PostgreSQL it lives outside the folder and would otherwise keep the previous demo's people,
-cases and audit trail (and the new demo's people would collide with them).
+goes with ``shutil.rmtree``; the database is migrated back to nothing and forward again,
+because on PostgreSQL it lives outside the folder and would otherwise keep the previous demo's
+people, cases and audit trail (and the new demo's people would collide with them).
 """
 
 from __future__ import annotations
@@ -118,10 +118,18 @@ def _remove_demo_folder(target: Path) -> None:
 
 
 def casework_database_empty() -> None:
-    """Delete every row of the casework database: people, cases, audit trail, sessions."""
+    """Take every app's tables back to no migration and migrate again: an empty database as a
+    new home has it (no people, cases or audit trail; the rows migrations create, such as the
+    departments, created again). ``flush`` would delete those rows and not bring them back."""
+    from django.apps import apps
     from django.core.management import call_command
+    from django.db.migrations.loader import MigrationLoader
 
-    call_command("flush", interactive=False, verbosity=0)
+    migrated = set(MigrationLoader(None, ignore_no_migrations=True).migrated_apps)
+    for app_config in apps.get_app_configs():
+        if app_config.label in migrated:
+            call_command("migrate", app_config.label, "zero", interactive=False, verbosity=0)
+    call_command("migrate", interactive=False, verbosity=0)
 
 
 def _require_empty_casework(home: Home) -> None:
