@@ -46,6 +46,7 @@ from npldesk.tape.org import import_org
 from npldesk.tape.store import Store
 
 MONTHS = 24
+DEMO_LOANS = 1000
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def demo(
     with the full history, so that a small book still shows every kind of work)."""
     folder = tmp_path_factory.mktemp("demo-casework")
     home: Home = create_home(folder / "home")[0]
-    data = generate(folder / "data", loans=3000, months=MONTHS)
+    data = generate(folder / "data", loans=DEMO_LOANS, months=MONTHS)
     store = Store(home.store_path)
     import_org(store, data.org_file)
     import_files(store, data.tape_files, ImportOptions())
