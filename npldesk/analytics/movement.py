@@ -1,10 +1,10 @@
-"""NPL movement (``design/metrics.md`` §3): where the NPL balance came from and where it went.
+"""NPL movement (``docs/figures.md`` §3): where the NPL balance came from and where it went.
 
 ``npl_movement_step`` is one month-on-month step as an Ibis table (one row per group);
 ``npl_movement_period`` sums consecutive steps into a period (a month, the year to date, any
 range), so the identity ``closing = opening + inflow + increase (+ moved_in − moved_out) − cash −
 upgrade − write_off − transfer − foreclosure − unexplained`` holds for the period as it does for
-every step. ``movement_report`` builds the ``movement`` document of ``design/cli.md`` and checks
+every step. ``movement_report`` builds the ``movement`` document of ``docs/commands.md`` and checks
 that identity, to the fen, for the total and every row.
 """
 
@@ -26,7 +26,7 @@ from npldesk.core.money import format_money
 from npldesk.core.months import month_label, previous_december, previous_month_end
 from npldesk.tape.org import load_org
 
-# The lines of the whole book, in the order of design/cli.md; groups add the two moves.
+# The lines of the whole book, in the order of docs/commands.md; groups add the two moves.
 LINES = (
     "opening",
     "inflow",
@@ -309,7 +309,7 @@ def movement_report(
     by: str | None = None,
     level: str | None = None,
 ) -> dict[str, Any]:
-    """The ``movement`` document of ``design/cli.md``, the identity checked for every row.
+    """The ``movement`` document of ``docs/commands.md``, the identity checked for every row.
 
     Every month of the span must be imported (a gap is a ``UsageError`` naming the months).
     """

@@ -1,9 +1,9 @@
-"""Asset quality at one snapshot (``design/metrics.md`` §2) and the ``quality`` report.
+"""Asset quality at one snapshot (``docs/figures.md`` §2) and the ``quality`` report.
 
 ``asset_quality`` is an Ibis function (classified snapshot in, one row per group out, exact
 decimal sums), ``asset_quality_by_month`` the same for every month of a span at once;
 ``quality_report`` runs it on a session for a month and its baseline and builds
-the document of ``design/cli.md``. Ratios are divided in Python from the exact sums, because
+the document of ``docs/commands.md``. Ratios are divided in Python from the exact sums, because
 the engines divide decimals differently (§6).
 """
 
@@ -213,7 +213,7 @@ class QualityFigures:
 
 
 def quality_fields(current: QualityFigures, baseline: QualityFigures | None) -> dict[str, Any]:
-    """One row's fields in the order of ``design/cli.md``; baseline fields null without one."""
+    """One row's fields in the order of ``docs/commands.md``; baseline fields null without one."""
     fields: dict[str, Any] = {
         "loans": current.loans,
         "balance": format_money(current.balance),
@@ -286,7 +286,7 @@ def quality_report(
     level: str | None = None,
     baseline: date | None = None,
 ) -> dict[str, Any]:
-    """The ``quality`` document of ``design/cli.md`` for ``as_of`` against its baseline."""
+    """The ``quality`` document of ``docs/commands.md`` for ``as_of`` against its baseline."""
     grouping = resolve_grouping(by, level, load_org(session.store) if by == "org_unit" else [])
     session.require_month(as_of)
     baseline_month, warnings = choose_baseline(session, as_of, baseline)

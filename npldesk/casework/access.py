@@ -1,10 +1,10 @@
 """The one access helper: what a person may see and do, by role and unit scope.
 
 Every selector filters through ``case_scope`` (and its siblings) and every service calls
-``require`` before it writes, so the rules of ``casework.md`` ("Who may see and do what") are
-written here once. A unit scope is the person's units and every unit below them.
+``require`` before it writes, so the rules of ``docs/casework-rules.md`` ("Who may see and do
+what") are written here once. A unit scope is the person's units and every unit below them.
 
-Decisions an auditor asks about are in ``docs/adr/0004-casework-access.md``.
+Decisions an auditor asks about are in ``docs/adr/0004-casework-access-audit-locking.md``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The commands of ``npldesk`` (``design/cli.md``)."""
+"""The commands of ``npldesk`` (``docs/commands.md``)."""
 
 from __future__ import annotations
 

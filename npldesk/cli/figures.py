@@ -1,4 +1,4 @@
-"""The figure commands: ``npldesk quality`` and ``npldesk movement`` (``design/cli.md``).
+"""The figure commands: ``npldesk quality`` and ``npldesk movement`` (``docs/commands.md``).
 
 Thin: parse the options, open an analytics session on the home, call the report function
 and print its document as a table, JSON or CSV. ``register`` adds them to the main app.
