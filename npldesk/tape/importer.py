@@ -330,7 +330,7 @@ class Importer:
             )
             self._scan(staged, copy)
             staged.fast_file = target
-            # Flushing the file to disk overlaps the checks; the commit finds it already done.
+            # Flushing the file to disk overlaps the checks; it is awaited before the file moves.
             self.flushes.append(_FLUSHER.submit(fsync_path, target))
             views.append(
                 f"SELECT {columns}, CAST(NULL AS BIGINT) AS _row, false AS _bad, "
@@ -911,6 +911,11 @@ def _write_and_commit(
     now = datetime.now(UTC).isoformat(timespec="seconds")
     columns = ", ".join(quote(c) for c in COLUMN_NAMES)
     summaries = []
+    # The flushes of the fast path's staged files run on a worker thread; each must be done
+    # before its file is moved into place below (a flush that comes late would open a path that
+    # is gone, and the import would fail on a busy machine).
+    for flush in importer.flushes:
+        flush.result()
     # Figures first: the staged files are moved into place below.
     figures = {
         row[0]: row[1:]
@@ -1001,8 +1006,6 @@ def _write_and_commit(
         }
     )
     say("committing")
-    for flush in importer.flushes:
-        flush.result()
     transaction.commit(manifest)
     return ImportResult(transaction.import_id, summaries)
 
