@@ -1,4 +1,4 @@
-"""The fixed vocabularies of casework (``design/casework.md``), one ``TextChoices`` each."""
+"""The fixed vocabularies of casework (``docs/casework-rules.md``), one ``TextChoices`` each."""
 
 from __future__ import annotations
 

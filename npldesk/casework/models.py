@@ -1,4 +1,4 @@
-"""The casework model of ``design/casework.md``: who works which household's case, and what
+"""The casework model of ``docs/casework-rules.md``: who works which household's case, and what
 was done, promised, paid and decided.
 
 Models hold data and integrity constraints only. Every write goes through a service in

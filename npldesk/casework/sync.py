@@ -1,4 +1,4 @@
-"""The month-end sync (``design/casework.md``, "Case life"): cases opened, updated and closed
+"""The month-end sync (``docs/casework-rules.md``, "Case life"): cases opened, updated and closed
 from one classified month-end snapshot.
 
 ``loans_for_sync`` reads the rows the sync needs from the analytics session of a home (every

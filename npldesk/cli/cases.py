@@ -1,5 +1,5 @@
 """``npldesk cases``: the month-end sync, case lists, one case in full, the rules run, and the
-reconciliation with the tape (``design/cli.md``).
+reconciliation with the tape (``docs/commands.md``).
 
 Thin: each command sets Django up on the home (``npldesk.bootstrap``), calls a service
 (``cases_sync``, ``cases_judge``) or reads through ``casework.selectors``, and prints. Wired

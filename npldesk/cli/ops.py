@@ -25,7 +25,7 @@ def backup(
     """Write a consistent, owner-only archive of the home: configuration, secret key, tape
     store with its manifest, casework database, export log."""
     from npldesk.backup import backup_home
-    from npldesk.cli.app import setup_django
+    from npldesk.bootstrap import setup_django
 
     loaded = load_home(home)
     setup_django(loaded)

@@ -1,5 +1,5 @@
 """Reconciliation: casework's recoveries against the movement's cash line, and write-offs
-on one side only (casework.md, "Reconciliation")."""
+on one side only (docs/casework-rules.md, "Reconciliation")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The month-end sync: cases opened, updated and closed from the snapshot (casework.md)."""
+"""The month-end sync: cases opened, updated and closed from the snapshot
+(docs/casework-rules.md)."""
 
 from __future__ import annotations
 

@@ -5,15 +5,15 @@ PostgreSQL, whichever the run uses)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from npldesk.casework.models import AuditRecord, Case
-from npldesk.cli import run
-from npldesk.home import create_home
-from tests.tape_factory import loan_row, write_csv, write_org
+from tests.cli.conftest import make_home
+from tests.tape_factory import loan_row
 
 
 def _npl(n: int, as_of: str, balance: str, **overrides: Any) -> dict[str, str]:
@@ -23,45 +23,31 @@ def _npl(n: int, as_of: str, balance: str, **overrides: Any) -> dict[str, str]:
         "days_past_due": "120" if as_of.startswith("2019") else "150",
         "reported_class": "substandard",
     }
-    from datetime import date
-
     return loan_row(n, date.fromisoformat(as_of), **(values | overrides))
 
 
+# Every test runs the commands on the test database (tests/cli/conftest.py).
+pytestmark = pytest.mark.usefixtures("on_casework")
+
+
 @pytest.fixture
-def home(tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cli_user() -> str:
+    return "ops"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
     """December and January: B000001 NPL both months; B000002 NPL, repaid in January;
     B000003 performing."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("NPLDESK_HOME", str(path))
-    monkeypatch.setenv("NPLDESK_USER", "ops")
-    create_home(path)
-    assert run(["org", "import", str(write_org(tmp_path / "org.csv")), "--home", str(path)]) == 0
     rows = [
         _npl(1, "2019-12-31", "80000.00"),
         _npl(2, "2019-12-31", "30000.00"),
-        loan_row(3, __import__("datetime").date(2019, 12, 31)),
+        loan_row(3, date(2019, 12, 31)),
         _npl(1, "2020-01-31", "70000.00"),
         _npl(2, "2020-01-31", "0.00", status="repaid", days_past_due="0", overdue_principal="0.00"),
-        loan_row(3, __import__("datetime").date(2020, 1, 31)),
+        loan_row(3, date(2020, 1, 31)),
     ]
-    assert (
-        run(["tape", "import", str(write_csv(tmp_path / "t.csv", rows)), "--home", str(path)]) == 0
-    )
-    return path
-
-
-@pytest.fixture
-def cli(home: Path, capsys: pytest.CaptureFixture[str]):
-    """``cli(*args)`` → (exit code, stdout, stderr) of ``npldesk ARGS --home HOME``."""
-
-    def call(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = run([*args, "--home", str(home)])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return call
+    return make_home(tmp_path, rows)
 
 
 def test_sync_opens_updates_and_closes_and_a_second_run_changes_nothing(cli):

@@ -293,8 +293,8 @@ def case_move(*, actor: Person, case: Case, version: int, state: str, reason: st
 def case_close(
     *, actor: Person, case: Case, version: int, reason: str, closed_on: date, note: str
 ) -> Case:
-    """Close a case by hand with a reason (``casework.md``: settled, restructured and performing,
-    written off with recovery exhausted, or a derived reason)."""
+    """Close a case by hand with a reason (``docs/casework-rules.md``: settled, restructured and
+    performing, written off with recovery exhausted, or a derived reason)."""
     require(actor, Action.MANAGE_CASE, case)
     _require_open(case)
     if reason not in CloseReason.values:
