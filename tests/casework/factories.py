@@ -75,6 +75,11 @@ class TeamFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.members.set(extracted)  # type: ignore[attr-defined]
 
+    @factory.post_generation
+    def units(self, create: bool, extracted: list[Unit] | None, **kwargs: Any) -> None:
+        if create and extracted:
+            self.units.set(extracted)  # type: ignore[attr-defined]
+
 
 class HouseholdFactory(factory.django.DjangoModelFactory):
     class Meta:
