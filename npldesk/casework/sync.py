@@ -52,6 +52,7 @@ from npldesk.core.months import month_label, month_range, previous_month_end, sh
 
 ZERO = Decimal("0.00")
 ACTIVE = "active"
+PHONES_LENGTH: int = Household._meta.get_field("phones").max_length or 0
 BATCH = 2000
 
 # The columns of the classified snapshot the sync reads, one plain row per loan.
@@ -312,13 +313,19 @@ def _batched(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]
 
 
 def _phones(current: str, tape_phone: str) -> str:
-    """The tape's phone added to the numbers casework holds (a person may have added others)."""
+    """The tape's phone added to the numbers casework holds (a person may have added others).
+
+    When the field has no room left, the numbers casework holds stay as they are: what a
+    person entered is not dropped for a number the tape keeps anyway."""
     if not tape_phone:
         return current
     numbers = [p.strip() for p in current.split(",") if p.strip()]
     if tape_phone in numbers:
         return current
-    return ",".join([tape_phone, *numbers])
+    joined = ",".join([tape_phone, *numbers])
+    if numbers and len(joined) > PHONES_LENGTH:
+        return current
+    return joined
 
 
 def _close_reason(statuses: Iterable[str]) -> str:
@@ -527,6 +534,42 @@ def cases_sync(
     return result
 
 
+# What names an object in a message about its text.
+_LABELS = {Household: "borrower_id", Case: "number", CaseLoan: "loan_id"}
+
+
+def _require_storable_text(objects: Sequence[models.Model], fields: Iterable[Any]) -> None:
+    """Refuse text that the databases would store differently, before anything is written.
+
+    The arrays bound on PostgreSQL are cast to the column's type, and a cast to
+    ``varchar(n)`` cuts longer text silently, where SQLite keeps it whole; PostgreSQL refuses
+    a NUL character that SQLite takes. Either way the same sync would leave different cases
+    on the two databases, so text longer than its field or holding a NUL is an error naming
+    the object, the field and the limit, on both."""
+    checked = [f for f in fields if isinstance(f, models.CharField | models.TextField)]
+    if not checked:
+        return
+    model = type(objects[0])
+    label = _LABELS.get(model)
+    for obj in objects:
+        for text_field in checked:
+            value = getattr(obj, text_field.attname)
+            if not isinstance(value, str):
+                continue
+            what = f"{model._meta.verbose_name} {getattr(obj, label) if label else obj.pk}"
+            if "\x00" in value:
+                raise InvalidAction(
+                    f"{what}: its {text_field.name} holds a NUL character, which casework cannot "
+                    "store: correct the tape and import the month again"
+                )
+            if text_field.max_length is not None and len(value) > text_field.max_length:
+                raise InvalidAction(
+                    f"{what}: its {text_field.name} is {len(value)} characters long, more than "
+                    f"the {text_field.max_length} casework keeps: correct the tape and import "
+                    "the month again"
+                )
+
+
 def _bulk_update(objects: Sequence[models.Model], names: Sequence[str]) -> None:
     """Write ``names`` of ``objects`` back in batches.
 
@@ -540,6 +583,7 @@ def _bulk_update(objects: Sequence[models.Model], names: Sequence[str]) -> None:
     if not objects:
         return
     model = type(objects[0])
+    _require_storable_text(objects, [model._meta.get_field(name) for name in names])
     if connection.vendor != "postgresql":
         model._default_manager.bulk_update(objects, list(names), batch_size=BATCH)
         return
@@ -571,6 +615,7 @@ def _bulk_insert(objects: Sequence[models.Model], key: str | None = None) -> Non
     if not objects:
         return
     model = type(objects[0])
+    _require_storable_text(objects, model._meta.concrete_fields)
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(objects, batch_size=BATCH)
         if key is not None and any(obj.pk is None for obj in objects):

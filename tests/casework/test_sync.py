@@ -619,3 +619,45 @@ def test_syncing_with_months_skipped_gives_what_syncing_every_month_gives(
     # One open case per NPL household, plus those kept open for recovery after a write-off or
     # for an open legal case.
     assert every_open == _npl_households(session, final) | kept
+
+
+# -- text the two databases would store differently ----------------------------------------
+
+
+@pytest.mark.usefixtures("units")
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        (
+            "borrower_name",
+            "名" * 201,
+            "household B2: its name is 201 characters long, more than the 200",
+        ),
+        ("phone", "1" * 201, "household B2: its phones is 201 characters long"),
+        ("officer_id", "x" * 65, "case loan L-B2-1: its officer_id is 65 characters long"),
+        ("borrower_name", "Wang\x00Wei", "household B2: its name holds a NUL character"),
+    ],
+)
+def test_text_longer_than_casework_keeps_is_refused_on_every_database(
+    column: str, value: str, message: str
+):
+    analyst = PersonFactory(roles=["risk_analyst"])
+    cases_sync(actor=analyst, as_of=DEC, loans=[loan("B1")])
+    bad = loan("B2")
+    bad[column] = value
+    with pytest.raises(InvalidAction, match=message):
+        cases_sync(actor=analyst, as_of=JAN, loans=[loan("B1"), bad])
+    assert not Household.objects.filter(borrower_id="B2").exists()
+    assert open_case("B1").synced_as_of == DEC
+
+
+@pytest.mark.usefixtures("units")
+def test_a_phone_the_field_has_no_room_for_leaves_the_numbers_a_person_entered():
+    analyst = PersonFactory(roles=["risk_analyst"])
+    cases_sync(actor=analyst, as_of=DEC, loans=[loan("B1")])
+    entered = ",".join(f"139{n:08d}" for n in range(16))  # 191 characters
+    Household.objects.filter(borrower_id="B1").update(phones=entered)
+    moved = loan("B1")
+    moved["phone"] = "13700000000"
+    cases_sync(actor=analyst, as_of=JAN, loans=[moved])
+    assert Household.objects.get(borrower_id="B1").phones == entered
