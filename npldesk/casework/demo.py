@@ -923,10 +923,14 @@ class History:
         def record() -> None:
             if not dues:
                 return
+            current = Case.objects.get(pk=case.pk)
+            # The tape's later payments: a full repayment when they cover the debt, else a
+            # settlement for what they come to.
+            full = sum((amount for _, amount in dues), Decimal(0)) >= current.balance
             services.repayment_plan_agree(
                 actor=worker,
-                case=Case.objects.get(pk=case.pk),
-                kind=RepaymentPlanKind.FULL,
+                case=current,
+                kind=RepaymentPlanKind.FULL if full else RepaymentPlanKind.SETTLEMENT,
                 agreed_on=agreed,
                 instalments=dues,
             )

@@ -125,5 +125,7 @@ def case_with_loan(
         loan_class="substandard",
         is_npl=True,
         as_of=date(2019, 12, 31),
+        owed=Decimal(balance),
+        owed_as_of=date(2019, 12, 31),
     )
     return case
