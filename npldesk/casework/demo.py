@@ -40,7 +40,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.test.utils import override_settings
 
-from npldesk.casework import services
+from npldesk.casework import services, validation
 from npldesk.casework.choices import (
     LEGAL_STAGE_ORDER,
     LEGAL_STRATEGIES,
@@ -659,9 +659,14 @@ class History:
             def recover(
                 loan: CaseLoan = loan, on: date = on, amount: Decimal = amount, source: str = source
             ) -> None:
+                case = Case.objects.get(pk=loan.case_id)
+                # Never more than the written-off loan can still owe (casework refuses it).
+                amount = min(amount, validation.recoverable(case, CaseLoan.objects.get(pk=loan.pk)))
+                if amount <= 0:
+                    return
                 services.recovery_enter(
                     actor=self.worker(loan.case),
-                    case=Case.objects.get(pk=loan.case_id),
+                    case=case,
                     loan_id=loan.loan_id,
                     received_on=on,
                     amount=amount,

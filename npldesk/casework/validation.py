@@ -74,15 +74,9 @@ def positive_amount(value: Decimal | int | str, what: str) -> Decimal:
     return amount
 
 
-def recovery_amount(case: Case, loan: CaseLoan, amount: Decimal) -> Decimal:
-    """``amount`` if the loan can still owe it: what it owed at its last month on the books
-    (principal and overdue interest) less the recoveries received after that month (a
-    reversed entry and its reversal count for nothing)."""
-    if loan.owed_as_of is None:
-        raise InvalidAction(
-            f"loan {loan.loan_id} was never on the books while case {case.number} followed it: "
-            "casework has no balance it could repay"
-        )
+def received_since(case: Case, loan: CaseLoan) -> Decimal:
+    """The recoveries on ``loan`` received after its last month on the books (a reversed
+    entry and its reversal count for nothing)."""
     since = (
         Recovery.objects.filter(
             case__household_id=case.household_id,
@@ -93,7 +87,26 @@ def recovery_amount(case: Case, loan: CaseLoan, amount: Decimal) -> Decimal:
         ).aggregate(total=Sum("amount"))["total"]
         or ZERO
     )
-    since = Decimal(since).quantize(ZERO)  # SQLite sums come back without their scale
+    return Decimal(since).quantize(ZERO)  # SQLite sums come back without their scale
+
+
+def recoverable(case: Case, loan: CaseLoan) -> Decimal:
+    """What the loan can still owe: what it owed at its last month on the books (principal
+    and overdue interest) less the recoveries received since; nothing for a loan casework
+    never saw on the books."""
+    if loan.owed_as_of is None:
+        return ZERO
+    return loan.owed - received_since(case, loan)
+
+
+def recovery_amount(case: Case, loan: CaseLoan, amount: Decimal) -> Decimal:
+    """``amount`` if the loan can still owe it (``recoverable``)."""
+    if loan.owed_as_of is None:
+        raise InvalidAction(
+            f"loan {loan.loan_id} was never on the books while case {case.number} followed it: "
+            "casework has no balance it could repay"
+        )
+    since = received_since(case, loan)
     left = loan.owed - since
     if amount > left:
         raise InvalidAction(
