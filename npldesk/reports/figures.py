@@ -167,7 +167,8 @@ class QualityLine:
         return balance_change < 0 and ratio_change < 0
 
     def as_json(self) -> dict[str, Any]:
-        """The row's fields in the order of ``docs/commands.md``; baseline fields null without one."""
+        """The row's fields in the order of ``docs/commands.md``; baseline fields null without
+        one."""
         return {
             "loans": self.loans,
             "balance": format_money(self.balance),
