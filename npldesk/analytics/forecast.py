@@ -316,7 +316,9 @@ def load_history(
 
 
 def transition_rates(
-    opening: FloatArray, flows: FloatArray, chains: Sequence[Sequence[int]] | None = None
+    opening: FloatArray,
+    flows: FloatArray,
+    chains: Sequence[Sequence[Sequence[int]]] | None = None,
 ) -> FloatArray:
     """Balance-weighted rates ``flows / opening`` per step, unit and state, over the columns
     of ``History.flows`` (each row sums to 1 plus the balance's growth).
@@ -335,9 +337,10 @@ def transition_rates(
                     continue
                 chosen = None
                 for group in chains[u] if chains is not None else []:
-                    pooled = opening[t, list(group), i].sum()
+                    members = np.asarray(group, dtype=np.int64)
+                    pooled = opening[t, members, i].sum()
                     if pooled > 0:
-                        chosen = flows[t, list(group), i].sum(axis=0) / pooled
+                        chosen = flows[t, members, i].sum(axis=0) / pooled
                         break
                 if chosen is None:
                     chosen = stay.copy()

@@ -405,9 +405,9 @@ def _points(text: str | None) -> str:
 def _register_figure_commands() -> None:
     """The analytics and administration commands live in their own modules; each adds itself
     here."""
-    from npldesk.cli import admin, cases, figures, lists, migration
+    from npldesk.cli import admin, cases, figures, lists, migration, plan
 
-    for module in (figures, lists, migration, admin, cases):
+    for module in (figures, lists, migration, admin, cases, plan):
         module.register(app)
 
 
