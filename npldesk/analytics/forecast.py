@@ -253,6 +253,8 @@ def load_history(
     states = states_of(basis)
     if not months:
         raise UsageError("no month to forecast from")
+    if any(shift_month_end(a, 1) != b for a, b in zip(months, months[1:], strict=False)):
+        raise ValueError("load_history takes consecutive months")
     wanted = sorted(set(months) | set(extra_balance_months))
     span = own_name(session, session.figures_span(wanted))
     rows = span.select(
@@ -468,7 +470,7 @@ class Forecast:
         if np.all(np.isnan(ratios)):
             ratio_q = [None, None, None]
         else:
-            ratio_q = [Decimal(float(q)) for q in np.nanquantile(ratios, QUANTILES)]
+            ratio_q = [Decimal(repr(float(q))) for q in np.nanquantile(ratios, QUANTILES)]
         return {
             "baseline_npl_balance": base_npl if self.baseline is not None else None,
             "baseline_balance": base_total if self.baseline is not None else None,
