@@ -144,6 +144,7 @@ def _row_document(
     return {
         "current_npl_balance": format_money(figures["current_npl_balance"]),
         "current_balance": format_money(figures["current_balance"]),
+        "baseline_balance": format_money(figures["baseline_balance"]),
         "baseline_npl_balance": format_money(figures["baseline_npl_balance"]),
         "baseline_npl_ratio": format_ratio(figures["baseline_npl_ratio"]),
         "forecast_npl_balance": _quantiles(figures["npl_balance"], format_money),
