@@ -34,7 +34,6 @@ class Basis(StrEnum):
 LEVER_NAMES = ("cash", "upgrade", "write_off", "transfer")
 TABLE_COLUMNS = (
     "key",
-    "name",
     "current_npl",
     "npl_p10",
     "npl_p50",
@@ -44,9 +43,9 @@ TABLE_COLUMNS = (
     "p_double",
     "tracking",
     "required",
-    *LEVER_NAMES,
     "closes_gap",
 )
+LEVER_TABLE_COLUMNS = ("key", *LEVER_NAMES, "expected_loss")
 CSV_COLUMNS = (
     "key",
     "name",
@@ -246,9 +245,15 @@ def plan_command(
         output,
         title=(
             f"plan from {document['as_of'][:7]} to {document['year_end'][:7]} against "
-            f"{(document['baseline'] or 'no baseline')[:7]}: {document['draws']} draws over "
-            f"{document['window_used']} months; levers proposed/capacity"
+            f"{(document['baseline'] or 'no baseline')[:7]}: year-end NPL balance and ratio "
+            f"over {document['draws']} draws from {document['window_used']} months of history"
         ),
+    )
+    emit(
+        rows,
+        LEVER_TABLE_COLUMNS,
+        output,
+        title="levers beyond business as usual, proposed / capacity (yuan)",
     )
 
 
