@@ -22,6 +22,7 @@ casework, live in ``npldesk.planner``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -253,7 +254,7 @@ def load_history(
     states = states_of(basis)
     if not months:
         raise UsageError("no month to forecast from")
-    if any(shift_month_end(a, 1) != b for a, b in zip(months, months[1:], strict=False)):
+    if any(shift_month_end(a, 1) != b for a, b in itertools.pairwise(months)):
         raise ValueError("load_history takes consecutive months")
     wanted = sorted(set(months) | set(extra_balance_months))
     span = own_name(session, session.figures_span(wanted))
@@ -369,13 +370,56 @@ def project(
     draws, months = picks.shape
     states = start.shape[1]
     balances = np.broadcast_to(start, (draws, *start.shape)).copy()
-    moved = np.zeros((draws, *rates.shape[1:]))
+    moved = np.zeros((draws, *rates.shape[-3:]))
     for h in range(months):
-        chosen = rates[picks[:, h]]  # draws, units, states, columns
+        # draws, units, states, columns; rates by month to go when they differ by month
+        chosen = rates[picks[:, h], h] if rates.ndim == 5 else rates[picks[:, h]]
         step = balances[:, :, :, None] * chosen
         moved += step
         balances = step[..., :states].sum(axis=2) + new_lending * (1.0 + growth) ** ((h + 1) / 12.0)
     return balances, moved
+
+
+# Exits the bank decides and times by its calendar (bulk sales and write-offs are pushed into
+# quarter and year ends), as opposed to the borrowers' behaviour.
+POLICY_EXITS = ("written_off", "transferred", "foreclosed")
+
+
+def with_seasonal_exits(
+    rates: FloatArray, later: Sequence[date], as_of: date, horizon: int, states: int
+) -> FloatArray:
+    """Rates by pick and month to go (picks, months, units, states, columns): each pick's
+    behaviour (moves between states, cash, unexplained) with the policy exits of the window's
+    month of the same calendar month as the month to go, where the window has one.
+
+    The pick's non-policy share of each row is scaled to what the seasonal month's policy exits
+    leave, so a row still sums to one plus the pick's growth net of its own policy exits: a
+    December forecast writes off and sells as the last December did, whatever month's
+    behaviour it drew."""
+    policy = [states + EXITS.index(name) for name in POLICY_EXITS]
+    picks = rates.shape[0]
+    by_month = np.broadcast_to(rates[:, None], (picks, horizon, *rates.shape[1:])).copy()
+    for h in range(horizon):
+        calendar_month = shift_month_end(as_of, h + 1).month
+        same = [k for k, month in enumerate(later) if month.month == calendar_month]
+        if not same:
+            continue
+        seasonal = rates[same[-1]][..., policy]  # units, states, policy exits
+        for k in range(picks):
+            own = rates[k][..., policy].sum(axis=-1, keepdims=True)
+            behaviour = rates[k].copy()
+            behaviour[..., policy] = 0.0
+            room = 1.0 - own
+            scale = np.where(
+                room > 0,
+                (1.0 - seasonal.sum(axis=-1, keepdims=True)) / np.where(room > 0, room, 1.0),
+                1.0,
+            )
+            mixed = behaviour * scale
+            mixed[..., policy] = seasonal
+            # A row that left wholly by policy in the pick has no behaviour to scale: keep it.
+            by_month[k, h] = np.where(room > 0, mixed, rates[k])
+    return by_month
 
 
 # -- the forecast -----------------------------------------------------------------------------
@@ -561,6 +605,7 @@ def run_forecast(
     growth: float = 0.0,
     rows: Sequence[UnitRow] = (),
     year_end: date | None = None,
+    seasonal_exits: bool = False,
 ) -> Forecast:
     """The forecast from ``as_of`` on sums already loaded (``history`` holds ``as_of`` and the
     months before it): numpy only, so a backtest runs it for many months on one load."""
@@ -589,6 +634,9 @@ def run_forecast(
     rates = transition_rates(history.opening[steps], history.flows[steps], chains)
     new_lending = history.entered[steps].mean(axis=0)
     horizon = months_between(as_of, end)
+    if seasonal_exits:
+        later = history.months[position - used + 1 : position + 1]
+        rates = with_seasonal_exits(rates, later, as_of, horizon, len(history.states))
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, used, size=(draws, horizon))
     start = history.balance_array(as_of)
@@ -677,6 +725,7 @@ def forecast(
     growth: float = 0.0,
     by_unit: bool = False,
     level: str | None = None,
+    seasonal_exits: bool = False,
 ) -> Forecast:
     """The year-end forecast from ``as_of``: the last ``window`` monthly transitions (fewer,
     with a warning, where fewer consecutive months are imported), new lending at their average
@@ -709,6 +758,7 @@ def forecast(
         growth=growth,
         rows=forecast_rows(org, level, by_unit),
         year_end=end,
+        seasonal_exits=seasonal_exits,
     )
 
 
@@ -808,6 +858,7 @@ def backtest(
     seed: int = DEFAULT_SEED,
     growth: float = 0.0,
     progress: Callable[[str], None] | None = None,
+    seasonal_exits: bool = False,
 ) -> list[BacktestPoint]:
     """Every past month from which a year end in the store can be forecast (one month of
     history before it at least), forecast as ``forecast`` would have then (the whole book),
@@ -836,7 +887,14 @@ def backtest(
             if progress is not None:
                 progress(f"backtest from {month_label(as_of)}")
             result = run_forecast(
-                history, [], as_of, window=window, draws=draws, seed=seed + n, growth=growth
+                history,
+                [],
+                as_of,
+                window=window,
+                draws=draws,
+                seed=seed + n,
+                growth=growth,
+                seasonal_exits=seasonal_exits,
             )
             figures = result.figures(None)
             actual_npl, actual_total = Decimal(0), Decimal(0)

@@ -31,6 +31,16 @@ class Basis(StrEnum):
     dpd = "dpd"
 
 
+SeasonalOption = Annotated[
+    bool,
+    typer.Option(
+        "--seasonal-exits",
+        help="Take write-offs, transfers and foreclosures of each month to go from the same "
+        "calendar month of the window (the bank's year-end push), the rest from the draw",
+    ),
+]
+
+
 LEVER_NAMES = ("cash", "upgrade", "write_off", "transfer")
 TABLE_COLUMNS = (
     "key",
@@ -176,6 +186,7 @@ def plan_command(
     basis: Annotated[
         Basis, typer.Option("--basis", help="class: five classes; dpd: days-past-due bands")
     ] = Basis.class_,
+    seasonal_exits: SeasonalOption = False,
     price_ratio: Annotated[
         str, typer.Option("--price-ratio", help="Price of a bulk transfer per yuan of balance")
     ] = "0.30",
@@ -220,6 +231,7 @@ def plan_command(
         draws=draws,
         seed=seed,
         price_ratio=_decimal(price_ratio, "--price-ratio"),
+        seasonal_exits=seasonal_exits,
         capacities=parse_capacities(capacity),
         write_off_quotas=parse_quotas(write_off_quota),
     )
@@ -264,6 +276,7 @@ def backtest_command(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the first forecast")] = 20191231,
     basis: Annotated[Basis, typer.Option("--basis", help="class or dpd")] = Basis.class_,
     growth: Annotated[str, typer.Option("--growth", help="Annual growth of new lending")] = "0",
+    seasonal_exits: SeasonalOption = False,
     output: FormatOption = OutputFormat.table,
     home: HomeOption = None,
     backend: BackendOption = None,
@@ -285,6 +298,7 @@ def backtest_command(
             draws=draws,
             seed=seed,
             growth=_decimal(growth, "--growth"),
+            seasonal_exits=seasonal_exits,
         )
     if output is OutputFormat.json:
         emit([], [], output, json_document=document)

@@ -63,6 +63,7 @@ class PlanRequest:
     draws: int = DEFAULT_DRAWS
     seed: int = DEFAULT_SEED
     price_ratio: Decimal = DEFAULT_PRICE_RATIO
+    seasonal_exits: bool = False
     capacities: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)
     write_off_quotas: Mapping[str, Decimal] = field(default_factory=dict)
 
@@ -194,6 +195,7 @@ def plan_report(session: Analytics, request: PlanRequest, pipeline: Pipeline) ->
         growth=float(request.growth),
         by_unit=request.by == "org_unit",
         level=request.level,
+        seasonal_exits=request.seasonal_exits,
     )
     keys = {row.key for row in result.rows} | {TOTAL_KEY}
     for key in [*request.capacities, *request.write_off_quotas]:
@@ -249,6 +251,7 @@ def plan_report(session: Analytics, request: PlanRequest, pipeline: Pipeline) ->
         "draws": result.draws,
         "seed": result.seed,
         "growth": f"{request.growth:f}",
+        "seasonal_exits": request.seasonal_exits,
         "price_ratio": f"{request.price_ratio:f}",
         "recovery_rates": pipeline.rates.as_dict(),
         "pipeline": pipeline.available,
@@ -268,11 +271,18 @@ def backtest_report(
     draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
     growth: Decimal = Decimal(0),
+    seasonal_exits: bool = False,
 ) -> dict[str, Any]:
     """``npldesk plan backtest``: every past month's year-end forecast (the whole book) beside
     what happened, and the error and coverage by months before the year end."""
     points = backtest(
-        session, basis=basis, window=window, draws=draws, seed=seed, growth=float(growth)
+        session,
+        basis=basis,
+        window=window,
+        draws=draws,
+        seed=seed,
+        growth=float(growth),
+        seasonal_exits=seasonal_exits,
     )
     if not points:
         months = session.months()
@@ -288,6 +298,7 @@ def backtest_report(
         "draws": draws,
         "seed": seed,
         "growth": f"{growth:f}",
+        "seasonal_exits": seasonal_exits,
         "summary": [
             {
                 "months_ahead": s["months_ahead"],

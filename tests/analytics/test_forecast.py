@@ -23,6 +23,7 @@ from npldesk.analytics.forecast import (
     load_history,
     project,
     transition_rates,
+    with_seasonal_exits,
     year_end_of,
 )
 from npldesk.analytics.quality import format_ratio
@@ -130,6 +131,28 @@ def test_a_state_without_balance_takes_the_rate_of_the_units_above():
     rates = transition_rates(opening, flows, chains=[[[0, 1]], [[0, 1]]])
     np.testing.assert_allclose(rates[0, 1, 0], [0.6, 0.3, 0.1])  # unit 1 takes the pooled row
     np.testing.assert_allclose(rates[0, 0, 1], [0.0, 1.0, 0.0])  # nowhere: the balance stays
+
+
+def test_seasonal_exits_take_the_policy_exits_of_the_same_calendar_month():
+    # One state; columns: the state, then cash, written_off, transferred, foreclosed,
+    # unexplained. November: 10 % paid down. December: 10 % paid down and 20 % sold in bulk.
+    november = [0.9, 0.1, 0.0, 0.0, 0.0, 0.0]
+    december = [0.7, 0.1, 0.0, 0.2, 0.0, 0.0]
+    rates = np.array([[[november]], [[december]]])
+    later = [month("2018-11"), month("2018-12")]
+    by_month = with_seasonal_exits(rates, later, month("2019-11"), 1, states=1)
+    # Into December 2019 whatever the draw: last December's sale; the November draw's
+    # behaviour scaled to the 80 % the sale leaves (0.9 and 0.1 of it).
+    np.testing.assert_allclose(by_month[0, 0, 0, 0], [0.72, 0.08, 0.0, 0.2, 0.0, 0.0])
+    np.testing.assert_allclose(by_month[1, 0, 0, 0], december)
+    assert np.allclose(by_month.sum(axis=-1), 1.0)  # still conserved
+    # A month to go with no month of its calendar month in the window keeps the draw's rates.
+    into_october = with_seasonal_exits(rates, later, month("2019-09"), 1, states=1)
+    np.testing.assert_allclose(into_october[:, 0], rates)
+    # Into November: November's policy exits (none), so the December draw sells nothing and
+    # its behaviour takes the whole row.
+    into_november = with_seasonal_exits(rates, later, month("2019-10"), 1, states=1)
+    np.testing.assert_allclose(into_november[1, 0, 0, 0], [0.875, 0.125, 0.0, 0.0, 0.0, 0.0])
 
 
 # -- properties -----------------------------------------------------------------------------------
@@ -351,6 +374,8 @@ def test_a_parents_projected_balances_are_the_sum_of_its_childrens_in_every_draw
 def test_the_same_seed_gives_the_same_figures_and_another_seed_others(make_session):
     session = make_session(mixed_book())
     first = forecast(session, month("2019-03"), draws=200, seed=7).figures(None)
+    seasonal = forecast(session, month("2019-03"), draws=200, seed=7, seasonal_exits=True)
+    assert seasonal.figures(None)["balance"] > 0
     again = forecast(session, month("2019-03"), draws=200, seed=7).figures(None)
     other = forecast(session, month("2019-03"), draws=200, seed=8).figures(None)
     assert first == again

@@ -100,8 +100,8 @@ def test_plan_as_a_table_and_as_csv(capsys, home: Path):
 
 
 def test_the_dpd_basis(capsys, home: Path):
-    document = as_json(capsys, home, "--as-of", "2019-03", "--basis", "dpd")
-    assert document["basis"] == "dpd"
+    document = as_json(capsys, home, "--as-of", "2019-03", "--basis", "dpd", "--seasonal-exits")
+    assert (document["basis"], document["seasonal_exits"]) == ("dpd", True)
 
 
 @pytest.mark.parametrize(
