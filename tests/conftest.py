@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +40,27 @@ def tree_state(path: Path) -> dict[str, str]:
         for file in sorted(path.rglob("*"))
         if file.is_file() and file.name != ".lock"
     }
+
+
+DEMO_LOANS, DEMO_MONTHS = 3000, 24
+
+
+def clean_environment() -> dict[str, str]:
+    """The environment of a child ``npldesk``: this checkout first on the path, and no database,
+    backend or home of the caller's (the child uses the home's own SQLite file)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NPLDESK_", "DJANGO_"))}
+    return env | {"PYTHONPATH": str(REPO), "COLUMNS": "200"}
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small seeded demo home (about 3,000 loans over 24 months, casework built), built once
+    per session by ``npldesk demo`` in a child process. Tests read it; none may change it."""
+    home = tmp_path_factory.mktemp("demo") / "home"
+    command = [sys.executable, "-c", "from npldesk.cli import main; main()", "demo"]
+    options = ["--home", str(home), "--loans", str(DEMO_LOANS), "--months", str(DEMO_MONTHS)]
+    built = subprocess.run(
+        [*command, *options], capture_output=True, text=True, env=clean_environment(), timeout=900
+    )
+    assert built.returncode == 0, built.stderr
+    return home

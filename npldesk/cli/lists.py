@@ -9,16 +9,23 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from npldesk.analytics.lists import EXTRA_COLUMNS, LIST_NAMES, check_list_name, run_list
 from npldesk.analytics.session import Analytics
-from npldesk.cli.options import BackendOption, HomeOption, RuleSetOption, month_option
+from npldesk.bootstrap import casework
+from npldesk.cli.options import (
+    BackendOption,
+    HomeOption,
+    RuleSetOption,
+    acting_person,
+    month_option,
+)
 from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
 from npldesk.core.errors import UsageError
-from npldesk.home import Home, load_home
+from npldesk.home import load_home
 from npldesk.reports.exports import (
     check_target,
     lineage_line,
@@ -28,7 +35,7 @@ from npldesk.reports.exports import (
     write_file,
     write_json,
 )
-from npldesk.reports.pii import MASKS, record_export
+from npldesk.reports.pii import MASKS, record_personal_data_export
 
 
 class ListFormat(StrEnum):
@@ -116,20 +123,27 @@ def list_command(
         result = run_list(session, list_name, end, start=first, limit=limit)
     export = list_export(result, pii=pii)
     if pii:
-        # Recorded before a byte of it is shown: an export that fails is over-recorded, never
-        # an export that succeeds unrecorded.
-        record_export(
-            loaded.path,
-            list=result.name,
-            as_of=result.as_of.isoformat(),
-            start=result.start.isoformat() if result.start else None,
-            format=chosen.value,
-            out=str(out.resolve()) if out is not None else None,
-            rule_set=result.rule_set,
-            rows=len(export.rows),
-            personal_columns=sorted(set(MASKS) & set(export.columns)),
-        )
-        _record_in_audit_trail(loaded, f"list {result.name} {result.as_of.isoformat()}", export)
+        # Recorded before a byte of it is shown (the home's export log, and the audit trail
+        # when the home has a casework database), as the system actor.
+        details = {
+            "list": result.name,
+            "as_of": result.as_of.isoformat(),
+            "start": result.start.isoformat() if result.start else None,
+            "format": chosen.value,
+            "out": str(out.resolve()) if out is not None else None,
+            "rule_set": result.rule_set,
+            "personal_columns": sorted(set(MASKS) & set(export.columns)),
+        }
+        what = f"list {result.name} {result.as_of.isoformat()}"
+        if loaded.has_casework_database:
+            with casework(loaded):
+                record_personal_data_export(
+                    loaded, actor=acting_person(None), what=what, rows=len(export.rows), **details
+                )
+        else:
+            record_personal_data_export(
+                loaded, actor=None, what=what, rows=len(export.rows), **details
+            )
     if out is not None:
         write_file(export, chosen.value, out)
         err_console().print(f"wrote {len(export.rows)} rows to {out}", highlight=False)
@@ -142,27 +156,3 @@ def list_command(
         emit(text_rows(export), [*SCREEN_COLUMNS, *extra], OutputFormat.table, title=export.title)
         console().print(f"{len(export.rows)} loan(s) (every column: --format csv, json or xlsx)")
         console().print(lineage_line(export.lineage))
-
-
-def _record_in_audit_trail(home: Home, what: str, export: Any) -> None:
-    """Also record a --pii export in casework's audit trail, beside the home's export log.
-
-    A home whose casework database was never set up (an analytics-only home, built without
-    ``npldesk init``) has no audit trail; the export log is its record.
-    """
-    if home.database_url.startswith("sqlite") and not home.sqlite_path.exists():
-        return
-    from npldesk.cli.app import setup_django
-
-    setup_django(home)
-    from django.db import DatabaseError
-
-    from npldesk.casework.audit import record_personal_data_access
-
-    try:
-        record_personal_data_access(actor=None, what=what, case=None, rows=len(export.rows))
-    except DatabaseError as exc:
-        raise UsageError(
-            f"the export cannot be recorded in the audit trail ({exc}): "
-            "run `npldesk init` on this home to set up its database"
-        ) from exc

@@ -13,7 +13,15 @@ from typing import Annotated, Any
 
 import typer
 
-from npldesk.cli.options import BackendOption, FormatOption, HomeOption, RuleSetOption, month_option
+from npldesk.cli.options import (
+    AsOption,
+    BackendOption,
+    FormatOption,
+    HomeOption,
+    RuleSetOption,
+    acting_person,
+    month_option,
+)
 from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
 from npldesk.core.errors import UsageError
 
@@ -117,19 +125,25 @@ def parse_quotas(items: list[str] | None) -> dict[str, Decimal]:
     return found
 
 
-def _pipeline(home: Any, as_of: Any) -> Any:
-    """The casework pipeline of the home up to the forecast's year end (none without a
-    casework database). The command line reads every unit, as the system."""
+def _pipeline(home: Any, as_of: Any, username: str | None) -> Any:
+    """The casework pipeline of the home up to the forecast's year end, as the system actor
+    (or ``--as``) may see it; none without a casework database, or with one not set up."""
     from npldesk.analytics.forecast import year_end_of
-    from npldesk.planner.pipeline import casework_absent, no_pipeline, read_pipeline
+    from npldesk.planner.pipeline import no_pipeline, read_pipeline
 
-    reason = casework_absent(home.database_url, home.sqlite_path)
-    if reason is not None:
-        return no_pipeline(reason)
-    from npldesk.cli.app import setup_django
+    if not home.has_casework_database:
+        return no_pipeline("no casework database in this home (tape only): pipeline levers are 0")
+    from django.db import DatabaseError
+
+    from npldesk.bootstrap import setup_django
+    from npldesk.casework.errors import NotFound
 
     setup_django(home)
-    return read_pipeline(None, as_of=as_of, until=year_end_of(as_of))
+    try:
+        person = acting_person(username)
+    except (DatabaseError, NotFound) as exc:
+        return no_pipeline(f"the casework database cannot be read ({exc}): pipeline levers are 0")
+    return read_pipeline(person, as_of=as_of, until=year_end_of(as_of))
 
 
 def _flat(key: str | None, name: str | None, row: dict[str, Any]) -> dict[str, Any]:
@@ -209,6 +223,7 @@ def plan_command(
     home: HomeOption = None,
     backend: BackendOption = None,
     rule_set: RuleSetOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Where each unit ends the year if nothing changes, how sure that is, and the mix of
     cash, upgrades, write-offs and transfers that makes double reduction."""
@@ -237,7 +252,7 @@ def plan_command(
     )
     loaded = load_home(home)
     session = Analytics.for_home(loaded, backend=backend, rule_set=rule_set)
-    pipeline = _pipeline(loaded, month)
+    pipeline = _pipeline(loaded, month, as_user)
     with progress_reporter() as say:
         session.progress = say
         document = plan_report(session, request, pipeline)

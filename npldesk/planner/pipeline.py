@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from npldesk.casework.models import Person
 
 RATE_PLACES = Decimal("0.000001")
 
@@ -67,7 +70,7 @@ def no_pipeline(reason: str) -> Pipeline:
     return Pipeline(note=reason)
 
 
-def read_pipeline(person: Any, *, as_of: date, until: date) -> Pipeline:
+def read_pipeline(person: Person, *, as_of: date, until: date) -> Pipeline:
     """The casework pipeline from ``as_of`` to ``until`` as ``person`` may see it. The caller
     has set up Django; a database without casework tables reads as no pipeline."""
     from django.db import DatabaseError
@@ -102,12 +105,3 @@ def read_pipeline(person: Any, *, as_of: date, until: date) -> Pipeline:
             note="the casework database holds no open pipeline or history: pipeline levers are 0",
         )
     return Pipeline(units=units, rates=rates, available=True)
-
-
-def casework_absent(database_url: str, sqlite_path: Any) -> str | None:
-    """Why a home has no casework to read (a SQLite file never created: a tape-only home), or
-    ``None`` when there is a database to ask. Checked before Django connects, because
-    connecting to SQLite would create the file."""
-    if database_url.startswith("sqlite") and not sqlite_path.exists():
-        return "no casework database in this home (tape only): pipeline levers are 0"
-    return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,7 @@ from npldesk.analytics import Analytics, connect
 from npldesk.casework.models import Instalment, Promise, RepaymentPlan
 from npldesk.core.errors import UsageError
 from npldesk.planner.levers import meets_both
-from npldesk.planner.pipeline import casework_absent, no_pipeline, read_pipeline
+from npldesk.planner.pipeline import no_pipeline, read_pipeline
 from npldesk.planner.plan import PlanRequest, plan_report, tracking
 from tests.analytics.conftest import build_store, month
 from tests.analytics.test_forecast import mixed_book
@@ -128,13 +127,6 @@ def test_tracking_thresholds():
         "off_track",
         None,
     ]
-
-
-def test_a_home_without_a_casework_database_has_no_pipeline(tmp_path: Path):
-    assert casework_absent("sqlite:///x", tmp_path / "npldesk.sqlite3") is not None
-    (tmp_path / "npldesk.sqlite3").touch()
-    assert casework_absent("sqlite:///x", tmp_path / "npldesk.sqlite3") is None
-    assert casework_absent("postgres://db", tmp_path / "absent") is None
 
 
 @pytest.mark.django_db
