@@ -148,32 +148,44 @@ def _month_index(as_of: ir.DateValue) -> ir.IntegerValue:
     return as_of.year() * 12 + as_of.month()
 
 
-def _flow_query(rows: ir.Table, first: int, last: int) -> ir.Table:
-    """Per step (the later month's index), unit, state at the earlier month and where the
-    balance went: the sums of ``History``."""
+FLOW, ENTERED = "flow", "entered"
+
+
+def _step_query(rows: ir.Table, first: int, last: int) -> ir.Table:
+    """The sums of ``History`` for every step of the run, from one outer join of each month's
+    rows with the next month's by loan.
+
+    ``kind = 'flow'``: per step (the later month's index), unit and state at the earlier month
+    and where the balance went (a state, or an exit). ``kind = 'entered'``: per month after the
+    first, unit and state, the balance on the books of loans not on the books the month before
+    (``from_state`` NULL, ``carried`` the balance)."""
     active = rows.filter(rows.status == "active")
     prev = active.select(
         _p_id=active.loan_id,
         _p_idx=active._idx,
-        unit=active.org_unit,
-        from_state=active.state,
+        _p_unit=active.org_unit,
+        _p_state=active.state,
         _b0=active.balance,
     )
     prev = prev.filter(prev._p_idx < last)
-    nxt = rows.select(
+    nxt = rows.filter(rows._idx > first).select(
         _n_id=rows.loan_id,
         _n_idx=rows._idx,
+        _n_unit=rows.org_unit,
         _n_status=rows.status,
         _n_state=rows.state,
         _b1=rows.balance,
         _exit_amount=rows.exit_amount,
     )
-    pairs = prev.left_join(nxt, [prev._p_id == nxt._n_id, prev._p_idx + 1 == nxt._n_idx])
-    zero = ibis.literal(0).cast(pairs._b0.type())
+    pairs = prev.outer_join(nxt, [prev._p_id == nxt._n_id, prev._p_idx + 1 == nxt._n_idx])
+    had = pairs._p_id.notnull()
     present = pairs._n_id.notnull()
     on_book = present & (pairs._n_status == "active")
+    pairs = pairs.filter(had | on_book)  # a terminal row of a loan not on the books: nothing
+    zero = ibis.literal(0).cast(pairs._b1.type())
+    b0 = pairs._b0.fill_null(zero)
     terminal = present & pairs._n_status.isin(list(_TERMINAL))
-    exit_amount = ibis.ifelse(terminal, pairs._exit_amount.fill_null(pairs._b0), zero)
+    exit_amount = ibis.ifelse(terminal, pairs._exit_amount.fill_null(b0), zero)
     b1 = ibis.ifelse(on_book, pairs._b1, zero)
     to_state = ibis.cases(
         (~present, ibis.literal("unexplained")),
@@ -182,42 +194,30 @@ def _flow_query(rows: ir.Table, first: int, last: int) -> ir.Table:
         else_=pairs._n_status,
     )
     cash = ibis.cases(
-        (on_book & (b1 < pairs._b0), pairs._b0 - b1),
-        (present & (pairs._n_status == "repaid"), pairs._b0),
-        (terminal, pairs._b0 - exit_amount),
+        (~had, zero),
+        (on_book & (b1 < b0), b0 - b1),
+        (present & (pairs._n_status == "repaid"), b0),
+        (terminal, b0 - exit_amount),
         else_=zero,
     )
     per_loan = pairs.select(
-        step=pairs._p_idx + 1,
-        unit=pairs.unit,
-        from_state=pairs.from_state,
+        kind=ibis.ifelse(had, ibis.literal(FLOW), ibis.literal(ENTERED)),
+        step=ibis.ifelse(had, pairs._p_idx + 1, pairs._n_idx),
+        unit=ibis.ifelse(had, pairs._p_unit, pairs._n_unit),
+        from_state=ibis.ifelse(had, pairs._p_state, ibis.null("string")),
         to_state=to_state,
-        opening=pairs._b0,
+        opening=b0,
         carried=b1,
         exit_amount=exit_amount,
         cash=cash,
-        increase=ibis.ifelse(on_book & (b1 > pairs._b0), b1 - pairs._b0, zero),
+        increase=ibis.ifelse(had & on_book & (b1 > b0), b1 - b0, zero),
     )
-    return per_loan.group_by("step", "unit", "from_state", "to_state").aggregate(
+    return per_loan.group_by("kind", "step", "unit", "from_state", "to_state").aggregate(
         opening=per_loan.opening.sum(),
         carried=per_loan.carried.sum(),
         exit_amount=per_loan.exit_amount.sum(),
         cash=per_loan.cash.sum(),
         increase=per_loan.increase.sum(),
-    )
-
-
-def _entered_query(rows: ir.Table, first: int) -> ir.Table:
-    """Per month after the first, unit and state: balance of loans on the books that were not
-    on the books the month before."""
-    active = rows.filter(rows.status == "active")
-    before = active.select(_b_id=active.loan_id, _b_idx=active._idx + 1)
-    current = active.filter(active._idx > first)
-    fresh = current.anti_join(
-        before, [current.loan_id == before._b_id, current._idx == before._b_idx]
-    )
-    return fresh.group_by(step=fresh._idx, unit=fresh.org_unit, state=fresh.state).aggregate(
-        balance=fresh.balance.sum()
     )
 
 
@@ -270,8 +270,14 @@ def load_history(
     first = months[0].year * 12 + months[0].month
     last = months[-1].year * 12 + months[-1].month
     run = rows.filter((rows._idx >= first) & (rows._idx <= last))
-    flow_rows = session.rows(_flow_query(run, first, last)) if len(months) > 1 else []
-    entered_rows = session.rows(_entered_query(run, first)) if len(months) > 1 else []
+    step_rows = session.rows(_step_query(run, first, last)) if len(months) > 1 else []
+    flow_rows = [row for row in step_rows if row["kind"] == FLOW]
+    entered_rows = [
+        {"step": row["step"], "unit": row["unit"], "state": row["to_state"],
+         "balance": row["carried"]}
+        for row in step_rows
+        if row["kind"] == ENTERED
+    ]  # fmt: skip
     balance_rows = session.rows(_balance_query(rows))
 
     balances: dict[date, dict[tuple[str, str], Decimal]] = {m: {} for m in wanted}
