@@ -121,6 +121,17 @@ def _database() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database()}
+
+# `npldesk demo` creates about a hundred people in one run and sets this switch for its own
+# process only: their first hashes use fewer PBKDF2 rounds (npldesk/demo/hashers.py), which
+# Django's default hasher accepts and re-hashes at its full count at each first sign-in.
+if os.environ.get("NPLDESK_DEMO_FAST_HASHING") == "1":
+    from django.conf import global_settings
+
+    PASSWORD_HASHERS = [
+        "npldesk.demo.hashers.DemoPasswordHasher",
+        *global_settings.PASSWORD_HASHERS,
+    ]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = HOME.language if HOME.initialised else "zh-hans"

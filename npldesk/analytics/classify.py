@@ -1,4 +1,4 @@
-"""Classification (``design/metrics.md`` §1): every on-book loan's final class, with reasons.
+"""Classification (``docs/figures.md`` §1): every on-book loan's final class, with reasons.
 
 Classification is path-dependent (probation looks back over a loan's history), so it runs
 month by month: ``classify_month`` takes one snapshot and the previous month's per-loan state

@@ -1,8 +1,8 @@
 """The one access helper: what a person may see and do, by role and unit scope.
 
 Every selector filters through ``case_scope`` (and its siblings) and every service calls
-``require`` before it writes, so the rules of ``casework.md`` ("Who may see and do what") are
-written here once. A unit scope is the person's units and every unit below them.
+``require`` before it writes, so the rules of ``docs/casework-rules.md`` ("Who may see and do
+what") are written here once. A unit scope is the person's units and every unit below them.
 
 Every check takes the person who acts; there is no anonymous caller. Month-end jobs and the
 command line act as the system actor (``is_system_actor``): it reads every case and may

@@ -1,4 +1,4 @@
-"""The casework model of ``design/casework.md``: who works which household's case, and what
+"""The casework model of ``docs/casework-rules.md``: who works which household's case, and what
 was done, promised, paid and decided.
 
 Models hold data and integrity constraints only. Every write goes through a service in
@@ -198,10 +198,17 @@ class CaseLoan(models.Model):
     days_past_due = models.IntegerField(default=0)
     loan_class = models.CharField(max_length=20, blank=True)
     is_npl = models.BooleanField(default=False)
-    # The tape's status: active, or how the loan left the books.
+    overdue_interest = money(default=0)
+    # The tape's status: active, or how the loan left the books (``unexplained_exit`` when it
+    # had no row in a month after it was last seen on the books).
     status = models.CharField(max_length=20, default="active")
     collateral_value = money(default=0)
     as_of = models.DateField()
+    # What the loan owed at its last snapshot on the books (principal balance and overdue
+    # interest) and that month: the most a recovery can repay, less what was recovered since.
+    # A terminal row shows a balance of 0, so these keep the month before it.
+    owed = money(default=0)
+    owed_as_of = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
