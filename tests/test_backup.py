@@ -32,7 +32,8 @@ from npldesk.cli import run
 from npldesk.reports.pii import record_export
 from tests.casework.factories import build_tree, system_actor_present
 from tests.casework.world import OPENED, build_world
-from tests.cli.test_figures import make_home, tape
+from tests.cli.conftest import make_home
+from tests.cli.test_figures import tape
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -195,8 +196,5 @@ def test_restore_refuses_a_target_that_is_not_empty_and_a_damaged_archive(
     assert "does not match its checksum" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
 
-    assert (
-        run(["restore", str(tmp_path / "home" / "npldesk.toml"), "--home", str(tmp_path / "x")])
-        == 1
-    )
+    assert run(["restore", str(home / "npldesk.toml"), "--home", str(tmp_path / "x")]) == 1
     assert "is not an npldesk backup" in capsys.readouterr().err
