@@ -5,13 +5,13 @@ Every loan on the books at ``t0`` lands in one cell: its state at ``t1`` when it
 books then, otherwise the way it left (``repaid``, ``written_off``, ``transferred``,
 ``foreclosed``) or ``unexplained``. ``t0`` is compared with ``t1`` directly, never chained
 month by month. The table functions are Ibis expressions (DuckDB and PySpark alike); the rates
-are divided in Python from the exact decimal sums (§6), and ``migration_report`` assembles the
-document the ``migration`` command prints (``docs/commands.md``).
+are divided in Python from the exact decimal sums (§6); the report
+(``npldesk.reports.figures.migration_report``) assembles the matrix and the rates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -23,8 +23,9 @@ import ibis.expr.types as ir
 from npldesk.analytics.session import Analytics
 from npldesk.core.classes import CLASS_ORDER
 from npldesk.core.errors import UsageError
-from npldesk.core.money import format_money, round_half_up
-from npldesk.core.months import month_label, month_range, months_between
+from npldesk.core.i18n import translatable
+from npldesk.core.money import round_half_up
+from npldesk.core.months import months_between
 
 CLASS_STATES: tuple[str, ...] = tuple(c.value for c in CLASS_ORDER)
 EXITS: tuple[str, ...] = ("repaid", "written_off", "transferred", "foreclosed", "unexplained")
@@ -92,7 +93,11 @@ def bucket_set(buckets: str | BucketSet) -> BucketSet:
         return BUCKET_SETS[buckets]
     except KeyError:
         raise UsageError(
-            f"unknown bucket set {buckets!r}; known: {', '.join(BUCKET_SETS)}"
+            translatable(
+                "unknown bucket set {buckets!r}; known: {known}",
+                buckets=buckets,
+                known=", ".join(BUCKET_SETS),
+            )
         ) from None
 
 
@@ -346,84 +351,6 @@ def own_name(session: Analytics, table: ir.Table) -> ir.Table:
     return session.engine.con.create_view(ibis.util.gen_name("npldesk_view"), table)
 
 
-def matrix_document(
-    flows: Iterable[Mapping[str, Any]], rows: Sequence[str], columns: Sequence[str]
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{from: {to: {"count", "balance"}}}`` over every row and column named (zeros where no
-    loan went), plus any state found in ``flows`` but not named; money as decimal strings."""
-    cells: dict[tuple[str, str], tuple[int, Decimal]] = {}
-    extra_rows: list[str] = []
-    extra_columns: list[str] = []
-    for flow in flows:
-        source, target = str(flow["from_state"]), str(flow["to_state"])
-        cells[(source, target)] = (int(flow["loans"]), _decimal(flow["balance"]))
-        if source not in rows and source not in extra_rows:
-            extra_rows.append(source)
-        if target not in columns and target not in extra_columns:
-            extra_columns.append(target)
-    document: dict[str, dict[str, dict[str, Any]]] = {}
-    for source in [*rows, *sorted(extra_rows)]:
-        document[source] = {}
-        for target in [*columns, *sorted(extra_columns)]:
-            count, balance = cells.get((source, target), (0, Decimal(0)))
-            document[source][target] = {"count": count, "balance": format_money(balance)}
-    return document
-
-
-def migration_report(
-    session: Analytics,
-    start: date,
-    end: date,
-    basis: str = "class",
-    buckets: str = "s71",
-) -> dict[str, Any]:
-    """The ``migration`` command's document (docs/commands.md): matrix, rates (class basis only)
-    and the snapshots it was computed from.
-
-    Every month from ``start`` to ``end`` must be imported: the exit columns need each loan's
-    row in the month it left, and a missing month would turn every exit into ``unexplained``.
-    """
-    if basis not in BASES:
-        raise UsageError(f"unknown basis {basis!r}; known: {', '.join(BASES)}")
-    chosen = bucket_set(buckets)
-    if start >= end:
-        raise UsageError(
-            f"--from {month_label(start)} must be before --to {month_label(end)}: "
-            "migration compares an earlier snapshot with a later one"
-        )
-    session.require_month(start, what="--from month")
-    session.require_month(end, what="--to month")
-    months = session.require_span(start, end)
-    start_table = own_name(session, session.figures(start))
-    end_table = own_name(session, session.figures(end))
-    later = own_name(session, session.figures_span([m for m in months if m > start]))
-    exits = exit_routes(start_table, later, t0=start, t1=end)
-    document: dict[str, Any] = {
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "basis": basis,
-    }
-    if basis == "class":
-        flows = session.rows(migration_flows(start_table, end_table, exits))
-        document["matrix"] = matrix_document(flows, CLASS_STATES, [*CLASS_STATES, *EXITS])
-        rates = migration_rates(flows)
-        document["rates"] = {name: format_rate(r.rate) for name, r in rates.items()}
-        document["rate_inputs"] = {
-            name: {
-                "cohort_balance": format_money(r.cohort_balance),
-                "reduction": format_money(r.reduction),
-                "migrated": format_money(r.migrated),
-            }
-            for name, r in rates.items()
-        }
-    else:
-        flows = session.rows(roll_rates(start_table, end_table, exits, buckets=chosen))
-        document["buckets"] = chosen.name
-        document["matrix"] = matrix_document(flows, chosen.labels, [*chosen.labels, *EXITS])
-    document["snapshots"] = session.lineage(list(month_range(start, end)))
-    return document
-
-
 __all__ = [
     "BUCKET_SETS",
     "CLASS_STATES",
@@ -437,11 +364,9 @@ __all__ = [
     "dpd_bucket",
     "exit_routes",
     "format_rate",
-    "matrix_document",
     "migration_flows",
     "migration_matrix",
     "migration_rates",
-    "migration_report",
     "own_name",
     "roll_rates",
     "transition_flows",

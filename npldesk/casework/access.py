@@ -305,3 +305,17 @@ def require_second_person(actor: Person, entered_by_id: int | None, what: str) -
     if entered_by_id == actor.pk:
         raise InvalidAction(f"{what} is taken by someone other than who entered it")
     return actor
+
+
+def allowed_actions(person: Person, case: Case) -> frozenset[str]:
+    """The actions ``person`` may take on ``case`` (a page shows only their forms).
+
+    Reading the case is already established by the selector that fetched it; this names what
+    the role allows, with the legal desk limited to cases with a legal strategy or legal case.
+    """
+    allowed = {action.value for action, roles in ACTION_ROLES.items() if person.has_role(*roles)}
+    if Action.WORK_LEGAL.value in allowed and not (
+        case.strategy in LEGAL_STRATEGIES or case.legal_cases.exists()
+    ):
+        allowed.discard(Action.WORK_LEGAL.value)
+    return frozenset(allowed) if person.active else frozenset()

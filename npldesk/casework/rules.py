@@ -30,6 +30,7 @@ from npldesk.core.errors import UsageError
 from npldesk.core.months import add_months
 
 ZERO = Decimal("0.00")
+FEN = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class CaseworkParams:
     promise_grace_days: int = 3
     promise_tolerance_share: Decimal = Decimal("0.01")
     promise_tolerance_min: Decimal = Decimal("10.00")
+    promise_tolerance_max_share: Decimal = Decimal("0.10")
     instalment_breach_days: int = 30
     legal_stall_days: int = 90
     expiry_warning_days: int = 60
@@ -56,9 +58,13 @@ class CaseworkParams:
     early_warning_max_dpd: int = 90
 
     def tolerance(self, amount: Decimal) -> Decimal:
-        """How far short of ``amount`` a payment may fall and still count as paid."""
-        share = (amount * self.promise_tolerance_share).quantize(Decimal("0.01"))
-        return min(amount, max(share, self.promise_tolerance_min))
+        """How far short of ``amount`` a payment may fall and still count as paid, in fen:
+        ``min(max(1 % of the amount, 10.00 yuan), 10 % of the amount)``. The floor spares a
+        large promise a quarrel over small change; the cap keeps a small promise from being
+        kept by a token payment (a promise of 10 yuan still needs 9 of them)."""
+        share = (amount * self.promise_tolerance_share).quantize(FEN)
+        cap = (amount * self.promise_tolerance_max_share).quantize(FEN)
+        return min(max(share, self.promise_tolerance_min), cap)
 
     def deadline(self, opened_on: date, tier: str) -> date:
         return add_months(opened_on, self.tier_months[tier])

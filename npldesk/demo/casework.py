@@ -39,7 +39,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Sum
 
-from npldesk.casework import services
+from npldesk.casework import services, validation
 from npldesk.casework.choices import (
     LEGAL_STAGE_ORDER,
     LEGAL_STRATEGIES,
@@ -634,9 +634,14 @@ class History:
             def recover(
                 loan: CaseLoan = loan, on: date = on, amount: Decimal = amount, source: str = source
             ) -> None:
+                case = Case.objects.get(pk=loan.case_id)
+                # Never more than the written-off loan can still owe (casework refuses it).
+                amount = min(amount, validation.recoverable(case, CaseLoan.objects.get(pk=loan.pk)))
+                if amount <= 0:
+                    return
                 services.recovery_enter(
                     actor=self.worker(loan.case),
-                    case=Case.objects.get(pk=loan.case_id),
+                    case=case,
                     loan_id=loan.loan_id,
                     received_on=on,
                     amount=amount,
@@ -898,10 +903,14 @@ class History:
         def record() -> None:
             if not dues:
                 return
+            current = Case.objects.get(pk=case.pk)
+            # The tape's later payments: a full repayment when they cover the debt, else a
+            # settlement for what they come to.
+            full = sum((amount for _, amount in dues), Decimal(0)) >= current.balance
             services.repayment_plan_agree(
                 actor=worker,
-                case=Case.objects.get(pk=case.pk),
-                kind=RepaymentPlanKind.FULL,
+                case=current,
+                kind=RepaymentPlanKind.FULL if full else RepaymentPlanKind.SETTLEMENT,
                 agreed_on=agreed,
                 instalments=dues,
             )

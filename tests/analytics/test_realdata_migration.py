@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from npldesk.analytics import Analytics, connect
-from npldesk.analytics.migration import EXITS, migration_report, roll_rates
+from npldesk.analytics.migration import EXITS, roll_rates
 from npldesk.core.months import month_range, parse_month
 from npldesk.core.rules import RuleParams
 from npldesk.tape.importer import ImportOptions, import_files
@@ -31,6 +31,14 @@ from npldesk.tape.mapping import load_mapping
 from npldesk.tape.org import import_org
 from npldesk.tape.store import Store
 from tests.tape_factory import write_org
+
+
+def migration_report(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The report's JSON document (what ``--format json`` prints)."""
+    from npldesk.reports.figures import migration_report as build
+
+    return build(*args, **kwargs).as_json()
+
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_DATA = REPO.parent / "shared" / "real-data"

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from npldesk.casework.models import AuditRecord, Case
+from npldesk.cli import run
 from tests.cli.conftest import make_home
-from tests.tape_factory import loan_row
+from tests.tape_factory import loan_row, write_csv
 
 
 def _npl(n: int, as_of: str, balance: str, **overrides: Any) -> dict[str, str]:
@@ -64,6 +65,34 @@ def test_sync_opens_updates_and_closes_and_a_second_run_changes_nothing(cli):
     assert document["closed"] == {"repaid": 1}
     assert document["updated"] == 2
     assert AuditRecord.objects.count() == records + 3  # two cases and the run
+
+
+def test_a_sync_after_a_skipped_month_replays_it_and_a_month_not_imported_stops_it(
+    cli, home: Path, tmp_path: Path
+):
+    def month(as_of: str) -> None:
+        rows = [
+            _npl(1, as_of, "60000.00"),
+            loan_row(3, __import__("datetime").date.fromisoformat(as_of)),
+        ]
+        tape = write_csv(tmp_path / f"{as_of}.csv", rows)
+        assert run(["tape", "import", str(tape), "--home", str(home)]) == 0
+
+    cli("cases", "sync", "--as-of", "2019-12")
+    month("2020-02-29")
+    code, out, err = cli("cases", "sync", "--as-of", "2020-02", "--format", "json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert [m["as_of"] for m in document["months"]] == ["2020-01-31", "2020-02-29"]
+    assert document["months"][0]["closed"] == {"repaid": 1}
+    repaid = Case.objects.get(number="B000002-1")
+    assert (repaid.closed_on.isoformat(), repaid.close_reason) == ("2020-01-31", "repaid")
+    month("2020-04-30")
+    code, out, err = cli("cases", "sync", "--as-of", "2020-04")
+    assert code == 2
+    assert "last synced from 2020-02" in err and "2020-03 is not imported" in " ".join(err.split())
+    assert "Traceback" not in err + out
+    assert Case.objects.get(number="B000001-1").synced_as_of.isoformat() == "2020-02-29"
 
 
 def test_list_as_json_in_the_shape_of_cli_md_and_filters(cli):

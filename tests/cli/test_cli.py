@@ -26,6 +26,12 @@ def test_import_and_list_as_json(home: Path, tmp_path: Path, capsys: pytest.Capt
     assert listed[0]["rows"] == 4 and listed[0]["balance"] == "320000.00"
     assert len(listed[0]["sha256"]) == 64
     assert listed[0]["imported_by"]
+    # The document is the manifest's fields under the names it always had, in this order.
+    on_disk = json.loads((home / "store" / "manifest.json").read_text(encoding="utf-8"))
+    entry = on_disk["snapshots"]["2019-12-31"]
+    keys = ["as_of", "rows", "balance", "source", "sha256", "mapping", "imported_at"]
+    assert list(listed[0]) == [*keys, "imported_by"]
+    assert listed[0] == {key: entry[key] for key in [*keys, "imported_by"]}
 
 
 def test_tape_list_as_a_table_and_csv(home: Path, tmp_path: Path, capsys):

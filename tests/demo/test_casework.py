@@ -21,7 +21,6 @@ import pytest
 from django.db import transaction
 from django.db.models import Sum
 
-from npldesk.analytics.movement import movement_report
 from npldesk.analytics.session import Analytics
 from npldesk.casework.choices import (
     LegalStage,
@@ -45,6 +44,7 @@ from npldesk.casework.models import (
 )
 from npldesk.demo.casework import build_demo_casework, casework_summary
 from npldesk.home import Home, create_home
+from npldesk.reports.figures import movement_report
 from npldesk.synth import generate
 from npldesk.tape.importer import ImportOptions, import_files
 from npldesk.tape.org import import_org
@@ -174,7 +174,7 @@ def test_every_npl_household_of_the_last_month_has_one_open_case(built):
 def test_recoveries_on_the_books_reconcile_with_the_movement_cash_line(built):
     session = Analytics.for_home(built["home"])
     for month in built["months"][1:]:
-        cash = Decimal(movement_report(session, month, period="month")["total"]["cash"])
+        cash = movement_report(session, month, period="month").total.cash
         start = month.replace(day=1)
         entered = Recovery.objects.filter(
             after_write_off=False, received_on__gte=start, received_on__lte=month

@@ -443,7 +443,7 @@ def test_join_fills_columns_from_the_joined_file(store: Store, tmp_path: Path):
     import_files(store, [source], joined_mapping(tmp_path))
     rows = stored_rows(store, DEC)
     assert [r["borrower_name"] for r in rows] == [f"客户{n}" for n in range(1, ROWS + 1)]
-    sources = store.manifest()["snapshots"]["2019-12-31"]["sources"]
+    sources = store.manifest().to_json()["snapshots"]["2019-12-31"]["sources"]
     assert [s["role"] for s in sources] == ["data", "join:customers"]
 
 
@@ -766,7 +766,7 @@ def test_changed_loan_terms_are_warnings(store: Store, tmp_path: Path):
     }
     assert result.warning_total == 2
     assert store.months() == [NOV, DEC]
-    assert store.manifest()["snapshots"]["2019-12-31"]["warnings"] == {
+    assert store.manifest().to_json()["snapshots"]["2019-12-31"]["warnings"] == {
         "origination_date_changed": 1,
         "original_amount_changed": 1,
     }
@@ -791,7 +791,7 @@ def test_loan_gone_without_a_terminal_row_is_an_unexplained_exit(store: Store, t
     (warning,) = result.warnings
     assert "L000007" in warning.message
     assert "80000.00" in warning.message  # the balance that left unexplained
-    assert store.manifest()["snapshots"]["2019-12-31"]["warnings"] == {"unexplained_exits": 1}
+    assert store.manifest().snapshots[DEC].warnings == {"unexplained_exits": 1}
 
 
 class LateFlusher:
@@ -835,4 +835,4 @@ def test_loan_back_after_its_terminal_row_is_a_warning(store: Store, tmp_path: P
     assert warning.value == BAD_LOAN
     assert "left the books in 2019-12 (written_off)" in warning.message
     assert store.months() == [NOV, DEC, JAN]
-    assert store.manifest()["snapshots"]["2020-01-31"]["warnings"] == {"returned_after_exit": 1}
+    assert store.manifest().snapshots[JAN].warnings == {"returned_after_exit": 1}

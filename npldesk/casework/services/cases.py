@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from npldesk.casework import audit
+from npldesk.casework import audit, validation
 from npldesk.casework.access import (
     Action,
     covers_unit,
@@ -303,10 +303,7 @@ def case_close(
         )
     if case.legal_cases.exclude(stage=LegalStage.CLOSED).exists():
         raise InvalidAction(f"case {case.number} has an open legal case: close it first")
-    if closed_on < case.opened_on:
-        raise InvalidAction(
-            f"case {case.number} was opened on {case.opened_on}: it cannot close on {closed_on}"
-        )
+    validation.event_date(case, closed_on, "a closing")
     before = audit.snapshot(case, ["state", "closed_on", "close_reason"])
     compare_and_swap(
         case,
