@@ -48,7 +48,7 @@ FloatArray = npt.NDArray[np.float64]
 BASES = ("class", "dpd")
 # Where balance goes that is not carried into a state at the next month-end. ``cash`` is
 # pay-down and repayment (and the part of a terminal balance its exit amount does not cover,
-# as in the NPL movement of metrics.md §3); ``unexplained`` a loan with no row at all.
+# as in the NPL movement of docs/figures.md §3); ``unexplained`` a loan with no row at all.
 EXITS: tuple[str, ...] = ("cash", "written_off", "transferred", "foreclosed", "unexplained")
 _TERMINAL = ("written_off", "transferred", "foreclosed")
 NPL_CLASSES = ("substandard", "doubtful", "loss")

@@ -225,7 +225,7 @@ def require_team(person: Person | None, team: Team) -> None:
         require_unit(person, unit)
 
 
-# -- who may own a case or join a team (``casework.md``, "What casework accepts") -----------
+# -- who may own a case or join a team (docs/casework-rules.md, "What casework accepts") ----
 
 
 def covers_unit(person: Person, unit: Unit) -> bool:

@@ -4,7 +4,7 @@ Each builder runs the analytics' Ibis functions on a session and returns a froze
 holding exact values — ``Decimal`` money and ratios (unrounded), dates, codes — never text.
 The faces format them for people (``npldesk.core.numbers``, in the reader's language); each
 result's ``as_json()`` is the one machine-readable form (``docs/commands.md``): English keys and
-codes, money and ratios as decimal strings rounded half-up (metrics.md §6), the same in every
+codes, money and ratios as decimal strings rounded half-up (docs/figures.md §6), the same in every
 language.
 """
 
@@ -153,7 +153,7 @@ class QualityLine:
 
     @property
     def npl_ratio_change(self) -> Decimal | None:
-        """The difference of the unrounded ratios (metrics.md §6)."""
+        """The difference of the unrounded ratios (docs/figures.md §6)."""
         if self.baseline is None or self.npl_ratio is None or self.baseline_npl_ratio is None:
             return None
         return self.npl_ratio - self.baseline_npl_ratio

@@ -24,7 +24,7 @@ def _(message: str) -> str:
     return message
 
 
-# The five classes (metrics.md §1) and the ways a loan leaves the books (§4).
+# The five classes (docs/figures.md §1) and the ways a loan leaves the books (§4).
 CLASS_LABELS: Mapping[str, Label] = {
     "normal": _("Normal"),
     "special_mention": _("Special mention"),
@@ -63,7 +63,7 @@ GROUP_LABELS: Mapping[str, Label] = {
     "borrower_type": _("Borrower type"),
 }
 
-# Asset quality (metrics.md §2): its columns.
+# Asset quality (docs/figures.md §2): its columns.
 QUALITY_LABELS: Mapping[str, Label] = {
     "key": _("Code"),
     "name": _("Name"),
@@ -83,7 +83,7 @@ QUALITY_LABELS: Mapping[str, Label] = {
     "double_reduction": _("Double reduction"),
 }
 
-# NPL movement (metrics.md §3): its lines.
+# NPL movement (docs/figures.md §3): its lines.
 MOVEMENT_LABELS: Mapping[str, Label] = {
     "opening": _("Opening NPL"),
     "inflow": _("Inflow (new NPL)"),
@@ -104,7 +104,7 @@ PERIOD_LABELS: Mapping[str, Label] = {
     "range": _("range"),
 }
 
-# Migration (metrics.md §4): the five rates and the bases.
+# Migration (docs/figures.md §4): the five rates and the bases.
 RATE_LABELS: Mapping[str, Label] = {
     "normal": _("Normal loan migration rate"),
     "special_mention": _("Special-mention loan migration rate"),
@@ -117,7 +117,7 @@ BASIS_LABELS: Mapping[str, Label] = {
     "dpd": _("days-past-due basis"),
 }
 
-# The lists (metrics.md §5): their titles and columns.
+# The lists (docs/figures.md §5): their titles and columns.
 LIST_TITLES: Mapping[str, Label] = {
     "new-npl": _("New NPL"),
     "early-warning": _("Early warning"),
