@@ -1,4 +1,4 @@
-"""The row-level rules of ``design/loan-tape.md`` as SQL conditions, each with a rule name.
+"""The row-level rules of ``docs/tape.md`` as SQL conditions, each with a rule name.
 
 A ``RowCheck`` is true on a bad row. The importer ORs all of them into one flag computed in
 the same scan that converts the file (the fast path), and asks for the details only when the

@@ -1,4 +1,4 @@
-"""The canonical loan-tape columns, version 1 (``design/loan-tape.md``).
+"""The canonical loan-tape columns, version 1 (``docs/tape.md``).
 
 One ``Column`` per canonical column: its storage type, whether it is required, its allowed
 values and its default. The importer, the synthetic generator and the analytics all read

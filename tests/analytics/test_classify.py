@@ -1,4 +1,4 @@
-"""Classification rules at their boundaries (metrics.md §1), on DuckDB and on PySpark."""
+"""Classification rules at their boundaries (docs/figures.md §1), on DuckDB and on PySpark."""
 
 from __future__ import annotations
 

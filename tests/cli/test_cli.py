@@ -11,19 +11,9 @@ from pathlib import Path
 import pytest
 
 from npldesk.cli import run
-from npldesk.home import create_home
-from tests.tape_factory import loan_rows, write_csv, write_org
+from tests.tape_factory import loan_rows, write_csv
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    """A home with the organisation imported (no database needed by the tape commands)."""
-    path = tmp_path / "home"
-    create_home(path)
-    assert run(["org", "import", str(write_org(tmp_path / "org.csv")), "--home", str(path)]) == 0
-    return path
 
 
 def test_import_and_list_as_json(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import F
 from django.utils import timezone
 
-from npldesk.casework import audit
+from npldesk.casework import audit, validation
 from npldesk.casework.access import Action, require
 from npldesk.casework.choices import (
     ActivityKind,
@@ -48,13 +48,6 @@ def _open_case(case: Case) -> None:
         raise InvalidAction(f"case {case.number} is closed ({case.close_reason})")
 
 
-def _positive(amount: Decimal, what: str) -> Decimal:
-    value = to_money(amount, what)
-    if value <= 0:
-        raise InvalidAction(f"{what} must be more than zero, not {value}")
-    return value
-
-
 def _advance(case: Case, to_state: str, *, from_states: set[str]) -> None:
     """Move a case forward as a side effect of the work (never backwards, never a conflict)."""
     if case.state in from_states:
@@ -65,7 +58,7 @@ def _advance(case: Case, to_state: str, *, from_states: set[str]) -> None:
 @audit.service()
 def investigation_record(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     investigated_on: date,
     monthly_income: Decimal = ZERO,
@@ -104,13 +97,10 @@ def investigation_record(
     if any(a < 0 for a in amounts):
         raise InvalidAction("income and assets cannot be negative")
     income, vehicle_value, deposit_value, business_value = amounts
-    investigator = actor if actor is not None else case.owner
-    if investigator is None:
-        raise InvalidAction("an investigation is recorded by a person")
     investigation = Investigation.objects.create(
         case=case,
         investigated_on=investigated_on,
-        investigator=investigator,
+        investigator=actor,
         monthly_income=income,
         properties=cleaned,
         vehicles=vehicle_value,
@@ -140,7 +130,7 @@ def investigation_record(
 @audit.service()
 def activity_record(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     kind: str,
     occurred_on: date,
@@ -159,18 +149,16 @@ def activity_record(
         )
     if outcome not in Outcome.values:
         raise InvalidAction(f"unknown outcome {outcome!r}: one of {', '.join(Outcome.values)}")
+    validation.event_date(case, occurred_on, "an activity")
     if (outcome == Outcome.PROMISE) != (promise_amount is not None and promise_due_on is not None):
         raise InvalidAction(
             "an outcome 'promise' needs a promised amount and due date, and only it"
         )
-    person = actor if actor is not None else case.owner
-    if person is None:
-        raise InvalidAction("an activity is recorded by a person")
     activity = Activity.objects.create(
         case=case,
         kind=kind,
         occurred_on=occurred_on,
-        person=person,
+        person=actor,
         outcome=outcome,
         notes=notes,
         attachments=list(attachments),
@@ -182,7 +170,7 @@ def activity_record(
         promise = Promise.objects.create(
             case=case,
             activity=activity,
-            amount=_positive(promise_amount, "a promised amount"),
+            amount=validation.positive_amount(promise_amount, "a promised amount"),
             made_on=occurred_on,
             due_on=promise_due_on,
         )
@@ -196,7 +184,7 @@ def activity_record(
 @audit.service()
 def plan_propose(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     strategy: str,
     reason: str,
@@ -211,9 +199,6 @@ def plan_propose(
         raise InvalidAction(f"unknown strategy {strategy!r}")
     if not reason.strip():
         raise InvalidAction("a plan needs the reason for its strategy")
-    proposer = actor if actor is not None else case.owner
-    if proposer is None:
-        raise InvalidAction("a plan is proposed by a person")
     target = to_money(target_amount, "the target amount")
     if target < 0:
         raise InvalidAction(f"the target amount cannot be negative, not {target}")
@@ -225,11 +210,11 @@ def plan_propose(
         reason=reason,
         target_amount=target,
         target_date=target_date,
-        proposed_by=proposer,
+        proposed_by=actor,
         proposed_at=timezone.now(),
     )
     PlanDecision.objects.create(
-        plan=plan, decision=PlanState.PROPOSED, by=proposer, at=plan.proposed_at
+        plan=plan, decision=PlanState.PROPOSED, by=actor, at=plan.proposed_at
     )
     Milestone.objects.bulk_create(
         Milestone(plan=plan, task=task, owner=owner, due_on=due_on)
@@ -256,22 +241,19 @@ def plan_propose(
 
 
 @audit.service()
-def plan_decide(
-    *, actor: Person | None, plan: Plan, version: int, approve: bool, note: str
-) -> Plan:
+def plan_decide(*, actor: Person, plan: Plan, version: int, approve: bool, note: str) -> Plan:
     """A lead approves or rejects a proposed plan; approval sets the case's strategy."""
     case = plan.case
     require(actor, Action.MANAGE_CASE, case)
     _open_case(case)
     if plan.state != PlanState.PROPOSED:
         raise InvalidAction(f"plan {plan.pk} is {plan.state}, not proposed")
-    if actor is not None and plan.proposed_by_id == actor.pk:
+    if plan.proposed_by_id == actor.pk:
         raise InvalidAction(f"plan {plan.pk} is decided by someone other than who proposed it")
     decision = PlanState.APPROVED if approve else PlanState.REJECTED
     compare_and_swap(plan, version=version, what=f"plan {plan.pk}", state=decision)
-    decider = actor if actor is not None else plan.proposed_by
     PlanDecision.objects.create(
-        plan=plan, decision=decision, by=decider, at=timezone.now(), note=note
+        plan=plan, decision=decision, by=actor, at=timezone.now(), note=note
     )
     case_after: dict[str, Any] = {}
     # The case's state (and on approval its strategy) change: its version moves too, so that an
@@ -311,7 +293,7 @@ def plan_decide(
 
 
 @audit.service()
-def milestone_complete(*, actor: Person | None, milestone: Milestone, done_on: date) -> Milestone:
+def milestone_complete(*, actor: Person, milestone: Milestone, done_on: date) -> Milestone:
     case = milestone.plan.case
     require(actor, Action.WORK_CASE, case)
     _open_case(case)
@@ -333,7 +315,7 @@ def milestone_complete(*, actor: Person | None, milestone: Milestone, done_on: d
 @audit.service()
 def repayment_plan_agree(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     kind: str,
     agreed_on: date,
@@ -348,13 +330,18 @@ def repayment_plan_agree(
         raise InvalidAction(f"unknown repayment plan kind {kind!r}")
     if not instalments:
         raise InvalidAction("a repayment plan needs at least one instalment")
+    validation.event_date(case, agreed_on, "a repayment plan")
     dues = [due for due, _ in instalments]
     if dues != sorted(dues) or len(set(dues)) != len(dues) or dues[0] < agreed_on:
         raise InvalidAction("instalments fall due on distinct days, in order, after the agreement")
-    amounts = [_positive(amount, f"instalment {n}") for n, (_, amount) in enumerate(instalments, 1)]
+    amounts = [
+        validation.positive_amount(amount, f"instalment {n}")
+        for n, (_, amount) in enumerate(instalments, 1)
+    ]
     discount_value = to_money(discount, "the discount")
     if discount_value < 0:
         raise InvalidAction(f"a discount cannot be negative, not {discount_value}")
+    validation.repayment_plan_amounts(case, kind, sum(amounts, ZERO), discount_value)
     if case.repayment_plans.filter(state=RepaymentPlanState.ACTIVE).exists():
         raise InvalidAction(f"case {case.number} already has an active repayment plan")
     plan = RepaymentPlan.objects.create(
@@ -382,7 +369,7 @@ def repayment_plan_agree(
 @audit.service()
 def repayment_plan_cancel(
     *,
-    actor: Person | None,
+    actor: Person,
     plan: RepaymentPlan,
     version: int,
     reason: str,
@@ -414,7 +401,7 @@ def repayment_plan_cancel(
 @audit.service()
 def household_update_contact(
     *,
-    actor: Person | None,
+    actor: Person,
     household: Household,
     version: int,
     phones: str | None = None,

@@ -35,6 +35,11 @@ def commit_snapshots(
     now = datetime.now(UTC).isoformat(timespec="seconds")
     columns = ", ".join(quote(c) for c in COLUMN_NAMES)
     summaries = []
+    # The flushes of the fast path's staged files run on a worker thread; each must be done
+    # before its file is moved into place below (a flush that comes late would open a path that
+    # is gone, and the import would fail on a busy machine).
+    for flush in staging.flushes:
+        flush.result()
     # Figures first: the staged files are moved into place below.
     figures = {
         row[0]: row[1:]
@@ -114,8 +119,6 @@ def commit_snapshots(
         )
     )
     say("committing")
-    for flush in staging.flushes:
-        flush.result()
     transaction.commit(manifest)
     return ImportResult(transaction.import_id, summaries)
 

@@ -222,7 +222,7 @@ class WholeBookCheck(StageOnStaging):
     """A month whose loans vanish by the hundred without a terminal row looks like a partial
     export (one branch missing, a file cut short, a stray row dated another month): it is
     refused, naming both months, the count and the units most affected, unless the user
-    accepts the exits (``design/loan-tape.md``, "unexplained exit")."""
+    accepts the exits (``docs/tape-import.md``, "unexplained exits")."""
 
     def __init__(self, staging: Staging, store: Store) -> None:
         super().__init__(staging)

@@ -13,7 +13,7 @@ from npldesk.tape.mapping import Mapping
 
 Progress = Callable[[str], None]
 # A month whose unexplained exits pass this share of the month before's loans on book looks like
-# a partial export (``design/loan-tape.md``); ``[import] unexplained_exits_limit`` sets it.
+# a partial export (``docs/tape-import.md``); ``[import] unexplained_exits_limit`` sets it.
 UNEXPLAINED_EXITS_LIMIT = Decimal("0.20")
 
 

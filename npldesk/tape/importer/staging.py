@@ -292,7 +292,7 @@ class Staging:
             )
             self._scan(staged, copy)
             staged.fast_file = target
-            # Flushing the file to disk overlaps the checks; the commit finds it already done.
+            # Flushing the file to disk overlaps the checks; it is awaited before the file moves.
             self.flushes.append(_FLUSHER.submit(fsync_path, target))
             views.append(
                 f"SELECT {columns}, CAST(NULL AS BIGINT) AS _row, false AS _bad, "
