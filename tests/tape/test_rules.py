@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-import npldesk.tape.importer as importer_module
+import npldesk.tape.importer.staging as importer_module
 from npldesk.core.errors import NpldeskError, Severity, UsageError
 from npldesk.tape.importer import ImportOptions, import_files
 from npldesk.tape.mapping import load_mapping
