@@ -6,11 +6,15 @@ import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.utils import translation
 
+from npldesk.casework.append_only import erase_permitted
 from npldesk.tape.org import import_org
 from npldesk.tape.store import Store
 from tests.tape_factory import write_org
@@ -23,6 +27,31 @@ REAL_DATA = REPO.parent / "shared" / "real-data"
 def fast_password_hashing(settings: Any) -> None:
     """Tests make many users: a deliberately slow password hash would dominate their time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests read the product's messages in English (a home's default language is zh-hans);
+    the tests of the language itself choose theirs."""
+    monkeypatch.setenv("NPLDESK_LANGUAGE", "en")
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flush_may_empty_the_append_only_tables() -> Iterator[None]:
+    """A transactional test ends with Django's ``flush``, which empties every table: the audit
+    trail's and the ledger's triggers refuse that unless the database is being wiped on purpose
+    (``erase_permitted``); anywhere else ``flush`` is refused, as it should be."""
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: list[str]) -> None:
+        with erase_permitted(self.connection):
+            original(self, sql_list)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from django.db.models import F, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from npldesk.casework import access
 from npldesk.casework.audit import record_personal_data_access
-from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role
+from npldesk.casework.choices import CASE_WORKING_ROLES, SYSTEM_USERNAME, CaseState, Role
 from npldesk.casework.config import casework_settings
 from npldesk.casework.errors import AccessDenied, NoActor, NotFound
 from npldesk.casework.models import (
@@ -420,3 +420,150 @@ def worklist_reason(case: Case) -> str:
     """The worklist's reason for a case it returned (``priority`` annotated)."""
     priority = getattr(case, "priority", len(WORKLIST_REASONS))
     return WORKLIST_REASONS[priority] if priority < len(WORKLIST_REASONS) else "in_hand"
+
+
+# -- the web's signed-in person ----------------------------------------------------------------
+
+
+def database_ready() -> bool:
+    """Whether the casework database answers (the health check; reads no data)."""
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return False
+    return True
+
+
+# -- the cases page: every filter of the web's case list ----------------------------------
+
+CASE_SORTS = {
+    "number": ("number",),
+    "deadline": ("deadline", "number"),
+    "-npl_balance": ("-npl_balance", "number"),
+    "opened_on": ("opened_on", "number"),
+    "state": ("state", "number"),
+}
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What a person filters the case list by; every field optional."""
+
+    state: str | None = None
+    unit: str | None = None
+    team: str | None = None
+    owner: str | None = None
+    strategy: str | None = None
+    tier: str | None = None
+    legal_stage: str | None = None
+    overdue: bool = False
+    open_only: bool = True
+    query: str | None = None
+    sort: str = "number"
+
+
+@selector
+def case_filter(person: Person, filters: CaseFilters, *, today: date) -> QuerySet[Case]:
+    """The cases page: ``case_list`` narrowed by every filter of the page.
+
+    A unit, team or owner named outside the person's scope is ``NotFound`` (the page is then a
+    404, as for any object out of scope); a filter that matches nothing is an empty list.
+    ``query`` finds a household by borrower id, name or ID number (compared whole, the page
+    shows them masked) or a case by its number.
+    """
+    if filters.unit and not units_visible(person).filter(code=filters.unit).exists():
+        raise NotFound(f"no unit {filters.unit} that you may see")
+    if filters.team and not teams_visible(person).filter(code=filters.team).exists():
+        raise NotFound(f"no team {filters.team} that you may see")
+    cases = case_list(
+        person,
+        state=filters.state,
+        unit=filters.unit,
+        owner=filters.owner,
+        team=filters.team,
+        open_only=filters.open_only,
+    )
+    if filters.strategy:
+        cases = cases.filter(strategy=filters.strategy)
+    if filters.tier:
+        cases = cases.filter(tier=filters.tier)
+    if filters.legal_stage:
+        cases = cases.filter(legal_cases__stage=filters.legal_stage).distinct()
+    if filters.overdue:
+        cases = cases.filter(deadline__lt=today, closed_on__isnull=True)
+    if filters.query:
+        text = filters.query.strip()
+        cases = cases.filter(
+            Q(number=text)
+            | Q(household__borrower_id=text)
+            | Q(household__id_number=text)
+            | Q(household__name=text)
+        )
+    return cases.order_by(*CASE_SORTS.get(filters.sort, CASE_SORTS["number"]))
+
+
+@dataclass(frozen=True)
+class WorklistItem:
+    """One row of a person's worklist: the case, why it is there, and what is flagged."""
+
+    case: Case
+    reason: str
+    urgent_on: date | None
+    household_name: str
+    deadline_passed: bool
+    broken_promises: int
+    plan_breached: bool
+
+
+@selector
+def worklist_items(person: Person, *, today: date, limit: int | None = 50) -> list[WorklistItem]:
+    """The worklist as a page shows it: reasons, flags, and the household's name masked."""
+    return [
+        WorklistItem(
+            case=case,
+            reason=worklist_reason(case),
+            urgent_on=getattr(case, "urgent_on", None),
+            household_name=mask_name(case.household.name) or case.household.borrower_id,
+            deadline_passed=case.deadline < today,
+            broken_promises=case.broken_promises,
+            plan_breached=case.plan_breached,
+        )
+        for case in worklist(person, today=today, limit=limit)
+    ]
+
+
+@selector
+def case_owner_candidates(person: Person, case: Case) -> list[Person]:
+    """Who may own or join ``case`` (the rule of ``access.require_case_owner``): active people
+    whose roles work cases and whose units cover its unit. For a lead's assignment form."""
+    people = (
+        Person.objects.filter(active=True)
+        .select_related("user")
+        .prefetch_related("units")
+        .order_by("user__username")
+    )
+    return [
+        candidate
+        for candidate in people
+        if candidate.has_role(*CASE_WORKING_ROLES)
+        and not access.is_system_actor(candidate)
+        and any(case.unit.path.startswith(unit.path) for unit in candidate.units.all())
+    ]
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A row of the case list as people see it: the household's name masked."""
+
+    case: Case
+    household_name: str
+
+
+def case_rows(cases: Any) -> list[CaseRow]:
+    """Rows for a page of cases (already fetched with their household)."""
+    return [
+        CaseRow(case=case, household_name=mask_name(case.household.name) or "") for case in cases
+    ]

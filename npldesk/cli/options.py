@@ -12,6 +12,7 @@ import typer
 
 from npldesk.cli.output import OutputFormat
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import MonthError, parse_month
 
 if TYPE_CHECKING:
@@ -70,7 +71,9 @@ def month_option(text: str, option: str) -> date:
     try:
         return parse_month(text)
     except MonthError as exc:
-        raise UsageError(f"{option}: {exc}") from exc
+        raise UsageError(
+            translatable("{option}: {reason}", option=option, reason=str(exc))
+        ) from exc
 
 
 def optional_month(text: str | None, option: str) -> date | None:
