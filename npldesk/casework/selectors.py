@@ -15,6 +15,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from django.db.models import Case as When_
@@ -561,3 +562,153 @@ def case_rows(cases: Any) -> list[CaseRow]:
     return [
         CaseRow(case=case, household_name=mask_name(case.household.name) or "") for case in cases
     ]
+
+
+# -- the planner's pipeline ------------------------------------------------------------------
+
+# Legal stages at which a court is enforcing (or has been asked to enforce) a judgment: the
+# planner counts their claims as expected cash (docs/planner.md).
+ENFORCEMENT_STAGES = ("enforcement_applied", "enforcement")
+
+
+@dataclass(frozen=True)
+class PipelineHistory:
+    """What the casework history says money due has turned into: sums for the planner's rates."""
+
+    promised: Decimal  # promises already judged (kept or broken): amount
+    promise_paid: Decimal  # … and what was paid on them
+    instalments_due: Decimal  # instalments due by the day: amount
+    instalments_paid: Decimal  # … and what was paid on them
+    enforced_claims: Decimal  # claims of legal cases that reached an enforcement stage
+    enforcement_recovered: Decimal  # court-enforcement recoveries of those cases
+    written_off: Decimal  # principal of approved write-offs
+    recovered_after_write_off: Decimal  # recoveries entered after write-off (net of reversals)
+
+
+@dataclass(frozen=True)
+class UnitPipeline:
+    """One unit's open cases: money falling due by a day, and the balance of their loans."""
+
+    promises_due: Decimal = Decimal(0)
+    instalments_due: Decimal = Decimal(0)
+    enforcement_claims: Decimal = Decimal(0)
+    npl_balance: Decimal = Decimal(0)  # NPL balance of the loans of cases with any of the above
+
+
+@dataclass(frozen=True)
+class PlannerPipeline:
+    """The casework the planner reads: per unit code the pipeline, and the history's sums."""
+
+    units: dict[str, UnitPipeline]
+    history: PipelineHistory
+
+
+@selector
+def planner_pipeline(person: Person, *, as_of: date, until: date) -> PlannerPipeline:
+    """Open cases' promises and instalments falling due after ``as_of`` up to ``until`` (what
+    is still unpaid of them), legal cases at an enforcement stage (claim less what the court
+    has recovered), by the case's unit; and the history up to ``as_of`` the recovery rates are
+    estimated from. A fixed number of queries, summed in the database."""
+    from django.db.models import DecimalField, Sum
+    from django.db.models.functions import Coalesce
+
+    from npldesk.casework.choices import InstalmentState, PromiseState, WriteOffState
+    from npldesk.casework.models import Promise
+
+    zero = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=2))
+
+    def total(expression: Any) -> Any:
+        return Coalesce(Sum(expression), zero)
+
+    cases = cases_visible(person)
+    open_cases = cases.filter(closed_on__isnull=True)
+    units: dict[str, dict[str, Decimal]] = {}
+    case_units: dict[int, str] = {}
+
+    def add(unit: str, case_id: int, name: str, amount: Decimal) -> None:
+        if amount > 0:
+            units.setdefault(unit, {}).setdefault(name, Decimal(0))
+            units[unit][name] += amount
+            case_units[case_id] = unit
+
+    for row in (
+        Promise.objects.filter(
+            case__in=open_cases,
+            state=PromiseState.PENDING,
+            due_on__gt=as_of,
+            due_on__lte=until,
+        )
+        .values("case_id", "case__unit__code")
+        .annotate(due=total(F("amount") - F("paid")))
+    ):
+        add(row["case__unit__code"], row["case_id"], "promises_due", row["due"])
+    for instalment in (
+        Instalment.objects.filter(
+            plan__case__in=open_cases,
+            plan__state="active",
+            state__in=[InstalmentState.DUE, InstalmentState.LATE],
+            due_on__lte=until,
+        )
+        .values("plan__case_id", "plan__case__unit__code")
+        .annotate(due=total(F("amount") - F("paid")))
+    ):
+        add(
+            instalment["plan__case__unit__code"],
+            instalment["plan__case_id"],
+            "instalments_due",
+            instalment["due"],
+        )
+    enforced = LegalCase.objects.filter(case__in=open_cases, stage__in=ENFORCEMENT_STAGES)
+    recovered_by_case = {
+        row["case_id"]: row["recovered"]
+        for row in Recovery.objects.filter(
+            case__in=enforced.values("case_id"), source="court_enforcement"
+        )
+        .values("case_id")
+        .annotate(recovered=total("amount"))
+    }
+    for legal in enforced.values("case_id", "case__unit__code").annotate(
+        claim=total("claim_amount")
+    ):
+        left = legal["claim"] - recovered_by_case.get(legal["case_id"], Decimal(0))
+        add(legal["case__unit__code"], legal["case_id"], "enforcement_claims", left)
+    for pk, npl_balance in Case.objects.filter(pk__in=list(case_units)).values_list(
+        "pk", "npl_balance"
+    ):
+        unit = case_units[pk]
+        units[unit]["npl_balance"] = units[unit].get("npl_balance", Decimal(0)) + npl_balance
+
+    judged = Promise.objects.filter(
+        case__in=cases, state__in=[PromiseState.KEPT, PromiseState.BROKEN], due_on__lte=as_of
+    ).aggregate(amount=total("amount"), paid=total("paid"))
+    instalments = Instalment.objects.filter(plan__case__in=cases, due_on__lte=as_of).aggregate(
+        amount=total("amount"), paid=total("paid")
+    )
+    reached = LegalCase.objects.filter(
+        case__in=cases, stages__stage__in=ENFORCEMENT_STAGES, stages__entered_on__lte=as_of
+    ).distinct()
+    claims = LegalCase.objects.filter(pk__in=reached.values("pk")).aggregate(
+        amount=total("claim_amount")
+    )
+    court = Recovery.objects.filter(
+        case__in=reached.values("case_id"), source="court_enforcement", received_on__lte=as_of
+    ).aggregate(amount=total("amount"))
+    written = WriteOff.objects.filter(
+        case__in=cases, state=WriteOffState.APPROVED, approved_on__lte=as_of
+    ).aggregate(amount=total("principal"))
+    after = Recovery.objects.filter(
+        case__in=cases, after_write_off=True, received_on__lte=as_of
+    ).aggregate(amount=total("amount"))
+    return PlannerPipeline(
+        units={code: UnitPipeline(**values) for code, values in units.items()},
+        history=PipelineHistory(
+            promised=judged["amount"],
+            promise_paid=judged["paid"],
+            instalments_due=instalments["amount"],
+            instalments_paid=instalments["paid"],
+            enforced_claims=claims["amount"],
+            enforcement_recovered=court["amount"],
+            written_off=written["amount"],
+            recovered_after_write_off=after["amount"],
+        ),
+    )
