@@ -73,7 +73,8 @@ def is_system_actor(person: Person) -> bool:
 def unit_paths(person: Person) -> list[str]:
     cached: list[str] | None = getattr(person, "_unit_paths", None)
     if cached is None:
-        cached = list(person.units.values_list("path", flat=True))
+        # Through ``all()``: a list of people fetched with their units prefetched asks nothing.
+        cached = [unit.path for unit in person.units.all()]
         person._unit_paths = cached  # type: ignore[attr-defined]
     return cached
 
@@ -249,6 +250,17 @@ def _works_cases(person: Person, role: str, what: str) -> None:
             f"{name} cannot be {role} of {what}: only officers, team leads and legal staff work "
             f"cases ({name} is {', '.join(person.roles)})"
         )
+
+
+def may_own_case(person: Person, case: Case) -> bool:
+    """Whether ``person`` may be made the owner of ``case`` (``require_case_owner`` says why
+    not)."""
+    return (
+        person.active
+        and person.has_role(*CASE_WORKING_ROLES)
+        and not is_system_actor(person)
+        and covers_unit(person, case.unit)
+    )
 
 
 def require_case_owner(owner: Person, case: Case) -> None:

@@ -10,10 +10,10 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate
+from django.http import HttpRequest
 from django.test import RequestFactory
 
 from npldesk.casework.models import AuditRecord, Person, Team, Unit
@@ -25,9 +25,9 @@ from npldesk.home import create_home
 pytestmark = pytest.mark.usefixtures("on_casework")
 
 
-def _sign_in_request() -> Any:
-    """Sign-in goes through the lockout backend, which needs the request it throttles."""
-    return RequestFactory().post("/login/")
+def _sign_in_request() -> HttpRequest:
+    """The request a sign-in comes with (the lockout backend asks for it)."""
+    return RequestFactory().post("/accounts/sign-in/")
 
 
 @pytest.fixture
