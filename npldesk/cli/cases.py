@@ -13,14 +13,19 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 
+from npldesk.cli.language import say, use_language
 from npldesk.cli.options import FormatOption, HomeOption, month_option
 from npldesk.cli.output import OutputFormat, console, emit, progress_reporter
+from npldesk.core import numbers
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.home import Home, load_home
+from npldesk.reports.labels import CASE_COLUMN_LABELS, case_value, label
 
 cases_app = typer.Typer(
     help="Casework: sync cases from the tape, list and show them, run the rules, reconcile.",
@@ -158,13 +163,26 @@ def list_cases(
         if owner is not None and not Person.objects.filter(user__username=owner).exists():
             raise UsageError(f"--owner {owner!r}: no such user")
         rows = [_list_row(case) for case in case_list(None, state=state, unit=unit, owner=owner)]
+    if output is not OutputFormat.table:
+        emit(rows, LIST_COLUMNS, output, json_document={"cases": rows})
+        return
+    use_language(loaded)
     emit(
-        rows,
+        [case_table_row(row) for row in rows],
         LIST_COLUMNS,
         output,
-        json_document={"cases": rows},
-        title=f"cases ({len(rows)})",
+        title=say(translatable("cases ({count})", count=len(rows))),
+        headers={c: label(CASE_COLUMN_LABELS, c) for c in LIST_COLUMNS},
+        right=("npl_balance",),
     )
+
+
+def case_table_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A case's row for people: codes in words, money with separators."""
+    shown = {column: case_value(column, value) for column, value in row.items()}
+    if row["npl_balance"] is not None:
+        shown["npl_balance"] = numbers.money(Decimal(row["npl_balance"]))
+    return shown
 
 
 def _detail_document(detail: Any) -> dict[str, Any]:
