@@ -76,6 +76,12 @@ class Home:
         return configured or f"sqlite:///{self.sqlite_path}"
 
     @property
+    def has_casework_database(self) -> bool:
+        """Whether the home has a casework database (an analytics-only home, never given
+        ``npldesk init``, has only its tape store)."""
+        return not (self.database_url.startswith("sqlite") and not self.sqlite_path.exists())
+
+    @property
     def backend(self) -> str:
         return (
             os.environ.get("NPLDESK_BACKEND")

@@ -16,6 +16,15 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+# The roles that work cases: only people holding one of them may own a case or join a team.
+CASE_WORKING_ROLES = frozenset({Role.OFFICER, Role.TEAM_LEAD, Role.LEGAL})
+
+# The system actor (``access.is_system_actor``): the person record that month-end jobs and the
+# command line act as. Its role is not a ``Role``, so no service can give it to anyone.
+SYSTEM_USERNAME = "system"
+SYSTEM_ROLE = "system"
+
+
 class TeamKind(models.TextChoices):
     CLEARING_TEAM = "clearing_team", _("Clearing team")
     TASK_FORCE = "task_force", _("Task force")

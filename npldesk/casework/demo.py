@@ -56,6 +56,7 @@ from npldesk.casework.choices import (
     TeamKind,
 )
 from npldesk.casework.models import Case, CaseLoan, LegalCase, Person, Plan, Recovery, Team
+from npldesk.casework.selectors import system_actor
 from npldesk.core.months import month_label
 
 ZERO = Decimal("0.00")
@@ -293,7 +294,7 @@ def build_demo_casework(
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     session = Analytics.for_home(home)
     months = session.months()
-    units_from_store(home.store_path)
+    units_from_store(home.store_path, actor=system_actor())
     say("creating the demo staff and teams")
     credentials, people = _create_people(session, months, rng)
     with transaction.atomic():
@@ -343,7 +344,7 @@ def _create_people(
         for username, name, roles, units in wanted:
             password = secrets.token_urlsafe(12)
             people[username] = services.person_create(
-                actor=None,
+                actor=system_actor(),
                 username=username,
                 name=name,
                 roles=list(roles),
@@ -367,7 +368,7 @@ def _create_teams(people: dict[str, Person], first_month: date) -> dict[str, Tea
         if "HB01" in counties or "HB02" in counties:
             members.append(people["demo-officer"])
         teams[code] = services.team_create(
-            actor=None,
+            actor=system_actor(),
             code=code,
             name=name,
             kind=TeamKind.CLEARING_TEAM,
@@ -379,12 +380,15 @@ def _create_teams(people: dict[str, Person], first_month: date) -> dict[str, Tea
     code, name, leader = TASK_FORCE
     volunteers = [officers_by_county[c][0] for c in sorted(officers_by_county)[:4]]
     teams[code] = services.team_create(
-        actor=None,
+        actor=system_actor(),
         code=code,
         name=name,
         kind=TeamKind.TASK_FORCE,
         leader=people[leader],
         members=[people["demo-officer"], *volunteers],
+        # The task force works the counties its volunteers come from (members are chosen from
+        # the units a team works in).
+        unit_codes=[county for *_, counties in CLEARING_TEAMS for county in counties],
         active_from=start,
     )
     return teams

@@ -1,30 +1,35 @@
 """Every read of casework: querysets and views already narrowed to what a person may see.
 
-The web views, the API, the CLI and the reports read through these functions only; each one
-applies the person's role and unit scope through ``access``. ``person=None`` is the trusted
-command line on the server: it reads everything, with personal data still masked unless it
-asks (and that is recorded). List selectors fetch what their rows show in a fixed number of
-queries (``tests/casework/query_counts.json`` holds the baselines).
+The web views, the API, the CLI, the admin and the reports read through these functions only;
+each one applies the person's role and unit scope through ``access``. Every selector is
+registered (``@selector``, in ``SELECTORS``) and refuses a call without a person: a face acts as
+the signed-in person, and month-end jobs and the command line as the system actor
+(``system_actor``), which reads every case, personal data still masked unless it asks (and that
+is recorded). List selectors fetch what their rows show in a fixed number of queries
+(``tests/casework/query_counts.json`` holds the baselines).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.db.models import Case as When_
 from django.db.models import F, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from npldesk.casework import access
 from npldesk.casework.audit import record_personal_data_access
-from npldesk.casework.choices import CaseState, Role
+from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role
 from npldesk.casework.config import casework_settings
-from npldesk.casework.errors import AccessDenied, NotFound
+from npldesk.casework.errors import AccessDenied, NoActor, NotFound
 from npldesk.casework.models import (
     Activity,
     AuditRecord,
     Case,
+    Department,
     Household,
     Instalment,
     LegalCase,
@@ -34,22 +39,70 @@ from npldesk.casework.models import (
     RepaymentPlan,
     Team,
     TransferPackage,
+    Unit,
     WriteOff,
 )
 from npldesk.core.masking import mask_address, mask_id_number, mask_name, mask_phone
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Every selector, by name: a test calls each without a person and expects the refusal.
+SELECTORS: dict[str, Callable[..., Any]] = {}
+
+
+def selector(function: Callable[P, R]) -> Callable[P, R]:
+    """Mark a function as a selector: its first argument (``person``) is who reads, and a
+    call without one is refused with ``NoActor`` before anything is read."""
+
+    @functools.wraps(function)
+    def read(*args: P.args, **kwargs: P.kwargs) -> R:
+        person = args[0] if args else kwargs.get("person")
+        if person is None:
+            raise NoActor(function.__name__)
+        return function(*args, **kwargs)
+
+    SELECTORS[function.__name__] = read
+    return read
+
+
+# -- who acts ------------------------------------------------------------------------------
+
+
+def system_actor() -> Person:
+    """The person record month-end jobs and the command line act as (created with the
+    database; it cannot sign in)."""
+    person = Person.objects.select_related("user").filter(user__username=SYSTEM_USERNAME).first()
+    if person is None or not access.is_system_actor(person):
+        raise NotFound(
+            "the casework database has no system actor: run `npldesk init` to bring it up to date"
+        )
+    return person
+
+
+def person_signed_in(user: Any) -> Person | None:
+    """The active person behind a signed-in login, or ``None`` (an anonymous visitor, or a
+    login that is no member of staff). The system actor never signs in."""
+    if user is None or not user.is_authenticated:
+        return None
+    person = Person.objects.select_related("user").filter(user_id=user.pk, active=True).first()
+    if person is None or access.is_system_actor(person):
+        return None
+    return person
+
+
 # -- cases ---------------------------------------------------------------------------------
 
 
-def cases_visible(person: Person | None) -> QuerySet[Case]:
-    """The cases ``person`` may read (every case for the command line)."""
-    if person is None:
-        return Case.objects.all()
+@selector
+def cases_visible(person: Person) -> QuerySet[Case]:
+    """The cases ``person`` may read (every case for the system actor)."""
     return access.visible_cases(person)
 
 
+@selector
 def case_list(
-    person: Person | None,
+    person: Person,
     *,
     state: str | None = None,
     unit: str | None = None,
@@ -75,7 +128,8 @@ def case_list(
     return cases.order_by("number")
 
 
-def case_get(person: Person | None, number: str) -> Case:
+@selector
+def case_get(person: Person, number: str) -> Case:
     """One case by number, or ``NotFound`` (also when it exists but is out of scope)."""
     case = (
         cases_visible(person)
@@ -84,7 +138,8 @@ def case_get(person: Person | None, number: str) -> Case:
         .first()
     )
     if case is None:
-        raise NotFound(f"no case {number}" + ("" if person is None else " that you may see"))
+        scoped = not access.is_system_actor(person)
+        raise NotFound(f"no case {number}" + (" that you may see" if scoped else ""))
     return case
 
 
@@ -100,11 +155,12 @@ class HouseholdView:
     masked: bool
 
 
-def household_view(person: Person | None, case: Case, *, unmask: bool = False) -> HouseholdView:
-    """Masked unless ``unmask`` is asked for by someone who works the case (or the command
-    line); every unmasked view is recorded in the audit trail."""
+@selector
+def household_view(person: Person, case: Case, *, unmask: bool = False) -> HouseholdView:
+    """Masked unless ``unmask`` is asked for by someone who works the case (or the system
+    actor); every unmasked view is recorded in the audit trail."""
     household = case.household
-    may_unmask = person is None or access.works_case(person, case)
+    may_unmask = access.may_see_personal_data(person, case)
     if unmask and may_unmask:
         record_personal_data_access(actor=person, what="household", case=case, rows=1)
         return HouseholdView(
@@ -148,13 +204,14 @@ class CaseDetail:
     history: list[AuditRecord] = field(default_factory=list)
 
 
-def case_detail(person: Person | None, number: str, *, unmask: bool = False) -> CaseDetail:
+@selector
+def case_detail(person: Person, number: str, *, unmask: bool = False) -> CaseDetail:
     """Everything about one case, in a fixed number of queries."""
     case = case_get(person, number)
     return CaseDetail(
         case=case,
         household=household_view(person, case, unmask=unmask),
-        works_case=person is None or access.works_case(person, case),
+        works_case=access.works_case(person, case),
         loans=list(case.loans.order_by("loan_id")),
         investigations=list(case.investigations.select_related("investigator__user")),
         plans=list(
@@ -183,45 +240,118 @@ def case_detail(person: Person | None, number: str, *, unmask: bool = False) -> 
 # -- other objects, each as far as the person may see ---------------------------------------
 
 
-def households_visible(person: Person | None) -> QuerySet[Household]:
-    if person is None:
+@selector
+def households_visible(person: Person) -> QuerySet[Household]:
+    if access.is_system_actor(person):
         return Household.objects.all()
     return Household.objects.filter(cases__in=access.visible_cases(person)).distinct()
 
 
-def recoveries_visible(person: Person | None) -> QuerySet[Recovery]:
+@selector
+def recoveries_visible(person: Person) -> QuerySet[Recovery]:
     """The recovery ledger as far as the person's cases go."""
     return Recovery.objects.filter(case__in=cases_visible(person)).select_related("case")
 
 
-def writeoffs_visible(person: Person | None) -> QuerySet[WriteOff]:
+@selector
+def writeoffs_visible(person: Person) -> QuerySet[WriteOff]:
     return WriteOff.objects.filter(case__in=cases_visible(person)).select_related("case")
 
 
-def transfer_packages_visible(person: Person | None) -> QuerySet[TransferPackage]:
-    if person is None:
-        return TransferPackage.objects.all()
+@selector
+def transfer_packages_visible(person: Person) -> QuerySet[TransferPackage]:
     return TransferPackage.objects.filter(access.transfer_scope(person))
 
 
-def teams_visible(person: Person | None) -> QuerySet[Team]:
-    if person is None:
-        return Team.objects.all()
+@selector
+def teams_visible(person: Person) -> QuerySet[Team]:
+    if access.is_system_actor(person):
+        return Team.objects.select_related("leader__user")
     return Team.objects.filter(
         pk__in=Team.objects.filter(access.team_scope(person)).values("pk")
     ).select_related("leader__user")
 
 
-def people_visible(person: Person | None) -> QuerySet[Person]:
-    """Administrators see the people of their units; everyone sees themself."""
+@selector
+def people_visible(person: Person) -> QuerySet[Person]:
+    """Administrators and team leads see the people of their units (a lead chooses owners and
+    team members among them); everyone sees themself; the system actor sees everyone."""
     people = Person.objects.select_related("user")
-    if person is None:
+    if access.is_system_actor(person):
         return people.all()
-    if person.active and person.has_role(Role.ADMIN):
+    if person.active and person.has_role(Role.ADMIN, Role.TEAM_LEAD):
         return people.filter(
             pk__in=Person.objects.filter(access.in_units(person, "units__path")).values("pk")
         )
     return people.filter(pk=person.pk)
+
+
+@selector
+def people_list(person: Person) -> QuerySet[Person]:
+    """The staff a person may see, by username, with their units and departments fetched (the
+    ``users list`` rows). The system actor is no member of staff and is not listed."""
+    return (
+        people_visible(person)
+        .exclude(user__username=SYSTEM_USERNAME)
+        .prefetch_related("units", "departments")
+        .order_by("user__username")
+    )
+
+
+@selector
+def person_get(person: Person, username: str) -> Person:
+    """One person by username, or ``NotFound`` (also when out of the reader's sight)."""
+    found = people_visible(person).filter(user__username=username).first()
+    if found is None:
+        raise NotFound(f"no user {username!r}")
+    return found
+
+
+@selector
+def team_list(person: Person) -> QuerySet[Team]:
+    """The teams a person may see, by code, with leader, members and units fetched."""
+    return (
+        teams_visible(person)
+        .select_related("leader__user")
+        .prefetch_related("members__user", "units")
+        .order_by("code")
+    )
+
+
+@selector
+def team_get(person: Person, code: str) -> Team:
+    """One team by code, or ``NotFound`` (also when out of the reader's sight)."""
+    found = teams_visible(person).filter(code=code).first()
+    if found is None:
+        raise NotFound(f"no team {code!r}")
+    return found
+
+
+@selector
+def units_visible(person: Person) -> QuerySet[Unit]:
+    """The units of the person's scope (their units and those below; every unit for the
+    system actor)."""
+    units = Unit.objects.select_related("parent")
+    if access.is_system_actor(person):
+        return units.all()
+    return units.filter(access.in_units(person, "path"))
+
+
+@selector
+def unit_get(person: Person, code: str) -> Unit:
+    """A unit of the organisation by code, or ``NotFound``. The organisation tree is reference
+    data every member of staff may read (a filter by unit still shows only the cases in the
+    reader's scope)."""
+    found = Unit.objects.filter(code=code).first()
+    if found is None:
+        raise NotFound(f"no unit {code!r}")
+    return found
+
+
+@selector
+def departments_visible(person: Person) -> QuerySet[Department]:
+    """The bank's departments (reference data every member of staff may read)."""
+    return Department.objects.order_by("code")
 
 
 # -- the worklist ----------------------------------------------------------------------------
@@ -239,6 +369,7 @@ WORKLIST_REASONS = (
 )
 
 
+@selector
 def worklist(
     person: Person, *, today: date, limit: int | None = 50, horizon_days: int = 14
 ) -> QuerySet[Case]:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from npldesk.bootstrap import setup_django
 from npldesk.cli.options import FormatOption, HomeOption, month_option, optional_month
 from npldesk.cli.output import OutputFormat, console, emit, err_console, print_problems
 from npldesk.cli.output import progress_reporter as progress
@@ -34,15 +35,6 @@ org_app = typer.Typer(
 )
 app.add_typer(tape_app, name="tape")
 app.add_typer(org_app, name="org")
-
-
-def setup_django(home: Home) -> None:
-    """Point Django at this home's database before anything touches the ORM."""
-    os.environ["NPLDESK_HOME"] = str(home.path)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npldesk.settings")
-    import django
-
-    django.setup()
 
 
 def _migrate(home: Home) -> None:

@@ -10,7 +10,7 @@ from npldesk.home import Home
 
 def use_language(home: Home) -> None:
     """Speak the home's language for the rest of this command."""
-    from npldesk.cli.app import setup_django
+    from npldesk.bootstrap import setup_django
 
     setup_django(home)
     from django.utils import translation

@@ -15,13 +15,20 @@ import typer
 
 from npldesk.analytics.lists import EXTRA_COLUMNS, LIST_NAMES, check_list_name, run_list
 from npldesk.analytics.session import Analytics
+from npldesk.bootstrap import casework
 from npldesk.cli.language import say, use_language
-from npldesk.cli.options import BackendOption, HomeOption, RuleSetOption, month_option
+from npldesk.cli.options import (
+    BackendOption,
+    HomeOption,
+    RuleSetOption,
+    acting_person,
+    month_option,
+)
 from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
 from npldesk.core import numbers
 from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
-from npldesk.home import Home, load_home
+from npldesk.home import load_home
 from npldesk.reports.exports import (
     ExportTable,
     check_target,
@@ -33,7 +40,7 @@ from npldesk.reports.exports import (
     write_json,
 )
 from npldesk.reports.labels import CLASS_LABELS, TERMS, label
-from npldesk.reports.pii import MASKS, record_export
+from npldesk.reports.pii import MASKS, record_personal_data_export
 
 
 class ListFormat(StrEnum):
@@ -143,20 +150,27 @@ def list_command(
         result = run_list(session, list_name, end, start=first, limit=limit)
     export = list_export(result, pii=pii)
     if pii:
-        # Recorded before a byte of it is shown: an export that fails is over-recorded, never
-        # an export that succeeds unrecorded.
-        record_export(
-            loaded.path,
-            list=result.name,
-            as_of=result.as_of.isoformat(),
-            start=result.start.isoformat() if result.start else None,
-            format=chosen.value,
-            out=str(out.resolve()) if out is not None else None,
-            rule_set=result.rule_set,
-            rows=len(export.rows),
-            personal_columns=sorted(set(MASKS) & set(export.columns)),
-        )
-        _record_in_audit_trail(loaded, f"list {result.name} {result.as_of.isoformat()}", export)
+        # Recorded before a byte of it is shown (the home's export log, and the audit trail
+        # when the home has a casework database), as the system actor.
+        details = {
+            "list": result.name,
+            "as_of": result.as_of.isoformat(),
+            "start": result.start.isoformat() if result.start else None,
+            "format": chosen.value,
+            "out": str(out.resolve()) if out is not None else None,
+            "rule_set": result.rule_set,
+            "personal_columns": sorted(set(MASKS) & set(export.columns)),
+        }
+        what = f"list {result.name} {result.as_of.isoformat()}"
+        if loaded.has_casework_database:
+            with casework(loaded):
+                record_personal_data_export(
+                    loaded, actor=acting_person(None), what=what, rows=len(export.rows), **details
+                )
+        else:
+            record_personal_data_export(
+                loaded, actor=None, what=what, rows=len(export.rows), **details
+            )
     if out is not None:
         write_file(export, chosen.value, out)
         wrote = translatable("wrote {rows} rows to {out}", rows=len(export.rows), out=str(out))
@@ -207,30 +221,3 @@ def screen_rows(export: ExportTable) -> list[dict[str, str]]:
 
 def text_rows_of(export: ExportTable, row: dict[str, Any]) -> list[str]:
     return [text_value(row.get(c), money=c in export.money_columns) for c in export.columns]
-
-
-def _record_in_audit_trail(home: Home, what: str, export: Any) -> None:
-    """Also record a --pii export in casework's audit trail, beside the home's export log.
-
-    A home whose casework database was never set up (an analytics-only home, built without
-    ``npldesk init``) has no audit trail; the export log is its record.
-    """
-    if home.database_url.startswith("sqlite") and not home.sqlite_path.exists():
-        return
-    from npldesk.cli.app import setup_django
-
-    setup_django(home)
-    from django.db import DatabaseError
-
-    from npldesk.casework.audit import record_personal_data_access
-
-    try:
-        record_personal_data_access(actor=None, what=what, case=None, rows=len(export.rows))
-    except DatabaseError as exc:
-        raise UsageError(
-            translatable(
-                "the export cannot be recorded in the audit trail ({reason}): "
-                "run `npldesk init` on this home to set up its database",
-                reason=str(exc),
-            )
-        ) from exc

@@ -12,6 +12,7 @@ import pytest
 from npldesk.casework.choices import CaseKind, CaseState, LegalStage
 from npldesk.casework.errors import AccessDenied, InvalidAction
 from npldesk.casework.models import AuditRecord, Case, CaseLoan, Household, LegalCase, SyncRun
+from npldesk.casework.selectors import system_actor
 from npldesk.casework.sync import cases_sync, loans_for_sync
 from tests.casework.factories import PersonFactory, UserFactory
 
@@ -50,7 +51,7 @@ def loan(
 
 
 def sync(as_of: date, loans: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
-    return cases_sync(actor=None, as_of=as_of, loans=loans, **kwargs)
+    return cases_sync(actor=system_actor(), as_of=as_of, loans=loans, **kwargs)
 
 
 def open_case(borrower: str) -> Case:
@@ -283,7 +284,7 @@ def _casework_units(store: Any) -> None:
     from npldesk.tape.org import load_org
 
     units_sync(
-        actor=None,
+        actor=system_actor(),
         org_units=[
             {"code": u.code, "name": u.name, "parent": u.parent_code, "level": u.level}
             for u in load_org(store)
@@ -305,7 +306,7 @@ def test_sync_on_a_synthetic_branch(synthetic_store: Any):
         }
     for as_of in months:
         rows = loans_for_sync(None, as_of, session=session)
-        counts = cases_sync(actor=None, as_of=as_of, loans=rows)
+        counts = cases_sync(actor=system_actor(), as_of=as_of, loans=rows)
         open_npl = set(
             Case.objects.filter(closed_on__isnull=True, kind=CaseKind.NPL).values_list(
                 "household__borrower_id", flat=True
@@ -321,7 +322,7 @@ def test_sync_on_a_synthetic_branch(synthetic_store: Any):
         assert open_npl - kept == npl_households[as_of] - kept
         assert npl_households[as_of] <= open_npl
         assert counts["kept_open_for_recovery"] >= len(kept - npl_households[as_of])
-        again = cases_sync(actor=None, as_of=as_of, loans=rows)
+        again = cases_sync(actor=system_actor(), as_of=as_of, loans=rows)
         assert again["opened"] == again["updated"] == again["closed_total"] == 0
         assert again["kind_changed"] == 0
     assert len(npl_households[months[-1]]) > 5

@@ -198,3 +198,60 @@ def test_a_fresh_process_sets_django_up_before_reading_cases(tmp_path: Path):
     )
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout) == {"cases": []}
+
+
+def _staff(cli, username: str, role: str, unit: str) -> None:
+    code, _, err = cli("users", "add", username, "--name", username, "--role", role, "--unit", unit)
+    assert code == 0, err
+
+
+def test_as_a_person_their_roles_and_scope_apply(cli):
+    cli("cases", "sync", "--as-of", "2019-12")
+    _staff(cli, "lead-hb01", "team_lead", "HB01")
+    _staff(cli, "officer-hb02", "officer", "HB02")
+    listed = json.loads(cli("cases", "list", "--as", "lead-hb01", "--format", "json")[1])
+    assert [c["case_id"] for c in listed["cases"]] == ["B000001-1", "B000002-1"]
+    code, out, _ = cli("cases", "list", "--as", "officer-hb02", "--format", "json")
+    assert (code, json.loads(out)) == (0, {"cases": []})
+    code, _, err = cli("cases", "show", "B000001-1", "--as", "officer-hb02")
+    assert code == 2 and "no case B000001-1 that you may see" in err
+    as_lead = ("--as", "lead-hb01")
+    code, out, _ = cli("cases", "show", "B000001-1", "--pii", "--format", "json", *as_lead)
+    assert code == 0 and json.loads(out)["household_detail"]["masked"] is False
+    view = AuditRecord.objects.filter(action="personal_data_view").last()
+    assert view.actor_name == "lead-hb01"
+    code, _, err = cli("cases", "judge", "--as", "officer-hb02", "--today", "2020-01-10")
+    assert code == 3 and "officer-hb02 may not sync" in " ".join(err.split())
+    code, _, err = cli("cases", "list", "--as", "nobody")
+    assert code == 2 and "--as 'nobody': no such user" in err
+
+
+def test_the_command_line_acts_as_the_system_actor(cli):
+    cli("cases", "sync", "--as-of", "2019-12")
+    run = AuditRecord.objects.get(action="cases_sync_run")
+    assert (run.actor.user.username, run.actor_name) == ("system", "system:ops")
+    assert cli("cases", "list", "--as", "system", "--format", "json")[0] == 0
+
+
+def test_list_by_team(cli):
+    from npldesk.casework import services
+    from npldesk.casework.models import Person
+
+    cli("cases", "sync", "--as-of", "2019-12")
+    _staff(cli, "lead-hb01", "team_lead", "HB01")
+    code, _, err = cli(
+        "teams", "add", "CT1", "--name", "Clearing team 1", "--kind", "clearing_team",
+        "--leader", "lead-hb01", "--unit", "HB01",
+    )  # fmt: skip
+    assert code == 0, err
+    lead = Person.objects.get(user__username="lead-hb01")
+    case = Case.objects.get(number="B000002-1")
+    services.case_assign(
+        actor=lead, case=case, version=case.version, owner=None, team=lead.teams_led.get(),
+        reason="to the clearing team",
+    )  # fmt: skip
+    code, out, _ = cli("cases", "list", "--team", "CT1", "--format", "json")
+    assert code == 0
+    assert [(c["case_id"], c["team"]) for c in json.loads(out)["cases"]] == [("B000002-1", "CT1")]
+    code, _, err = cli("cases", "list", "--team", "NOPE")
+    assert code == 2 and "--team 'NOPE': no such team" in err

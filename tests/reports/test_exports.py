@@ -16,6 +16,7 @@ import pytest
 
 from npldesk.analytics.lists import ListResult, list_columns
 from npldesk.core.errors import UsageError
+from npldesk.home import create_home
 from npldesk.reports.exports import (
     json_document,
     lineage_line,
@@ -31,6 +32,7 @@ from npldesk.reports.pii import (
     mask_phone,
     mask_rows,
     record_export,
+    record_personal_data_export,
 )
 from npldesk.tape.schema import PERSONAL_COLUMNS
 
@@ -189,6 +191,23 @@ def test_record_export_falls_back_to_the_operating_system_user(tmp_path: Path, m
     monkeypatch.delenv("NPLDESK_USER", raising=False)
     monkeypatch.setenv("LOGNAME", "os-user-3")
     assert record_export(tmp_path, rows=1)["who"] == "os-user-3"
+
+
+def test_a_personal_data_export_names_who_exports_when_the_home_has_an_audit_trail(
+    tmp_path: Path, monkeypatch
+):
+    from npldesk.casework.errors import NoActor
+
+    monkeypatch.delenv("NPLDESK_DATABASE_URL", raising=False)
+    home = create_home(tmp_path / "home")[0]
+    # An analytics-only home: the export log is the only record.
+    record = record_personal_data_export(home, actor=None, what="list new-npl", rows=2)
+    assert record["rows"] == 2 and len(export_log_path(home.path).read_text().splitlines()) == 1
+    # With a casework database, an export without a person is refused before it is logged.
+    home.sqlite_path.touch()
+    with pytest.raises(NoActor, match="act as a signed-in person, or as the system actor"):
+        record_personal_data_export(home, actor=None, what="list new-npl", rows=2)
+    assert len(export_log_path(home.path).read_text().splitlines()) == 1
 
 
 def _append_many(home: str, worker: int) -> None:
