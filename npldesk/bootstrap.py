@@ -17,6 +17,8 @@ from npldesk.home import Home
 
 def setup_django(home: Home) -> None:
     """Point Django at this home's database before anything touches the ORM."""
+    # A database URL npldesk cannot use is a clear message here, before Django reads it.
+    home.database_url  # noqa: B018
     os.environ["NPLDESK_HOME"] = str(home.path)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npldesk.settings")
     import django

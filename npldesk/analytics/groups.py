@@ -1,4 +1,4 @@
-"""Groups of loans for figures (``design/metrics.md`` §2, §3): organisation unit rolled up the
+"""Groups of loans for figures (``docs/figures.md`` §2, §3): organisation unit rolled up the
 tree, product, officer, borrower type, or the whole book.
 
 ``resolve_grouping`` turns what a user asked for (``--by``, ``--level``) into a ``Grouping``:

@@ -1,4 +1,4 @@
-"""Loan lists at a snapshot (``design/metrics.md`` §5): new NPL, early warning, upgraded, the
+"""Loan lists at a snapshot (``docs/figures.md`` §5): new NPL, early warning, upgraded, the
 largest NPL households and reported-grade deviations.
 
 Each list compares two classified snapshots directly: the end ``s`` and a start (by default
@@ -28,7 +28,7 @@ LIST_NAMES = ("new-npl", "early-warning", "upgraded", "top-npl", "deviation")
 # Lists that are defined by the start snapshot (the others only take previous_class from it).
 NEEDS_START = frozenset({"new-npl", "upgraded"})
 DEFAULT_TOP = 20
-# The columns every list row carries, in this order; scripts read the first nine (cli.md).
+# The columns every list row carries, in this order; scripts read the first nine (docs/commands.md).
 LIST_COLUMNS = (
     "loan_id",
     "borrower_id",

@@ -1,4 +1,4 @@
-"""Migration between two snapshots (``design/metrics.md`` §4): the class matrix, the
+"""Migration between two snapshots (``docs/figures.md`` §4): the class matrix, the
 regulator's migration rates (迁徙率) and roll rates over days-past-due buckets.
 
 Every loan on the books at ``t0`` lands in one cell: its state at ``t1`` when it is on the
@@ -65,8 +65,8 @@ S71 = BucketSet(
     upper=(0, 30, 60, 90, 180, 270, 360),
     source=(
         "1104 report S71 (inclusive-finance loans) bands ≤30, 31–60, 61–90, 91–180, 181–270, "
-        "271–360, >360, secondary source (reference/domain-rules.md §2); the first band is "
-        "split into current (0 days) and 1-30 as metrics.md §4 asks"
+        "271–360, >360, secondary source (docs/figures.md §4); the first band is split into "
+        "current (0 days) and 1-30 as docs/figures.md §4 asks"
     ),
 )
 F18 = BucketSet(
@@ -75,7 +75,7 @@ F18 = BucketSet(
     upper=(30, 90, 180, 365, 730, 1825, 2555),
     source=(
         "EBA FINREP template F18 past-due bands (Reg. (EU) 680/2014 Annex III; confirmed, "
-        "reference/domain-rules.md §3.1): not past due or ≤30 days, >30–90, >90–180, "
+        "docs/figures.md §4): not past due or ≤30 days, >30–90, >90–180, "
         ">180 days–1 year, >1–2 years, >2–5 years, >5–7 years, >7 years. A year is read as "
         "365 days: days past due are counted in actual days, and EBA Q&A 2017_3301 ties "
         "360-day years to 30/360 and Act/360 conventions only. F18's 'unlikely to pay' row "
@@ -132,7 +132,7 @@ def exit_routes(start: ir.Table, later: ir.Table, *, t0: date, t1: date) -> ir.T
     ``unexplained`` when it has no row there.
 
     ``later``: the loans' rows (``loan_id``, ``as_of``, ``status``) of every month after
-    ``t0`` up to ``t1``. "Off the books" in a month means no active row in it (metrics.md §4);
+    ``t0`` up to ``t1``. "Off the books" in a month means no active row in it (docs/figures.md §4);
     a loan missing for a month and reported as written off the month after is therefore an
     unexplained exit, as in the movement table (§3), where the later terminal row of a loan
     already gone counts nothing. A month absent from ``later`` reads as a month the loan was
@@ -180,7 +180,7 @@ def transition_flows(
 
     One row per (``from_state``, ``to_state``): ``loans``; ``balance`` (Σ at ``t0``);
     ``end_balance`` (Σ at ``t1`` of loans on book then; NULL in exit columns); ``reduction``
-    (metrics.md §4: bal(t0) − bal(t1) where lower, all of bal(t0) for a loan that left).
+    (docs/figures.md §4: bal(t0) − bal(t1) where lower, all of bal(t0) for a loan that left).
     A loan on book at ``t1`` is in its ``t1`` state even when it was off the books in
     between; one that is neither on book nor in ``exits`` is ``unexplained``.
     """
@@ -232,7 +232,7 @@ def migration_flows(start: ir.Table, end: ir.Table, exits: ir.Table | None = Non
 
 def migration_matrix(start: ir.Table, end: ir.Table, exits: ir.Table | None = None) -> ir.Table:
     """Rows: final class at ``t0``; columns: final class at ``t1`` or the exit; count
-    (``loans``) and balance at ``t0`` (metrics.md §4)."""
+    (``loans``) and balance at ``t0`` (docs/figures.md §4)."""
     return migration_flows(start, end, exits).select("from_state", "to_state", "loans", "balance")
 
 
@@ -246,7 +246,7 @@ def roll_rates(
     dpd_column: str = "days_past_due",
     balance_column: str = "principal_balance",
 ) -> ir.Table:
-    """The migration matrix over days-past-due bands (metrics.md §4), on any tables with
+    """The migration matrix over days-past-due bands (docs/figures.md §4), on any tables with
     ``loan_id``, a balance and either days past due or a band already computed.
 
     ``bucket_column`` names a column that already holds each row's band (data whose delinquency
@@ -270,9 +270,9 @@ def roll_rates(
 # -- the rates ----------------------------------------------------------------------------------
 
 _NPL = ("substandard", "doubtful", "loss")
-# metrics.md §4: rate name → (cohort classes at t0, target classes at t1). The substandard
+# docs/figures.md §4: rate name → (cohort classes at t0, target classes at t1). The substandard
 # rate targets doubtful and loss: the exam answer key names 可疑 only, other texts add 损失
-# (reference/domain-rules.md §2); metrics.md takes both.
+# (docs/figures.md §4); npldesk takes both.
 RATE_DEFINITIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "normal": (("normal",), ("special_mention", *_NPL)),
     "special_mention": (("special_mention",), _NPL),
@@ -310,9 +310,9 @@ def _decimal(value: Any) -> Decimal:
 
 
 def migration_rates(flows: Iterable[Mapping[str, Any]]) -> dict[str, MigrationRate]:
-    """The five rates of metrics.md §4 from the rows of ``migration_flows`` (exact values).
+    """The five rates of docs/figures.md §4 from the rows of ``migration_flows`` (exact values).
 
-    Reading (secondary sources, reference/domain-rules.md §2): the reduction is the cohort's
+    Reading (secondary sources, docs/figures.md §4): the reduction is the cohort's
     repayment, disposal or write-off during the period, taken loan by loan as §4 states; a
     cohort loan that moves to a target class counts with its balance at ``t1``.
     """
@@ -333,7 +333,7 @@ def migration_rates(flows: Iterable[Mapping[str, Any]]) -> dict[str, MigrationRa
 
 
 def format_rate(value: Decimal | None) -> str | None:
-    """A ratio as shown: half-up to six places (metrics.md §6), as a decimal string."""
+    """A ratio as shown: half-up to six places (docs/figures.md §6), as a decimal string."""
     return None if value is None else f"{round_half_up(value, RATE_PLACES):f}"
 
 

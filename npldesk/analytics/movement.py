@@ -1,4 +1,4 @@
-"""NPL movement (``design/metrics.md`` §3): where the NPL balance came from and where it went.
+"""NPL movement (``docs/figures.md`` §3): where the NPL balance came from and where it went.
 
 ``npl_movement_step`` is one month-on-month step as an Ibis table (one row per group);
 ``npl_movement_period`` sums consecutive steps into a period (a month, the year to date, any
@@ -23,7 +23,7 @@ from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label, previous_december, previous_month_end
 
-# The lines of the whole book, in the order of design/cli.md; groups add the two moves.
+# The lines of the whole book, in the order of docs/commands.md; groups add the two moves.
 LINES = (
     "opening",
     "inflow",

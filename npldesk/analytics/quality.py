@@ -1,4 +1,4 @@
-"""Asset quality at one snapshot (``design/metrics.md`` §2) and the ``quality`` report.
+"""Asset quality at one snapshot (``docs/figures.md`` §2) and the ``quality`` report.
 
 ``asset_quality`` is an Ibis function (classified snapshot in, one row per group out, exact
 decimal sums), ``asset_quality_by_month`` the same for every month of a span at once;

@@ -196,13 +196,13 @@ class Analytics:
 
     def lineage(self, months: list[date]) -> list[dict[str, Any]]:
         """The snapshots behind a figure: month, source file, its SHA-256, import id."""
-        entries = {entry.as_of: entry.lineage for entry in self.store.snapshots()}
+        entries = {entry.as_of: entry for entry in self.store.snapshots()}
         return [
             {
                 "as_of": as_of.isoformat(),
-                "source": entries[as_of].get("source"),
-                "sha256": entries[as_of].get("sha256"),
-                "import_id": entries[as_of].get("import_id"),
+                "source": entries[as_of].source,
+                "sha256": entries[as_of].sha256,
+                "import_id": entries[as_of].import_id,
             }
             for as_of in months
             if as_of in entries

@@ -1,4 +1,4 @@
-"""Vintage curves (``design/metrics.md`` §4): for each origination quarter and month on book,
+"""Vintage curves (``docs/figures.md`` §4): for each origination quarter and month on book,
 the balance more than 90 days past due as a share of the amount the quarter lent.
 
 ``vintage_curves`` is an Ibis expression over rows of many months (DuckDB and PySpark alike)

@@ -1,8 +1,8 @@
 """The one access helper: what a person may see and do, by role and unit scope.
 
 Every selector filters through ``case_scope`` (and its siblings) and every service calls
-``require`` before it writes, so the rules of ``casework.md`` ("Who may see and do what") are
-written here once. A unit scope is the person's units and every unit below them.
+``require`` before it writes, so the rules of ``docs/casework-rules.md`` ("Who may see and do
+what") are written here once. A unit scope is the person's units and every unit below them.
 
 Every check takes the person who acts; there is no anonymous caller. Month-end jobs and the
 command line act as the system actor (``is_system_actor``): it reads every case and may
@@ -305,3 +305,17 @@ def require_second_person(actor: Person, entered_by_id: int | None, what: str) -
     if entered_by_id == actor.pk:
         raise InvalidAction(f"{what} is taken by someone other than who entered it")
     return actor
+
+
+def allowed_actions(person: Person, case: Case) -> frozenset[str]:
+    """The actions ``person`` may take on ``case`` (a page shows only their forms).
+
+    Reading the case is already established by the selector that fetched it; this names what
+    the role allows, with the legal desk limited to cases with a legal strategy or legal case.
+    """
+    allowed = {action.value for action, roles in ACTION_ROLES.items() if person.has_role(*roles)}
+    if Action.WORK_LEGAL.value in allowed and not (
+        case.strategy in LEGAL_STRATEGIES or case.legal_cases.exists()
+    ):
+        allowed.discard(Action.WORK_LEGAL.value)
+    return frozenset(allowed) if person.active else frozenset()

@@ -1,4 +1,4 @@
-"""The fixed vocabularies of casework (``design/casework.md``), one ``TextChoices`` each."""
+"""The fixed vocabularies of casework (``docs/casework-rules.md``), one ``TextChoices`` each."""
 
 from __future__ import annotations
 
@@ -66,11 +66,19 @@ class CloseReason(models.TextChoices):
     SETTLED = "settled", _("Settled")
     RESTRUCTURED_PERFORMING = "restructured_performing", _("Restructured and performing")
     WRITTEN_OFF_EXHAUSTED = "written_off_exhausted", _("Written off, recovery exhausted")
+    # Every loan left the books with no terminal row saying how (an export that dropped them).
+    UNEXPLAINED_EXIT = "unexplained_exit", _("Left the books without a terminal row")
 
 
 # Reasons the month-end sync derives by itself; the others are given by a person.
 DERIVED_CLOSE_REASONS = frozenset(
-    {CloseReason.REPAID, CloseReason.UPGRADED, CloseReason.TRANSFERRED, CloseReason.FORECLOSED}
+    {
+        CloseReason.REPAID,
+        CloseReason.UPGRADED,
+        CloseReason.TRANSFERRED,
+        CloseReason.FORECLOSED,
+        CloseReason.UNEXPLAINED_EXIT,
+    }
 )
 
 

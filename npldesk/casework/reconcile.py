@@ -1,4 +1,4 @@
-"""Reconciliation of casework with the tape (``design/casework.md``, "Reconciliation").
+"""Reconciliation of casework with the tape (``docs/casework-rules.md``, "Reconciliation").
 
 Per month and household: the recoveries entered in casework on loans still on the books (their
 principal part) against the NPL movement's ``cash`` line for the household, computed by the
@@ -25,6 +25,7 @@ from npldesk.casework.models import Case, Recovery, WriteOff
 from npldesk.core.months import month_label, previous_month_end
 
 ZERO = Decimal("0.00")
+FEN = Decimal("0.01")
 
 ON_BOOK = "on_book"
 TRANSFER_PROCEEDS = "transfer_proceeds"
@@ -113,15 +114,23 @@ class Reconciliation:
         }
 
 
+def to_fen(value: Any) -> Decimal:
+    """An amount in yuan to the fen. An engine may hand money back at a wider scale (a sum of
+    DECIMAL(38,12) values): ``0E-12`` is no difference and ``586.940000000000`` is 586.94."""
+    return Decimal(str(value)).quantize(FEN)
+
+
 def household_cash(session: Any, as_of: date) -> dict[str, Decimal]:
-    """The movement's ``cash`` line of the month ending ``as_of``, per household (non-zero)."""
+    """The movement's ``cash`` line of the month ending ``as_of``, per household (non-zero,
+    in fen)."""
     from npldesk.analytics.movement import npl_movement_step
 
     start = previous_month_end(as_of)
     session.require_span(start, as_of)
     step = npl_movement_step(session.classified(start), session.classified(as_of), by="borrower_id")
     step = step.filter(step.cash != 0).select("key", "cash")
-    return {str(r["key"]): Decimal(r["cash"]) for r in session.rows(step)}
+    cash = {str(r["key"]): to_fen(r["cash"]) for r in session.rows(step)}
+    return {key: amount for key, amount in cash.items() if amount}
 
 
 def _casework_recoveries(start: date, as_of: date) -> dict[tuple[str, str], Decimal]:
@@ -139,7 +148,7 @@ def _casework_recoveries(start: date, as_of: date) -> dict[tuple[str, str], Deci
             line = TRANSFER_PROCEEDS
         else:
             line = ON_BOOK
-        found[(row["case__household__borrower_id"], line)] += row["principal"] or ZERO
+        found[(row["case__household__borrower_id"], line)] += to_fen(row["principal"] or ZERO)
     return found
 
 
@@ -246,7 +255,7 @@ def _writeoffs(session: Any, as_of: date, result: Reconciliation) -> None:
                 str(row["loan_id"]),
                 str(row["borrower_id"]),
                 cases.get(row["loan_id"]),
-                Decimal(amount if amount is not None else 0).quantize(Decimal("0.01")),
+                to_fen(amount if amount is not None else 0),
                 None,
             )
         )

@@ -1,4 +1,4 @@
-"""The month-end sync (``design/casework.md``, "Case life"): cases opened, updated and closed
+"""The month-end sync (``docs/casework-rules.md``, "Case life"): cases opened, updated and closed
 from one classified month-end snapshot.
 
 ``loans_for_sync`` reads the rows the sync needs from the analytics session of a home (every
@@ -12,14 +12,14 @@ asks a person, and running it twice on the same snapshot changes nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from npldesk.casework.choices import (
     CaseKind,
     CaseState,
     CloseReason,
+    TeamKind,
     Willingness,
 )
 from npldesk.casework.config import casework_settings
@@ -42,13 +43,16 @@ from npldesk.casework.models import (
     LegalCase,
     Person,
     SyncRun,
+    Team,
     Unit,
 )
 from npldesk.casework.rules import CaseworkParams
 from npldesk.casework.services._common import derived_strategy, hold_case_openings
+from npldesk.core.months import month_label, month_range, previous_month_end, shift_month_end
 
 ZERO = Decimal("0.00")
 ACTIVE = "active"
+PHONES_LENGTH: int = Household._meta.get_field("phones").max_length or 0
 BATCH = 2000
 
 # The columns of the classified snapshot the sync reads, one plain row per loan.
@@ -63,6 +67,7 @@ SYNC_COLUMNS = (
     "officer_id",
     "product",
     "principal_balance",
+    "overdue_interest",
     "days_past_due",
     "collateral_value",
     "status",
@@ -70,11 +75,20 @@ SYNC_COLUMNS = (
     "is_npl",
 )
 
+# A loan the case last saw on the books that has no row in a later month: it left the books
+# with no terminal row saying how (the tape calls it an unexplained exit).
+UNEXPLAINED_EXIT = "unexplained_exit"
+
 # How a household's loans left the books, most telling first: the derived close reason is the
-# first that applies (``upgraded``: loans are still on the books, none of them NPL).
+# first that applies (``upgraded``: loans are still on the books, none of them NPL; ``repaid``:
+# a loan was repaid and none transferred or foreclosed; ``unexplained_exit``: no loan left
+# with a terminal row).
 _EXIT_REASONS = (
     ("transferred", CloseReason.TRANSFERRED),
     ("foreclosed", CloseReason.FORECLOSED),
+    (ACTIVE, CloseReason.UPGRADED),
+    ("repaid", CloseReason.REPAID),
+    ("written_off", CloseReason.REPAID),
 )
 
 # The case fields the sync keeps in step with the tape.
@@ -84,13 +98,18 @@ _LOAN_FIELDS = (
     "org_unit",
     "officer_id",
     "principal_balance",
+    "overdue_interest",
     "days_past_due",
     "loan_class",
     "is_npl",
     "status",
     "collateral_value",
     "as_of",
+    "owed",
+    "owed_as_of",
 )
+# Loan fields that move with the month alone (a new month with the same figures).
+_MONTH_FIELDS = frozenset({"as_of", "owed_as_of"})
 # What a case's audit record compares, before and after.
 _AUDITED = (*_TAPE_FIELDS, "kind", "state", "closed_on", "close_reason")
 _HOUSEHOLD_FIELDS = ("name", "id_number", "phones", "borrower_type", "unit_id")
@@ -166,6 +185,92 @@ def loans_for_sync(
     return analytics.rows(rows.order_by(["borrower_id", "loan_id"]))
 
 
+def last_synced_month() -> date | None:
+    """The latest month-end the sync has run on, or ``None`` before the first sync."""
+    last: date | None = SyncRun.objects.aggregate(last=Max("as_of"))["last"]
+    return last
+
+
+def months_to_sync(as_of: date, *, last: date | None, stored: Iterable[date]) -> list[date]:
+    """The months a sync of ``as_of`` replays, in order: every month-end after the last synced
+    month ``last`` up to ``as_of`` (only ``as_of`` on a first sync or a repeated one), so that
+    the cases opened and closed in between are those of syncing every month.
+
+    A month missing from the store stops the sync with a message naming it; a month before the
+    last synced one is refused (it would undo what later months did)."""
+    if last is not None and as_of < last:
+        raise InvalidAction(
+            f"cases were last synced from {month_label(last)}: syncing the earlier month "
+            f"{month_label(as_of)} would undo what the later months did"
+        )
+    wanted = (
+        [as_of] if last is None or as_of == last else list(month_range(next_month(last), as_of))
+    )
+    have = set(stored)
+    missing = [m for m in wanted if m not in have]
+    if missing:
+        raise InvalidAction(
+            f"cannot sync cases from {month_label(as_of)}: "
+            + (f"cases were last synced from {month_label(last)} and " if last else "")
+            + "the sync replays every month in between, but "
+            + ", ".join(month_label(m) for m in missing)
+            + (" is" if len(missing) == 1 else " are")
+            + " not imported: import "
+            + ("it" if len(missing) == 1 else "them")
+            + " first"
+        )
+    return wanted
+
+
+def _require_next_month(as_of: date) -> None:
+    """A sync of one month follows the last synced month or repeats it (``month_end_sync``
+    replays the months between): a month skipped would leave open the cases of households
+    whose loans left the books in it."""
+    last = last_synced_month()
+    if last is None or as_of == last:
+        return
+    if as_of < last:
+        months_to_sync(as_of, last=last, stored=[as_of])  # raises, naming both months
+    if as_of != next_month(last):
+        raise InvalidAction(
+            f"cases were last synced from {month_label(last)}: sync "
+            f"{month_label(next_month(last))} to {month_label(previous_month_end(as_of))} "
+            f"before {month_label(as_of)} (`npldesk cases sync` replays them)"
+        )
+
+
+def next_month(as_of: date) -> date:
+    return shift_month_end(as_of, 1)
+
+
+def month_end_sync(
+    home: Any,
+    as_of: date,
+    *,
+    actor: Person,
+    early_warning: bool = False,
+    session: Any = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[tuple[date, dict[str, Any]]]:
+    """Sync cases from ``as_of``, replaying in order every stored month since the last synced
+    one (``months_to_sync``), all in one transaction: a month that fails leaves casework as
+    it was. Returns each month synced with what its run did."""
+    from npldesk.analytics.session import Analytics
+
+    analytics = session if session is not None else Analytics.for_home(home)
+    say = progress or (lambda _message: None)
+    done: list[tuple[date, dict[str, Any]]] = []
+    with transaction.atomic():
+        months = months_to_sync(as_of, last=last_synced_month(), stored=analytics.months())
+        for month in months:
+            say(f"reading the snapshot of {month_label(month)}")
+            rows = loans_for_sync(home, month, early_warning=early_warning, session=analytics)
+            say(f"syncing {len(rows):,} loans of {month_label(month)}")
+            counts = cases_sync(actor=actor, as_of=month, loans=rows, early_warning=early_warning)
+            done.append((month, counts))
+    return done
+
+
 # -- the service ----------------------------------------------------------------------------
 
 
@@ -208,13 +313,19 @@ def _batched(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]
 
 
 def _phones(current: str, tape_phone: str) -> str:
-    """The tape's phone added to the numbers casework holds (a person may have added others)."""
+    """The tape's phone added to the numbers casework holds (a person may have added others).
+
+    When the field has no room left, the numbers casework holds stay as they are: what a
+    person entered is not dropped for a number the tape keeps anyway."""
     if not tape_phone:
         return current
     numbers = [p.strip() for p in current.split(",") if p.strip()]
     if tape_phone in numbers:
         return current
-    return ",".join([tape_phone, *numbers])
+    joined = ",".join([tape_phone, *numbers])
+    if numbers and len(joined) > PHONES_LENGTH:
+        return current
+    return joined
 
 
 def _close_reason(statuses: Iterable[str]) -> str:
@@ -222,9 +333,21 @@ def _close_reason(statuses: Iterable[str]) -> str:
     for status, reason in _EXIT_REASONS:
         if status in seen:
             return reason
-    if ACTIVE in seen:
-        return CloseReason.UPGRADED
-    return CloseReason.REPAID
+    return CloseReason.UNEXPLAINED_EXIT
+
+
+def _mark_exits(loans: Iterable[CaseLoan], present: set[str], as_of: date) -> list[CaseLoan]:
+    """The case's loans last seen on the books that have no row in the snapshot of ``as_of``,
+    marked as having left it without a terminal row (what they owed is kept)."""
+    marked = []
+    for loan in loans:
+        if loan.status == ACTIVE and loan.loan_id not in present:
+            loan.status = UNEXPLAINED_EXIT
+            loan.principal_balance = ZERO
+            loan.is_npl = False
+            loan.as_of = as_of
+            marked.append(loan)
+    return marked
 
 
 def _sums(loans: Iterable[Mapping[str, Any]]) -> dict[str, Decimal]:
@@ -263,6 +386,7 @@ def cases_sync(
     """
     require(actor, Action.SYNC)
     hold_case_openings(exclusive=True)  # before the open cases are read
+    _require_next_month(as_of)
     params = params or casework_settings().params
     now = timezone.now()
     counts = SyncCounts()
@@ -308,6 +432,11 @@ def cases_sync(
         seen_loans = {**case_loans.get(case.pk, {})}
         for loan in creates:
             seen_loans[loan.loan_id] = loan
+        exits = _mark_exits(
+            seen_loans.values(), {str(r["loan_id"]) for r in household.loans}, as_of
+        )
+        loan_updates += exits
+        moved = moved or bool(exits)
         sums = _sums(household.loans)
         written_off = case.written_off or any(r["status"] == "written_off" for r in household.loans)
         new_values: dict[str, Any] = {**sums, "written_off": written_off, "unit_id": home.unit_id}
@@ -344,23 +473,36 @@ def cases_sync(
                 case.synced_as_of = as_of
                 changed_cases.append(case)
 
-    # Open cases of households the snapshot does not show: closed once every loan the case
-    # last saw has left the books (a case waiting on a legal case or a write-off stays open).
+    # Open cases of households the snapshot does not show: every loan the case last saw on the
+    # books has left them without a terminal row, and the case closes (a case waiting on a
+    # legal case or a write-off stays open). A case opened by hand with no loans is left alone.
     for case in _absent_cases(open_cases, household_rows, households):
         seen_loans = case_loans.get(case.pk, {})
         statuses = [loan.status for loan in seen_loans.values()]
-        if not statuses or ACTIVE in statuses:
+        if not statuses:
             counts.unchanged += 1
             continue
+        before = {name: getattr(case, name) for name in _AUDITED}
+        what = []
+        exits = _mark_exits(seen_loans.values(), set(), as_of)
+        if exits:
+            # Nothing of the household is on the books any more.
+            loan_updates += exits
+            for name in ("npl_balance", "balance", "collateral_value"):
+                setattr(case, name, ZERO)
+            what.append("updated balances")
+            counts.updated += 1
         if case.written_off or case.pk in open_legal:
             counts.kept_open_for_recovery += 1
-            continue
-        before = {name: getattr(case, name) for name in _AUDITED}
-        reason = _close_reason(statuses)
-        _close(case, reason, as_of)
-        counts.closed[reason] = counts.closed.get(reason, 0) + 1
-        changed_cases.append(case)
-        records.append(_record(actor, case, before, [f"closed ({reason})"], now))
+        else:
+            reason = _close_reason(loan.status for loan in seen_loans.values())
+            _close(case, reason, as_of)
+            counts.closed[reason] = counts.closed.get(reason, 0) + 1
+            what.append(f"closed ({reason})")
+        if what:
+            case.synced_as_of = as_of
+            changed_cases.append(case)
+            records.append(_record(actor, case, before, what, now))
 
     _write_cases(changed_cases, as_of, became_npl)
     # Closed cases first: a household's new case may open in the same run only after its
@@ -392,6 +534,42 @@ def cases_sync(
     return result
 
 
+# What names an object in a message about its text.
+_LABELS = {Household: "borrower_id", Case: "number", CaseLoan: "loan_id"}
+
+
+def _require_storable_text(objects: Sequence[models.Model], fields: Iterable[Any]) -> None:
+    """Refuse text that the databases would store differently, before anything is written.
+
+    The arrays bound on PostgreSQL are cast to the column's type, and a cast to
+    ``varchar(n)`` cuts longer text silently, where SQLite keeps it whole; PostgreSQL refuses
+    a NUL character that SQLite takes. Either way the same sync would leave different cases
+    on the two databases, so text longer than its field or holding a NUL is an error naming
+    the object, the field and the limit, on both."""
+    checked = [f for f in fields if isinstance(f, models.CharField | models.TextField)]
+    if not checked:
+        return
+    model = type(objects[0])
+    label = _LABELS.get(model)
+    for obj in objects:
+        for text_field in checked:
+            value = getattr(obj, text_field.attname)
+            if not isinstance(value, str):
+                continue
+            what = f"{model._meta.verbose_name} {getattr(obj, label) if label else obj.pk}"
+            if "\x00" in value:
+                raise InvalidAction(
+                    f"{what}: its {text_field.name} holds a NUL character, which casework cannot "
+                    "store: correct the tape and import the month again"
+                )
+            if text_field.max_length is not None and len(value) > text_field.max_length:
+                raise InvalidAction(
+                    f"{what}: its {text_field.name} is {len(value)} characters long, more than "
+                    f"the {text_field.max_length} casework keeps: correct the tape and import "
+                    "the month again"
+                )
+
+
 def _bulk_update(objects: Sequence[models.Model], names: Sequence[str]) -> None:
     """Write ``names`` of ``objects`` back in batches.
 
@@ -405,6 +583,7 @@ def _bulk_update(objects: Sequence[models.Model], names: Sequence[str]) -> None:
     if not objects:
         return
     model = type(objects[0])
+    _require_storable_text(objects, [model._meta.get_field(name) for name in names])
     if connection.vendor != "postgresql":
         model._default_manager.bulk_update(objects, list(names), batch_size=BATCH)
         return
@@ -436,6 +615,7 @@ def _bulk_insert(objects: Sequence[models.Model], key: str | None = None) -> Non
     if not objects:
         return
     model = type(objects[0])
+    _require_storable_text(objects, model._meta.concrete_fields)
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(objects, batch_size=BATCH)
         if key is not None and any(obj.pk is None for obj in objects):
@@ -613,11 +793,13 @@ def _diff_loans(
     updates: list[CaseLoan] = []
     moved = False
     for row in rows:
-        values = {
+        loan = current.get(str(row["loan_id"]))
+        values: dict[str, Any] = {
             "product": _text(row.get("product")),
             "org_unit": _text(row["org_unit"]),
             "officer_id": _text(row.get("officer_id")),
             "principal_balance": _money(row["principal_balance"]),
+            "overdue_interest": _money(row.get("overdue_interest")),
             "days_past_due": int(row["days_past_due"] or 0),
             "loan_class": _text(row.get("final_class")),
             "is_npl": bool(row["is_npl"]),
@@ -625,12 +807,16 @@ def _diff_loans(
             "collateral_value": _money(row.get("collateral_value")),
             "as_of": as_of,
         }
-        loan = current.get(str(row["loan_id"]))
+        if values["status"] == ACTIVE:
+            values["owed"] = values["principal_balance"] + values["overdue_interest"]
+            values["owed_as_of"] = as_of
         if loan is None:
             creates.append(CaseLoan(case=case, loan_id=str(row["loan_id"]), **values))
             moved = True
         elif any(getattr(loan, k) != v for k, v in values.items()):
-            moved = moved or any(getattr(loan, k) != v for k, v in values.items() if k != "as_of")
+            moved = moved or any(
+                getattr(loan, k) != v for k, v in values.items() if k not in _MONTH_FIELDS
+            )
             for key, value in values.items():
                 setattr(loan, key, value)
             updates.append(loan)
@@ -662,6 +848,7 @@ def _open_cases_for(
             "user"
         ):
             owners[person.user.get_username()] = person
+    teams = _clearing_teams({household_rows[h.borrower_id].unit_id for h in households}, as_of)
     created: list[tuple[Case, _Household]] = []
     for household in households:
         home = household_rows[household.borrower_id]
@@ -680,6 +867,7 @@ def _open_cases_for(
             deadline=as_of,
             previous_case_id=last,
             owner=owners.get(_text(focus.get("officer_id"))),
+            team_id=teams.get(home.unit_id),
             written_off=any(r["status"] == "written_off" for r in household.loans),
             synced_as_of=as_of,
             **sums,
@@ -692,6 +880,28 @@ def _open_cases_for(
         created.append((case, household))
     _bulk_insert([case for case, _ in created], key="number")
     return created
+
+
+def _clearing_teams(unit_ids: set[int], as_of: date) -> dict[int, int]:
+    """The clearing team of each unit that has exactly one: active on ``as_of`` and covering
+    the unit, directly or through a unit above it. A unit with none, or with several (which
+    one is for a lead to say), is not in the result."""
+    if not unit_ids:
+        return {}
+    paths = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "path"))
+    covered: dict[str, set[int]] = defaultdict(set)
+    teams = Team.objects.filter(kind=TeamKind.CLEARING_TEAM, active_from__lte=as_of).exclude(
+        active_to__lt=as_of
+    )
+    for team_id, path in teams.values_list("pk", "units__path"):
+        if path is not None:
+            covered[path].add(team_id)
+    found: dict[int, int] = {}
+    for unit_id, path in paths.items():
+        ids = set().union(*(ids for cover, ids in covered.items() if path.startswith(cover)))
+        if len(ids) == 1:
+            found[unit_id] = ids.pop()
+    return found
 
 
 def units_from_store(

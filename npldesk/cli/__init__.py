@@ -15,11 +15,13 @@ from npldesk.cli.app import app
 from npldesk.cli.language import current_language, restore_language, say
 from npldesk.cli.output import err_console, print_problems
 from npldesk.core.errors import NpldeskError
+from npldesk.core.system import owner_only_files
 
 
 def run(argv: list[str]) -> int:
     """Run the CLI with ``argv`` and return its exit code (the tests' entry point)."""
     previous = current_language()
+    owner_only_files()
     try:
         # Typer's standalone mode prints usage errors (exit 2) and ends with SystemExit.
         app(args=argv, prog_name="npldesk", standalone_mode=True)

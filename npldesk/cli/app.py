@@ -1,9 +1,8 @@
-"""The commands of ``npldesk`` (``design/cli.md``)."""
+"""The commands of ``npldesk`` (``docs/commands.md``)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +17,7 @@ from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
 from npldesk.core.money import round_half_up
 from npldesk.core.months import month_label
-from npldesk.home import Home, create_home, load_home
+from npldesk.home import Home, create_home, load_home, restrict_sqlite_files
 
 app = typer.Typer(
     name="npldesk",
@@ -52,6 +51,7 @@ def _migrate(home: Home) -> None:
                 reason=str(exc),
             )
         ) from exc
+    restrict_sqlite_files(home)
 
 
 @app.command()
@@ -135,8 +135,8 @@ def org_import(
     loaded = load_home(home)
     entry = import_org(_store(loaded), file)
     console().print(
-        f"organisation tree: {entry['rows']} units from {entry['source']} "
-        f"(levels: {', '.join(entry['levels'])})"
+        f"organisation tree: {entry.rows} units from {entry.source} "
+        f"(levels: {', '.join(entry.levels)})"
     )
 
 
@@ -157,6 +157,13 @@ def tape_import(
     join: Annotated[
         list[str] | None, typer.Option("--join", help="NAME=FILE for a mapping's joined file")
     ] = None,
+    accept_exits: Annotated[
+        bool,
+        typer.Option(
+            "--accept-exits",
+            help="Import a month even when many of last month's loans have no row in it",
+        ),
+    ] = False,
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """Import snapshots: every bad row is reported; a month is imported whole or not at all."""
@@ -176,6 +183,8 @@ def tape_import(
         replace=replace,
         join_files=join_files,
         max_problems=loaded.max_problems,
+        unexplained_exits_limit=loaded.unexplained_exits_limit,
+        accept_exits=accept_exits,
     )
     with progress() as say:
         result = import_files(_store(loaded), list(files), options, progress=say)
@@ -212,17 +221,16 @@ def tape_list(home: HomeOption = None, output: FormatOption = OutputFormat.table
     loaded = load_home(home)
     rows = []
     for entry in _store(loaded).snapshots():
-        lineage = entry.lineage
         rows.append(
             {
                 "as_of": entry.as_of.isoformat(),
                 "rows": entry.rows,
                 "balance": entry.balance,
-                "source": lineage.get("source"),
-                "sha256": lineage.get("sha256"),
-                "mapping": lineage.get("mapping"),
-                "imported_at": lineage.get("imported_at"),
-                "imported_by": lineage.get("imported_by"),
+                "source": entry.source,
+                "sha256": entry.sha256,
+                "mapping": entry.mapping,
+                "imported_at": entry.imported_at,
+                "imported_by": entry.imported_by,
             }
         )
     if output is OutputFormat.table:
@@ -254,51 +262,47 @@ def demo(
     loans: Annotated[int | None, typer.Option(help="Loans in the synthetic book")] = None,
     months: Annotated[int, typer.Option(help="Months to simulate from 2018-01")] = 24,
     rebuild: Annotated[
-        bool, typer.Option("--rebuild", help="Delete the demo home and build it again")
+        bool,
+        typer.Option(
+            "--rebuild", help="Delete the demo home and empty its casework database, then rebuild"
+        ),
     ] = False,
 ) -> None:
     """Build a demo home from the synthetic branch network and show what was imported."""
-    from npldesk.synth import generate
-    from npldesk.tape.importer import ImportOptions, import_files
-    from npldesk.tape.org import import_org
+    from npldesk.demo import build_demo
+    from npldesk.demo.hashers import FAST_HASHING_SWITCH
 
     target = Path(home) if home else Path(os.environ.get("NPLDESK_HOME") or "npldesk-home")
-    if rebuild and target.exists():
-        shutil.rmtree(target)
-    created_home, _ = create_home(target)
-    _migrate(created_home)
-    store = _store(created_home)
+    # Before Django reads its settings: this process hashes the demo people's passwords fast.
+    os.environ[FAST_HASHING_SWITCH] = "1"
+    with progress() as say:
+        built = build_demo(
+            target,
+            open_database=_migrate,
+            loans=loans,
+            months=months,
+            rebuild=rebuild,
+            progress=say,
+        )
     out = console()
-    if store.months():
-        out.print(
-            f"the demo home {created_home.path} is already built (use --rebuild to start over)"
-        )
+    if built.book is None:
+        out.print(f"the demo home {built.home.path} is already built (use --rebuild to start over)")
     else:
-        data = created_home.path / "demo-data"
-        with progress() as say:
-            result = generate(
-                data,
-                loans=loans,
-                months=months,
-                progress=lambda done, total: say(f"simulating {done}/{total}"),
-            )
-            import_org(store, result.org_file)
-            say("importing the loan tape")
-            import_files(store, result.tape_files, ImportOptions(), progress=say)
         out.print(
-            f"demo home {created_home.path}: synthetic branch network "
-            f"({result.loans:,} loans, {result.households:,} households) imported"
+            f"demo home {built.home.path}: synthetic branch network "
+            f"({built.book.loans:,} loans, {built.book.households:,} households) imported"
         )
-        _build_demo_casework(created_home)
+    if built.casework is not None:
+        _print_demo_people(built.casework)
     rows = [
         {
             "month": month_label(e.as_of),
             "rows": e.rows,
-            "loans_on_book": e.lineage.get("loans_on_book"),
+            "loans_on_book": e.loans_on_book,
             "balance": e.balance,
-            "source": e.lineage.get("source"),
+            "source": e.source,
         }
-        for e in store.snapshots()
+        for e in built.snapshots
     ]
     emit(
         rows,
@@ -306,20 +310,16 @@ def demo(
         OutputFormat.table,
         title="loan tape",
     )
-    _print_headline(created_home, store)
-    _print_casework_summary()
+    _print_headline(built.home, _store(built.home))
+    _print_casework_summary(built.summary)
     out.print(
-        f"next: npldesk quality --as-of {month_label(store.months()[-1])} --by org_unit "
-        f"--home {created_home.path}"
+        f"next: npldesk quality --as-of {month_label(built.snapshots[-1].as_of)} --by org_unit "
+        f"--home {built.home.path}"
     )
 
 
-def _build_demo_casework(home: Home) -> None:
-    """Staff, teams and the casework history of the demo; the passwords are shown once."""
-    from npldesk.casework.demo import build_demo_casework
-
-    with progress() as say:
-        built = build_demo_casework(home, progress=say)
+def _print_demo_people(casework: Any) -> None:
+    """The demo users with their passwords (shown once) and what the history holds."""
     emit(
         [
             {
@@ -328,24 +328,22 @@ def _build_demo_casework(home: Home) -> None:
                 "units": " ".join(c.units),
                 "password": c.password,
             }
-            for c in built.credentials
+            for c in casework.credentials
         ],
         ["username", "roles", "units", "password"],
         OutputFormat.table,
         title="demo users (passwords shown once, not stored in clear)",
     )
     console().print(
-        f"casework: {built.counts.get('recoveries', 0):,} recoveries and "
-        f"{built.counts.get('writeoffs', 0):,} write-offs as the tape shows them; investigations, "
-        f"activities, plans and legal cases for a seeded {built.sample_share:.0%} of the cases"
+        f"casework: {casework.counts.get('recoveries', 0):,} recoveries and "
+        f"{casework.counts.get('writeoffs', 0):,} write-offs as the tape shows them; "
+        "investigations, activities, plans and legal cases for a seeded "
+        f"{casework.sample_share:.0%} of the cases"
     )
 
 
-def _print_casework_summary() -> None:
+def _print_casework_summary(summary: dict[str, Any]) -> None:
     """Cases open and closed, by state and strategy, legal stages, what was recovered."""
-    from npldesk.casework.demo import casework_summary
-
-    summary = casework_summary()
     out = console()
 
     def listed(counts: dict[str, int]) -> str:
@@ -404,9 +402,9 @@ def _points(value: Decimal | None) -> str:
 def _register_figure_commands() -> None:
     """The analytics and administration commands live in their own modules; each adds itself
     here."""
-    from npldesk.cli import admin, cases, figures, lists, migration
+    from npldesk.cli import admin, cases, figures, lists, migration, ops, plan, web
 
-    for module in (figures, lists, migration, admin, cases):
+    for module in (figures, lists, migration, admin, cases, ops, plan, web):
         module.register(app)
 
 

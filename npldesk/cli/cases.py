@@ -1,5 +1,5 @@
 """``npldesk cases``: the month-end sync, case lists, one case in full, the rules run, and the
-reconciliation with the tape (``design/cli.md``).
+reconciliation with the tape (``docs/commands.md``).
 
 Thin: each command sets Django up on the home (``npldesk.bootstrap``), calls a service
 (``cases_sync``, ``cases_judge``) or reads through ``casework.selectors``, and prints. Wired
@@ -69,7 +69,8 @@ def sync(
     output: FormatOption = OutputFormat.table,
     as_user: AsOption = None,
 ) -> None:
-    """Open, update and close cases from the month's snapshot."""
+    """Open, update and close cases from the month's snapshot, replaying in order every month
+    imported since the last sync."""
     from npldesk.analytics.session import Analytics
 
     month = month_option(as_of, "--as-of")
@@ -77,30 +78,42 @@ def sync(
     session = Analytics.for_home(loaded)
     session.require_month(month, what="--as-of")
     with casework(loaded), progress_reporter() as say:
-        from npldesk.casework.sync import cases_sync, loans_for_sync, units_from_store
+        from npldesk.casework.sync import month_end_sync, units_from_store
 
         actor = acting_person(as_user)
         session.progress = say
         units_from_store(loaded.store_path, actor=actor, only_when_new=True)
-        say("reading the snapshot")
-        rows = loans_for_sync(loaded, month, early_warning=early_warning, session=session)
-        say(f"syncing {len(rows):,} loans")
-        counts = cases_sync(actor=actor, as_of=month, loans=rows, early_warning=early_warning)
+        synced = month_end_sync(
+            loaded, month, actor=actor, early_warning=early_warning, session=session, progress=say
+        )
+    counts = synced[-1][1]
     if output is OutputFormat.json:
-        emit([], [], output, json_document={"as_of": month.isoformat(), **counts})
+        emit(
+            [],
+            [],
+            output,
+            json_document={
+                "as_of": month.isoformat(),
+                **counts,
+                "months": [{"as_of": m.isoformat(), **c} for m, c in synced],
+            },
+        )
         return
-    closed = ", ".join(f"{reason} {n}" for reason, n in counts["closed"].items()) or "none"
     out = console()
-    out.print(
-        f"cases synced from {as_of}: {counts['households']:,} households, {counts['loans']:,} loans"
-    )
-    out.print(
-        f"  opened {counts['opened']:,} (early warning {counts['opened_early_warning']:,}), "
-        f"updated {counts['updated']:,}, became NPL {counts['kind_changed']:,}, "
-        f"unchanged {counts['unchanged']:,}"
-    )
-    out.print(f"  closed {counts['closed_total']:,} ({closed})")
-    out.print(f"  kept open for recovery {counts['kept_open_for_recovery']:,}")
+    for synced_month, month_counts in synced:
+        closed = ", ".join(f"{r} {n}" for r, n in month_counts["closed"].items()) or "none"
+        out.print(
+            f"cases synced from {synced_month:%Y-%m}: {month_counts['households']:,} households, "
+            f"{month_counts['loans']:,} loans"
+        )
+        out.print(
+            f"  opened {month_counts['opened']:,} "
+            f"(early warning {month_counts['opened_early_warning']:,}), "
+            f"updated {month_counts['updated']:,}, became NPL {month_counts['kind_changed']:,}, "
+            f"unchanged {month_counts['unchanged']:,}"
+        )
+        out.print(f"  closed {month_counts['closed_total']:,} ({closed})")
+        out.print(f"  kept open for recovery {month_counts['kept_open_for_recovery']:,}")
 
 
 @cases_app.command("list")

@@ -1,4 +1,4 @@
-"""The figure commands: ``npldesk quality`` and ``npldesk movement`` (``design/cli.md``).
+"""The figure commands: ``npldesk quality`` and ``npldesk movement`` (``docs/commands.md``).
 
 Thin: parse the options, open an analytics session on the home in its language, call the
 report builder and print its typed result: a table for people (numbers for people, words in the

@@ -1,4 +1,4 @@
-"""``npldesk list``: the loan lists of ``design/metrics.md`` §5, on screen or as files.
+"""``npldesk list``: the loan lists of ``docs/figures.md`` §5, on screen or as files.
 
 Personal data is masked unless ``--pii`` is given; such an export is recorded before anything
 of it is printed or written. Wired into the ``npldesk`` command by ``register``.

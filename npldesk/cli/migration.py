@@ -1,4 +1,5 @@
-"""``npldesk migration``: the migration matrix and rates between two snapshots (``cli.md``)."""
+"""``npldesk migration``: the migration matrix and rates between two snapshots
+(``docs/commands.md``)."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from npldesk.core.cells import safe_cell
 from npldesk.core.errors import Problem, Severity
 
 
@@ -76,7 +77,10 @@ def emit(
         writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+            # Text a spreadsheet would run as a formula leaves with an apostrophe.
+            writer.writerow(
+                {k: "" if row.get(k) is None else safe_cell(str(row.get(k))) for k in columns}
+            )
         sys.stdout.write(buffer.getvalue())
         return
     table = Table(title=title, show_lines=False)

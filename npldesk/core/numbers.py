@@ -1,4 +1,4 @@
-"""Numbers for people (``design/web.md``, "Language and numbers"): money with thousands
+"""Numbers for people (``docs/language.md``): money with thousands
 separators, ratios as percentages, changes in percentage points, money in 万元.
 
 Every figure is rounded half-up from its exact value, once, when it is shown (metrics.md §6);

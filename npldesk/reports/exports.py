@@ -23,6 +23,7 @@ from typing import IO, Any
 import xlsxwriter
 
 from npldesk.analytics.lists import MONEY_COLUMNS, ListResult
+from npldesk.core.cells import safe_cell
 from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
 from npldesk.core.money import format_money
@@ -170,16 +171,19 @@ def write_json(table: ExportTable, stream: IO[str]) -> None:
 
 
 def write_csv(table: ExportTable, stream: IO[str]) -> None:
-    """A header row, then one row per record."""
+    """A header row, then one row per record (no cell a spreadsheet would run as a formula)."""
     writer = csv.DictWriter(stream, fieldnames=list(table.columns))
     writer.writeheader()
-    writer.writerows(text_rows(table))
+    writer.writerows({c: safe_cell(text) for c, text in row.items()} for row in text_rows(table))
 
 
 def write_xlsx(table: ExportTable, target: Path) -> None:
     """One sheet: a title, a header row, the rows (money as 2-decimal numbers), a lineage footer."""
     # constant_memory: rows go to disk as they are written, so a bank-wide list fits.
-    workbook = xlsxwriter.Workbook(str(target), {"constant_memory": True})
+    # strings_to_formulas off: no text becomes a formula, whatever it starts with.
+    workbook = xlsxwriter.Workbook(
+        str(target), {"constant_memory": True, "strings_to_formulas": False}
+    )
     try:
         sheet = workbook.add_worksheet(table.name[:31] or "export")
         money_format = workbook.add_format({"num_format": MONEY_FORMAT})
@@ -200,12 +204,14 @@ def write_xlsx(table: ExportTable, target: Path) -> None:
                 sheet.write_datetime(row, column, value, date_format)
             else:
                 # Strings stay strings: an ID number or a loan id must never become a number.
-                sheet.write_string(row, column, str(value))
+                sheet.write_string(row, column, safe_cell(str(value)))
 
         for index, column in enumerate(table.columns):
             width = 16 if column in table.money_columns else min(max(len(column) + 2, 10), 40)
             sheet.set_column(index, index, width)
-        sheet.write_string(0, 0, table.title, workbook.add_format({"bold": True, "font_size": 14}))
+        sheet.write_string(
+            0, 0, safe_cell(table.title), workbook.add_format({"bold": True, "font_size": 14})
+        )
         header_row = 2
         header_format = workbook.add_format({"bold": True, "bottom": 1})
         for index in range(len(table.columns)):
@@ -219,7 +225,8 @@ def write_xlsx(table: ExportTable, target: Path) -> None:
         if table.columns:
             sheet.autofilter(header_row, 0, row_index, len(table.columns) - 1)
         footer_format = workbook.add_format({"italic": True, "font_color": "#555555"})
-        sheet.write_string(row_index + 2, 0, lineage_line(table.lineage), footer_format)
+        footer = safe_cell(lineage_line(table.lineage))
+        sheet.write_string(row_index + 2, 0, footer, footer_format)
     finally:
         workbook.close()
 

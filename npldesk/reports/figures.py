@@ -3,7 +3,7 @@
 Each builder runs the analytics' Ibis functions on a session and returns a frozen dataclass
 holding exact values — ``Decimal`` money and ratios (unrounded), dates, codes — never text.
 The faces format them for people (``npldesk.core.numbers``, in the reader's language); each
-result's ``as_json()`` is the one machine-readable form (``design/cli.md``): English keys and
+result's ``as_json()`` is the one machine-readable form (``docs/commands.md``): English keys and
 codes, money and ratios as decimal strings rounded half-up (metrics.md §6), the same in every
 language.
 """
@@ -168,7 +168,8 @@ class QualityLine:
         return balance_change < 0 and ratio_change < 0
 
     def as_json(self) -> dict[str, Any]:
-        """The row's fields in the order of ``design/cli.md``; baseline fields null without one."""
+        """The row's fields in the order of ``docs/commands.md``; baseline fields null without
+        one."""
         return {
             "loans": self.loans,
             "balance": format_money(self.balance),

@@ -66,8 +66,9 @@ def record_export(home_path: Path, **details: Any) -> dict[str, Any]:
     path = export_log_path(home_path)
     new_folder = not path.parent.is_dir()
     new_file = new_folder or not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    # Who saw whose personal data is itself personal: the log is its owner's only.
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         written = os.write(descriptor, line)
         if written != len(line):

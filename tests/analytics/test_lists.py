@@ -1,4 +1,4 @@
-"""The loan lists (metrics.md §5) on hand-built tapes, on DuckDB and on PySpark."""
+"""The loan lists (docs/figures.md §5) on hand-built tapes, on DuckDB and on PySpark."""
 
 from __future__ import annotations
 

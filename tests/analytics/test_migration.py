@@ -1,4 +1,4 @@
-"""Migration matrix, migration rates and roll rates (metrics.md §4), on DuckDB and on PySpark.
+"""Migration matrix, migration rates and roll rates (docs/figures.md §4), on DuckDB and on PySpark.
 
 Exact decimals throughout. The matrix is pinned on a hand-built tape through the whole path
 (store, classification, report); the rates and the bands on small in-memory tables.
@@ -259,7 +259,7 @@ def test_the_five_rates_with_a_null_denominator(engine):
         Move("B", "normal", "500", "repaid"),
         Move("C", "normal", "300", "normal", "350"),  # grew: no reduction, not migrated
         Move("D", "normal", "200", "substandard", "200"),
-        # special_mention, the worked example in reference/domain-rules.md §2:
+        # special_mention, the worked example in docs/figures.md §4:
         # 600 ÷ (4500 − 1000).
         Move("E", "special_mention", "1000", "substandard", "600"),
         Move("F", "special_mention", "3000", "special_mention", "2400"),

@@ -1,5 +1,5 @@
-"""NPL movement (metrics.md §3) on hand-built tapes, on DuckDB and on PySpark: every line of the
-table, group moves, exits in the old group, periods as sums of months, and the identity."""
+"""NPL movement (docs/figures.md §3) on hand-built tapes, on DuckDB and on PySpark: every line
+of the table, group moves, exits in the old group, periods as sums of months, and the identity."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Asset quality (metrics.md §2) on hand-built tapes, on DuckDB and on PySpark: exact figures."""
+"""Asset quality (docs/figures.md §2) on hand-built tapes, on DuckDB and on PySpark: exact
+figures."""
 
 from __future__ import annotations
 

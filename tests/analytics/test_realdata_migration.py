@@ -141,7 +141,7 @@ class Move:
 def pandas_moves(
     panel: pd.DataFrame, t0: date, t1: date, state: Callable[[int], str]
 ) -> list[Move]:
-    """Each loan on book at ``t0``: its state at ``t1``, or how it left (metrics.md §4)."""
+    """Each loan on book at ``t0``: its state at ``t1``, or how it left (docs/figures.md §4)."""
     rows = {(r.loan_id, r.as_of): r for r in panel.itertuples(index=False)}
     later = [m for m in month_range(t0, t1) if m > t0]
     moves = []

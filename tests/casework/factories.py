@@ -87,6 +87,11 @@ class TeamFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.members.set(extracted)  # type: ignore[attr-defined]
 
+    @factory.post_generation
+    def units(self, create: bool, extracted: list[Unit] | None, **kwargs: Any) -> None:
+        if create and extracted:
+            self.units.set(extracted)  # type: ignore[attr-defined]
+
 
 class HouseholdFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -132,5 +137,7 @@ def case_with_loan(
         loan_class="substandard",
         is_npl=True,
         as_of=date(2019, 12, 31),
+        owed=Decimal(balance),
+        owed_as_of=date(2019, 12, 31),
     )
     return case

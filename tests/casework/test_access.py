@@ -1,6 +1,6 @@
-"""The access matrix of casework.md ("Who may see and do what"): for every role, every kind of
-object, in the person's own unit and in another unit, reading and writing — allowed or denied,
-through the selectors and the services."""
+"""The access matrix of docs/casework-rules.md ("Who may see and do what"): for every role,
+every kind of object, in the person's own unit and in another unit, reading and writing —
+allowed or denied, through the selectors and the services."""
 
 from __future__ import annotations
 

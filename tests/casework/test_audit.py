@@ -92,7 +92,7 @@ def _repayment_plan(world: World) -> Any:
     return services.repayment_plan_agree(
         actor=world.officer,
         case=world.case,
-        kind="full",
+        kind="settlement",
         agreed_on=OPENED,
         instalments=[(date(2020, 2, 1), D("10.00"))],
     )

@@ -1,5 +1,5 @@
 """Reconciliation: casework's recoveries against the movement's cash line, and write-offs
-on one side only (casework.md, "Reconciliation")."""
+on one side only (docs/casework-rules.md, "Reconciliation")."""
 
 from __future__ import annotations
 
@@ -146,3 +146,70 @@ def test_reconciling_needs_the_month_and_the_one_before(session: Analytics):
         reconcile(session, DEC)
     with pytest.raises(UsageError, match="2020-02 is not imported"):
         reconcile(session, date(2020, 2, 29))
+
+
+class WideDecimals:
+    """A session whose engine hands back money at a wider scale than the fen (as an engine
+    does for a sum of DECIMAL(38,12) values): ``0E-12`` for nothing, ``586.940000000000``."""
+
+    def __init__(self, session: Analytics) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def rows(self, expression: Any) -> list[dict[str, Any]]:
+        widen = Decimal("0E-12")
+        return [
+            {k: v + widen if isinstance(v, Decimal) else v for k, v in row.items()}
+            for row in self._session.rows(expression)
+        ]
+
+
+@pytest.mark.django_db
+def test_amounts_are_in_fen_and_a_zero_difference_is_no_difference(session: Analytics):
+    units_sync(
+        actor=system_actor(),
+        org_units=[
+            {"code": r["code"], "name": r["name"], "parent": r["parent_code"] or None}
+            for r in ORG_ROWS
+        ],
+    )
+    cases_sync(actor=system_actor(), as_of=DEC, loans=loans_for_sync(None, DEC, session=session))
+    cases = {c.household.borrower_id: c for c in Case.objects.select_related("household")}
+    _recover(cases["B000001"], "10000.00")
+    _recover(cases["B000003"], "30000.00")
+    _recover(cases["B000004"], "4000.00")
+    wide = WideDecimals(session)
+
+    cash = household_cash(wide, JAN)
+    assert {k: str(v) for k, v in cash.items()} == {
+        "B000001": "10000.00",
+        "B000003": "30000.00",
+        "B000004": "5000.00",
+    }
+    result = reconcile(wide, JAN)
+    document = result.as_dict()
+    on_book = {r["borrower_id"]: r for r in document["rows"] if r["line"] == ON_BOOK}
+    assert on_book["B000001"] == {
+        "borrower_id": "B000001",
+        "cases": "B000001-1",
+        "line": ON_BOOK,
+        "casework": "10000.00",
+        "tape_cash": "10000.00",
+        "difference": "0.00",
+    }
+    assert on_book["B000003"]["difference"] == "0.00"
+    assert on_book["B000004"]["difference"] == "-1000.00"
+    assert [r.borrower_id for r in result.differences()] == ["B000004"]
+    assert document["totals"] == {
+        "casework_on_book": "44000.00",
+        "tape_cash": "45000.00",
+        "difference": "-1000.00",
+        "transfer_proceeds": "0.00",
+        "after_write_off": "0.00",
+    }
+    assert [str(w.principal) for w in result.tape_writeoffs_without_approval] == [
+        "50000.00",
+        "10000.00",
+    ]

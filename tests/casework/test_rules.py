@@ -1,5 +1,6 @@
-"""The casework rules of ``casework.md``: promise and instalment judgement (property-based),
-segment derivation and the policy table at their boundaries, and the settings they read."""
+"""The casework rules of ``docs/casework-rules.md``: promise and instalment judgement
+(property-based), segment derivation and the policy table at their boundaries, and the settings
+they read."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def window(obligation: Obligation, is_promise: bool) -> tuple[date, date]:
     return obligation.opens_on, closes if is_promise else date.max
 
 
-# -- the reference: the rule of casework.md written out plainly, in whole fen -------------
+# -- the reference: the rule of docs/casework-rules.md written out plainly, in whole fen -----
 
 
 def reference(
@@ -102,7 +103,8 @@ def reference(
         opens, closes = window(obligation, is_promise)
         need = int(obligation.amount * 100)
         share = (need * PARAMS.promise_tolerance_share).quantize(Decimal(1))
-        tolerance = min(need, max(int(share), 1000))
+        cap = (need * PARAMS.promise_tolerance_max_share).quantize(Decimal(1))
+        tolerance = min(max(int(share), 1000), int(cap))
         book.append(
             {
                 "key": obligation.key,
@@ -315,10 +317,34 @@ def test_keys_must_be_distinct() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "tolerance"),
-    [("5.00", "5.00"), ("100.00", "10.00"), ("1000.00", "10.00"), ("1500.00", "15.00")],
+    [
+        ("0.01", "0.00"),
+        ("5.00", "0.50"),
+        ("10.00", "1.00"),
+        ("99.99", "10.00"),
+        ("100.00", "10.00"),
+        ("1000.00", "10.00"),
+        ("1500.00", "15.00"),
+    ],
 )
-def test_tolerance_is_one_percent_at_least_ten_yuan(amount: str, tolerance: str) -> None:
+def test_tolerance_is_one_percent_at_least_ten_yuan_at_most_ten_percent(
+    amount: str, tolerance: str
+) -> None:
     assert PARAMS.tolerance(Decimal(amount)) == Decimal(tolerance)
+
+
+@pytest.mark.parametrize(
+    ("paid", "state"), [("0.01", "broken"), ("8.99", "broken"), ("9.00", "kept")]
+)
+def test_a_promise_of_ten_yuan_needs_nine_of_them(paid: str, state: str) -> None:
+    promise = Obligation("p", Decimal("10.00"), START, START)
+    instalment = Obligation("i", Decimal("10.00"), START, START + timedelta(days=30))
+    later = START + timedelta(days=60)
+    judged = judge([promise], [], [(START, Decimal(paid))], later)
+    assert judged["p"].state == state
+    # An instalment is held to the same tolerance.
+    judged = judge([], [instalment], [(START, Decimal(paid))], later)
+    assert (judged["i"].settled_on is not None) == (state == "kept")
 
 
 # -- ability --------------------------------------------------------------------------------

@@ -18,32 +18,14 @@ from npldesk.casework.models import AuditRecord, Person, Team, Unit
 from npldesk.casework.selectors import system_actor
 from npldesk.cli import run
 from npldesk.home import create_home
-from tests.tape_factory import write_org
+
+# Every test runs the commands on the test database (tests/cli/conftest.py).
+pytestmark = pytest.mark.usefixtures("on_casework")
 
 
 @pytest.fixture
-def home(tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home with the test organisation imported into its store (casework is the test
-    database); ``NPLDESK_HOME`` is restored after the test (the commands set it)."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("NPLDESK_HOME", str(path))
-    monkeypatch.setenv("NPLDESK_USER", "admin-cli")
-    create_home(path)
-    assert run(["org", "import", str(write_org(tmp_path / "org.csv")), "--home", str(path)]) == 0
-    return path
-
-
-@pytest.fixture
-def cli(home: Path, capsys: pytest.CaptureFixture[str]):
-    """``cli(*args)`` → (exit code, stdout, stderr) of ``npldesk ARGS --home HOME``."""
-
-    def call(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = run([*args, "--home", str(home)])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return call
+def cli_user() -> str:
+    return "admin-cli"
 
 
 @pytest.fixture

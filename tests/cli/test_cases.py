@@ -5,6 +5,7 @@ PostgreSQL, whichever the run uses)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,8 @@ import pytest
 
 from npldesk.casework.models import AuditRecord, Case
 from npldesk.cli import run
-from npldesk.home import create_home
-from tests.tape_factory import loan_row, write_csv, write_org
+from tests.cli.conftest import make_home
+from tests.tape_factory import loan_row, write_csv
 
 
 def _npl(n: int, as_of: str, balance: str, **overrides: Any) -> dict[str, str]:
@@ -23,45 +24,31 @@ def _npl(n: int, as_of: str, balance: str, **overrides: Any) -> dict[str, str]:
         "days_past_due": "120" if as_of.startswith("2019") else "150",
         "reported_class": "substandard",
     }
-    from datetime import date
-
     return loan_row(n, date.fromisoformat(as_of), **(values | overrides))
 
 
+# Every test runs the commands on the test database (tests/cli/conftest.py).
+pytestmark = pytest.mark.usefixtures("on_casework")
+
+
 @pytest.fixture
-def home(tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cli_user() -> str:
+    return "ops"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
     """December and January: B000001 NPL both months; B000002 NPL, repaid in January;
     B000003 performing."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("NPLDESK_HOME", str(path))
-    monkeypatch.setenv("NPLDESK_USER", "ops")
-    create_home(path)
-    assert run(["org", "import", str(write_org(tmp_path / "org.csv")), "--home", str(path)]) == 0
     rows = [
         _npl(1, "2019-12-31", "80000.00"),
         _npl(2, "2019-12-31", "30000.00"),
-        loan_row(3, __import__("datetime").date(2019, 12, 31)),
+        loan_row(3, date(2019, 12, 31)),
         _npl(1, "2020-01-31", "70000.00"),
         _npl(2, "2020-01-31", "0.00", status="repaid", days_past_due="0", overdue_principal="0.00"),
-        loan_row(3, __import__("datetime").date(2020, 1, 31)),
+        loan_row(3, date(2020, 1, 31)),
     ]
-    assert (
-        run(["tape", "import", str(write_csv(tmp_path / "t.csv", rows)), "--home", str(path)]) == 0
-    )
-    return path
-
-
-@pytest.fixture
-def cli(home: Path, capsys: pytest.CaptureFixture[str]):
-    """``cli(*args)`` → (exit code, stdout, stderr) of ``npldesk ARGS --home HOME``."""
-
-    def call(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = run([*args, "--home", str(home)])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return call
+    return make_home(tmp_path, rows)
 
 
 def test_sync_opens_updates_and_closes_and_a_second_run_changes_nothing(cli):
@@ -78,6 +65,34 @@ def test_sync_opens_updates_and_closes_and_a_second_run_changes_nothing(cli):
     assert document["closed"] == {"repaid": 1}
     assert document["updated"] == 2
     assert AuditRecord.objects.count() == records + 3  # two cases and the run
+
+
+def test_a_sync_after_a_skipped_month_replays_it_and_a_month_not_imported_stops_it(
+    cli, home: Path, tmp_path: Path
+):
+    def month(as_of: str) -> None:
+        rows = [
+            _npl(1, as_of, "60000.00"),
+            loan_row(3, __import__("datetime").date.fromisoformat(as_of)),
+        ]
+        tape = write_csv(tmp_path / f"{as_of}.csv", rows)
+        assert run(["tape", "import", str(tape), "--home", str(home)]) == 0
+
+    cli("cases", "sync", "--as-of", "2019-12")
+    month("2020-02-29")
+    code, out, err = cli("cases", "sync", "--as-of", "2020-02", "--format", "json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert [m["as_of"] for m in document["months"]] == ["2020-01-31", "2020-02-29"]
+    assert document["months"][0]["closed"] == {"repaid": 1}
+    repaid = Case.objects.get(number="B000002-1")
+    assert (repaid.closed_on.isoformat(), repaid.close_reason) == ("2020-01-31", "repaid")
+    month("2020-04-30")
+    code, out, err = cli("cases", "sync", "--as-of", "2020-04")
+    assert code == 2
+    assert "last synced from 2020-02" in err and "2020-03 is not imported" in " ".join(err.split())
+    assert "Traceback" not in err + out
+    assert Case.objects.get(number="B000001-1").synced_as_of.isoformat() == "2020-02-29"
 
 
 def test_list_as_json_in_the_shape_of_cli_md_and_filters(cli):

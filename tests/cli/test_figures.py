@@ -15,12 +15,9 @@ import npldesk.cli
 import npldesk.cli.figures
 from npldesk.cli import run
 from npldesk.cli.figures import register
-from npldesk.home import create_home
 from npldesk.reports.figures import MovementLines, MovementReport
-from npldesk.tape.importer import ImportOptions, import_files
-from npldesk.tape.org import import_org
-from npldesk.tape.store import Store
-from tests.tape_factory import loan_row, write_csv, write_org
+from tests.cli.conftest import make_home
+from tests.tape_factory import loan_row
 
 DEC18, JAN, FEB = date(2018, 12, 31), date(2019, 1, 31), date(2019, 2, 28)
 
@@ -89,17 +86,9 @@ def tape() -> list[dict[str, str]]:
     return rows
 
 
-def make_home(folder: Path, rows: list[dict[str, str]]) -> Path:
-    home, _ = create_home(folder)
-    store = Store(home.store_path)
-    import_org(store, write_org(folder / "org.csv"))
-    import_files(store, [write_csv(folder / "tape.csv", rows)], ImportOptions())
-    return home.path
-
-
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    return make_home(tmp_path / "home", tape())
+    return make_home(tmp_path, tape())
 
 
 def as_json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, Any]:

@@ -128,7 +128,7 @@ def test_cases_are_listed_in_the_homes_language(demo_home: Path):
     )
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith("案件（")
-    for head in ("案件编号", "状态", "分类（能力×意愿）", "处置策略", "期限", "不良贷款余额"):
+    for head in ("案件", "状态", "客户分群", "处置策略", "期限档次", "不良贷款余额"):
         assert head in listed.stdout
     assert "×有意愿" in listed.stdout or "×无意愿" in listed.stdout or "×失联" in listed.stdout
     assert re.search("短期|中期|长期", listed.stdout)

@@ -16,9 +16,9 @@ import npldesk.cli
 from npldesk.analytics.lists import list_columns
 from npldesk.cli import run
 from npldesk.cli.lists import register
-from npldesk.home import create_home
 from npldesk.reports.pii import export_log_path
-from tests.tape_factory import ID_NUMBERS, loan_row, write_csv, write_org
+from tests.cli.conftest import make_home
+from tests.tape_factory import ID_NUMBERS, loan_row
 
 OCT, NOV, DEC = date(2019, 10, 31), date(2019, 11, 30), date(2019, 12, 31)
 PEOPLE = {
@@ -36,18 +36,12 @@ def month_rows(as_of: date, dpds: dict[int, int]) -> list[dict[str, str]]:
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home with October to December 2019: L000001 turns NPL in December, L000002 is 65 days
     past due in December, L000003 is NPL throughout. Tests only read it (and log exports)."""
-    folder = tmp_path_factory.mktemp("lists")
-    path = folder / "home"
-    create_home(path)
     rows = [
         *month_rows(OCT, {1: 0, 2: 0, 3: 100}),
         *month_rows(NOV, {1: 0, 2: 35, 3: 130}),
         *month_rows(DEC, {1: 95, 2: 65, 3: 160}),
     ]
-    assert run(["org", "import", str(write_org(folder / "org.csv")), "--home", str(path)]) == 0
-    tape = write_csv(folder / "tape.csv", rows)
-    assert run(["tape", "import", str(tape), "--home", str(path)]) == 0
-    return path
+    return make_home(tmp_path_factory.mktemp("lists"), rows)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from npldesk.casework import audit
+from npldesk.casework import audit, validation
 from npldesk.casework.access import (
     Action,
     covers_unit,
@@ -293,8 +293,8 @@ def case_move(*, actor: Person, case: Case, version: int, state: str, reason: st
 def case_close(
     *, actor: Person, case: Case, version: int, reason: str, closed_on: date, note: str
 ) -> Case:
-    """Close a case by hand with a reason (``casework.md``: settled, restructured and performing,
-    written off with recovery exhausted, or a derived reason)."""
+    """Close a case by hand with a reason (``docs/casework-rules.md``: settled, restructured and
+    performing, written off with recovery exhausted, or a derived reason)."""
     require(actor, Action.MANAGE_CASE, case)
     _require_open(case)
     if reason not in CloseReason.values:
@@ -303,10 +303,7 @@ def case_close(
         )
     if case.legal_cases.exclude(stage=LegalStage.CLOSED).exists():
         raise InvalidAction(f"case {case.number} has an open legal case: close it first")
-    if closed_on < case.opened_on:
-        raise InvalidAction(
-            f"case {case.number} was opened on {case.opened_on}: it cannot close on {closed_on}"
-        )
+    validation.event_date(case, closed_on, "a closing")
     before = audit.snapshot(case, ["state", "closed_on", "close_reason"])
     compare_and_swap(
         case,

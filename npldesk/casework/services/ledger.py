@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from npldesk.casework import audit
+from npldesk.casework import audit, validation
 from npldesk.casework.access import (
     Action,
     require,
@@ -62,16 +62,16 @@ def recovery_enter(
     after belongs to no NPL case of this one (a written-off case stays open for recovery).
     """
     require(actor, Action.WORK_CASE, case)
+    validation.event_date(case, received_on, "a recovery")
     if case.closed_on is not None and received_on > case.closed_on:
         raise InvalidAction(
             f"case {case.number} closed on {case.closed_on} ({case.close_reason}): money received "
             f"on {received_on} is not a recovery of this case"
         )
     loan = _case_loan(case, loan_id)
-    value = to_money(amount, "recovery amount")
+    value = validation.positive_amount(amount, "a recovery (a correction is a reversal)")
+    validation.recovery_amount(case, loan, value)
     principal = value if principal_part is None else to_money(principal_part, "principal part")
-    if value <= 0:
-        raise InvalidAction("a recovery must be more than zero (a correction is a reversal)")
     if not ZERO <= principal <= value:
         raise InvalidAction("the principal part lies between zero and the amount")
     if source not in RecoverySource.values:
@@ -115,6 +115,8 @@ def recovery_reverse(
     if not reason.strip():
         raise InvalidAction("a reversal needs a reason")
     require_second_person(actor, recovery.entered_by_id, f"reversing recovery {recovery.pk}")
+    validation.event_date(case, reversed_on, "a reversal")
+    validation.reversal_date(recovery, reversed_on)
     reversal = Recovery(
         case=case,
         loan_id=recovery.loan_id,

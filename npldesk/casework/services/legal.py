@@ -7,12 +7,12 @@ from decimal import Decimal
 
 from django.db.models import F
 
-from npldesk.casework import audit
+from npldesk.casework import audit, validation
 from npldesk.casework.access import Action, require
 from npldesk.casework.choices import LEGAL_STAGE_ORDER, CaseState, LegalStage, Role
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import Case, LegalCase, LegalStageEntry, Person
-from npldesk.casework.services._common import compare_and_swap, refresh_case, to_money
+from npldesk.casework.services._common import compare_and_swap, refresh_case
 
 TRACKED = [
     "stage",
@@ -43,9 +43,8 @@ def legal_case_open(
     holder = holder or actor
     if not holder.has_role(Role.LEGAL):
         raise InvalidAction("a legal case is held by a member of the legal desk")
-    amount = to_money(claim_amount, "claim amount")
-    if amount <= 0:
-        raise InvalidAction("the claim amount must be more than zero")
+    validation.event_date(case, opened_on, "a legal case")
+    amount = validation.positive_amount(claim_amount, "the claim amount")
     legal_case = LegalCase.objects.create(
         case=case,
         holder=holder,
@@ -98,6 +97,7 @@ def legal_case_advance(
         )
     if entered_on < legal_case.stage_since:
         raise InvalidAction("a stage is entered on or after the day of the previous one")
+    validation.event_date(case, entered_on, "a legal stage")
     before = audit.snapshot(legal_case, TRACKED)
     changes: dict[str, object] = {"stage": stage, "stage_since": entered_on}
     if stage != legal_case.stage:
@@ -140,9 +140,7 @@ def legal_case_add_costs(
 ) -> LegalCase:
     """Book court fees, lawyer's fees and other costs of a legal case."""
     require(actor, Action.WORK_LEGAL, legal_case.case)
-    cost = to_money(amount, "cost")
-    if cost <= 0:
-        raise InvalidAction("a cost must be more than zero")
+    cost = validation.positive_amount(amount, "a cost")
     before = {"costs": legal_case.costs}
     compare_and_swap(
         legal_case,

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import F
 from django.utils import timezone
 
-from npldesk.casework import audit
+from npldesk.casework import audit, validation
 from npldesk.casework.access import Action, require
 from npldesk.casework.choices import (
     ActivityKind,
@@ -46,13 +46,6 @@ ZERO = Decimal("0.00")
 def _open_case(case: Case) -> None:
     if not case.is_open:
         raise InvalidAction(f"case {case.number} is closed ({case.close_reason})")
-
-
-def _positive(amount: Decimal, what: str) -> Decimal:
-    value = to_money(amount, what)
-    if value <= 0:
-        raise InvalidAction(f"{what} must be more than zero, not {value}")
-    return value
 
 
 def _advance(case: Case, to_state: str, *, from_states: set[str]) -> None:
@@ -156,6 +149,7 @@ def activity_record(
         )
     if outcome not in Outcome.values:
         raise InvalidAction(f"unknown outcome {outcome!r}: one of {', '.join(Outcome.values)}")
+    validation.event_date(case, occurred_on, "an activity")
     if (outcome == Outcome.PROMISE) != (promise_amount is not None and promise_due_on is not None):
         raise InvalidAction(
             "an outcome 'promise' needs a promised amount and due date, and only it"
@@ -176,7 +170,7 @@ def activity_record(
         promise = Promise.objects.create(
             case=case,
             activity=activity,
-            amount=_positive(promise_amount, "a promised amount"),
+            amount=validation.positive_amount(promise_amount, "a promised amount"),
             made_on=occurred_on,
             due_on=promise_due_on,
         )
@@ -336,13 +330,18 @@ def repayment_plan_agree(
         raise InvalidAction(f"unknown repayment plan kind {kind!r}")
     if not instalments:
         raise InvalidAction("a repayment plan needs at least one instalment")
+    validation.event_date(case, agreed_on, "a repayment plan")
     dues = [due for due, _ in instalments]
     if dues != sorted(dues) or len(set(dues)) != len(dues) or dues[0] < agreed_on:
         raise InvalidAction("instalments fall due on distinct days, in order, after the agreement")
-    amounts = [_positive(amount, f"instalment {n}") for n, (_, amount) in enumerate(instalments, 1)]
+    amounts = [
+        validation.positive_amount(amount, f"instalment {n}")
+        for n, (_, amount) in enumerate(instalments, 1)
+    ]
     discount_value = to_money(discount, "the discount")
     if discount_value < 0:
         raise InvalidAction(f"a discount cannot be negative, not {discount_value}")
+    validation.repayment_plan_amounts(case, kind, sum(amounts, ZERO), discount_value)
     if case.repayment_plans.filter(state=RepaymentPlanState.ACTIVE).exists():
         raise InvalidAction(f"case {case.number} already has an active repayment plan")
     plan = RepaymentPlan.objects.create(
