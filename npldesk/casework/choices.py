@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -228,7 +229,8 @@ class WriteOffState(models.TextChoices):
 
 
 class RecoverySource(models.TextChoices):
-    BORROWER = "borrower", _("Borrower")
+    # "Borrower" alone is a list column (the borrower's id); here it is who paid.
+    BORROWER = "borrower", pgettext_lazy("recovery source", "Borrower")
     GUARANTOR = "guarantor", _("Guarantor")
     COURT_ENFORCEMENT = "court_enforcement", _("Court enforcement")
     COLLATERAL_SALE = "collateral_sale", _("Collateral sale")

@@ -44,6 +44,8 @@ EXIT_LABELS: Mapping[str, Label] = {
 # The first band of days past due (the other bands are numbers of days).
 BAND_LABELS: Mapping[str, Label] = {"current": _("current")}
 STATE_LABELS: Mapping[str, Label] = {**CLASS_LABELS, **EXIT_LABELS, **BAND_LABELS}
+# A loan's tape status: on the books, or how it left them.
+STATUS_LABELS: Mapping[str, Label] = {"active": _("On the books"), **EXIT_LABELS}
 
 TERMS: Mapping[str, Label] = {
     "npl": _("NPL"),

@@ -78,12 +78,16 @@ class ActivityForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
     occurred_on = forms.DateField(
-        label=_("Day"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Day"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     notes = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea({"rows": 2}))
     promise_amount = money_field(_("Promised amount"), required=False)
     promise_due_on = forms.DateField(
-        label=_("Promised by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Promised by"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -100,7 +104,9 @@ class ActivityForm(forms.Form):
 
 class InvestigationForm(forms.Form):
     investigated_on = forms.DateField(
-        label=_("Day"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Day"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     family_status = forms.CharField(label=_("Family status"), required=False, max_length=200)
     dependants = forms.IntegerField(label=_("Dependants"), min_value=0, initial=0)
@@ -151,7 +157,7 @@ class PlanProposalForm(forms.Form):
         label=_("Target amount"), max_digits=18, decimal_places=2, min_value=0
     )
     target_date = forms.DateField(
-        label=_("Target date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Target date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     milestones = forms.CharField(
         label=_("Milestones (one per line: YYYY-MM-DD task)"),
@@ -187,7 +193,9 @@ class OverrideForm(VersionedForm):
     strategy = forms.ChoiceField(label=_("Strategy"), choices=_blank(Strategy), required=False)
     tier = forms.ChoiceField(label=_("Tier"), choices=_blank(Tier), required=False)
     deadline = forms.DateField(
-        label=_("Deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Deadline"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
@@ -197,7 +205,7 @@ class RecoveryForm(forms.Form):
     received_on = forms.DateField(
         label=_("Received on"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     amount = money_field(_("Amount"))
     source = forms.ChoiceField(label=_("Source"), choices=RecoverySource.choices)
@@ -210,7 +218,9 @@ class RecoveryForm(forms.Form):
 
 class ReverseForm(forms.Form):
     reversed_on = forms.DateField(
-        label=_("Day"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Day"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
@@ -220,7 +230,7 @@ class RepaymentPlanForm(forms.Form):
     agreed_on = forms.DateField(
         label=_("Agreed on"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     discount = forms.DecimalField(
         label=_("Discount"), max_digits=18, decimal_places=2, min_value=0, initial=0
@@ -244,18 +254,22 @@ class LegalOpenForm(forms.Form):
     opened_on = forms.DateField(
         label=_("Opened on"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 
 class LegalAdvanceForm(VersionedForm):
     stage = forms.ChoiceField(label=_("Stage"), choices=LegalStage.choices)
     entered_on = forms.DateField(
-        label=_("Day"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Day"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     court_case_number = forms.CharField(label=_("Court case number"), required=False)
     next_hearing_on = forms.DateField(
-        label=_("Next hearing"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Next hearing"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
@@ -267,7 +281,9 @@ class WriteOffPrepareForm(forms.Form):
         label=_("Interest"), max_digits=18, decimal_places=2, min_value=0, initial=0
     )
     prepared_on = forms.DateField(
-        label=_("Day"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Day"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea({"rows": 2}))
 
@@ -281,7 +297,7 @@ class CloseForm(VersionedForm):
     closed_on = forms.DateField(
         label=_("Closed on"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(label=_("Note"), max_length=500)
 
@@ -290,7 +306,7 @@ class MilestoneDoneForm(forms.Form):
     done_on = forms.DateField(
         label=_("Done on"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 

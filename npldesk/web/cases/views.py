@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from npldesk.casework import access, selectors, services
 from npldesk.casework.choices import (
+    Ability,
     ActivityKind,
     CaseKind,
     CaseState,
@@ -36,6 +37,7 @@ from npldesk.casework.choices import (
     RepaymentPlanState,
     Strategy,
     Tier,
+    Willingness,
     WriteOffState,
 )
 from npldesk.casework.errors import AccessDenied, Conflict, InvalidAction
@@ -44,6 +46,8 @@ from npldesk.web.cases import forms as case_forms
 
 PAGE_SIZE = 50
 VOCABULARIES = {
+    "Ability": Ability,
+    "Willingness": Willingness,
     "ActivityKind": ActivityKind,
     "CaseKind": CaseKind,
     "CaseState": CaseState,

@@ -8,6 +8,9 @@ from typing import Any
 from django import template
 from django.utils.translation import get_language
 
+from npldesk.reports.labels import STATE_LABELS, STATUS_LABELS
+from npldesk.reports.labels import label as report_label
+
 register = template.Library()
 
 
@@ -48,3 +51,15 @@ def label(value: Any, choices: Any) -> str:
         if code == value:
             return str(text)
     return "" if value is None else str(value)
+
+
+@register.filter
+def class_label(value: str | None) -> str:
+    """A loan's class (or the exit it took) in the page's language."""
+    return report_label(STATE_LABELS, value) or "—"
+
+
+@register.filter
+def status_label(value: str | None) -> str:
+    """A loan's tape status: on the books, or how it left them."""
+    return report_label(STATUS_LABELS, value) or "—"
