@@ -10,7 +10,7 @@ Not a test. Run it on a quiet machine (the full size takes a while and wants the
 
 What it measures. From the imported raw snapshots of a synthetic store (``huaibei`` book,
 ``--loans`` opening loans over ``--months`` month-ends from 2018-01; built once and cached under
-``--work``), the figures of ``design/metrics.md`` §2 for every organisation unit (rolled up the
+``--work``), the figures of ``docs/figures.md`` §2 for every organisation unit (rolled up the
 tree: a unit includes every unit below it; every unit appears, zeros where it holds nothing)
 and every month: loans, balance, npl_balance, npl_loans, balance by final class,
 overdue_balance, dpd90_balance. The final class is the full cn-2023 classification of §1 (DPD
@@ -71,7 +71,7 @@ SCRIPT = str(Path(__file__).resolve())
 COUNTS = frozenset({"loans", "npl_loans"})
 IMPLEMENTATIONS = ("npldesk", "npldesk-warm", "duckdb", "pandas", "pandas-whole")
 
-# metrics.md §1 with the cn-2023 defaults: grace 0, DPD 90/270/360, observation 12 months,
+# docs/figures.md §1 with the cn-2023 defaults: grace 0, DPD 90/270/360, observation 12 months,
 # restructured floor special_mention, contagion share 10 %, probation 6 months.
 SQL_CLASSIFY = """
 WITH RECURSIVE

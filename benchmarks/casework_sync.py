@@ -100,11 +100,12 @@ def main() -> int:
     args = parser.parse_args()
 
     with scratch_casework_database(args.server, args.database, keep=args.keep):
+        from npldesk.casework.selectors import system_actor
         from npldesk.casework.services import units_sync
         from npldesk.casework.sync import cases_sync
 
         units_sync(
-            actor=None,
+            actor=system_actor(),
             org_units=[
                 {"code": code, "name": code, "parent": parent, "level": level}
                 for code, parent, level in UNITS
@@ -120,7 +121,7 @@ def main() -> int:
             rows = rows_for(args.households, month=month)
             say(f"{name}: {len(rows):,} rows")
             started = time.perf_counter()
-            counts = cases_sync(actor=None, as_of=as_of, loans=rows)
+            counts = cases_sync(actor=system_actor(), as_of=as_of, loans=rows)
             seconds = time.perf_counter() - started
             say(f"{name}: {seconds:.1f} s {counts}")
             results[name] = {"seconds": round(seconds, 2), "rows": len(rows), "counts": counts}

@@ -58,11 +58,10 @@ def child_pack(
     clock = common.ChildClock()
     from npldesk.analytics import backend as engines
     from npldesk.analytics.lists import LIST_NAMES, run_list
-    from npldesk.analytics.movement import movement_report
-    from npldesk.analytics.quality import quality_report
     from npldesk.analytics.session import Analytics
     from npldesk.core.months import month_label, previous_december
     from npldesk.reports.exports import list_export, write_file
+    from npldesk.reports.figures import movement_report, quality_report
     from npldesk.tape.store import Store
 
     clock.step("imports")
@@ -76,17 +75,17 @@ def child_pack(
     clock.step("classify")
 
     common.say("asset quality, whole book and by unit")
-    quality = quality_report(session, last, by="org_unit")
+    quality = quality_report(session, last, by="org_unit").as_json()
     clock.step("quality")
 
     december = previous_december(last)
     if december in months:
         common.say(f"movement: year to date from {month_label(december)}")
-        movement = movement_report(session, last, period="ytd", by="org_unit")
+        movement = movement_report(session, last, period="ytd", by="org_unit").as_json()
         basis = f"ytd from {month_label(december)} (the December before)"
     else:
         common.say(f"movement: from {month_label(months[0])} ({month_label(december)} missing)")
-        movement = movement_report(session, last, start=months[0], by="org_unit")
+        movement = movement_report(session, last, start=months[0], by="org_unit").as_json()
         basis = (
             f"from {month_label(months[0])}, the first month in the store "
             f"({month_label(december)}, the December before, is not in it)"

@@ -1,6 +1,9 @@
-"""URL configuration: the admin for now; the web app mounts here in a later stage."""
+"""URL configuration: the web app (its pages and, later, its API) and the admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
-urlpatterns = [path("admin/", admin.site.urls)]
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("npldesk.web.urls")),
+]

@@ -1,5 +1,5 @@
 """Analytics: Ibis expressions over the tape store — classification, asset quality, NPL
-movement, migration, roll rates, vintage curves and lists (``design/metrics.md``).
+movement, migration, roll rates, vintage curves and lists (``docs/figures.md``).
 
 Backend-neutral: DuckDB by default, PySpark to scale out; the same functions run on both.
 Never imports Django. For analysts::

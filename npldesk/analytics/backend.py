@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 
 BACKENDS = ("duckdb", "pyspark")
 
@@ -110,7 +111,13 @@ def connect(
             session = spark_session()
         except ImportError as exc:
             raise UsageError(
-                "the pyspark backend needs PySpark: pip install 'npldesk[spark]'"
+                translatable("the pyspark backend needs PySpark: pip install 'npldesk[spark]'")
             ) from exc
         return Engine("pyspark", ibis.pyspark.connect(session))
-    raise UsageError(f"unknown analytics backend {backend!r}; known: {', '.join(BACKENDS)}")
+    raise UsageError(
+        translatable(
+            "unknown analytics backend {backend!r}; known: {known}",
+            backend=backend,
+            known=", ".join(BACKENDS),
+        )
+    )

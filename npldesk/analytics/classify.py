@@ -1,4 +1,4 @@
-"""Classification (``design/metrics.md`` §1): every on-book loan's final class, with reasons.
+"""Classification (``docs/figures.md`` §1): every on-book loan's final class, with reasons.
 
 Classification is path-dependent (probation looks back over a loan's history), so it runs
 month by month: ``classify_month`` takes one snapshot and the previous month's per-loan state
@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 from npldesk.analytics.backend import Engine
 from npldesk.core.classes import CLASS_ORDER, LoanClass
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label, previous_month_end
 from npldesk.core.rules import RuleParams
 from npldesk.tape.store import Store
@@ -383,7 +384,8 @@ def _earlier_layout(key: str) -> bool:
 def _valid_chain(store: Store, params: RuleParams) -> tuple[list[date], int]:
     """The store's months, and how many of the first are already classified and current: a
     month is current when its snapshot and the classified month before it are the ones it
-    was computed from."""
+    was computed from, and its files are all there (a derived file deleted or lost is
+    computed again, with every month after it)."""
     months = store.months()
     entries = store.derived(derived_key(params))
     valid = 0
@@ -394,8 +396,9 @@ def _valid_chain(store: Store, params: RuleParams) -> tuple[list[date], int]:
         if (
             entry is None
             or snapshot is None
-            or entry.get("snapshot_import_id") != snapshot.lineage.get("import_id")
+            or entry.get("snapshot_import_id") != snapshot.import_id
             or entry.get("previous") != previous
+            or not all((store.path / file).exists() for file in entry["files"].values())
         ):
             break
         valid += 1
@@ -416,14 +419,16 @@ def ensure_classified(
     say = progress or (lambda _m: None)
     months, valid = _valid_chain(store, params)
     if not months:
-        raise UsageError("no snapshot imported yet: `npldesk tape import FILE...` first")
+        raise UsageError(
+            translatable("no snapshot imported yet: `npldesk tape import FILE...` first")
+        )
     last = len(months) if upto is None else sum(1 for m in months if m <= upto)
     if valid < last:
         with store.writing() as transaction:
             months, valid = _valid_chain(store, params)  # under the lock
             manifest = store.manifest()
             key = derived_key(params)
-            derived: dict[str, Any] = manifest.setdefault("derived", {})
+            derived = manifest.derived
             # Files of an earlier layout hold copies of the snapshots' personal columns and are
             # never read again: dropped with this commit (whatever their parameters).
             for old in [k for k in derived if _earlier_layout(k)]:
@@ -457,7 +462,7 @@ def ensure_classified(
                 assert entry is not None
                 entries[as_of.isoformat()] = {
                     "files": files,
-                    "snapshot_import_id": entry.lineage.get("import_id"),
+                    "snapshot_import_id": entry.import_id,
                     "previous": previous_file,
                     "rule_set": params.name,
                     "params": params.fingerprint(),

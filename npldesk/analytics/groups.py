@@ -1,4 +1,4 @@
-"""Groups of loans for figures (``design/metrics.md`` §2, §3): organisation unit rolled up the
+"""Groups of loans for figures (``docs/figures.md`` §2, §3): organisation unit rolled up the
 tree, product, officer, borrower type, or the whole book.
 
 ``resolve_grouping`` turns what a user asked for (``--by``, ``--level``) into a ``Grouping``:
@@ -14,6 +14,7 @@ import ibis.expr.types as ir
 
 from npldesk.analytics.org import rollup_table, units_at_level
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.tape.org import OrgUnit
 
 # What a user may type after --by, and the tape column each one groups by.
@@ -36,7 +37,11 @@ def group_column(by: str | None) -> str | None:
         return GROUP_COLUMNS[by]
     except KeyError:
         raise UsageError(
-            f"unknown group {by!r}; group by one of: {', '.join(GROUP_CHOICES)}"
+            translatable(
+                "unknown group {by!r}; group by one of: {known}",
+                by=by,
+                known=", ".join(GROUP_CHOICES),
+            )
         ) from None
 
 
@@ -93,15 +98,21 @@ def resolve_grouping(by: str | None, level: str | None, units: list[OrgUnit]) ->
     """Check ``by`` and ``level`` against what exists; a clear ``UsageError`` when they don't."""
     column = group_column(by)
     if level is not None and column != "org_unit":
-        raise UsageError("--level applies only to --by org_unit")
+        raise UsageError(translatable("--level applies only to --by org_unit"))
     if column != "org_unit":
         return Grouping(column)
     if not units:
-        raise UsageError("no organisation file imported: `npldesk org import FILE` first")
+        raise UsageError(
+            translatable("no organisation file imported: `npldesk org import FILE` first")
+        )
     levels = sorted({u.level for u in units})
     if level is not None and level not in levels:
         raise UsageError(
-            f"unknown level {level!r}; levels in the organisation file: {', '.join(levels)}"
+            translatable(
+                "unknown level {level!r}; levels in the organisation file: {levels}",
+                level=level,
+                levels=", ".join(levels),
+            )
         )
     return Grouping(column, units, level)
 

@@ -1,4 +1,4 @@
-"""Loan lists at a snapshot (``design/metrics.md`` §5): new NPL, early warning, upgraded, the
+"""Loan lists at a snapshot (``docs/figures.md`` §5): new NPL, early warning, upgraded, the
 largest NPL households and reported-grade deviations.
 
 Each list compares two classified snapshots directly: the end ``s`` and a start (by default
@@ -21,20 +21,14 @@ import ibis.expr.types as ir
 from npldesk.analytics.classify import class_rank
 from npldesk.analytics.session import Analytics
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label, previous_month_end
 
 LIST_NAMES = ("new-npl", "early-warning", "upgraded", "top-npl", "deviation")
-LIST_TITLES = {
-    "new-npl": "New NPL",
-    "early-warning": "Early warning",
-    "upgraded": "Upgraded from NPL",
-    "top-npl": "Largest NPL households",
-    "deviation": "Reported-grade deviations",
-}
 # Lists that are defined by the start snapshot (the others only take previous_class from it).
 NEEDS_START = frozenset({"new-npl", "upgraded"})
 DEFAULT_TOP = 20
-# The columns every list row carries, in this order; scripts read the first nine (cli.md).
+# The columns every list row carries, in this order; scripts read the first nine (docs/commands.md).
 LIST_COLUMNS = (
     "loan_id",
     "borrower_id",
@@ -163,16 +157,15 @@ class ListResult:
     lineage: list[dict[str, Any]]
     limit: int | None = None
 
-    @property
-    def title(self) -> str:
-        against = f" against {month_label(self.start)}" if self.start else ""
-        return f"{LIST_TITLES[self.name]} {month_label(self.as_of)}{against}"
-
 
 def check_list_name(name: str) -> str:
     """``name`` if it is a list npldesk knows; a usage error naming the known lists if not."""
     if name not in LIST_NAMES:
-        raise UsageError(f"unknown list {name!r}; known: {', '.join(LIST_NAMES)}")
+        raise UsageError(
+            translatable(
+                "unknown list {name!r}; known: {known}", name=name, known=", ".join(LIST_NAMES)
+            )
+        )
     return name
 
 
@@ -183,16 +176,25 @@ def resolve_start(session: Analytics, name: str, as_of: date, start: date | None
     if start is not None:
         if start >= as_of:
             raise UsageError(
-                f"the start {month_label(start)} must be a month before {month_label(as_of)}"
+                translatable(
+                    "the start {start} must be a month before {month}",
+                    start=month_label(start),
+                    month=month_label(as_of),
+                )
             )
-        return session.require_month(start, what="start month")
+        return session.require_month(start, what=translatable("start month"))
     default = previous_month_end(as_of)
     if default in set(session.months()):
         return default
     if name in NEEDS_START:
         raise UsageError(
-            f"{name} compares {month_label(as_of)} with {month_label(default)}, which is not "
-            "imported; choose an imported start month (--from)"
+            translatable(
+                "{name} compares {month} with {start}, which is not imported; choose an imported "
+                "start month (--from)",
+                name=name,
+                month=month_label(as_of),
+                start=month_label(default),
+            )
         )
     return None
 
@@ -208,9 +210,9 @@ def run_list(
     """List ``name`` at ``as_of`` against ``start`` (default: the month before), computed."""
     check_list_name(name)
     if limit is not None and name != "top-npl":
-        raise UsageError("a limit applies to top-npl only")
+        raise UsageError(translatable("a limit applies to top-npl only"))
     if limit is not None and limit < 1:
-        raise UsageError(f"the limit must be at least 1, not {limit}")
+        raise UsageError(translatable("the limit must be at least 1, not {limit}", limit=limit))
     top = DEFAULT_TOP if limit is None else limit
     session.require_month(as_of)
     chosen_start = resolve_start(session, name, as_of, start)
@@ -241,5 +243,5 @@ def run_list(
 
 def _required(table: ir.Table | None) -> ir.Table:
     if table is None:  # resolve_start guarantees a start for the lists that need one
-        raise UsageError("this list needs a start month")
+        raise UsageError(translatable("this list needs a start month"))
     return table

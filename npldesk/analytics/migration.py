@@ -1,17 +1,17 @@
-"""Migration between two snapshots (``design/metrics.md`` §4): the class matrix, the
+"""Migration between two snapshots (``docs/figures.md`` §4): the class matrix, the
 regulator's migration rates (迁徙率) and roll rates over days-past-due buckets.
 
 Every loan on the books at ``t0`` lands in one cell: its state at ``t1`` when it is on the
 books then, otherwise the way it left (``repaid``, ``written_off``, ``transferred``,
 ``foreclosed``) or ``unexplained``. ``t0`` is compared with ``t1`` directly, never chained
 month by month. The table functions are Ibis expressions (DuckDB and PySpark alike); the rates
-are divided in Python from the exact decimal sums (§6), and ``migration_report`` assembles the
-document the ``migration`` command prints (``design/cli.md``).
+are divided in Python from the exact decimal sums (§6); the report
+(``npldesk.reports.figures.migration_report``) assembles the matrix and the rates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -23,8 +23,9 @@ import ibis.expr.types as ir
 from npldesk.analytics.session import Analytics
 from npldesk.core.classes import CLASS_ORDER
 from npldesk.core.errors import UsageError
-from npldesk.core.money import format_money, round_half_up
-from npldesk.core.months import month_label, month_range, months_between
+from npldesk.core.i18n import translatable
+from npldesk.core.money import round_half_up
+from npldesk.core.months import months_between
 
 CLASS_STATES: tuple[str, ...] = tuple(c.value for c in CLASS_ORDER)
 EXITS: tuple[str, ...] = ("repaid", "written_off", "transferred", "foreclosed", "unexplained")
@@ -64,8 +65,8 @@ S71 = BucketSet(
     upper=(0, 30, 60, 90, 180, 270, 360),
     source=(
         "1104 report S71 (inclusive-finance loans) bands ≤30, 31–60, 61–90, 91–180, 181–270, "
-        "271–360, >360, secondary source (reference/domain-rules.md §2); the first band is "
-        "split into current (0 days) and 1-30 as metrics.md §4 asks"
+        "271–360, >360, secondary source (docs/figures.md §4); the first band is split into "
+        "current (0 days) and 1-30 as docs/figures.md §4 asks"
     ),
 )
 F18 = BucketSet(
@@ -74,7 +75,7 @@ F18 = BucketSet(
     upper=(30, 90, 180, 365, 730, 1825, 2555),
     source=(
         "EBA FINREP template F18 past-due bands (Reg. (EU) 680/2014 Annex III; confirmed, "
-        "reference/domain-rules.md §3.1): not past due or ≤30 days, >30–90, >90–180, "
+        "docs/figures.md §4): not past due or ≤30 days, >30–90, >90–180, "
         ">180 days–1 year, >1–2 years, >2–5 years, >5–7 years, >7 years. A year is read as "
         "365 days: days past due are counted in actual days, and EBA Q&A 2017_3301 ties "
         "360-day years to 30/360 and Act/360 conventions only. F18's 'unlikely to pay' row "
@@ -92,7 +93,11 @@ def bucket_set(buckets: str | BucketSet) -> BucketSet:
         return BUCKET_SETS[buckets]
     except KeyError:
         raise UsageError(
-            f"unknown bucket set {buckets!r}; known: {', '.join(BUCKET_SETS)}"
+            translatable(
+                "unknown bucket set {buckets!r}; known: {known}",
+                buckets=buckets,
+                known=", ".join(BUCKET_SETS),
+            )
         ) from None
 
 
@@ -127,7 +132,7 @@ def exit_routes(start: ir.Table, later: ir.Table, *, t0: date, t1: date) -> ir.T
     ``unexplained`` when it has no row there.
 
     ``later``: the loans' rows (``loan_id``, ``as_of``, ``status``) of every month after
-    ``t0`` up to ``t1``. "Off the books" in a month means no active row in it (metrics.md §4);
+    ``t0`` up to ``t1``. "Off the books" in a month means no active row in it (docs/figures.md §4);
     a loan missing for a month and reported as written off the month after is therefore an
     unexplained exit, as in the movement table (§3), where the later terminal row of a loan
     already gone counts nothing. A month absent from ``later`` reads as a month the loan was
@@ -175,7 +180,7 @@ def transition_flows(
 
     One row per (``from_state``, ``to_state``): ``loans``; ``balance`` (Σ at ``t0``);
     ``end_balance`` (Σ at ``t1`` of loans on book then; NULL in exit columns); ``reduction``
-    (metrics.md §4: bal(t0) − bal(t1) where lower, all of bal(t0) for a loan that left).
+    (docs/figures.md §4: bal(t0) − bal(t1) where lower, all of bal(t0) for a loan that left).
     A loan on book at ``t1`` is in its ``t1`` state even when it was off the books in
     between; one that is neither on book nor in ``exits`` is ``unexplained``.
     """
@@ -227,7 +232,7 @@ def migration_flows(start: ir.Table, end: ir.Table, exits: ir.Table | None = Non
 
 def migration_matrix(start: ir.Table, end: ir.Table, exits: ir.Table | None = None) -> ir.Table:
     """Rows: final class at ``t0``; columns: final class at ``t1`` or the exit; count
-    (``loans``) and balance at ``t0`` (metrics.md §4)."""
+    (``loans``) and balance at ``t0`` (docs/figures.md §4)."""
     return migration_flows(start, end, exits).select("from_state", "to_state", "loans", "balance")
 
 
@@ -241,7 +246,7 @@ def roll_rates(
     dpd_column: str = "days_past_due",
     balance_column: str = "principal_balance",
 ) -> ir.Table:
-    """The migration matrix over days-past-due bands (metrics.md §4), on any tables with
+    """The migration matrix over days-past-due bands (docs/figures.md §4), on any tables with
     ``loan_id``, a balance and either days past due or a band already computed.
 
     ``bucket_column`` names a column that already holds each row's band (data whose delinquency
@@ -265,9 +270,9 @@ def roll_rates(
 # -- the rates ----------------------------------------------------------------------------------
 
 _NPL = ("substandard", "doubtful", "loss")
-# metrics.md §4: rate name → (cohort classes at t0, target classes at t1). The substandard
+# docs/figures.md §4: rate name → (cohort classes at t0, target classes at t1). The substandard
 # rate targets doubtful and loss: the exam answer key names 可疑 only, other texts add 损失
-# (reference/domain-rules.md §2); metrics.md takes both.
+# (docs/figures.md §4); npldesk takes both.
 RATE_DEFINITIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "normal": (("normal",), ("special_mention", *_NPL)),
     "special_mention": (("special_mention",), _NPL),
@@ -305,9 +310,9 @@ def _decimal(value: Any) -> Decimal:
 
 
 def migration_rates(flows: Iterable[Mapping[str, Any]]) -> dict[str, MigrationRate]:
-    """The five rates of metrics.md §4 from the rows of ``migration_flows`` (exact values).
+    """The five rates of docs/figures.md §4 from the rows of ``migration_flows`` (exact values).
 
-    Reading (secondary sources, reference/domain-rules.md §2): the reduction is the cohort's
+    Reading (secondary sources, docs/figures.md §4): the reduction is the cohort's
     repayment, disposal or write-off during the period, taken loan by loan as §4 states; a
     cohort loan that moves to a target class counts with its balance at ``t1``.
     """
@@ -328,7 +333,7 @@ def migration_rates(flows: Iterable[Mapping[str, Any]]) -> dict[str, MigrationRa
 
 
 def format_rate(value: Decimal | None) -> str | None:
-    """A ratio as shown: half-up to six places (metrics.md §6), as a decimal string."""
+    """A ratio as shown: half-up to six places (docs/figures.md §6), as a decimal string."""
     return None if value is None else f"{round_half_up(value, RATE_PLACES):f}"
 
 
@@ -346,84 +351,6 @@ def own_name(session: Analytics, table: ir.Table) -> ir.Table:
     return session.engine.con.create_view(ibis.util.gen_name("npldesk_view"), table)
 
 
-def matrix_document(
-    flows: Iterable[Mapping[str, Any]], rows: Sequence[str], columns: Sequence[str]
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{from: {to: {"count", "balance"}}}`` over every row and column named (zeros where no
-    loan went), plus any state found in ``flows`` but not named; money as decimal strings."""
-    cells: dict[tuple[str, str], tuple[int, Decimal]] = {}
-    extra_rows: list[str] = []
-    extra_columns: list[str] = []
-    for flow in flows:
-        source, target = str(flow["from_state"]), str(flow["to_state"])
-        cells[(source, target)] = (int(flow["loans"]), _decimal(flow["balance"]))
-        if source not in rows and source not in extra_rows:
-            extra_rows.append(source)
-        if target not in columns and target not in extra_columns:
-            extra_columns.append(target)
-    document: dict[str, dict[str, dict[str, Any]]] = {}
-    for source in [*rows, *sorted(extra_rows)]:
-        document[source] = {}
-        for target in [*columns, *sorted(extra_columns)]:
-            count, balance = cells.get((source, target), (0, Decimal(0)))
-            document[source][target] = {"count": count, "balance": format_money(balance)}
-    return document
-
-
-def migration_report(
-    session: Analytics,
-    start: date,
-    end: date,
-    basis: str = "class",
-    buckets: str = "s71",
-) -> dict[str, Any]:
-    """The ``migration`` command's document (design/cli.md): matrix, rates (class basis only)
-    and the snapshots it was computed from.
-
-    Every month from ``start`` to ``end`` must be imported: the exit columns need each loan's
-    row in the month it left, and a missing month would turn every exit into ``unexplained``.
-    """
-    if basis not in BASES:
-        raise UsageError(f"unknown basis {basis!r}; known: {', '.join(BASES)}")
-    chosen = bucket_set(buckets)
-    if start >= end:
-        raise UsageError(
-            f"--from {month_label(start)} must be before --to {month_label(end)}: "
-            "migration compares an earlier snapshot with a later one"
-        )
-    session.require_month(start, what="--from month")
-    session.require_month(end, what="--to month")
-    months = session.require_span(start, end)
-    start_table = own_name(session, session.figures(start))
-    end_table = own_name(session, session.figures(end))
-    later = own_name(session, session.figures_span([m for m in months if m > start]))
-    exits = exit_routes(start_table, later, t0=start, t1=end)
-    document: dict[str, Any] = {
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "basis": basis,
-    }
-    if basis == "class":
-        flows = session.rows(migration_flows(start_table, end_table, exits))
-        document["matrix"] = matrix_document(flows, CLASS_STATES, [*CLASS_STATES, *EXITS])
-        rates = migration_rates(flows)
-        document["rates"] = {name: format_rate(r.rate) for name, r in rates.items()}
-        document["rate_inputs"] = {
-            name: {
-                "cohort_balance": format_money(r.cohort_balance),
-                "reduction": format_money(r.reduction),
-                "migrated": format_money(r.migrated),
-            }
-            for name, r in rates.items()
-        }
-    else:
-        flows = session.rows(roll_rates(start_table, end_table, exits, buckets=chosen))
-        document["buckets"] = chosen.name
-        document["matrix"] = matrix_document(flows, chosen.labels, [*chosen.labels, *EXITS])
-    document["snapshots"] = session.lineage(list(month_range(start, end)))
-    return document
-
-
 __all__ = [
     "BUCKET_SETS",
     "CLASS_STATES",
@@ -437,11 +364,9 @@ __all__ = [
     "dpd_bucket",
     "exit_routes",
     "format_rate",
-    "matrix_document",
     "migration_flows",
     "migration_matrix",
     "migration_rates",
-    "migration_report",
     "own_name",
     "roll_rates",
     "transition_flows",

@@ -1,11 +1,11 @@
-"""NPL movement (``design/metrics.md`` §3): where the NPL balance came from and where it went.
+"""NPL movement (``docs/figures.md`` §3): where the NPL balance came from and where it went.
 
 ``npl_movement_step`` is one month-on-month step as an Ibis table (one row per group);
 ``npl_movement_period`` sums consecutive steps into a period (a month, the year to date, any
 range), so the identity ``closing = opening + inflow + increase (+ moved_in − moved_out) − cash −
 upgrade − write_off − transfer − foreclosure − unexplained`` holds for the period as it does for
-every step. ``movement_report`` builds the ``movement`` document of ``design/cli.md`` and checks
-that identity, to the fen, for the total and every row.
+every step. The report (``npldesk.reports.figures.movement_report``) checks that identity, to
+the fen, for the total and every row.
 """
 
 from __future__ import annotations
@@ -14,19 +14,16 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
-from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
-from npldesk.analytics.groups import KEY, group_key, resolve_grouping
-from npldesk.analytics.session import Analytics
+from npldesk.analytics.groups import KEY, group_key
 from npldesk.core.errors import UsageError
-from npldesk.core.money import format_money
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label, previous_december, previous_month_end
-from npldesk.tape.org import load_org
 
-# The lines of the whole book, in the order of design/cli.md; groups add the two moves.
+# The lines of the whole book, in the order of docs/commands.md; groups add the two moves.
 LINES = (
     "opening",
     "inflow",
@@ -275,85 +272,24 @@ def movement_span(
     """The period's first snapshot and name: previous month, previous December, or ``start``."""
     if start is not None:
         if period not in (None, "month"):
-            raise UsageError(f"give the period {period!r} or a start month, not both")
+            raise UsageError(
+                translatable("give the period {period!r} or a start month, not both", period=period)
+            )
         if start >= as_of:
             raise UsageError(
-                f"the start month {month_label(start)} must be before {month_label(as_of)}"
+                translatable(
+                    "the start month {start} must be before {month}",
+                    start=month_label(start),
+                    month=month_label(as_of),
+                )
             )
         return start, "range"
     if period == "month" or period is None:
         return previous_month_end(as_of), "month"
     if period == "ytd":
         return previous_december(as_of), "ytd"
-    raise UsageError(f"unknown period {period!r}; known: {', '.join(PERIODS)}")
-
-
-def _decimal_lines(row: Mapping[str, Any], names: Sequence[str]) -> dict[str, Decimal]:
-    return {name: Decimal(row[name]) for name in names}
-
-
-def _zero_lines() -> dict[str, Decimal]:
-    return dict.fromkeys(GROUP_LINES, Decimal("0.00"))
-
-
-def _key_label(key: str | None) -> str:
-    return "(none)" if key is None else key
-
-
-def movement_report(
-    session: Analytics,
-    as_of: date,
-    *,
-    period: str | None = "month",
-    start: date | None = None,
-    by: str | None = None,
-    level: str | None = None,
-) -> dict[str, Any]:
-    """The ``movement`` document of ``design/cli.md``, the identity checked for every row.
-
-    Every month of the span must be imported (a gap is a ``UsageError`` naming the months).
-    """
-    grouping = resolve_grouping(by, level, load_org(session.store) if by == "org_unit" else [])
-    first, period_name = movement_span(as_of, period=period, start=start)
-    session.require_month(as_of)
-    months = session.require_span(first, as_of)
-    session.figures(as_of)  # classifies every month of the span in one pass
-    snapshots = {month: session.figures(month) for month in months}
-    rollup = grouping.rollup()
-
-    def period_table(column: str | None, units: ir.Table | None) -> ir.Table:
-        return npl_movement_period([snapshots[month] for month in months], by=column, rollup=units)
-
-    total_lines = _decimal_lines(session.rows(period_table(None, None))[0], GROUP_LINES)
-    breaks = [] if identity_holds(total_lines) else ["total"]
-    rows: list[dict[str, Any]] = []
-    if grouping.column is not None:
-        found = {
-            row[KEY]: _decimal_lines(row, GROUP_LINES)
-            for row in session.rows(period_table(grouping.column, rollup))
-        }
-        if grouping.rolled_up:
-            keys: list[str | None] = [unit.code for unit in grouping.shown_units()]
-        else:
-            keys = sorted(found, key=lambda k: (k is None, k or ""))
-        for key in keys:
-            lines = found.get(key, _zero_lines())
-            if not identity_holds(lines):
-                breaks.append(_key_label(key))
-            rows.append(
-                {"key": key, "name": grouping.name_of(key)}
-                | {name: format_money(lines[name]) for name in GROUP_LINES}
-            )
-    return {
-        "from": first.isoformat(),
-        "to": as_of.isoformat(),
-        "period": period_name,
-        "by": grouping.column,
-        "level": grouping.level,
-        "rule_set": session.params.name,
-        "total": {name: format_money(total_lines[name]) for name in LINES},
-        "rows": rows,
-        "identity_holds": not breaks,
-        "identity_breaks": breaks,
-        "snapshots": session.lineage(months),
-    }
+    raise UsageError(
+        translatable(
+            "unknown period {period!r}; known: {known}", period=period, known=", ".join(PERIODS)
+        )
+    )

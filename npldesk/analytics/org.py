@@ -1,5 +1,5 @@
 """The organisation tree for figures: each unit with every unit above it, so that a unit's
-figures include its own loans and those of every unit below it (``metrics.md`` §2)."""
+figures include its own loans and those of every unit below it (``docs/figures.md`` §2)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""Asset quality at one snapshot (``design/metrics.md`` §2) and the ``quality`` report.
+"""Asset quality at one snapshot (``docs/figures.md`` §2) and the ``quality`` report.
 
 ``asset_quality`` is an Ibis function (classified snapshot in, one row per group out, exact
 decimal sums), ``asset_quality_by_month`` the same for every month of a span at once;
-``quality_report`` runs it on a session for a month and its baseline and builds
-the document of ``design/cli.md``. Ratios are divided in Python from the exact sums, because
+``QualityFigures`` holds one group's exact sums. The report
+(``npldesk.reports.figures.quality_report``) runs them on a session for a month and its
+baseline. Ratios are divided in Python from the exact sums, because
 the engines divide decimals differently (§6).
 """
 
@@ -18,12 +19,12 @@ import ibis
 import ibis.expr.types as ir
 
 from npldesk.analytics.classify import CLASS_NAMES
-from npldesk.analytics.groups import KEY, Grouping, group_key, resolve_grouping
+from npldesk.analytics.groups import KEY, group_key
 from npldesk.analytics.session import Analytics
 from npldesk.core.errors import UsageError
-from npldesk.core.money import format_money, round_half_up
+from npldesk.core.i18n import translatable
+from npldesk.core.money import round_half_up
 from npldesk.core.months import month_label, previous_december
-from npldesk.tape.org import load_org
 
 RATIO_PLACES = 6
 # §2 fixes these two thresholds in the figures themselves (they are not rule parameters).
@@ -212,51 +213,6 @@ class QualityFigures:
         return ratio(self.provision, self.npl_balance)
 
 
-def quality_fields(current: QualityFigures, baseline: QualityFigures | None) -> dict[str, Any]:
-    """One row's fields in the order of ``design/cli.md``; baseline fields null without one."""
-    fields: dict[str, Any] = {
-        "loans": current.loans,
-        "balance": format_money(current.balance),
-        "npl_balance": format_money(current.npl_balance),
-        "npl_ratio": format_ratio(current.npl_ratio),
-        "npl_loans": current.npl_loans,
-        "by_class": {name: format_money(value) for name, value in current.by_class.items()},
-        "overdue_balance": format_money(current.overdue_balance),
-        "dpd90_balance": format_money(current.dpd90_balance),
-        "provision_coverage": format_ratio(current.provision_coverage),
-    }
-    balance_change: Decimal | None = None
-    ratio_change: Decimal | None = None
-    double_reduction: bool | None = None
-    if baseline is not None:
-        balance_change = current.npl_balance - baseline.npl_balance
-        if current.npl_ratio is not None and baseline.npl_ratio is not None:
-            ratio_change = current.npl_ratio - baseline.npl_ratio
-            double_reduction = balance_change < 0 and ratio_change < 0
-    fields.update(
-        baseline_balance=None if baseline is None else format_money(baseline.balance),
-        baseline_npl_balance=None if baseline is None else format_money(baseline.npl_balance),
-        baseline_npl_ratio=None if baseline is None else format_ratio(baseline.npl_ratio),
-        npl_balance_change=format_money(balance_change),
-        npl_ratio_change=format_ratio(ratio_change),
-        double_reduction=double_reduction,
-    )
-    return fields
-
-
-def _figures_by_month_and_key(
-    session: Analytics, table: ir.Table, months: list[date]
-) -> dict[date, dict[str | None, QualityFigures]]:
-    found: dict[date, dict[str | None, QualityFigures]] = {month: {} for month in months}
-    for row in session.rows(table):
-        found[row["as_of"]][row[KEY]] = QualityFigures.from_row(row)
-    return found
-
-
-def _sort_key(key: str | None) -> tuple[bool, str]:
-    return (key is None, key or "")
-
-
 def choose_baseline(
     session: Analytics, as_of: date, baseline: date | None
 ) -> tuple[date | None, list[str]]:
@@ -265,73 +221,23 @@ def choose_baseline(
     A baseline asked for explicitly that is not imported is a ``UsageError``.
     """
     if baseline is not None:
-        session.require_month(baseline, what="baseline")
+        session.require_month(baseline, what=translatable("baseline"))
         if baseline > as_of:
-            raise UsageError(f"baseline {month_label(baseline)} is after {month_label(as_of)}")
+            raise UsageError(
+                translatable(
+                    "baseline {baseline} is after {month}",
+                    baseline=month_label(baseline),
+                    month=month_label(as_of),
+                )
+            )
         return baseline, []
     default = previous_december(as_of)
     if default in set(session.months()):
         return default, []
     return None, [
-        f"baseline {month_label(default)} (the previous December) is not imported: baseline "
-        "figures, changes and double reduction are left empty"
+        translatable(
+            "baseline {month} (the previous December) is not imported: baseline figures, "
+            "changes and double reduction are left empty",
+            month=month_label(default),
+        )
     ]
-
-
-def quality_report(
-    session: Analytics,
-    as_of: date,
-    *,
-    by: str | None = None,
-    level: str | None = None,
-    baseline: date | None = None,
-) -> dict[str, Any]:
-    """The ``quality`` document of ``design/cli.md`` for ``as_of`` against its baseline."""
-    grouping = resolve_grouping(by, level, load_org(session.store) if by == "org_unit" else [])
-    session.require_month(as_of)
-    baseline_month, warnings = choose_baseline(session, as_of, baseline)
-    months = [as_of] if baseline_month is None else [as_of, baseline_month]
-
-    # The month and its baseline in one query each (the whole book, the groups).
-    span = session.figures_span(months)
-    by_month = _figures_by_month_and_key(session, asset_quality_by_month(span, by=None), months)
-    totals = {month: by_month[month].get(None, QualityFigures.zero()) for month in months}
-    figures: dict[date, dict[str | None, QualityFigures]] = {}
-    if grouping.column is not None:
-        table = asset_quality_by_month(span, by=grouping.column, rollup=grouping.rollup())
-        figures = _figures_by_month_and_key(session, table, months)
-
-    rows = []
-    if grouping.column is not None:
-        current = figures[as_of]
-        base = figures.get(baseline_month) if baseline_month is not None else None
-        keys = _row_keys(grouping, current, base)
-        for key in keys:
-            base_figures = None if base is None else base.get(key, QualityFigures.zero())
-            rows.append(
-                {"key": key, "name": grouping.name_of(key)}
-                | quality_fields(current.get(key, QualityFigures.zero()), base_figures)
-            )
-    base_total = None if baseline_month is None else totals[baseline_month]
-    return {
-        "as_of": as_of.isoformat(),
-        "baseline": None if baseline_month is None else baseline_month.isoformat(),
-        "by": grouping.column,
-        "level": grouping.level,
-        "rule_set": session.params.name,
-        "rows": rows,
-        "total": quality_fields(totals[as_of], base_total),
-        "warnings": warnings,
-        "snapshots": session.lineage(sorted(set(months))),
-    }
-
-
-def _row_keys(
-    grouping: Grouping,
-    current: dict[str | None, QualityFigures],
-    baseline: dict[str | None, QualityFigures] | None,
-) -> list[str | None]:
-    if grouping.rolled_up:
-        return [unit.code for unit in grouping.shown_units()]
-    keys = set(current) | set(baseline or {})
-    return sorted(keys, key=_sort_key)

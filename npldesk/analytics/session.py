@@ -23,6 +23,7 @@ from npldesk.analytics.classify import (
     figures_view,
 )
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label, month_range
 from npldesk.core.rules import RuleParams, params_from_config
 from npldesk.home import Home
@@ -59,15 +60,27 @@ class Analytics:
     def months(self) -> list[date]:
         return self.store.months()
 
-    def require_month(self, as_of: date, *, what: str = "month") -> date:
+    def require_month(self, as_of: date, *, what: str | None = None) -> date:
+        """``as_of`` if it is imported; an error naming ``what`` it is and what is imported."""
         if as_of not in set(self.months()):
             available = self.months()
             span = (
-                f"imported: {month_label(available[0])} to {month_label(available[-1])}"
+                translatable(
+                    "imported: {first} to {last}",
+                    first=month_label(available[0]),
+                    last=month_label(available[-1]),
+                )
                 if available
-                else "no month is imported yet"
+                else translatable("no month is imported yet")
             )
-            raise UsageError(f"{what} {month_label(as_of)} is not imported ({span})")
+            raise UsageError(
+                translatable(
+                    "{what} {month} is not imported ({span})",
+                    what=what or translatable("month"),
+                    month=month_label(as_of),
+                    span=span,
+                )
+            )
         return as_of
 
     def require_span(self, start: date, end: date) -> list[date]:
@@ -77,8 +90,12 @@ class Analytics:
         missing = [m for m in wanted if m not in have]
         if missing:
             raise UsageError(
-                f"months missing between {month_label(start)} and {month_label(end)}: "
-                + ", ".join(month_label(m) for m in missing)
+                translatable(
+                    "months missing between {start} and {end}: {missing}",
+                    start=month_label(start),
+                    end=month_label(end),
+                    missing=", ".join(month_label(m) for m in missing),
+                )
             )
         return wanted
 
@@ -116,7 +133,7 @@ class Analytics:
 
     def _span(self, kind: str, months: list[date]) -> ir.Table:
         if not months:
-            raise UsageError("no month to read")
+            raise UsageError(translatable("no month to read"))
         missing = sorted(set(months) - set(self.months()))
         if missing:
             self.require_month(missing[0])  # the error names it and what is imported
@@ -169,7 +186,9 @@ class Analytics:
     def org(self) -> ir.Table:
         path = self.store.org_path()
         if path is None:
-            raise UsageError("no organisation file imported: `npldesk org import FILE` first")
+            raise UsageError(
+                translatable("no organisation file imported: `npldesk org import FILE` first")
+            )
         return self.engine.read_parquet([path])
 
     def rows(self, expr: ir.Table) -> list[dict[str, Any]]:
@@ -177,13 +196,13 @@ class Analytics:
 
     def lineage(self, months: list[date]) -> list[dict[str, Any]]:
         """The snapshots behind a figure: month, source file, its SHA-256, import id."""
-        entries = {entry.as_of: entry.lineage for entry in self.store.snapshots()}
+        entries = {entry.as_of: entry for entry in self.store.snapshots()}
         return [
             {
                 "as_of": as_of.isoformat(),
-                "source": entries[as_of].get("source"),
-                "sha256": entries[as_of].get("sha256"),
-                "import_id": entries[as_of].get("import_id"),
+                "source": entries[as_of].source,
+                "sha256": entries[as_of].sha256,
+                "import_id": entries[as_of].import_id,
             }
             for as_of in months
             if as_of in entries

@@ -1,4 +1,4 @@
-"""Vintage curves (``design/metrics.md`` §4): for each origination quarter and month on book,
+"""Vintage curves (``docs/figures.md`` §4): for each origination quarter and month on book,
 the balance more than 90 days past due as a share of the amount the quarter lent.
 
 ``vintage_curves`` is an Ibis expression over rows of many months (DuckDB and PySpark alike)
@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 from npldesk.analytics.migration import own_name
 from npldesk.analytics.session import Analytics
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_range
 
 _DIVISION_PRECISION = 60
@@ -138,14 +139,18 @@ def vintage_report(
     """Vintage curves over the store's months from ``start`` to ``end`` (default: all)."""
     months = session.months()
     if not months:
-        raise UsageError("no snapshot imported yet: `npldesk tape import FILE...` first")
+        raise UsageError(
+            translatable("no snapshot imported yet: `npldesk tape import FILE...` first")
+        )
     first = start or months[0]
     last = end or months[-1]
     if first > last:
-        raise UsageError("the first month of a vintage span must not be after its last")
+        raise UsageError(
+            translatable("the first month of a vintage span must not be after its last")
+        )
     imported = set(months)
     wanted = [m for m in month_range(first, last) if m in imported]
     if not wanted:
-        raise UsageError("no imported month in the vintage span")
+        raise UsageError(translatable("no imported month in the vintage span"))
     span = own_name(session, session.figures_span(wanted))
     return vintage_shares(session.rows(vintage_curves(span)))

@@ -1,10 +1,16 @@
 """The one access helper: what a person may see and do, by role and unit scope.
 
 Every selector filters through ``case_scope`` (and its siblings) and every service calls
-``require`` before it writes, so the rules of ``casework.md`` ("Who may see and do what") are
-written here once. A unit scope is the person's units and every unit below them.
+``require`` before it writes, so the rules of ``docs/casework-rules.md`` ("Who may see and do
+what") are written here once. A unit scope is the person's units and every unit below them.
 
-Decisions an auditor asks about are in ``docs/adr/0004-casework-access.md``.
+Every check takes the person who acts; there is no anonymous caller. Month-end jobs and the
+command line act as the system actor (``is_system_actor``): it reads every case and may
+administer and sync, and nothing else. Who may own a case or join a team, and the four-eyes
+rule on the recovery ledger, are here too, each written once.
+
+Decisions an auditor asks about are in ``docs/adr/0004-casework-access-audit-locking.md`` and
+``docs/adr/0006-system-actor-and-who-works-a-case.md``.
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ from enum import StrEnum
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from npldesk.casework.choices import LEGAL_STRATEGIES, Role
-from npldesk.casework.errors import AccessDenied
+from npldesk.casework.choices import CASE_WORKING_ROLES, LEGAL_STRATEGIES, SYSTEM_ROLE, Role
+from npldesk.casework.errors import AccessDenied, InvalidAction, NoActor
 from npldesk.casework.models import Case, LegalCase, Person, Team, TransferPackage, Unit
 
 
@@ -49,10 +55,19 @@ ACTION_ROLES: dict[Action, frozenset[str]] = {
     Action.SYNC: frozenset({Role.RISK_ANALYST, Role.ADMIN}),
 }
 
+# What the system actor may do: the month-end sync and the rules' run, and administration from
+# the command line. Decisions that need four eyes or a person's judgement are not among them.
+SYSTEM_ACTIONS = frozenset({Action.ADMINISTER, Action.SYNC})
+
 # Roles that read every case in their unit scope (the others see a narrower set).
 _UNIT_READERS = frozenset(
     {Role.OFFICER, Role.TEAM_LEAD, Role.FINANCE, Role.RISK_ANALYST, Role.LEADER}
 )
+
+
+def is_system_actor(person: Person) -> bool:
+    """The person record month-end jobs and the command line act as (it cannot sign in)."""
+    return SYSTEM_ROLE in person.roles
 
 
 def unit_paths(person: Person) -> list[str]:
@@ -77,6 +92,8 @@ def _holds_legal_case(person: Person) -> Exists:
 
 def case_scope(person: Person) -> Q:
     """The cases ``person`` may read."""
+    if is_system_actor(person):
+        return Q()
     if not person.active:
         return Q(pk__in=[])
     scope = Q(pk__in=[])
@@ -94,10 +111,14 @@ def case_scope(person: Person) -> Q:
 
 def visible_cases(person: Person) -> QuerySet[Case]:
     """``Case.objects`` narrowed to what ``person`` may read (distinct: the team join fans out)."""
+    if is_system_actor(person):
+        return Case.objects.all()
     return Case.objects.filter(pk__in=Case.objects.filter(case_scope(person)).values("pk"))
 
 
 def can_read_case(person: Person, case: Case) -> bool:
+    if is_system_actor(person):
+        return True
     return Case.objects.filter(case_scope(person), pk=case.pk).exists()
 
 
@@ -125,18 +146,30 @@ def works_case(person: Person, case: Case) -> bool:
     return person.has_role(Role.LEGAL) and case.legal_cases.filter(holder=person).exists()
 
 
-def _may(person: Person | None, action: Action) -> bool:
-    return person is None or (person.active and person.has_role(*ACTION_ROLES[action]))
+def may_see_personal_data(person: Person, case: Case) -> bool:
+    """Who may ask for a household's personal data unmasked (the view is then recorded): those
+    who work the case, and the system actor (the command line on the server, ``cases show
+    --pii``, which reads the database it runs on anyway)."""
+    return is_system_actor(person) or works_case(person, case)
+
+
+def _may(person: Person, action: Action) -> bool:
+    if is_system_actor(person):
+        return action in SYSTEM_ACTIONS
+    return person.active and person.has_role(*ACTION_ROLES[action])
+
+
+def require_person(person: Person | None, what: str) -> Person:
+    """``person``, or ``NoActor`` when there is none: nobody acts anonymously."""
+    if person is None:
+        raise NoActor(what)
+    return person
 
 
 def require(person: Person | None, action: Action, case: Case | None = None) -> None:
-    """Raise ``AccessDenied`` unless ``person`` may take ``action`` (on ``case``).
-
-    ``person`` is ``None`` only for the trusted command line and scheduled jobs running on
-    the server itself (they act as the operating-system user, named in the audit record).
-    """
-    if person is None:
-        return
+    """Raise ``AccessDenied`` unless ``person`` may take ``action`` (on ``case``); ``NoActor``
+    when there is no person (month-end jobs and the command line act as the system actor)."""
+    person = require_person(person, f"to {action.value.replace('_', ' ')}")
     if not _may(person, action):
         raise AccessDenied(f"{person.user.get_username()} may not {action.value.replace('_', ' ')}")
     if case is not None and not can_read_case(person, case):
@@ -151,22 +184,24 @@ def require(person: Person | None, action: Action, case: Case | None = None) -> 
 
 
 def transfer_scope(person: Person) -> Q:
+    if is_system_actor(person):
+        return Q()
     if not person.active or not person.has_role(Role.FINANCE, Role.LEADER, Role.RISK_ANALYST):
         return Q(pk__in=[])
     return in_units(person, "unit__path")
 
 
 def require_transfer(person: Person | None, action: Action, package: TransferPackage) -> None:
+    person = require_person(person, f"to {action.value.replace('_', ' ')}")
     require(person, action)
-    if (
-        person is not None
-        and not TransferPackage.objects.filter(transfer_scope(person), pk=package.pk).exists()
-    ):
+    if not TransferPackage.objects.filter(transfer_scope(person), pk=package.pk).exists():
         raise AccessDenied(f"transfer package {package.code} is outside {person.user}'s units")
 
 
 def team_scope(person: Person) -> Q:
     """Teams a person may see: those covering a unit in their scope, led by or including them."""
+    if is_system_actor(person):
+        return Q()
     if not person.active:
         return Q(pk__in=[])
     return in_units(person, "units__path") | Q(leader=person) | Q(members=person)
@@ -174,15 +209,113 @@ def team_scope(person: Person) -> Q:
 
 def require_unit(person: Person | None, unit: Unit) -> None:
     """For administration: an admin administers the units in their scope."""
+    person = require_person(person, "to administer")
     require(person, Action.ADMINISTER)
-    if person is not None and not any(unit.path.startswith(p) for p in unit_paths(person)):
+    if not is_system_actor(person) and not covers_unit(person, unit):
         raise AccessDenied(f"unit {unit.code} is outside {person.user}'s units")
 
 
 def require_team(person: Person | None, team: Team) -> None:
     """Admins administer the teams of their units; a team's own leader manages its members."""
-    if person is None or (person.active and team.leader_id == person.pk):
+    person = require_person(person, "to manage a team")
+    if person.active and team.leader_id == person.pk:
         return
     require(person, Action.ADMINISTER)
     for unit in team.units.all():
         require_unit(person, unit)
+
+
+# -- who may own a case or join a team (``casework.md``, "What casework accepts") -----------
+
+
+def covers_unit(person: Person, unit: Unit) -> bool:
+    """Whether the unit lies in the person's unit scope (their units and those below)."""
+    return any(unit.path.startswith(path) for path in unit_paths(person))
+
+
+def team_area(team: Team) -> list[str]:
+    """The unit paths a team works in: the units it covers, or, for a team that covers none
+    (a task force for chosen cases), its leader's units."""
+    paths = [unit.path for unit in team.units.all()]
+    return paths or unit_paths(team.leader)
+
+
+def _works_cases(person: Person, role: str, what: str) -> None:
+    name = person.user.get_username()
+    if not person.active:
+        raise InvalidAction(f"{name} is inactive and cannot be {role} of {what}")
+    if not person.has_role(*CASE_WORKING_ROLES):
+        raise InvalidAction(
+            f"{name} cannot be {role} of {what}: only officers, team leads and legal staff work "
+            f"cases ({name} is {', '.join(person.roles)})"
+        )
+
+
+def require_case_owner(owner: Person, case: Case) -> None:
+    """A case's owner works cases (officer, team lead, legal) and their units cover the
+    case's unit: nobody is made owner of a case they could not see."""
+    what = f"case {case.number}"
+    _works_cases(owner, "owner", what)
+    if not covers_unit(owner, case.unit):
+        raise InvalidAction(
+            f"{owner.user.get_username()} cannot be owner of {what}: its unit {case.unit.code} "
+            "is outside their units"
+        )
+
+
+def require_case_team(team: Team, case: Case) -> None:
+    """A case joins only a team whose area covers the case's unit (its members were chosen
+    from that area, ``require_team_member``)."""
+    if not any(case.unit.path.startswith(path) for path in team_area(team)):
+        raise InvalidAction(
+            f"team {team.code} does not work in unit {case.unit.code} of case {case.number}"
+        )
+
+
+def require_team_member(
+    person: Person, *, area: list[str], team_code: str, role: str = "a member"
+) -> None:
+    """A team's leader and members work cases, and each works in the team's area (one of
+    their units lies in it, or covers a unit of it): membership shows them every case of the
+    team, personal data included."""
+    _works_cases(person, role, f"team {team_code}")
+    if not any(
+        own.startswith(path) or path.startswith(own) for own in unit_paths(person) for path in area
+    ):
+        raise InvalidAction(
+            f"{person.user.get_username()} cannot be {role} of team {team_code}: their units "
+            "are outside the units the team works in"
+        )
+
+
+# -- four eyes ------------------------------------------------------------------------------
+
+
+def require_named_person(actor: Person, what: str) -> Person:
+    """Four-eyes decisions name the person who took them: the system actor may not take them,
+    nor be recorded as someone it is not."""
+    if is_system_actor(actor):
+        raise InvalidAction(f"{what} is a decision of a named person: take it as that user")
+    return actor
+
+
+def require_second_person(actor: Person, entered_by_id: int | None, what: str) -> Person:
+    """Nobody confirms or reverses an entry they made themselves (four eyes on the ledger)."""
+    require_named_person(actor, what)
+    if entered_by_id == actor.pk:
+        raise InvalidAction(f"{what} is taken by someone other than who entered it")
+    return actor
+
+
+def allowed_actions(person: Person, case: Case) -> frozenset[str]:
+    """The actions ``person`` may take on ``case`` (a page shows only their forms).
+
+    Reading the case is already established by the selector that fetched it; this names what
+    the role allows, with the legal desk limited to cases with a legal strategy or legal case.
+    """
+    allowed = {action.value for action, roles in ACTION_ROLES.items() if person.has_role(*roles)}
+    if Action.WORK_LEGAL.value in allowed and not (
+        case.strategy in LEGAL_STRATEGIES or case.legal_cases.exists()
+    ):
+        allowed.discard(Action.WORK_LEGAL.value)
+    return frozenset(allowed) if person.active else frozenset()

@@ -17,7 +17,6 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from npldesk.casework import selectors
-from npldesk.casework.access import in_units
 from npldesk.casework.choices import Role
 from npldesk.casework.models import Department, Person, Team, Unit
 
@@ -29,9 +28,7 @@ else:
 
 
 def signed_in_person(request: HttpRequest) -> Person | None:
-    if not request.user.is_authenticated:
-        return None
-    return Person.objects.filter(user_id=request.user.pk, active=True).first()
+    return selectors.person_signed_in(request.user)
 
 
 class ScopedReadOnlyAdmin(ModelAdminBase):
@@ -69,7 +66,7 @@ class UnitAdmin(ScopedReadOnlyAdmin):
 
     @staticmethod
     def scope(person: Person) -> QuerySet[Unit]:
-        return Unit.objects.filter(in_units(person, "path")).select_related("parent")
+        return selectors.units_visible(person)
 
 
 @admin.register(Department)
@@ -78,7 +75,7 @@ class DepartmentAdmin(ScopedReadOnlyAdmin):
 
     @staticmethod
     def scope(person: Person) -> QuerySet[Department]:
-        return Department.objects.all()
+        return selectors.departments_visible(person)
 
 
 @admin.register(Team)

@@ -7,3 +7,8 @@ class CaseworkConfig(AppConfig):
     name = "npldesk.casework"
     label = "casework"
     verbose_name = "Casework"
+
+    def ready(self) -> None:
+        from npldesk.casework.append_only import connect_signals
+
+        connect_signals()

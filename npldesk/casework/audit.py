@@ -1,9 +1,10 @@
 """The audit trail: one record per service call, written in the service's own transaction.
 
-``service`` wraps a write: keyword-only arguments, one database transaction, and a check
-that the call left exactly one audit record (or, for bulk services such as the month-end sync,
-at least one per changed object). ``record`` writes the record; ``snapshot`` turns a model's
-fields into JSON for its ``before`` and ``after``.
+``service`` wraps a write: keyword-only arguments, the person who acts (``actor``, never
+``None``: month-end jobs and the command line act as the system actor), one database
+transaction, and a check that the call left exactly one audit record (or, for bulk services
+such as the month-end sync, at least one per changed object). ``record`` writes the record;
+``snapshot`` turns a model's fields into JSON for its ``before`` and ``after``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any, ParamSpec, TypeVar
 from django.db import models, transaction
 from django.utils import timezone
 
+from npldesk.casework.access import is_system_actor
+from npldesk.casework.errors import NoActor
 from npldesk.casework.models import AuditRecord, Case, Person
 from npldesk.core.system import current_user
 
@@ -32,6 +35,7 @@ _written: ContextVar[list[int] | None] = ContextVar("audit_records_written", def
 class ServiceInfo:
     name: str
     bulk: bool
+    function: Callable[..., Any]
 
 
 # Every service, by name: the audit test walks this list so a new service cannot escape it.
@@ -39,19 +43,22 @@ SERVICES: dict[str, ServiceInfo] = {}
 
 
 def service(*, bulk: bool = False) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Mark a function as a service: keyword-only, one transaction, one audit record.
+    """Mark a function as a service: keyword-only, an actor, one transaction, one audit record.
+
+    A call without ``actor`` (or with ``actor=None``) is refused with ``NoActor`` before
+    anything is read or written.
 
     ``bulk`` services (the sync, bulk reassignment) write one record per object they change
     plus one for the run, all in the one transaction.
     """
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
-        SERVICES[function.__name__] = ServiceInfo(function.__name__, bulk)
-
         @functools.wraps(function)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
             if args:
                 raise TypeError(f"{function.__name__} takes keyword arguments only")
+            if kwargs.get("actor") is None:
+                raise NoActor(function.__name__)
             if _written.get() is not None:
                 raise RuntimeError(f"{function.__name__}: a service never calls another service")
             counter = [0]
@@ -67,13 +74,18 @@ def service(*, bulk: bool = False) -> Callable[[Callable[P, R]], Callable[P, R]]
                 _written.reset(token)
             return result
 
+        SERVICES[function.__name__] = ServiceInfo(function.__name__, bulk, run)
         return run
 
     return decorate
 
 
-def actor_name(actor: Person | None) -> str:
-    return actor.user.get_username() if actor is not None else f"system:{current_user()}"
+def actor_name(actor: Person) -> str:
+    """The name the record keeps: the person's username, or for the system actor
+    ``system:<operating-system user>`` (who ran the job or the command on the server)."""
+    if is_system_actor(actor):
+        return f"system:{current_user()}"
+    return actor.user.get_username()
 
 
 def jsonable(value: Any) -> Any:
@@ -102,7 +114,7 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str
 
 def build(
     *,
-    actor: Person | None,
+    actor: Person,
     action: str,
     obj: models.Model | None = None,
     object_type: str = "",
@@ -155,11 +167,13 @@ def _count(n: int) -> None:
 
 
 def record_personal_data_access(
-    *, actor: Person | None, what: str, case: Case | None, rows: int, reason: str = ""
+    *, actor: Person, what: str, case: Case | None, rows: int, reason: str = ""
 ) -> None:
     """Log an unmasked view or export of personal data (outside any service, in its own
     transaction: a read that shows personal data must leave its trace even if nothing else is
     written)."""
+    if actor is None:
+        raise NoActor("a personal-data view or export")
     with transaction.atomic():
         AuditRecord(
             at=timezone.now(),

@@ -1,38 +1,49 @@
-"""The fixed vocabularies of casework (``design/casework.md``), one ``TextChoices`` each."""
+"""The fixed vocabularies of casework (``docs/casework-rules.md``), one ``TextChoices`` each."""
 
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
-    OFFICER = "officer", "Loan officer"
-    TEAM_LEAD = "team_lead", "Team lead"
-    LEGAL = "legal", "Legal"
-    FINANCE = "finance", "Finance"
-    RISK_ANALYST = "risk_analyst", "Risk analyst"
-    LEADER = "leader", "Leader"
-    ADMIN = "admin", "Administrator"
+    OFFICER = "officer", _("Loan officer")
+    TEAM_LEAD = "team_lead", _("Team lead")
+    LEGAL = "legal", _("Legal")
+    FINANCE = "finance", _("Finance")
+    RISK_ANALYST = "risk_analyst", _("Risk analyst")
+    LEADER = "leader", _("Leader")
+    ADMIN = "admin", _("Administrator")
+
+
+# The roles that work cases: only people holding one of them may own a case or join a team.
+CASE_WORKING_ROLES = frozenset({Role.OFFICER, Role.TEAM_LEAD, Role.LEGAL})
+
+# The system actor (``access.is_system_actor``): the person record that month-end jobs and the
+# command line act as. Its role is not a ``Role``, so no service can give it to anyone.
+SYSTEM_USERNAME = "system"
+SYSTEM_ROLE = "system"
 
 
 class TeamKind(models.TextChoices):
-    CLEARING_TEAM = "clearing_team", "Clearing team"
-    TASK_FORCE = "task_force", "Task force"
+    CLEARING_TEAM = "clearing_team", _("Clearing team")
+    TASK_FORCE = "task_force", _("Task force")
 
 
 class CaseKind(models.TextChoices):
-    NPL = "npl", "NPL"
-    EARLY_WARNING = "early_warning", "Early warning"
+    NPL = "npl", _("NPL")
+    EARLY_WARNING = "early_warning", _("Early warning")
 
 
 class CaseState(models.TextChoices):
-    OPENED = "opened", "Opened"
-    INVESTIGATING = "investigating", "Investigating"
-    PLAN_PROPOSED = "plan_proposed", "Plan proposed"
-    PLAN_APPROVED = "plan_approved", "Plan approved"
-    IN_PROGRESS = "in_progress", "In progress"
-    ESCALATED = "escalated", "Escalated (legal)"
-    RESOLVED = "resolved", "Resolved"
+    OPENED = "opened", _("Opened")
+    INVESTIGATING = "investigating", _("Investigating")
+    PLAN_PROPOSED = "plan_proposed", _("Plan proposed")
+    PLAN_APPROVED = "plan_approved", _("Plan approved")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ESCALATED = "escalated", _("Escalated (legal)")
+    RESOLVED = "resolved", _("Resolved")
 
 
 # From each state, the states a person may move a case to by hand (the sync and the plan
@@ -49,15 +60,15 @@ CASE_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class CloseReason(models.TextChoices):
-    REPAID = "repaid", "Repaid"
-    UPGRADED = "upgraded", "Upgraded"
-    TRANSFERRED = "transferred", "Transferred"
-    FORECLOSED = "foreclosed", "Foreclosed"
-    SETTLED = "settled", "Settled"
-    RESTRUCTURED_PERFORMING = "restructured_performing", "Restructured and performing"
-    WRITTEN_OFF_EXHAUSTED = "written_off_exhausted", "Written off, recovery exhausted"
+    REPAID = "repaid", _("Repaid")
+    UPGRADED = "upgraded", _("Upgraded")
+    TRANSFERRED = "transferred", _("Transferred")
+    FORECLOSED = "foreclosed", _("Foreclosed")
+    SETTLED = "settled", _("Settled")
+    RESTRUCTURED_PERFORMING = "restructured_performing", _("Restructured and performing")
+    WRITTEN_OFF_EXHAUSTED = "written_off_exhausted", _("Written off, recovery exhausted")
     # Every loan left the books with no terminal row saying how (an export that dropped them).
-    UNEXPLAINED_EXIT = "unexplained_exit", "Left the books without a terminal row"
+    UNEXPLAINED_EXIT = "unexplained_exit", _("Left the books without a terminal row")
 
 
 # Reasons the month-end sync derives by itself; the others are given by a person.
@@ -73,30 +84,30 @@ DERIVED_CLOSE_REASONS = frozenset(
 
 
 class Ability(models.TextChoices):
-    ABLE = "able", "Able"
-    PARTLY_ABLE = "partly_able", "Partly able"
-    UNABLE = "unable", "Unable"
-    UNKNOWN = "unknown", "Unknown (not investigated)"
+    ABLE = "able", _("Able")
+    PARTLY_ABLE = "partly_able", _("Partly able")
+    UNABLE = "unable", _("Unable")
+    UNKNOWN = "unknown", _("Unknown (not investigated)")
 
 
 class Willingness(models.TextChoices):
-    WILLING = "willing", "Willing"
-    UNWILLING = "unwilling", "Unwilling"
-    UNREACHABLE = "unreachable", "Unreachable"
+    WILLING = "willing", _("Willing")
+    UNWILLING = "unwilling", _("Unwilling")
+    UNREACHABLE = "unreachable", _("Unreachable")
 
 
 class Strategy(models.TextChoices):
-    INVESTIGATE = "investigate", "Investigate first"
-    TRACE_AND_LITIGATE = "trace_and_litigate", "Asset search, tracing, public notice, litigation"
-    COLLATERAL_ENFORCEMENT = "collateral_enforcement", "Enforcement against collateral"
-    NEGOTIATED_REPAYMENT = "negotiated_repayment", "Negotiated full repayment"
-    LAWYERS_LETTER_LITIGATION = "lawyers_letter_litigation", "Lawyer's letter, then litigation"
-    LETTER_AND_SETTLEMENT = "letter_and_settlement", "Lawyer's letter and a settlement offer"
-    REPAYMENT_PLAN = "repayment_plan", "Repayment plan or partial settlement"
-    LITIGATION_ENFORCEMENT = "litigation_enforcement", "Litigation and enforcement"
-    BULK_TRANSFER = "bulk_transfer", "Bulk transfer"
-    WRITE_OFF = "write_off", "Write-off"
-    SECURITISATION = "securitisation", "Securitisation"
+    INVESTIGATE = "investigate", _("Investigate first")
+    TRACE_AND_LITIGATE = "trace_and_litigate", _("Asset search, tracing, public notice, litigation")
+    COLLATERAL_ENFORCEMENT = "collateral_enforcement", _("Enforcement against collateral")
+    NEGOTIATED_REPAYMENT = "negotiated_repayment", _("Negotiated full repayment")
+    LAWYERS_LETTER_LITIGATION = "lawyers_letter_litigation", _("Lawyer's letter, then litigation")
+    LETTER_AND_SETTLEMENT = "letter_and_settlement", _("Lawyer's letter and a settlement offer")
+    REPAYMENT_PLAN = "repayment_plan", _("Repayment plan or partial settlement")
+    LITIGATION_ENFORCEMENT = "litigation_enforcement", _("Litigation and enforcement")
+    BULK_TRANSFER = "bulk_transfer", _("Bulk transfer")
+    WRITE_OFF = "write_off", _("Write-off")
+    SECURITISATION = "securitisation", _("Securitisation")
 
 
 # Strategies that put a case in front of the legal desk.
@@ -112,30 +123,30 @@ LEGAL_STRATEGIES = frozenset(
 
 
 class Tier(models.TextChoices):
-    SHORT = "short", "Short"
-    MEDIUM = "medium", "Medium"
-    LONG = "long", "Long"
+    SHORT = "short", _("Short")
+    MEDIUM = "medium", _("Medium")
+    LONG = "long", _("Long")
 
 
 class PlanState(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    SUPERSEDED = "superseded", "Superseded"
+    PROPOSED = "proposed", _("Proposed")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    SUPERSEDED = "superseded", _("Superseded")
 
 
 class ActivityKind(models.TextChoices):
-    PHONE = "phone", "Phone call"
-    SMS = "sms", "SMS"
-    LETTER = "letter", "Letter"
-    VISIT = "visit", "Visit"
-    LAWYERS_LETTER = "lawyers_letter", "Lawyer's letter"
-    COURT_VISIT = "court_visit", "Court visit"
-    MEETING = "meeting", "Meeting"
-    NEGOTIATION = "negotiation", "Negotiation"
-    PUBLIC_NOTICE = "public_notice", "Public notice"
-    ASSET_SEARCH = "asset_search", "Asset search"
-    GUARANTOR_CONTACT = "guarantor_contact", "Guarantor contact"
+    PHONE = "phone", _("Phone call")
+    SMS = "sms", _("SMS")
+    LETTER = "letter", _("Letter")
+    VISIT = "visit", _("Visit")
+    LAWYERS_LETTER = "lawyers_letter", _("Lawyer's letter")
+    COURT_VISIT = "court_visit", _("Court visit")
+    MEETING = "meeting", _("Meeting")
+    NEGOTIATION = "negotiation", _("Negotiation")
+    PUBLIC_NOTICE = "public_notice", _("Public notice")
+    ASSET_SEARCH = "asset_search", _("Asset search")
+    GUARANTOR_CONTACT = "guarantor_contact", _("Guarantor contact")
 
 
 # Kinds that are an attempt to reach the household (counted for willingness).
@@ -152,13 +163,13 @@ CONTACT_KINDS = frozenset(
 
 
 class Outcome(models.TextChoices):
-    NO_ANSWER = "no_answer", "No answer"
-    CONTACTED = "contacted", "Contacted"
-    PROMISE = "promise", "Promise to pay"
-    REFUSAL = "refusal", "Refusal"
-    PAYMENT = "payment", "Payment"
-    DISPUTE = "dispute", "Dispute"
-    WRONG_NUMBER = "wrong_number", "Wrong number"
+    NO_ANSWER = "no_answer", _("No answer")
+    CONTACTED = "contacted", _("Contacted")
+    PROMISE = "promise", _("Promise to pay")
+    REFUSAL = "refusal", _("Refusal")
+    PAYMENT = "payment", _("Payment")
+    DISPUTE = "dispute", _("Dispute")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
 
 
 # Outcomes of a contact attempt that reached nobody.
@@ -166,40 +177,43 @@ FAILED_OUTCOMES = frozenset({Outcome.NO_ANSWER, Outcome.WRONG_NUMBER})
 
 
 class PromiseState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    KEPT = "kept", "Kept"
-    BROKEN = "broken", "Broken"
+    PENDING = "pending", _("Pending")
+    KEPT = "kept", _("Kept")
+    BROKEN = "broken", _("Broken")
 
 
 class RepaymentPlanKind(models.TextChoices):
-    FULL = "full", "Full repayment"
-    SETTLEMENT = "settlement", "Settlement (partial repayment)"
+    FULL = "full", _("Full repayment")
+    SETTLEMENT = "settlement", _("Settlement (partial repayment)")
 
 
 class RepaymentPlanState(models.TextChoices):
-    ACTIVE = "active", "Active"
-    COMPLETED = "completed", "Completed"
-    BREACHED = "breached", "Breached"
-    CANCELLED = "cancelled", "Cancelled"
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    BREACHED = "breached", _("Breached")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class InstalmentState(models.TextChoices):
-    DUE = "due", "Due"
-    PAID = "paid", "Paid"
-    LATE = "late", "Late"
-    BREACHED = "breached", "Late beyond the grace"
+    DUE = "due", _("Due")
+    PAID = "paid", _("Paid")
+    LATE = "late", _("Late")
+    BREACHED = "breached", _("Late beyond the grace")
 
 
 class LegalStage(models.TextChoices):
-    PREPARING = "preparing", "Preparing"
-    LAWYERS_LETTER = "lawyers_letter", "Lawyer's letter"
-    FILED = "filed", "Filed"
-    HEARING = "hearing", "Hearing"
-    JUDGMENT = "judgment", "Judgment"
-    ENFORCEMENT_APPLIED = "enforcement_applied", "Enforcement applied"
-    ENFORCEMENT = "enforcement", "Enforcement"
-    TERMINATED_UNRECOVERED = "terminated_unrecovered", "Enforcement terminated, not fully recovered"
-    CLOSED = "closed", "Closed"
+    PREPARING = "preparing", _("Preparing")
+    LAWYERS_LETTER = "lawyers_letter", _("Lawyer's letter")
+    FILED = "filed", _("Filed")
+    HEARING = "hearing", _("Hearing")
+    JUDGMENT = "judgment", _("Judgment")
+    ENFORCEMENT_APPLIED = "enforcement_applied", _("Enforcement applied")
+    ENFORCEMENT = "enforcement", _("Enforcement")
+    TERMINATED_UNRECOVERED = (
+        "terminated_unrecovered",
+        _("Enforcement terminated, not fully recovered"),
+    )
+    CLOSED = "closed", _("Closed")
 
 
 # The order a lawsuit moves through; a stage may be skipped but never goes back.
@@ -208,22 +222,23 @@ OPEN_LEGAL_STAGES = frozenset(LEGAL_STAGE_ORDER) - {LegalStage.CLOSED}
 
 
 class WriteOffState(models.TextChoices):
-    PREPARED = "prepared", "Prepared"
-    REVIEWED = "reviewed", "Reviewed by finance"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    PREPARED = "prepared", _("Prepared")
+    REVIEWED = "reviewed", _("Reviewed by finance")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class RecoverySource(models.TextChoices):
-    BORROWER = "borrower", "Borrower"
-    GUARANTOR = "guarantor", "Guarantor"
-    COURT_ENFORCEMENT = "court_enforcement", "Court enforcement"
-    COLLATERAL_SALE = "collateral_sale", "Collateral sale"
-    TRANSFER_PROCEEDS = "transfer_proceeds", "Transfer proceeds"
-    DEBT_FOR_ASSET = "debt_for_asset", "Debt for asset"
+    # "Borrower" alone is a list column (the borrower's id); here it is who paid.
+    BORROWER = "borrower", pgettext_lazy("recovery source", "Borrower")
+    GUARANTOR = "guarantor", _("Guarantor")
+    COURT_ENFORCEMENT = "court_enforcement", _("Court enforcement")
+    COLLATERAL_SALE = "collateral_sale", _("Collateral sale")
+    TRANSFER_PROCEEDS = "transfer_proceeds", _("Transfer proceeds")
+    DEBT_FOR_ASSET = "debt_for_asset", _("Debt for asset")
 
 
 class TransferState(models.TextChoices):
-    PREPARED = "prepared", "Prepared"
-    APPROVED = "approved", "Approved"
-    SETTLED = "settled", "Settled"
+    PREPARED = "prepared", _("Prepared")
+    APPROVED = "approved", _("Approved")
+    SETTLED = "settled", _("Settled")

@@ -23,3 +23,13 @@ class InvalidAction(UsageError):
 
 class NotFound(UsageError):
     """No such object, or none the person may see (the two are not told apart)."""
+
+
+class NoActor(AccessDenied):
+    """A service or selector was called without a person: nobody acts anonymously."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what} needs the person who acts: act as a signed-in person, or as the system "
+            "actor (selectors.system_actor()) for month-end jobs and the command line"
+        )

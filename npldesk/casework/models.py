@@ -1,4 +1,4 @@
-"""The casework model of ``design/casework.md``: who works which household's case, and what
+"""The casework model of ``docs/casework-rules.md``: who works which household's case, and what
 was done, promised, paid and decided.
 
 Models hold data and integrity constraints only. Every write goes through a service in
@@ -427,13 +427,18 @@ class WriteOffDecision(models.Model):
 
 
 class AppendOnlyQuerySet(models.QuerySet[Any]):
-    """Refuses bulk updates and deletes: the recovery ledger is only ever appended to."""
+    """Refuses bulk updates and deletes: the recovery ledger and the audit trail are only ever
+    appended to (their tables refuse it too: ``append_only``)."""
+
+    def _refuse(self) -> PermissionError:
+        refusal: str = getattr(self.model, "APPEND_ONLY_REFUSAL", "append-only")
+        return PermissionError(refusal)
 
     def update(self, **kwargs: Any) -> int:
-        raise PermissionError("the recovery ledger is append-only: enter a reversal instead")
+        raise self._refuse()
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("the recovery ledger is append-only: enter a reversal instead")
+        raise self._refuse()
 
 
 class Recovery(models.Model):
@@ -458,6 +463,7 @@ class Recovery(models.Model):
     note = models.TextField(blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
+    APPEND_ONLY_REFUSAL = "the recovery ledger is append-only: enter a reversal instead"
 
     class Meta:
         ordering = ["received_on", "id"]
@@ -537,6 +543,9 @@ class AuditRecord(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
 
+    objects = AppendOnlyQuerySet.as_manager()
+    APPEND_ONLY_REFUSAL = "audit records are append-only: they are never edited or deleted"
+
     class Meta:
         ordering = ["at", "id"]
 
@@ -544,6 +553,9 @@ class AuditRecord(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise PermissionError("audit records are never edited")
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError(self.APPEND_ONLY_REFUSAL)
 
 
 class SyncRun(models.Model):

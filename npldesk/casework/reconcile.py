@@ -1,4 +1,4 @@
-"""Reconciliation of casework with the tape (``design/casework.md``, "Reconciliation").
+"""Reconciliation of casework with the tape (``docs/casework-rules.md``, "Reconciliation").
 
 Per month and household: the recoveries entered in casework on loans still on the books (their
 principal part) against the NPL movement's ``cash`` line for the household, computed by the

@@ -1,9 +1,10 @@
-"""Casework rules that run by themselves (``design/casework.md``), free of Django and the database.
+"""Casework rules that run by themselves (``docs/casework-rules.md``), free of Django and the
+database.
 
 Segment derivation (ability × willingness), the ordered policy table that proposes a strategy
 and tier, and the judgement of promises and instalments against recoveries. Every threshold is
 a field of ``CaseworkParams`` and can be set in ``npldesk.toml`` under ``[casework]``. These
-are the bank's own working rules, not regulation: ``casework.md`` gives the defaults.
+are the bank's own working rules, not regulation: ``docs/casework-rules.md`` gives the defaults.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ FEN = Decimal("0.01")
 
 @dataclass(frozen=True)
 class CaseworkParams:
-    """The thresholds of the casework rules; the defaults are those of ``casework.md``."""
+    """The thresholds of the casework rules; defaults as in ``docs/casework-rules.md``."""
 
     tier_months: Mapping[str, int] = field(
         default_factory=lambda: {Tier.SHORT: 3, Tier.MEDIUM: 12, Tier.LONG: 36}
@@ -155,7 +156,7 @@ class Attempt:
 def derive_willingness(
     *, attempts: Iterable[Attempt], broken_promises: int, today: date, params: CaseworkParams
 ) -> str:
-    """From the last ``willingness_window_days`` of activities (``casework.md``)."""
+    """From the last ``willingness_window_days`` of activities (``docs/casework-rules.md``)."""
     window_start = today - timedelta(days=params.willingness_window_days)
     recent = sorted((a for a in attempts if window_start <= a.on <= today), key=lambda a: a.on)
     contacts = [a for a in recent if a.kind in CONTACT_KINDS]
@@ -205,8 +206,8 @@ def _any_of(*values: str) -> frozenset[str]:
     return frozenset(values)
 
 
-# The defaults of casework.md, in order (row 2, "collateral covers, and unwilling or unable",
-# is two rows here); the last row catches what no row decides (an uninvestigated household
+# The defaults of docs/casework-rules.md, in order (row 2, "collateral covers, and unwilling or
+# unable", is two rows here); the last row catches what no row decides (an uninvestigated household
 # that is not unreachable): investigate first.
 DEFAULT_POLICY: tuple[PolicyRow, ...] = (
     PolicyRow(Strategy.TRACE_AND_LITIGATE, Tier.LONG, willingness=_any_of(Willingness.UNREACHABLE)),
@@ -305,7 +306,7 @@ def policy_from_config(config: Mapping[str, Any]) -> tuple[PolicyRow, ...]:
     return tuple(policy)
 
 
-# Strategies outside the policy table and their tier (casework.md: "long").
+# Strategies outside the policy table and their tier (docs/casework-rules.md: "long").
 _UNLISTED_LONG = frozenset({Strategy.BULK_TRANSFER, Strategy.WRITE_OFF, Strategy.SECURITISATION})
 
 

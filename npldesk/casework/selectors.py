@@ -1,30 +1,36 @@
 """Every read of casework: querysets and views already narrowed to what a person may see.
 
-The web views, the API, the CLI and the reports read through these functions only; each one
-applies the person's role and unit scope through ``access``. ``person=None`` is the trusted
-command line on the server: it reads everything, with personal data still masked unless it
-asks (and that is recorded). List selectors fetch what their rows show in a fixed number of
-queries (``tests/casework/query_counts.json`` holds the baselines).
+The web views, the API, the CLI, the admin and the reports read through these functions only;
+each one applies the person's role and unit scope through ``access``. Every selector is
+registered (``@selector``, in ``SELECTORS``) and refuses a call without a person: a face acts as
+the signed-in person, and month-end jobs and the command line as the system actor
+(``system_actor``), which reads every case, personal data still masked unless it asks (and that
+is recorded). List selectors fetch what their rows show in a fixed number of queries
+(``tests/casework/query_counts.json`` holds the baselines).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, ParamSpec, TypeVar
 
 from django.db.models import Case as When_
 from django.db.models import F, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from npldesk.casework import access
 from npldesk.casework.audit import record_personal_data_access
-from npldesk.casework.choices import CaseState, Role
+from npldesk.casework.choices import CASE_WORKING_ROLES, SYSTEM_USERNAME, CaseState, Role
 from npldesk.casework.config import casework_settings
-from npldesk.casework.errors import AccessDenied, NotFound
+from npldesk.casework.errors import AccessDenied, NoActor, NotFound
 from npldesk.casework.models import (
     Activity,
     AuditRecord,
     Case,
+    Department,
     Household,
     Instalment,
     LegalCase,
@@ -34,22 +40,70 @@ from npldesk.casework.models import (
     RepaymentPlan,
     Team,
     TransferPackage,
+    Unit,
     WriteOff,
 )
 from npldesk.core.masking import mask_address, mask_id_number, mask_name, mask_phone
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Every selector, by name: a test calls each without a person and expects the refusal.
+SELECTORS: dict[str, Callable[..., Any]] = {}
+
+
+def selector(function: Callable[P, R]) -> Callable[P, R]:
+    """Mark a function as a selector: its first argument (``person``) is who reads, and a
+    call without one is refused with ``NoActor`` before anything is read."""
+
+    @functools.wraps(function)
+    def read(*args: P.args, **kwargs: P.kwargs) -> R:
+        person = args[0] if args else kwargs.get("person")
+        if person is None:
+            raise NoActor(function.__name__)
+        return function(*args, **kwargs)
+
+    SELECTORS[function.__name__] = read
+    return read
+
+
+# -- who acts ------------------------------------------------------------------------------
+
+
+def system_actor() -> Person:
+    """The person record month-end jobs and the command line act as (created with the
+    database; it cannot sign in)."""
+    person = Person.objects.select_related("user").filter(user__username=SYSTEM_USERNAME).first()
+    if person is None or not access.is_system_actor(person):
+        raise NotFound(
+            "the casework database has no system actor: run `npldesk init` to bring it up to date"
+        )
+    return person
+
+
+def person_signed_in(user: Any) -> Person | None:
+    """The active person behind a signed-in login, or ``None`` (an anonymous visitor, or a
+    login that is no member of staff). The system actor never signs in."""
+    if user is None or not user.is_authenticated:
+        return None
+    person = Person.objects.select_related("user").filter(user_id=user.pk, active=True).first()
+    if person is None or access.is_system_actor(person):
+        return None
+    return person
+
+
 # -- cases ---------------------------------------------------------------------------------
 
 
-def cases_visible(person: Person | None) -> QuerySet[Case]:
-    """The cases ``person`` may read (every case for the command line)."""
-    if person is None:
-        return Case.objects.all()
+@selector
+def cases_visible(person: Person) -> QuerySet[Case]:
+    """The cases ``person`` may read (every case for the system actor)."""
     return access.visible_cases(person)
 
 
+@selector
 def case_list(
-    person: Person | None,
+    person: Person,
     *,
     state: str | None = None,
     unit: str | None = None,
@@ -75,7 +129,8 @@ def case_list(
     return cases.order_by("number")
 
 
-def case_get(person: Person | None, number: str) -> Case:
+@selector
+def case_get(person: Person, number: str) -> Case:
     """One case by number, or ``NotFound`` (also when it exists but is out of scope)."""
     case = (
         cases_visible(person)
@@ -84,7 +139,8 @@ def case_get(person: Person | None, number: str) -> Case:
         .first()
     )
     if case is None:
-        raise NotFound(f"no case {number}" + ("" if person is None else " that you may see"))
+        scoped = not access.is_system_actor(person)
+        raise NotFound(f"no case {number}" + (" that you may see" if scoped else ""))
     return case
 
 
@@ -100,11 +156,12 @@ class HouseholdView:
     masked: bool
 
 
-def household_view(person: Person | None, case: Case, *, unmask: bool = False) -> HouseholdView:
-    """Masked unless ``unmask`` is asked for by someone who works the case (or the command
-    line); every unmasked view is recorded in the audit trail."""
+@selector
+def household_view(person: Person, case: Case, *, unmask: bool = False) -> HouseholdView:
+    """Masked unless ``unmask`` is asked for by someone who works the case (or the system
+    actor); every unmasked view is recorded in the audit trail."""
     household = case.household
-    may_unmask = person is None or access.works_case(person, case)
+    may_unmask = access.may_see_personal_data(person, case)
     if unmask and may_unmask:
         record_personal_data_access(actor=person, what="household", case=case, rows=1)
         return HouseholdView(
@@ -148,13 +205,14 @@ class CaseDetail:
     history: list[AuditRecord] = field(default_factory=list)
 
 
-def case_detail(person: Person | None, number: str, *, unmask: bool = False) -> CaseDetail:
+@selector
+def case_detail(person: Person, number: str, *, unmask: bool = False) -> CaseDetail:
     """Everything about one case, in a fixed number of queries."""
     case = case_get(person, number)
     return CaseDetail(
         case=case,
         household=household_view(person, case, unmask=unmask),
-        works_case=person is None or access.works_case(person, case),
+        works_case=access.works_case(person, case),
         loans=list(case.loans.order_by("loan_id")),
         investigations=list(case.investigations.select_related("investigator__user")),
         plans=list(
@@ -183,45 +241,118 @@ def case_detail(person: Person | None, number: str, *, unmask: bool = False) -> 
 # -- other objects, each as far as the person may see ---------------------------------------
 
 
-def households_visible(person: Person | None) -> QuerySet[Household]:
-    if person is None:
+@selector
+def households_visible(person: Person) -> QuerySet[Household]:
+    if access.is_system_actor(person):
         return Household.objects.all()
     return Household.objects.filter(cases__in=access.visible_cases(person)).distinct()
 
 
-def recoveries_visible(person: Person | None) -> QuerySet[Recovery]:
+@selector
+def recoveries_visible(person: Person) -> QuerySet[Recovery]:
     """The recovery ledger as far as the person's cases go."""
     return Recovery.objects.filter(case__in=cases_visible(person)).select_related("case")
 
 
-def writeoffs_visible(person: Person | None) -> QuerySet[WriteOff]:
+@selector
+def writeoffs_visible(person: Person) -> QuerySet[WriteOff]:
     return WriteOff.objects.filter(case__in=cases_visible(person)).select_related("case")
 
 
-def transfer_packages_visible(person: Person | None) -> QuerySet[TransferPackage]:
-    if person is None:
-        return TransferPackage.objects.all()
+@selector
+def transfer_packages_visible(person: Person) -> QuerySet[TransferPackage]:
     return TransferPackage.objects.filter(access.transfer_scope(person))
 
 
-def teams_visible(person: Person | None) -> QuerySet[Team]:
-    if person is None:
-        return Team.objects.all()
+@selector
+def teams_visible(person: Person) -> QuerySet[Team]:
+    if access.is_system_actor(person):
+        return Team.objects.select_related("leader__user")
     return Team.objects.filter(
         pk__in=Team.objects.filter(access.team_scope(person)).values("pk")
     ).select_related("leader__user")
 
 
-def people_visible(person: Person | None) -> QuerySet[Person]:
-    """Administrators see the people of their units; everyone sees themself."""
+@selector
+def people_visible(person: Person) -> QuerySet[Person]:
+    """Administrators and team leads see the people of their units (a lead chooses owners and
+    team members among them); everyone sees themself; the system actor sees everyone."""
     people = Person.objects.select_related("user")
-    if person is None:
+    if access.is_system_actor(person):
         return people.all()
-    if person.active and person.has_role(Role.ADMIN):
+    if person.active and person.has_role(Role.ADMIN, Role.TEAM_LEAD):
         return people.filter(
             pk__in=Person.objects.filter(access.in_units(person, "units__path")).values("pk")
         )
     return people.filter(pk=person.pk)
+
+
+@selector
+def people_list(person: Person) -> QuerySet[Person]:
+    """The staff a person may see, by username, with their units and departments fetched (the
+    ``users list`` rows). The system actor is no member of staff and is not listed."""
+    return (
+        people_visible(person)
+        .exclude(user__username=SYSTEM_USERNAME)
+        .prefetch_related("units", "departments")
+        .order_by("user__username")
+    )
+
+
+@selector
+def person_get(person: Person, username: str) -> Person:
+    """One person by username, or ``NotFound`` (also when out of the reader's sight)."""
+    found = people_visible(person).filter(user__username=username).first()
+    if found is None:
+        raise NotFound(f"no user {username!r}")
+    return found
+
+
+@selector
+def team_list(person: Person) -> QuerySet[Team]:
+    """The teams a person may see, by code, with leader, members and units fetched."""
+    return (
+        teams_visible(person)
+        .select_related("leader__user")
+        .prefetch_related("members__user", "units")
+        .order_by("code")
+    )
+
+
+@selector
+def team_get(person: Person, code: str) -> Team:
+    """One team by code, or ``NotFound`` (also when out of the reader's sight)."""
+    found = teams_visible(person).filter(code=code).first()
+    if found is None:
+        raise NotFound(f"no team {code!r}")
+    return found
+
+
+@selector
+def units_visible(person: Person) -> QuerySet[Unit]:
+    """The units of the person's scope (their units and those below; every unit for the
+    system actor)."""
+    units = Unit.objects.select_related("parent")
+    if access.is_system_actor(person):
+        return units.all()
+    return units.filter(access.in_units(person, "path"))
+
+
+@selector
+def unit_get(person: Person, code: str) -> Unit:
+    """A unit of the organisation by code, or ``NotFound``. The organisation tree is reference
+    data every member of staff may read (a filter by unit still shows only the cases in the
+    reader's scope)."""
+    found = Unit.objects.filter(code=code).first()
+    if found is None:
+        raise NotFound(f"no unit {code!r}")
+    return found
+
+
+@selector
+def departments_visible(person: Person) -> QuerySet[Department]:
+    """The bank's departments (reference data every member of staff may read)."""
+    return Department.objects.order_by("code")
 
 
 # -- the worklist ----------------------------------------------------------------------------
@@ -239,6 +370,7 @@ WORKLIST_REASONS = (
 )
 
 
+@selector
 def worklist(
     person: Person, *, today: date, limit: int | None = 50, horizon_days: int = 14
 ) -> QuerySet[Case]:
@@ -289,3 +421,300 @@ def worklist_reason(case: Case) -> str:
     """The worklist's reason for a case it returned (``priority`` annotated)."""
     priority = getattr(case, "priority", len(WORKLIST_REASONS))
     return WORKLIST_REASONS[priority] if priority < len(WORKLIST_REASONS) else "in_hand"
+
+
+# -- the web's signed-in person ----------------------------------------------------------------
+
+
+def database_ready() -> bool:
+    """Whether the casework database answers (the health check; reads no data)."""
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return False
+    return True
+
+
+# -- the cases page: every filter of the web's case list ----------------------------------
+
+CASE_SORTS = {
+    "number": ("number",),
+    "deadline": ("deadline", "number"),
+    "-npl_balance": ("-npl_balance", "number"),
+    "opened_on": ("opened_on", "number"),
+    "state": ("state", "number"),
+}
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What a person filters the case list by; every field optional."""
+
+    state: str | None = None
+    unit: str | None = None
+    team: str | None = None
+    owner: str | None = None
+    strategy: str | None = None
+    tier: str | None = None
+    legal_stage: str | None = None
+    overdue: bool = False
+    open_only: bool = True
+    query: str | None = None
+    sort: str = "number"
+
+
+@selector
+def case_filter(person: Person, filters: CaseFilters, *, today: date) -> QuerySet[Case]:
+    """The cases page: ``case_list`` narrowed by every filter of the page.
+
+    A unit, team or owner named outside the person's scope is ``NotFound`` (the page is then a
+    404, as for any object out of scope); a filter that matches nothing is an empty list.
+    ``query`` finds a household by borrower id, name or ID number (compared whole, the page
+    shows them masked) or a case by its number.
+    """
+    if filters.unit and not units_visible(person).filter(code=filters.unit).exists():
+        raise NotFound(f"no unit {filters.unit} that you may see")
+    if filters.team and not teams_visible(person).filter(code=filters.team).exists():
+        raise NotFound(f"no team {filters.team} that you may see")
+    cases = case_list(
+        person,
+        state=filters.state,
+        unit=filters.unit,
+        owner=filters.owner,
+        team=filters.team,
+        open_only=filters.open_only,
+    )
+    if filters.strategy:
+        cases = cases.filter(strategy=filters.strategy)
+    if filters.tier:
+        cases = cases.filter(tier=filters.tier)
+    if filters.legal_stage:
+        cases = cases.filter(legal_cases__stage=filters.legal_stage).distinct()
+    if filters.overdue:
+        cases = cases.filter(deadline__lt=today, closed_on__isnull=True)
+    if filters.query:
+        text = filters.query.strip()
+        cases = cases.filter(
+            Q(number=text)
+            | Q(household__borrower_id=text)
+            | Q(household__id_number=text)
+            | Q(household__name=text)
+        )
+    return cases.order_by(*CASE_SORTS.get(filters.sort, CASE_SORTS["number"]))
+
+
+@dataclass(frozen=True)
+class WorklistItem:
+    """One row of a person's worklist: the case, why it is there, and what is flagged."""
+
+    case: Case
+    reason: str
+    urgent_on: date | None
+    household_name: str
+    deadline_passed: bool
+    broken_promises: int
+    plan_breached: bool
+
+
+@selector
+def worklist_items(person: Person, *, today: date, limit: int | None = 50) -> list[WorklistItem]:
+    """The worklist as a page shows it: reasons, flags, and the household's name masked."""
+    return [
+        WorklistItem(
+            case=case,
+            reason=worklist_reason(case),
+            urgent_on=getattr(case, "urgent_on", None),
+            household_name=mask_name(case.household.name) or case.household.borrower_id,
+            deadline_passed=case.deadline < today,
+            broken_promises=case.broken_promises,
+            plan_breached=case.plan_breached,
+        )
+        for case in worklist(person, today=today, limit=limit)
+    ]
+
+
+@selector
+def case_owner_candidates(person: Person, case: Case) -> list[Person]:
+    """Who may own or join ``case`` (the rule of ``access.require_case_owner``): active people
+    whose roles work cases and whose units cover its unit. For a lead's assignment form."""
+    people = (
+        Person.objects.filter(active=True)
+        .select_related("user")
+        .prefetch_related("units")
+        .order_by("user__username")
+    )
+    return [
+        candidate
+        for candidate in people
+        if candidate.has_role(*CASE_WORKING_ROLES)
+        and not access.is_system_actor(candidate)
+        and any(case.unit.path.startswith(unit.path) for unit in candidate.units.all())
+    ]
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A row of the case list as people see it: the household's name masked."""
+
+    case: Case
+    household_name: str
+
+
+def case_rows(cases: Any) -> list[CaseRow]:
+    """Rows for a page of cases (already fetched with their household)."""
+    return [
+        CaseRow(case=case, household_name=mask_name(case.household.name) or "") for case in cases
+    ]
+
+
+# -- the planner's pipeline ------------------------------------------------------------------
+
+# Legal stages at which a court is enforcing (or has been asked to enforce) a judgment: the
+# planner counts their claims as expected cash (docs/planner.md).
+ENFORCEMENT_STAGES = ("enforcement_applied", "enforcement")
+
+
+@dataclass(frozen=True)
+class PipelineHistory:
+    """What the casework history says money due has turned into: sums for the planner's rates."""
+
+    promised: Decimal  # promises already judged (kept or broken): amount
+    promise_paid: Decimal  # … and what was paid on them
+    instalments_due: Decimal  # instalments due by the day: amount
+    instalments_paid: Decimal  # … and what was paid on them
+    enforced_claims: Decimal  # claims of legal cases that reached an enforcement stage
+    enforcement_recovered: Decimal  # court-enforcement recoveries of those cases
+    written_off: Decimal  # principal of approved write-offs
+    recovered_after_write_off: Decimal  # recoveries entered after write-off (net of reversals)
+
+
+@dataclass(frozen=True)
+class UnitPipeline:
+    """One unit's open cases: money falling due by a day, and the balance of their loans."""
+
+    promises_due: Decimal = Decimal(0)
+    instalments_due: Decimal = Decimal(0)
+    enforcement_claims: Decimal = Decimal(0)
+    npl_balance: Decimal = Decimal(0)  # NPL balance of the loans of cases with any of the above
+
+
+@dataclass(frozen=True)
+class PlannerPipeline:
+    """The casework the planner reads: per unit code the pipeline, and the history's sums."""
+
+    units: dict[str, UnitPipeline]
+    history: PipelineHistory
+
+
+@selector
+def planner_pipeline(person: Person, *, as_of: date, until: date) -> PlannerPipeline:
+    """Open cases' promises and instalments falling due after ``as_of`` up to ``until`` (what
+    is still unpaid of them), legal cases at an enforcement stage (claim less what the court
+    has recovered), by the case's unit; and the history up to ``as_of`` the recovery rates are
+    estimated from. A fixed number of queries, summed in the database."""
+    from django.db.models import DecimalField, Sum
+    from django.db.models.functions import Coalesce
+
+    from npldesk.casework.choices import InstalmentState, PromiseState, WriteOffState
+    from npldesk.casework.models import Promise
+
+    zero = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=2))
+
+    def total(expression: Any) -> Any:
+        return Coalesce(Sum(expression), zero)
+
+    cases = cases_visible(person)
+    open_cases = cases.filter(closed_on__isnull=True)
+    units: dict[str, dict[str, Decimal]] = {}
+    case_units: dict[int, str] = {}
+
+    def add(unit: str, case_id: int, name: str, amount: Decimal) -> None:
+        if amount > 0:
+            units.setdefault(unit, {}).setdefault(name, Decimal(0))
+            units[unit][name] += amount
+            case_units[case_id] = unit
+
+    for row in (
+        Promise.objects.filter(
+            case__in=open_cases,
+            state=PromiseState.PENDING,
+            due_on__gt=as_of,
+            due_on__lte=until,
+        )
+        .values("case_id", "case__unit__code")
+        .annotate(due=total(F("amount") - F("paid")))
+    ):
+        add(row["case__unit__code"], row["case_id"], "promises_due", row["due"])
+    for instalment in (
+        Instalment.objects.filter(
+            plan__case__in=open_cases,
+            plan__state="active",
+            state__in=[InstalmentState.DUE, InstalmentState.LATE],
+            due_on__lte=until,
+        )
+        .values("plan__case_id", "plan__case__unit__code")
+        .annotate(due=total(F("amount") - F("paid")))
+    ):
+        add(
+            instalment["plan__case__unit__code"],
+            instalment["plan__case_id"],
+            "instalments_due",
+            instalment["due"],
+        )
+    enforced = LegalCase.objects.filter(case__in=open_cases, stage__in=ENFORCEMENT_STAGES)
+    recovered_by_case = {
+        row["case_id"]: row["recovered"]
+        for row in Recovery.objects.filter(
+            case__in=enforced.values("case_id"), source="court_enforcement"
+        )
+        .values("case_id")
+        .annotate(recovered=total("amount"))
+    }
+    for legal in enforced.values("case_id", "case__unit__code").annotate(
+        claim=total("claim_amount")
+    ):
+        left = legal["claim"] - recovered_by_case.get(legal["case_id"], Decimal(0))
+        add(legal["case__unit__code"], legal["case_id"], "enforcement_claims", left)
+    for pk, npl_balance in Case.objects.filter(pk__in=list(case_units)).values_list(
+        "pk", "npl_balance"
+    ):
+        unit = case_units[pk]
+        units[unit]["npl_balance"] = units[unit].get("npl_balance", Decimal(0)) + npl_balance
+
+    judged = Promise.objects.filter(
+        case__in=cases, state__in=[PromiseState.KEPT, PromiseState.BROKEN], due_on__lte=as_of
+    ).aggregate(amount=total("amount"), paid=total("paid"))
+    instalments = Instalment.objects.filter(plan__case__in=cases, due_on__lte=as_of).aggregate(
+        amount=total("amount"), paid=total("paid")
+    )
+    reached = LegalCase.objects.filter(
+        case__in=cases, stages__stage__in=ENFORCEMENT_STAGES, stages__entered_on__lte=as_of
+    ).distinct()
+    claims = LegalCase.objects.filter(pk__in=reached.values("pk")).aggregate(
+        amount=total("claim_amount")
+    )
+    court = Recovery.objects.filter(
+        case__in=reached.values("case_id"), source="court_enforcement", received_on__lte=as_of
+    ).aggregate(amount=total("amount"))
+    written = WriteOff.objects.filter(
+        case__in=cases, state=WriteOffState.APPROVED, approved_on__lte=as_of
+    ).aggregate(amount=total("principal"))
+    after = Recovery.objects.filter(
+        case__in=cases, after_write_off=True, received_on__lte=as_of
+    ).aggregate(amount=total("amount"))
+    return PlannerPipeline(
+        units={code: UnitPipeline(**values) for code, values in units.items()},
+        history=PipelineHistory(
+            promised=judged["amount"],
+            promise_paid=judged["paid"],
+            instalments_due=instalments["amount"],
+            instalments_paid=instalments["paid"],
+            enforced_claims=claims["amount"],
+            enforcement_recovered=court["amount"],
+            written_off=written["amount"],
+            recovered_after_write_off=after["amount"],
+        ),
+    )

@@ -1,4 +1,4 @@
-"""The month-end sync (``design/casework.md``, "Case life"): cases opened, updated and closed
+"""The month-end sync (``docs/casework-rules.md``, "Case life"): cases opened, updated and closed
 from one classified month-end snapshot.
 
 ``loans_for_sync`` reads the rows the sync needs from the analytics session of a home (every
@@ -247,7 +247,7 @@ def month_end_sync(
     home: Any,
     as_of: date,
     *,
-    actor: Person | None,
+    actor: Person,
     early_warning: bool = False,
     session: Any = None,
     progress: Callable[[str], None] | None = None,
@@ -366,7 +366,7 @@ def _sums(loans: Iterable[Mapping[str, Any]]) -> dict[str, Decimal]:
 @audit.service(bulk=True)
 def cases_sync(
     *,
-    actor: Person | None,
+    actor: Person,
     as_of: date,
     loans: Iterable[Mapping[str, Any]],
     params: CaseworkParams | None = None,
@@ -690,7 +690,7 @@ def _close(case: Case, reason: str, as_of: date) -> None:
 
 
 def _record(
-    actor: Person | None, case: Case, before: dict[str, Any] | None, what: list[str], at: Any
+    actor: Person, case: Case, before: dict[str, Any] | None, what: list[str], at: Any
 ) -> Any:
     after = {name: getattr(case, name) for name in _AUDITED}
     if before is not None:
@@ -908,11 +908,14 @@ def _clearing_teams(unit_ids: set[int], as_of: date) -> dict[int, int]:
     return found
 
 
-def units_from_store(store_path: Path, *, only_when_new: bool = False) -> dict[str, int] | None:
+def units_from_store(
+    store_path: Path, *, actor: Person, only_when_new: bool = False
+) -> dict[str, int] | None:
     """Bring casework's units in step with the organisation file imported into the tape store
-    (``services.units_sync``, as the command line). With ``only_when_new``, nothing is written
-    unless the file names a unit casework does not know yet (so a repeated sync writes nothing).
-    Returns the counts, or ``None`` when nothing was written."""
+    (``services.units_sync``, as ``actor``: the system actor for month-end jobs). With
+    ``only_when_new``, nothing is written unless the file names a unit casework does not know
+    yet (so a repeated sync writes nothing). Returns the counts, or ``None`` when nothing was
+    written."""
     from npldesk.casework.services import units_sync
     from npldesk.core.errors import UsageError
     from npldesk.tape.org import load_org
@@ -924,7 +927,7 @@ def units_from_store(store_path: Path, *, only_when_new: bool = False) -> dict[s
     if only_when_new and {u.code for u in org} <= set(Unit.objects.values_list("code", flat=True)):
         return None
     return units_sync(
-        actor=None,
+        actor=actor,
         org_units=[
             {"code": u.code, "name": u.name, "parent": u.parent_code, "level": u.level} for u in org
         ],

@@ -12,12 +12,16 @@ import sys
 from rich.markup import escape
 
 from npldesk.cli.app import app
+from npldesk.cli.language import current_language, restore_language, say
 from npldesk.cli.output import err_console, print_problems
 from npldesk.core.errors import NpldeskError
+from npldesk.core.system import owner_only_files
 
 
 def run(argv: list[str]) -> int:
     """Run the CLI with ``argv`` and return its exit code (the tests' entry point)."""
+    previous = current_language()
+    owner_only_files()
     try:
         # Typer's standalone mode prints usage errors (exit 2) and ends with SystemExit.
         app(args=argv, prog_name="npldesk", standalone_mode=True)
@@ -27,12 +31,21 @@ def run(argv: list[str]) -> int:
     except NpldeskError as exc:
         if exc.problems:
             print_problems(exc.problems, exc.total)
-        err_console().print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+        err_console().print(
+            f"[bold red]{escape(say(_('error')))}:[/] {escape(say(exc.message))}", highlight=False
+        )
         return exc.exit_code
     except KeyboardInterrupt:
-        err_console().print("interrupted; the interrupted step committed nothing")
+        err_console().print(say(_("interrupted; the interrupted step committed nothing")))
         return 130
+    finally:
+        restore_language(previous)
     return 0
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogues; ``say`` translates it when it is printed."""
+    return message
 
 
 def main() -> None:

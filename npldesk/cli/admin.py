@@ -1,26 +1,26 @@
 """Administration from the command line: ``npldesk users``, ``npldesk teams``, ``npldesk units``.
 
-Every write goes through ``npldesk.casework.services`` with ``actor=None``: the command line is
-trusted (it runs on the server, as the operating-system user the audit record names). A
-mistake (unknown role, unit or user, a duplicate) is the service's ``InvalidAction`` or this
-module's ``NotFound``, which the CLI prints as a message with a non-zero exit code.
+Every read goes through ``npldesk.casework.selectors`` and every write through
+``npldesk.casework.services``, as the system actor (the audit record names the operating-system
+user who ran the command) or, with ``--as USERNAME``, as that person, whose roles and units
+apply. A mistake (unknown role, unit or user, a duplicate) is the service's ``InvalidAction``
+or the selector's ``NotFound``, which the CLI prints as a message with a non-zero exit code.
 """
 
 from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from npldesk.cli.options import FormatOption, HomeOption
+from npldesk.bootstrap import casework
+from npldesk.cli.options import AsOption, FormatOption, HomeOption, acting_person
 from npldesk.cli.output import OutputFormat, console, emit
 from npldesk.core.errors import UsageError
-from npldesk.home import Home, load_home
+from npldesk.home import load_home
 
 if TYPE_CHECKING:
     from npldesk.casework.models import Person, Team
@@ -70,45 +70,28 @@ def generate_password() -> str:
     return secrets.token_urlsafe(_PASSWORD_BYTES)
 
 
-@contextmanager
-def casework(home: Home) -> Iterator[None]:
-    """Django set up on the home's database; a database never migrated is a clear message."""
-    from npldesk.cli.app import setup_django
-
-    setup_django(home)
-    from django.db import DatabaseError
+def _person(actor: Person, username: str) -> Person:
+    from npldesk.casework import selectors
+    from npldesk.casework.errors import NotFound
 
     try:
-        yield
-    except DatabaseError as exc:
-        raise UsageError(
-            f"the casework database of {home.path} is not ready ({exc}): "
-            f"run `npldesk init --home {home.path}` first"
-        ) from exc
+        return selectors.person_get(actor, username)
+    except NotFound as exc:
+        raise NotFound(f"{exc.message} (see `npldesk users list`)") from exc
 
 
-def _person(username: str) -> Person:
+def _people(actor: Person, usernames: list[str]) -> list[Person]:
+    return [_person(actor, name) for name in dict.fromkeys(usernames)]
+
+
+def _team(actor: Person, code: str) -> Team:
+    from npldesk.casework import selectors
     from npldesk.casework.errors import NotFound
-    from npldesk.casework.models import Person
 
-    person = Person.objects.filter(user__username=username).select_related("user").first()
-    if person is None:
-        raise NotFound(f"no user {username!r} (see `npldesk users list`)")
-    return person
-
-
-def _people(usernames: list[str]) -> list[Person]:
-    return [_person(name) for name in dict.fromkeys(usernames)]
-
-
-def _team(code: str) -> Team:
-    from npldesk.casework.errors import NotFound
-    from npldesk.casework.models import Team
-
-    team = Team.objects.filter(code=code).first()
-    if team is None:
-        raise NotFound(f"no team {code!r} (see `npldesk teams list`)")
-    return team
+    try:
+        return selectors.team_get(actor, code)
+    except NotFound as exc:
+        raise NotFound(f"{exc.message} (see `npldesk teams list`)") from exc
 
 
 def _day(text: str | None, option: str) -> date:
@@ -145,6 +128,7 @@ def users_add(
         ),
     ] = False,
     home: HomeOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Add a member of staff with roles and units.
 
@@ -160,7 +144,7 @@ def users_add(
         from npldesk.casework import services
 
         person = services.person_create(
-            actor=None,
+            actor=acting_person(as_user),
             username=username,
             name=name,
             roles=role,
@@ -189,14 +173,17 @@ def _user_row(person: Person) -> dict[str, Any]:
 
 
 @users_app.command("list")
-def users_list(home: HomeOption = None, output: FormatOption = OutputFormat.table) -> None:
+def users_list(
+    home: HomeOption = None,
+    output: FormatOption = OutputFormat.table,
+    as_user: AsOption = None,
+) -> None:
     """Every member of staff with roles, units and whether they may sign in."""
     loaded = load_home(home)
     with casework(loaded):
-        from npldesk.casework.models import Person
+        from npldesk.casework.selectors import people_list
 
-        people = Person.objects.select_related("user").prefetch_related("units", "departments")
-        rows = [_user_row(p) for p in people.order_by("user__username")]
+        rows = [_user_row(p) for p in people_list(acting_person(as_user))]
     shown = (
         rows
         if output is OutputFormat.json
@@ -230,6 +217,7 @@ def users_update(
         typer.Option("--active/--inactive", help="Whether the person may sign in"),
     ] = None,
     home: HomeOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Replace a person's roles or units, or let them sign in or not."""
     if not role and not unit and not department and active is None:
@@ -240,9 +228,10 @@ def users_update(
     with casework(loaded):
         from npldesk.casework import services
 
-        person = _person(username)
+        actor = acting_person(as_user)
+        person = _person(actor, username)
         person = services.person_update(
-            actor=None,
+            actor=actor,
             person=person,
             version=person.version,
             roles=role or None,
@@ -285,6 +274,7 @@ def teams_add(
         str | None, typer.Option("--from", help="Active from, YYYY-MM-DD (default: today)")
     ] = None,
     home: HomeOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Add a clearing team covering units, or a task force for chosen hard cases."""
     start = _day(active_from, "--from")
@@ -292,13 +282,14 @@ def teams_add(
     with casework(loaded):
         from npldesk.casework import services
 
+        actor = acting_person(as_user)
         team = services.team_create(
-            actor=None,
+            actor=actor,
             code=code,
             name=name,
             kind=kind,
-            leader=_person(leader),
-            members=_people(member or []),
+            leader=_person(actor, leader),
+            members=_people(actor, member or []),
             unit_codes=sorted(set(unit or [])),
             active_from=start,
         )
@@ -310,16 +301,17 @@ def teams_add(
 
 
 @teams_app.command("list")
-def teams_list(home: HomeOption = None, output: FormatOption = OutputFormat.table) -> None:
+def teams_list(
+    home: HomeOption = None,
+    output: FormatOption = OutputFormat.table,
+    as_user: AsOption = None,
+) -> None:
     """Every team with its leader, members and the units it covers."""
     loaded = load_home(home)
     with casework(loaded):
-        from npldesk.casework.models import Team
+        from npldesk.casework.selectors import team_list
 
-        teams = Team.objects.select_related("leader__user").prefetch_related(
-            "members__user", "units"
-        )
-        rows = [_team_row(t) for t in teams.order_by("code")]
+        rows = [_team_row(t) for t in team_list(acting_person(as_user))]
     shown = (
         rows
         if output is OutputFormat.json
@@ -339,6 +331,7 @@ def teams_members(
     code: Annotated[str, typer.Argument(help="The team's code")],
     member: MemberOption = None,
     home: HomeOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Set a team's members (the list given replaces the one before)."""
     if not member:
@@ -347,9 +340,10 @@ def teams_members(
     with casework(loaded):
         from npldesk.casework import services
 
-        team = _team(code)
+        actor = acting_person(as_user)
+        team = _team(actor, code)
         team = services.team_set_members(
-            actor=None, team=team, version=team.version, members=_people(member)
+            actor=actor, team=team, version=team.version, members=_people(actor, member)
         )
         row = _team_row(team)
     console().print(f"team {code}: members {', '.join(row['members'])}")
@@ -359,13 +353,13 @@ def teams_members(
 
 
 @units_app.command("sync")
-def units_sync(home: HomeOption = None) -> None:
+def units_sync(home: HomeOption = None, as_user: AsOption = None) -> None:
     """Add and update units from the imported organisation file (units are never deleted)."""
     loaded = load_home(home)
     with casework(loaded):
         from npldesk.casework.sync import units_from_store
 
-        counts = units_from_store(loaded.store_path)
+        counts = units_from_store(loaded.store_path, actor=acting_person(as_user))
         assert counts is not None  # always written without only_when_new
     console().print(
         f"units: {counts['added']} added, {counts['changed']} changed, {counts['units']} in all"

@@ -1,22 +1,23 @@
-"""The commands of ``npldesk`` (``design/cli.md``)."""
+"""The commands of ``npldesk`` (``docs/commands.md``)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from npldesk.bootstrap import setup_django
 from npldesk.cli.options import FormatOption, HomeOption, month_option, optional_month
 from npldesk.cli.output import OutputFormat, console, emit, err_console, print_problems
 from npldesk.cli.output import progress_reporter as progress
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.money import round_half_up
 from npldesk.core.months import month_label
-from npldesk.home import Home, create_home, load_home
+from npldesk.home import Home, create_home, load_home, restrict_sqlite_files
 
 app = typer.Typer(
     name="npldesk",
@@ -35,15 +36,6 @@ app.add_typer(tape_app, name="tape")
 app.add_typer(org_app, name="org")
 
 
-def setup_django(home: Home) -> None:
-    """Point Django at this home's database before anything touches the ORM."""
-    os.environ["NPLDESK_HOME"] = str(home.path)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npldesk.settings")
-    import django
-
-    django.setup()
-
-
 def _migrate(home: Home) -> None:
     setup_django(home)
     from django.core.management import call_command
@@ -52,7 +44,14 @@ def _migrate(home: Home) -> None:
     try:
         call_command("migrate", interactive=False, verbosity=0)
     except DatabaseError as exc:
-        raise UsageError(f"the database at {home.database_url} cannot be set up: {exc}") from exc
+        raise UsageError(
+            translatable(
+                "the database at {url} cannot be set up: {reason}",
+                url=_safe_url(home.database_url),
+                reason=str(exc),
+            )
+        ) from exc
+    restrict_sqlite_files(home)
 
 
 @app.command()
@@ -98,9 +97,9 @@ def synth(
 
     first = month_option(start, "--start")
     if months < 1:
-        raise UsageError("--months must be at least 1")
+        raise UsageError(translatable("--months must be at least 1"))
     if loans is not None and loans < 1:
-        raise UsageError("--loans must be at least 1")
+        raise UsageError(translatable("--loans must be at least 1"))
     with progress() as say:
         result = generate(
             out,
@@ -136,8 +135,8 @@ def org_import(
     loaded = load_home(home)
     entry = import_org(_store(loaded), file)
     console().print(
-        f"organisation tree: {entry['rows']} units from {entry['source']} "
-        f"(levels: {', '.join(entry['levels'])})"
+        f"organisation tree: {entry.rows} units from {entry.source} "
+        f"(levels: {', '.join(entry.levels)})"
     )
 
 
@@ -158,6 +157,13 @@ def tape_import(
     join: Annotated[
         list[str] | None, typer.Option("--join", help="NAME=FILE for a mapping's joined file")
     ] = None,
+    accept_exits: Annotated[
+        bool,
+        typer.Option(
+            "--accept-exits",
+            help="Import a month even when many of last month's loans have no row in it",
+        ),
+    ] = False,
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """Import snapshots: every bad row is reported; a month is imported whole or not at all."""
@@ -169,7 +175,7 @@ def tape_import(
     for item in join or []:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
-            raise UsageError(f"--join {item!r}: expected NAME=FILE")
+            raise UsageError(translatable("--join {item!r}: expected NAME=FILE", item=item))
         join_files[name] = Path(path)
     options = ImportOptions(
         mapping=load_mapping(mapping) if mapping else None,
@@ -177,6 +183,8 @@ def tape_import(
         replace=replace,
         join_files=join_files,
         max_problems=loaded.max_problems,
+        unexplained_exits_limit=loaded.unexplained_exits_limit,
+        accept_exits=accept_exits,
     )
     with progress() as say:
         result = import_files(_store(loaded), list(files), options, progress=say)
@@ -213,17 +221,16 @@ def tape_list(home: HomeOption = None, output: FormatOption = OutputFormat.table
     loaded = load_home(home)
     rows = []
     for entry in _store(loaded).snapshots():
-        lineage = entry.lineage
         rows.append(
             {
                 "as_of": entry.as_of.isoformat(),
                 "rows": entry.rows,
                 "balance": entry.balance,
-                "source": lineage.get("source"),
-                "sha256": lineage.get("sha256"),
-                "mapping": lineage.get("mapping"),
-                "imported_at": lineage.get("imported_at"),
-                "imported_by": lineage.get("imported_by"),
+                "source": entry.source,
+                "sha256": entry.sha256,
+                "mapping": entry.mapping,
+                "imported_at": entry.imported_at,
+                "imported_by": entry.imported_by,
             }
         )
     if output is OutputFormat.table:
@@ -255,51 +262,47 @@ def demo(
     loans: Annotated[int | None, typer.Option(help="Loans in the synthetic book")] = None,
     months: Annotated[int, typer.Option(help="Months to simulate from 2018-01")] = 24,
     rebuild: Annotated[
-        bool, typer.Option("--rebuild", help="Delete the demo home and build it again")
+        bool,
+        typer.Option(
+            "--rebuild", help="Delete the demo home and empty its casework database, then rebuild"
+        ),
     ] = False,
 ) -> None:
     """Build a demo home from the synthetic branch network and show what was imported."""
-    from npldesk.synth import generate
-    from npldesk.tape.importer import ImportOptions, import_files
-    from npldesk.tape.org import import_org
+    from npldesk.demo import build_demo
+    from npldesk.demo.hashers import FAST_HASHING_SWITCH
 
     target = Path(home) if home else Path(os.environ.get("NPLDESK_HOME") or "npldesk-home")
-    if rebuild and target.exists():
-        shutil.rmtree(target)
-    created_home, _ = create_home(target)
-    _migrate(created_home)
-    store = _store(created_home)
+    # Before Django reads its settings: this process hashes the demo people's passwords fast.
+    os.environ[FAST_HASHING_SWITCH] = "1"
+    with progress() as say:
+        built = build_demo(
+            target,
+            open_database=_migrate,
+            loans=loans,
+            months=months,
+            rebuild=rebuild,
+            progress=say,
+        )
     out = console()
-    if store.months():
-        out.print(
-            f"the demo home {created_home.path} is already built (use --rebuild to start over)"
-        )
+    if built.book is None:
+        out.print(f"the demo home {built.home.path} is already built (use --rebuild to start over)")
     else:
-        data = created_home.path / "demo-data"
-        with progress() as say:
-            result = generate(
-                data,
-                loans=loans,
-                months=months,
-                progress=lambda done, total: say(f"simulating {done}/{total}"),
-            )
-            import_org(store, result.org_file)
-            say("importing the loan tape")
-            import_files(store, result.tape_files, ImportOptions(), progress=say)
         out.print(
-            f"demo home {created_home.path}: synthetic branch network "
-            f"({result.loans:,} loans, {result.households:,} households) imported"
+            f"demo home {built.home.path}: synthetic branch network "
+            f"({built.book.loans:,} loans, {built.book.households:,} households) imported"
         )
-        _build_demo_casework(created_home)
+    if built.casework is not None:
+        _print_demo_people(built.casework)
     rows = [
         {
             "month": month_label(e.as_of),
             "rows": e.rows,
-            "loans_on_book": e.lineage.get("loans_on_book"),
+            "loans_on_book": e.loans_on_book,
             "balance": e.balance,
-            "source": e.lineage.get("source"),
+            "source": e.source,
         }
-        for e in store.snapshots()
+        for e in built.snapshots
     ]
     emit(
         rows,
@@ -307,20 +310,16 @@ def demo(
         OutputFormat.table,
         title="loan tape",
     )
-    _print_headline(created_home, store)
-    _print_casework_summary()
+    _print_headline(built.home, _store(built.home))
+    _print_casework_summary(built.summary)
     out.print(
-        f"next: npldesk quality --as-of {month_label(store.months()[-1])} --by org_unit "
-        f"--home {created_home.path}"
+        f"next: npldesk quality --as-of {month_label(built.snapshots[-1].as_of)} --by org_unit "
+        f"--home {built.home.path}"
     )
 
 
-def _build_demo_casework(home: Home) -> None:
-    """Staff, teams and the casework history of the demo; the passwords are shown once."""
-    from npldesk.casework.demo import build_demo_casework
-
-    with progress() as say:
-        built = build_demo_casework(home, progress=say)
+def _print_demo_people(casework: Any) -> None:
+    """The demo users with their passwords (shown once) and what the history holds."""
     emit(
         [
             {
@@ -329,24 +328,22 @@ def _build_demo_casework(home: Home) -> None:
                 "units": " ".join(c.units),
                 "password": c.password,
             }
-            for c in built.credentials
+            for c in casework.credentials
         ],
         ["username", "roles", "units", "password"],
         OutputFormat.table,
         title="demo users (passwords shown once, not stored in clear)",
     )
     console().print(
-        f"casework: {built.counts.get('recoveries', 0):,} recoveries and "
-        f"{built.counts.get('writeoffs', 0):,} write-offs as the tape shows them; investigations, "
-        f"activities, plans and legal cases for a seeded {built.sample_share:.0%} of the cases"
+        f"casework: {casework.counts.get('recoveries', 0):,} recoveries and "
+        f"{casework.counts.get('writeoffs', 0):,} write-offs as the tape shows them; "
+        "investigations, activities, plans and legal cases for a seeded "
+        f"{casework.sample_share:.0%} of the cases"
     )
 
 
-def _print_casework_summary() -> None:
+def _print_casework_summary(summary: dict[str, Any]) -> None:
     """Cases open and closed, by state and strategy, legal stages, what was recovered."""
-    from npldesk.casework.demo import casework_summary
-
-    summary = casework_summary()
     out = console()
 
     def listed(counts: dict[str, int]) -> str:
@@ -365,49 +362,49 @@ def _print_casework_summary() -> None:
 
 def _print_headline(home: Home, store: Any) -> None:
     """The asset-quality headline of the latest month against the December before."""
-    from npldesk.analytics.quality import quality_report
     from npldesk.analytics.session import Analytics
+    from npldesk.reports.figures import quality_report
 
     latest = store.months()[-1]
     session = Analytics.for_home(home)
     with progress() as say:
         session.progress = say
         report = quality_report(session, latest)
-    total = report["total"]
+    total = report.total
     out = console()
-    if report["baseline"] is None:
+    if report.baseline is None:
         out.print(
-            f"{month_label(latest)}: NPL balance {total['npl_balance']} yuan, "
-            f"ratio {_percent(total['npl_ratio'])}"
+            f"{month_label(latest)}: NPL balance {total.npl_balance} yuan, "
+            f"ratio {_percent(total.npl_ratio)}"
         )
         return
-    verdict = "double reduction" if total["double_reduction"] else "no double reduction"
+    verdict = "double reduction" if total.double_reduction else "no double reduction"
     out.print(
-        f"{month_label(latest)} against {report['baseline'][:7]}: NPL balance "
-        f"{_millions(total['npl_balance'])} million yuan, ratio {_percent(total['npl_ratio'])}; "
-        f"change {_millions(total['npl_balance_change'])} million yuan and "
-        f"{_points(total['npl_ratio_change'])} percentage points: {verdict}"
+        f"{month_label(latest)} against {month_label(report.baseline)}: NPL balance "
+        f"{_millions(total.npl_balance)} million yuan, ratio {_percent(total.npl_ratio)}; "
+        f"change {_millions(total.npl_balance_change)} million yuan and "
+        f"{_points(total.npl_ratio_change)} percentage points: {verdict}"
     )
 
 
-def _millions(text: str) -> str:
-    return f"{round_half_up(Decimal(text) / 1_000_000, 2):f}"
+def _millions(value: Decimal | str | None) -> str:
+    return "n/a" if value is None else f"{round_half_up(Decimal(value) / 1_000_000, 2):f}"
 
 
-def _percent(text: str | None) -> str:
-    return "n/a" if text is None else f"{round_half_up(Decimal(text) * 100, 2)} %"
+def _percent(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{round_half_up(value * 100, 2)} %"
 
 
-def _points(text: str | None) -> str:
-    return "n/a" if text is None else f"{round_half_up(Decimal(text) * 100, 2):f}"
+def _points(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{round_half_up(value * 100, 2):f}"
 
 
 def _register_figure_commands() -> None:
     """The analytics and administration commands live in their own modules; each adds itself
     here."""
-    from npldesk.cli import admin, cases, figures, lists, migration
+    from npldesk.cli import admin, cases, figures, lists, migration, ops, plan, web
 
-    for module in (figures, lists, migration, admin, cases):
+    for module in (figures, lists, migration, admin, cases, ops, plan, web):
         module.register(app)
 
 

@@ -1,26 +1,31 @@
 """``npldesk cases``: the month-end sync, case lists, one case in full, the rules run, and the
-reconciliation with the tape (``design/cli.md``).
+reconciliation with the tape (``docs/commands.md``).
 
-Thin: each command sets Django up on the home, calls a service (``cases_sync``,
-``cases_judge``) as the operating-system user, or reads through ``casework.selectors`` with no
-person (every case, personal data masked), and prints. Wired into ``npldesk`` by ``register``.
+Thin: each command sets Django up on the home (``npldesk.bootstrap``), calls a service
+(``cases_sync``, ``cases_judge``) or reads through ``casework.selectors``, and prints. Wired
+into ``npldesk`` by ``register``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from npldesk.cli.options import FormatOption, HomeOption, month_option
+from npldesk.bootstrap import casework
+from npldesk.cli.options import (
+    AsOption,
+    FormatOption,
+    HomeOption,
+    acting_person,
+    month_option,
+)
 from npldesk.cli.output import OutputFormat, console, emit, progress_reporter
 from npldesk.core.errors import UsageError
-from npldesk.home import Home, load_home
+from npldesk.home import load_home
 
 cases_app = typer.Typer(
     help="Casework: sync cases from the tape, list and show them, run the rules, reconcile.",
@@ -48,31 +53,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(cases_app, name="cases")
 
 
-@contextmanager
-def _casework(home: Home) -> Iterator[None]:
-    """Django on the home's database; a database never set up is a clear message."""
-    from npldesk.cli.app import setup_django
-
-    setup_django(home)
-    from django.db import DatabaseError
-
-    try:
-        yield
-    except DatabaseError as exc:
-        raise UsageError(
-            f"the casework database of {home.path} is not ready ({exc}): "
-            f"run `npldesk init --home {home.path}` first"
-        ) from exc
-
-
-def _money(value: Any) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def _day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 @cases_app.command("sync")
 def sync(
     as_of: AsOfOption,
@@ -82,6 +62,7 @@ def sync(
     ] = False,
     home: HomeOption = None,
     output: FormatOption = OutputFormat.table,
+    as_user: AsOption = None,
 ) -> None:
     """Open, update and close cases from the month's snapshot, replaying in order every month
     imported since the last sync."""
@@ -91,13 +72,14 @@ def sync(
     loaded = load_home(home)
     session = Analytics.for_home(loaded)
     session.require_month(month, what="--as-of")
-    with _casework(loaded), progress_reporter() as say:
+    with casework(loaded), progress_reporter() as say:
         from npldesk.casework.sync import month_end_sync, units_from_store
 
+        actor = acting_person(as_user)
         session.progress = say
-        units_from_store(loaded.store_path, only_when_new=True)
+        units_from_store(loaded.store_path, actor=actor, only_when_new=True)
         synced = month_end_sync(
-            loaded, month, actor=None, early_warning=early_warning, session=session, progress=say
+            loaded, month, actor=actor, early_warning=early_warning, session=session, progress=say
         )
     counts = synced[-1][1]
     if output is OutputFormat.json:
@@ -129,22 +111,6 @@ def sync(
         out.print(f"  kept open for recovery {month_counts['kept_open_for_recovery']:,}")
 
 
-def _list_row(case: Any) -> dict[str, Any]:
-    return {
-        "case_id": case.number,
-        "household": case.household.borrower_id,
-        "kind": case.kind,
-        "state": case.state,
-        "segment": case.segment,
-        "strategy": case.strategy,
-        "tier": case.tier,
-        "deadline": _day(case.deadline),
-        "owner": case.owner.user.get_username() if case.owner is not None else None,
-        "team": case.team.code if case.team is not None else None,
-        "npl_balance": _money(case.npl_balance),
-    }
-
-
 @cases_app.command("list")
 def list_cases(
     state: Annotated[str | None, typer.Option("--state", help="Only cases in this state")] = None,
@@ -152,23 +118,35 @@ def list_cases(
         str | None, typer.Option("--unit", help="Only cases of this unit and those below it")
     ] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="Only cases of this user")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Only cases of this team")] = None,
     home: HomeOption = None,
     output: FormatOption = OutputFormat.table,
+    as_user: AsOption = None,
 ) -> None:
-    """Cases, by number (every case: the command line reads as the server's own user)."""
+    """Cases, by number: every case as the system actor, the cases in a person's scope with
+    --as."""
     loaded = load_home(home)
-    with _casework(loaded):
+    with casework(loaded):
+        from npldesk.casework import selectors
         from npldesk.casework.choices import CaseState
-        from npldesk.casework.models import Person, Unit
-        from npldesk.casework.selectors import case_list
+        from npldesk.casework.documents import case_row
+        from npldesk.casework.errors import NotFound
 
+        actor = acting_person(as_user)
         if state is not None and state not in CaseState.values:
             raise UsageError(f"--state {state!r}: one of {', '.join(CaseState.values)}")
-        if unit is not None and not Unit.objects.filter(code=unit).exists():
-            raise UsageError(f"--unit {unit!r}: no such unit")
-        if owner is not None and not Person.objects.filter(user__username=owner).exists():
-            raise UsageError(f"--owner {owner!r}: no such user")
-        rows = [_list_row(case) for case in case_list(None, state=state, unit=unit, owner=owner)]
+        for option, value, lookup, what in (
+            ("--unit", unit, selectors.unit_get, "unit"),
+            ("--owner", owner, selectors.person_get, "user"),
+            ("--team", team, selectors.team_get, "team"),
+        ):
+            if value is not None:
+                try:
+                    lookup(actor, value)
+                except NotFound as exc:
+                    raise UsageError(f"{option} {value!r}: no such {what}") from exc
+        cases = selectors.case_list(actor, state=state, unit=unit, owner=owner, team=team)
+        rows = [case_row(case) for case in cases]
     emit(
         rows,
         LIST_COLUMNS,
@@ -176,144 +154,6 @@ def list_cases(
         json_document={"cases": rows},
         title=f"cases ({len(rows)})",
     )
-
-
-def _detail_document(detail: Any) -> dict[str, Any]:
-    """One case in full, personal data as the selector gave it (masked)."""
-    case = detail.case
-    household = detail.household
-    latest = detail.investigations[0] if detail.investigations else None
-    plan = detail.plans[0] if detail.plans else None
-    return {
-        **_list_row(case),
-        "unit": case.unit.code,
-        "opened_on": _day(case.opened_on),
-        "closed_on": _day(case.closed_on),
-        "close_reason": case.close_reason or None,
-        "previous_case": case.previous_case.number if case.previous_case_id else None,
-        "balance": _money(case.balance),
-        "collateral_value": _money(case.collateral_value),
-        "written_off": case.written_off,
-        "synced_as_of": _day(case.synced_as_of),
-        "version": case.version,
-        "household_detail": {
-            "borrower_id": household.borrower_id,
-            "name": household.name,
-            "id_number": household.id_number,
-            "phones": household.phones,
-            "address": household.address,
-            "masked": household.masked,
-        },
-        "loans": [
-            {
-                "loan_id": loan.loan_id,
-                "product": loan.product,
-                "org_unit": loan.org_unit,
-                "status": loan.status,
-                "principal_balance": _money(loan.principal_balance),
-                "days_past_due": loan.days_past_due,
-                "class": loan.loan_class,
-                "is_npl": loan.is_npl,
-                "collateral_value": _money(loan.collateral_value),
-                "as_of": _day(loan.as_of),
-            }
-            for loan in detail.loans
-        ],
-        "latest_investigation": None
-        if latest is None
-        else {
-            "investigated_on": _day(latest.investigated_on),
-            "investigator": latest.investigator.user.get_username(),
-            "family_status": latest.family_status,
-            "income_source": latest.income_source,
-            "monthly_income": _money(latest.monthly_income),
-            "unencumbered_assets": _money(latest.unencumbered_assets),
-            "contactability": latest.contactability,
-        },
-        "plan": None
-        if plan is None
-        else {
-            "strategy": plan.strategy,
-            "state": plan.state,
-            "reason": plan.reason,
-            "target_amount": _money(plan.target_amount),
-            "target_date": _day(plan.target_date),
-            "milestones": [
-                {"task": m.task, "due_on": _day(m.due_on), "done_on": _day(m.done_on)}
-                for m in plan.milestones.all()
-            ],
-        },
-        "activities": [
-            {
-                "occurred_on": _day(a.occurred_on),
-                "kind": a.kind,
-                "outcome": a.outcome,
-                "person": a.person.user.get_username(),
-            }
-            for a in detail.activities
-        ],
-        "promises": [
-            {
-                "amount": _money(p.amount),
-                "made_on": _day(p.made_on),
-                "due_on": _day(p.due_on),
-                "state": p.state,
-                "paid": _money(p.paid),
-            }
-            for p in detail.promises
-        ],
-        "repayment_plans": [
-            {
-                "kind": rp.kind,
-                "state": rp.state,
-                "total": _money(rp.total),
-                "agreed_on": _day(rp.agreed_on),
-                "instalments": [
-                    {
-                        "number": i.number,
-                        "due_on": _day(i.due_on),
-                        "amount": _money(i.amount),
-                        "paid": _money(i.paid),
-                        "state": i.state,
-                    }
-                    for i in rp.instalments.all()
-                ],
-            }
-            for rp in detail.repayment_plans
-        ],
-        "legal_cases": [
-            {
-                "court": lc.court,
-                "court_case_number": lc.court_case_number,
-                "stage": lc.stage,
-                "stage_since": _day(lc.stage_since),
-                "claim_amount": _money(lc.claim_amount),
-                "next_hearing_on": _day(lc.next_hearing_on),
-                "holder": lc.holder.user.get_username(),
-            }
-            for lc in detail.legal_cases
-        ],
-        "recoveries": [
-            {
-                "received_on": _day(r.received_on),
-                "loan_id": r.loan_id,
-                "amount": _money(r.amount),
-                "principal_part": _money(r.principal_part),
-                "source": r.source,
-                "after_write_off": r.after_write_off,
-            }
-            for r in detail.recoveries
-        ],
-        "writeoffs": [
-            {
-                "loan_id": w.loan_id,
-                "principal": _money(w.principal),
-                "state": w.state,
-                "approved_on": _day(w.approved_on),
-            }
-            for w in detail.writeoffs
-        ],
-    }
 
 
 @cases_app.command("show")
@@ -327,14 +167,16 @@ def show(
             "--pii", help="Show the household's personal data (recorded in the audit trail)"
         ),
     ] = False,
+    as_user: AsOption = None,
 ) -> None:
     """One case in full: loans, investigation, plan, work, promises, legal, money (personal
     data masked unless --pii)."""
     loaded = load_home(home)
-    with _casework(loaded):
+    with casework(loaded):
+        from npldesk.casework.documents import case_document
         from npldesk.casework.selectors import case_detail
 
-        document = _detail_document(case_detail(None, case_id, unmask=pii))
+        document = case_document(case_detail(acting_person(as_user), case_id, unmask=pii))
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return
@@ -395,6 +237,7 @@ def judge(
         str | None, typer.Option("--today", help="Judge as of this day, YYYY-MM-DD")
     ] = None,
     home: HomeOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """Run the rules on every open case: promises, instalments, legal alerts, segment."""
     if today is None:
@@ -405,10 +248,10 @@ def judge(
         except ValueError as exc:
             raise UsageError(f"--today: expected a day as YYYY-MM-DD, not {today!r}") from exc
     loaded = load_home(home)
-    with _casework(loaded):
+    with casework(loaded):
         from npldesk.casework.services import cases_judge
 
-        changed = cases_judge(actor=None, today=day)
+        changed = cases_judge(actor=acting_person(as_user), today=day)
     console().print(
         f"rules run as of {day.isoformat()}: {changed:,} case(s) changed segment, strategy, tier "
         "or deadline"
@@ -427,7 +270,7 @@ def reconcile(
     month = month_option(as_of, "--as-of")
     loaded = load_home(home)
     session = Analytics.for_home(loaded)
-    with _casework(loaded), progress_reporter() as say:
+    with casework(loaded), progress_reporter() as say:
         from npldesk.casework.reconcile import reconcile as run_reconcile
 
         session.progress = say

@@ -1,22 +1,26 @@
-"""The figure commands: ``npldesk quality`` and ``npldesk movement`` (``design/cli.md``).
+"""The figure commands: ``npldesk quality`` and ``npldesk movement`` (``docs/commands.md``).
 
-Thin: parse the options, open an analytics session on the home, call the report function
-and print its document as a table, JSON or CSV. ``register`` adds them to the main app.
+Thin: parse the options, open an analytics session on the home in its language, call the
+report builder and print its typed result: a table for people (numbers for people, words in the
+home's language), or its JSON or CSV (English codes, exact decimal strings). ``register``
+adds them to the main app.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from npldesk.analytics.classify import CLASS_NAMES
 from npldesk.analytics.groups import GROUP_CHOICES
-from npldesk.analytics.movement import GROUP_LINES, LINES, movement_report
-from npldesk.analytics.quality import quality_report
+from npldesk.analytics.movement import GROUP_LINES, LINES
 from npldesk.analytics.session import Analytics
+from npldesk.cli.language import chinese, say, use_language
 from npldesk.cli.options import (
     BackendOption,
     FormatOption,
@@ -26,9 +30,27 @@ from npldesk.cli.options import (
     optional_month,
 )
 from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
+from npldesk.core import numbers
 from npldesk.core.errors import DataError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label
 from npldesk.home import load_home
+from npldesk.reports.figures import (
+    MovementLines,
+    QualityLine,
+    QualityReport,
+    movement_report,
+    quality_report,
+)
+from npldesk.reports.labels import (
+    CLASS_LABELS,
+    GROUP_LABELS,
+    MOVEMENT_LABELS,
+    PERIOD_LABELS,
+    QUALITY_LABELS,
+    TERMS,
+    label,
+)
 
 AsOfOption = Annotated[str, typer.Option("--as-of", help="The month, YYYY-MM")]
 ByOption = Annotated[
@@ -64,11 +86,7 @@ QUALITY_CSV_COLUMNS = (
     "npl_balance",
     "npl_ratio",
     "npl_loans",
-    "normal",
-    "special_mention",
-    "substandard",
-    "doubtful",
-    "loss",
+    *CLASS_NAMES,
     "overdue_balance",
     "dpd90_balance",
     "provision_coverage",
@@ -79,21 +97,40 @@ QUALITY_CSV_COLUMNS = (
     "npl_ratio_change",
     "double_reduction",
 )
+CLASS_TABLE_COLUMNS = ("key", "name", *CLASS_NAMES, "overdue_balance", "dpd90_balance")
 MOVEMENT_COLUMNS = ("key", "name", *GROUP_LINES)
+_MONEY = frozenset(
+    {
+        "balance",
+        "npl_balance",
+        "overdue_balance",
+        "dpd90_balance",
+        "baseline_balance",
+        "baseline_npl_balance",
+        "npl_balance_change",
+        *CLASS_NAMES,
+        *GROUP_LINES,
+    }
+)
+_RATIOS = frozenset({"npl_ratio", "provision_coverage", "baseline_npl_ratio"})
+_COUNTS = frozenset({"loans", "npl_loans"})
+_NUMBERS = _MONEY | _RATIOS | _COUNTS | {"npl_ratio_change"}
 
 
 @contextmanager
 def _session(home: Path | None, backend: str | None, rule_set: str | None) -> Iterator[Analytics]:
-    """An analytics session on the home, reporting classification progress on a terminal."""
+    """An analytics session on the home in its language, reporting classification progress on
+    a terminal."""
     loaded = load_home(home)
+    use_language(loaded)
     session = Analytics.for_home(loaded, backend=backend, rule_set=rule_set)
-    with progress_reporter() as say:
-        session.progress = say
+    with progress_reporter() as say_progress:
+        session.progress = say_progress
         yield session
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
-    """A report row for a table or CSV: classes as columns, booleans as true/false."""
+    """A JSON row for CSV: classes as columns, booleans as true/false."""
     flat = {k: v for k, v in row.items() if k != "by_class"}
     flat.update(row.get("by_class") or {})
     return {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in flat.items()}
@@ -103,9 +140,68 @@ def _total_row(total: dict[str, Any]) -> dict[str, Any]:
     return {"key": None, "name": "total"} | total
 
 
-def _say_warnings(warnings: list[str]) -> None:
+def _say_warnings(warnings: Sequence[str]) -> None:
     for warning in warnings:
-        err_console().print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err_console().print(f"[yellow]{say(_('warning'))}:[/] {say(warning)}", highlight=False)
+
+
+def money_cell(value: Decimal | None) -> str:
+    """Money for a table comparing units: 万元 in Chinese, yuan with separators otherwise."""
+    if value is None:
+        return ""
+    return numbers.ten_thousands(value) if chinese() else numbers.money(value)
+
+
+def money_header(code: str, labels: Mapping[str, Any]) -> str:
+    text = say(labels.get(code, code))
+    return say(translatable("{label} (10,000 yuan)", label=text)) if chinese() else text
+
+
+def headers_of(columns: Sequence[str], labels: Mapping[str, Any]) -> dict[str, str]:
+    """The column heads people read: money columns name their unit in Chinese."""
+    return {c: money_header(c, labels) if c in _MONEY else say(labels.get(c, c)) for c in columns}
+
+
+def ratio_cell(value: Decimal | None) -> str:
+    return "" if value is None else numbers.percent(value)
+
+
+def yes_no(value: bool | None) -> str:
+    if value is None:
+        return ""
+    return say(TERMS["yes"] if value else TERMS["no"])
+
+
+def _quality_cells(key: str | None, name: str | None, line: QualityLine) -> dict[str, str]:
+    change = line.npl_ratio_change
+    cells = {
+        "key": key or "",
+        "name": name or "",
+        "loans": numbers.grouped(line.loans),
+        "balance": money_cell(line.balance),
+        "npl_balance": money_cell(line.npl_balance),
+        "npl_ratio": ratio_cell(line.npl_ratio),
+        "npl_loans": numbers.grouped(line.npl_loans),
+        "overdue_balance": money_cell(line.overdue_balance),
+        "dpd90_balance": money_cell(line.dpd90_balance),
+        "provision_coverage": ratio_cell(line.provision_coverage),
+        "baseline_npl_balance": money_cell(line.baseline_npl_balance),
+        "baseline_npl_ratio": ratio_cell(line.baseline_npl_ratio),
+        "npl_balance_change": money_cell(line.npl_balance_change),
+        "npl_ratio_change": "" if change is None else numbers.points(change),
+        "double_reduction": yes_no(line.double_reduction),
+    }
+    cells.update({name: money_cell(value) for name, value in line.by_class.items()})
+    return cells
+
+
+def quality_title(report: QualityReport) -> str:
+    title = say(translatable("Asset quality {month}", month=month_label(report.as_of)))
+    if report.baseline is not None:
+        title += say(translatable(" against {month}", month=month_label(report.baseline)))
+    if report.by is not None:
+        title += say(translatable(" by {group}", group=label(GROUP_LABELS, report.by)))
+    return title
 
 
 def quality(
@@ -125,18 +221,34 @@ def quality(
     month = month_option(as_of, "--as-of")
     baseline_month = optional_month(baseline, "--baseline")
     with _session(home, backend, rule_set) as session:
-        document = quality_report(session, month, by=by, level=level, baseline=baseline_month)
-    _say_warnings(document["warnings"])
-    rows = [_flat(r) for r in [*document["rows"], _total_row(document["total"])]]
-    columns = QUALITY_TABLE_COLUMNS if output is OutputFormat.table else QUALITY_CSV_COLUMNS
-    compared = f" against {document['baseline'][:7]}" if document["baseline"] else ""
-    grouped = f" by {document['by']}" if document["by"] else ""
+        report = quality_report(session, month, by=by, level=level, baseline=baseline_month)
+    _say_warnings(report.warnings)
+    if output is not OutputFormat.table:
+        document = report.as_json()
+        rows = [_flat(r) for r in [*document["rows"], _total_row(document["total"])]]
+        emit(rows, QUALITY_CSV_COLUMNS, output, json_document=document)
+        return
+    shown = [_quality_cells(row.key, row.name, row.line) for row in report.rows]
+    shown.append(_quality_cells(None, say(TERMS["total"]), report.total))
+    labels = {**QUALITY_LABELS, **CLASS_LABELS}
+    if report.by is not None:
+        labels["key"] = GROUP_LABELS.get(report.by, labels["key"])
+    title = quality_title(report)
     emit(
-        rows,
-        columns,
+        shown,
+        QUALITY_TABLE_COLUMNS,
         output,
-        json_document=document,
-        title=f"asset quality {month_label(month)}{compared}{grouped}",
+        title=title,
+        headers=headers_of(QUALITY_TABLE_COLUMNS, labels),
+        right=_NUMBERS,
+    )
+    emit(
+        shown,
+        CLASS_TABLE_COLUMNS,
+        output,
+        title=say(translatable("{title}: balance by class", title=title)),
+        headers=headers_of(CLASS_TABLE_COLUMNS, labels),
+        right=_NUMBERS,
     )
 
 
@@ -160,32 +272,62 @@ def movement(
     month = month_option(as_of, "--as-of")
     start_month = optional_month(start, "--from")
     with _session(home, backend, rule_set) as session:
-        document = movement_report(
+        report = movement_report(
             session, month, period=period, start=start_month, by=by, level=level
         )
-    rows = [*document["rows"], _total_row(document["total"])]
-    columns = MOVEMENT_COLUMNS if document["by"] else ("key", "name", *LINES)
-    emit(
-        rows,
-        columns,
-        output,
-        json_document=document,
-        title=f"NPL movement {document['from'][:7]} to {document['to'][:7]} ({document['period']})",
-    )
-    if not document["identity_holds"]:
+    columns = MOVEMENT_COLUMNS if report.by else ("key", "name", *LINES)
+    if output is OutputFormat.table:
+        rows = [_movement_cells(row.key, row.name, row.lines) for row in report.rows]
+        rows.append(_movement_cells(None, say(TERMS["total"]), report.total))
+        labels = {**QUALITY_LABELS, **MOVEMENT_LABELS}
+        if report.by is not None:
+            labels["key"] = GROUP_LABELS.get(report.by, labels["key"])
+        title = translatable(
+            "NPL movement {start} to {end} ({period})",
+            start=month_label(report.start),
+            end=month_label(report.end),
+            period=label(PERIOD_LABELS, report.period),
+        )
+        emit(
+            rows,
+            columns,
+            output,
+            title=say(title),
+            headers=headers_of(columns, labels),
+            right=_NUMBERS,
+        )
+    else:
+        document = report.as_json()
+        rows = [*document["rows"], _total_row(document["total"])]
+        emit(rows, columns, output, json_document=document)
+    if not report.identity_holds:
         raise DataError(
-            "the movement identity does not hold to the fen for: "
-            + ", ".join(document["identity_breaks"])
+            translatable(
+                "the movement identity does not hold to the fen for: {rows}",
+                rows=", ".join(report.identity_breaks),
+            )
         )
     _say_identity(output)
 
 
+def _movement_cells(key: str | None, name: str | None, lines: MovementLines) -> dict[str, str]:
+    return {"key": key or "", "name": name or ""} | {
+        line: money_cell(lines.line(line)) for line in GROUP_LINES
+    }
+
+
 def _say_identity(output: OutputFormat) -> None:
     # On stdout under a table; on stderr when stdout is JSON or CSV for a tool.
+    holds = say(_("identity holds to the fen"))
     if output is OutputFormat.table:
-        console().print("identity holds to the fen")
+        console().print(holds)
     else:
-        err_console().print("identity holds to the fen", highlight=False)
+        err_console().print(holds, highlight=False)
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogues; ``say`` translates it when it is printed."""
+    return message
 
 
 COMMANDS: dict[str, Callable[..., None]] = {"quality": quality, "movement": movement}

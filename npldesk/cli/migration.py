@@ -1,15 +1,17 @@
-"""``npldesk migration``: the migration matrix and rates between two snapshots (``cli.md``)."""
+"""``npldesk migration``: the migration matrix and rates between two snapshots
+(``docs/commands.md``)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
+from rich.cells import cell_len
 from rich.table import Table
 
+from npldesk.cli.language import say, use_language
 from npldesk.cli.options import (
     BackendOption,
     FormatOption,
@@ -18,6 +20,13 @@ from npldesk.cli.options import (
     month_option,
 )
 from npldesk.cli.output import OutputFormat, console, emit
+from npldesk.core import numbers
+from npldesk.core.i18n import translatable
+from npldesk.core.months import month_label
+from npldesk.reports.labels import BASIS_LABELS, RATE_LABELS, STATE_LABELS, TERMS, label
+
+if TYPE_CHECKING:
+    from npldesk.reports.figures import MigrationReport
 
 
 class Basis(StrEnum):
@@ -34,79 +43,87 @@ class Buckets(StrEnum):
     f18 = "f18"
 
 
-# Short column heads so that the matrix fits a terminal; the cell list below spells them out.
-SHORT = {
-    "special_mention": "spec.m",
-    "substandard": "substd",
-    "doubtful": "doubtf",
-    "written_off": "w/off",
-    "transferred": "transf",
-    "foreclosed": "forecl",
-    "unexplained": "unexpl",
-}
-
-
-def _print_tables(document: dict[str, Any]) -> None:
+def _print_tables(report: MigrationReport) -> None:
     """The count matrix, then every non-empty cell with its balance and its share of the row's
     balance, then the rates (class basis)."""
-    from npldesk.analytics.migration import format_rate
-
-    matrix: dict[str, dict[str, dict[str, Any]]] = document["matrix"]
-    columns = list(next(iter(matrix.values()))) if matrix else []
-    scale = f" ({document['buckets']} bands)" if document["basis"] == "dpd" else ""
-    span = f"{document['from'][:7]} → {document['to'][:7]}"
-    counts = Table(
-        title=f"migration {span}, {document['basis']} basis{scale}: loans",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 1),
-        pad_edge=False,
+    scale = f" ({report.buckets})" if report.buckets is not None else ""
+    title = translatable(
+        "Migration {start} → {end}, {basis}{scale}: loans",
+        start=month_label(report.start),
+        end=month_label(report.end),
+        basis=label(BASIS_LABELS, report.basis),
+        scale=scale,
     )
-    heads = ["from \\ to", *(SHORT.get(column, column) for column in [*columns, "total"])]
-    width = max((len(source) for source in matrix), default=0)
+    counts = Table(title=say(title), box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+    heads = [say(_("from \\ to")), *(label(STATE_LABELS, c) for c in report.columns)]
+    heads.append(say(TERMS["total"]))
+    names = [label(STATE_LABELS, source) for source in report.states]
+    width = max((cell_len(name) for name in names), default=0)
     counts.add_column(heads[0], no_wrap=True, min_width=width)
     for head in heads[1:]:
-        counts.add_column(head, justify="right", no_wrap=True, min_width=len(head))
+        counts.add_column(head, justify="right", no_wrap=True, min_width=cell_len(head))
     cells = []
-    for source, row in matrix.items():
+    for source, name in zip(report.states, names, strict=True):
+        row = [report.cell(source, target) for target in report.columns]
         counts.add_row(
-            source,
-            *(str(row[target]["count"]) for target in columns),
-            str(sum(cell["count"] for cell in row.values())),
+            name,
+            *(numbers.grouped(cell.count) for cell in row),
+            numbers.grouped(sum(cell.count for cell in row)),
         )
-        row_balance = sum((Decimal(cell["balance"]) for cell in row.values()), Decimal(0))
-        for target, cell in row.items():
-            if cell["count"]:
-                share = Decimal(cell["balance"]) / row_balance if row_balance else None
+        row_balance = report.row_balance(source)
+        for target in report.columns:
+            cell = report.cell(source, target)
+            if cell.count:
+                share = cell.balance / row_balance if row_balance else None
                 cells.append(
                     {
-                        "from": source,
-                        "to": target,
-                        "loans": cell["count"],
-                        "balance": cell["balance"],
-                        "share_of_row": format_rate(share),
+                        "from": name,
+                        "to": label(STATE_LABELS, target),
+                        "loans": numbers.grouped(cell.count),
+                        "balance": numbers.money(cell.balance),
+                        "share_of_row": "" if share is None else numbers.percent(share),
                     }
                 )
     out = console()
     # Never squeeze the matrix into "…": wider than the terminal, it wraps but stays whole.
-    out.width = max(out.width, width + sum(len(head) + 3 for head in heads[1:]) + 4)
+    out.width = max(out.width, width + sum(cell_len(head) + 3 for head in heads[1:]) + 4)
     out.print(counts)
     emit(
         cells,
         ["from", "to", "loans", "balance", "share_of_row"],
         OutputFormat.table,
-        title="where the balance at the start went",
+        title=say(_("Where the balance at the start went")),
+        headers={
+            "from": say(_("From")),
+            "to": say(_("To")),
+            "loans": say(_("Loans")),
+            "balance": say(_("Balance (yuan)")),
+            "share_of_row": say(_("Share of the row")),
+        },
+        right=("loans", "balance", "share_of_row"),
     )
-    rates: dict[str, str | None] | None = document.get("rates")
-    if rates is not None:
+    if report.rates is not None:
         emit(
             [
-                {"rate": name, "value": "n/a" if value is None else value}
-                for name, value in rates.items()
+                {
+                    "rate": label(RATE_LABELS, name),
+                    "value": say(TERMS["n/a"]) if r.rate is None else numbers.percent(r.rate),
+                }
+                for name, r in report.rates.items()
             ],
             ["rate", "value"],
             OutputFormat.table,
-            title="migration rates (n/a: nothing of the cohort left on the books to migrate)",
+            title=say(
+                _("Migration rates (n/a: nothing of the cohort left on the books to migrate)")
+            ),
+            headers={"rate": say(_("Rate")), "value": say(_("Value"))},
+            right=("value",),
         )
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogues; ``say`` translates it when it is printed."""
+    return message
 
 
 def migration_command(
@@ -125,26 +142,28 @@ def migration_command(
     rule_set: RuleSetOption = None,
 ) -> None:
     """Migration matrix between two snapshots, with the migration rates (class basis)."""
-    from npldesk.analytics.migration import migration_report
     from npldesk.analytics.session import Analytics
     from npldesk.home import load_home
+    from npldesk.reports.figures import migration_report
 
     first = month_option(start, "--from")
     last = month_option(end, "--to")
-    session = Analytics.for_home(load_home(home), backend=backend, rule_set=rule_set)
-    document = migration_report(session, first, last, basis=basis.value, buckets=buckets.value)
+    loaded = load_home(home)
+    use_language(loaded)
+    session = Analytics.for_home(loaded, backend=backend, rule_set=rule_set)
+    report = migration_report(session, first, last, basis=basis.value, buckets=buckets.value)
     if output is OutputFormat.json:
-        emit([], [], output, json_document=document)
+        emit([], [], output, json_document=report.as_json())
         return
     if output is OutputFormat.csv:
         rows = [
             {"from": source, "to": target, "count": cell["count"], "balance": cell["balance"]}
-            for source, cells in document["matrix"].items()
+            for source, cells in report.as_json()["matrix"].items()
             for target, cell in cells.items()
         ]
         emit(rows, ["from", "to", "count", "balance"], output)
         return
-    _print_tables(document)
+    _print_tables(report)
 
 
 def register(app: typer.Typer) -> None:

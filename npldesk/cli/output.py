@@ -6,16 +6,18 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from npldesk.core.cells import safe_cell
 from npldesk.core.errors import Problem, Severity
 
 
@@ -55,8 +57,13 @@ def emit(
     *,
     json_document: Any = None,
     title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    right: Collection[str] = (),
 ) -> None:
-    """Print ``rows`` as a table, CSV, or (with ``json_document``) a JSON document."""
+    """Print ``rows`` as a table, CSV, or (with ``json_document``) a JSON document.
+
+    ``headers`` names the table's columns for people (CSV keeps the codes); ``right`` are the
+    columns of numbers, aligned right."""
     if fmt is OutputFormat.json:
         sys.stdout.write(
             json.dumps(
@@ -70,15 +77,29 @@ def emit(
         writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+            # Text a spreadsheet would run as a formula leaves with an apostrophe.
+            writer.writerow(
+                {k: "" if row.get(k) is None else safe_cell(str(row.get(k))) for k in columns}
+            )
         sys.stdout.write(buffer.getvalue())
         return
     table = Table(title=title, show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    console().print(table)
+        justify: Literal["left", "right"] = "right" if column in right else "left"
+        table.add_column((headers or {}).get(column, column), overflow="fold", justify=justify)
+    cells = [["" if row.get(c) is None else str(row.get(c)) for c in columns] for row in rows]
+    for row_cells in cells:
+        table.add_row(*row_cells)
+    out = console()
+    if not out.is_terminal:
+        # In a pipe or a file nothing is squeezed: the table is as wide as its widest cells.
+        heads = [(headers or {}).get(c, c) for c in columns]
+        widths = [
+            max([cell_len(head), *(cell_len(row_cells[i]) for row_cells in cells)])
+            for i, head in enumerate(heads)
+        ]
+        out.width = max(out.width, sum(widths) + 3 * len(widths) + 1)
+    out.print(table)
 
 
 @contextmanager

@@ -15,6 +15,19 @@ class MonthError(ValueError):
     """A month given in a form npldesk does not accept."""
 
 
+# Loan books live in these years; a month outside them is a typo (0000-01, 9999-12), and
+# month arithmetic around it would leave the calendar Python can hold.
+FIRST_YEAR = 1900
+LAST_YEAR = 2199
+
+
+def _check_year(text: str, year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise MonthError(
+            f"{text!r} is out of range: months run from {FIRST_YEAR}-01 to {LAST_YEAR}-12"
+        )
+
+
 def month_end(day: date) -> date:
     """The last day of ``day``'s month."""
     return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
@@ -32,6 +45,7 @@ def parse_month(text: str) -> date:
         year, month = int(match.group(1)), int(match.group(2))
         if not 1 <= month <= 12:
             raise MonthError(f"{text!r} is not a month: expected YYYY-MM")
+        _check_year(text, year)
         return month_end(date(year, month, 1))
     match = _DATE_RE.match(text)
     if match:
@@ -39,6 +53,7 @@ def parse_month(text: str) -> date:
             day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError as exc:
             raise MonthError(f"{text!r} is not a date") from exc
+        _check_year(text, day.year)
         if not is_month_end(day):
             raise MonthError(f"{text!r} is not a month-end date: expected YYYY-MM")
         return day

@@ -1,4 +1,4 @@
-"""Rule-set parameters for classification, with the defaults of ``design/metrics.md`` §1.
+"""Rule-set parameters for classification, with the defaults of ``docs/figures.md`` §1.
 
 Every threshold is a parameter, set in ``npldesk.toml`` under ``[rules.<name>]``; a figure
 computed with other parameters is a different figure, so the parameters' fingerprint is

@@ -1,4 +1,5 @@
-"""Facts about the running system every layer needs: who acts, and durable file writes."""
+"""Facts about the running system every layer needs: who acts, owner-only files, and durable
+file writes."""
 
 from __future__ import annotations
 
@@ -26,3 +27,22 @@ def fsync_path(path: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+# Group and others get nothing: every file a face creates (store, database, exports, logs,
+# backups) holds personal data or leads to it (ADR 0006).
+OWNER_ONLY_UMASK = 0o077
+
+
+def owner_only_files() -> None:
+    """From now on, files and folders this process creates are readable by their owner only.
+
+    Called once where every face starts (the command line, Django's settings for the web app
+    and ``manage.py``); a file that must be owner-only whoever calls is also created so.
+    """
+    os.umask(OWNER_ONLY_UMASK)
+
+
+def make_owner_only(path: Path) -> None:
+    """``path`` readable and writable by its owner only (a folder also enterable)."""
+    path.chmod(0o700 if path.is_dir() else 0o600)

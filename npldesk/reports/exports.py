@@ -23,8 +23,12 @@ from typing import IO, Any
 import xlsxwriter
 
 from npldesk.analytics.lists import MONEY_COLUMNS, ListResult
+from npldesk.core.cells import safe_cell
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.money import format_money
+from npldesk.core.months import month_label
+from npldesk.reports.labels import LIST_COLUMN_LABELS, LIST_TITLES, label, localise
 from npldesk.reports.pii import mask_rows
 
 EXPORT_FORMATS = ("csv", "json", "xlsx")
@@ -42,11 +46,44 @@ class ExportTable:
     money_columns: frozenset[str] = frozenset()
     document: dict[str, Any] = field(default_factory=dict)
     lineage: list[dict[str, Any]] = field(default_factory=list)
+    # The column heads people read (workbooks, screens), in the language of the export; CSV and
+    # JSON keep the column codes. Empty: the codes.
+    headers: tuple[str, ...] = ()
+
+    def header(self, index: int) -> str:
+        return self.headers[index] if self.headers else self.columns[index]
+
+
+def list_title(result: ListResult) -> str:
+    """The list's name and month (and its start) in the active language."""
+    name = label(LIST_TITLES, result.name)
+    month = month_label(result.as_of)
+    if result.start is None:
+        return localise(translatable("{name} {month}", name=name, month=month))
+    return localise(
+        translatable(
+            "{name} {month} against {start}",
+            name=name,
+            month=month,
+            start=month_label(result.start),
+        )
+    )
 
 
 def list_export(result: ListResult, *, pii: bool) -> ExportTable:
-    """A computed list as an export: personal data masked unless ``pii``."""
+    """A computed list as an export: personal data masked unless ``pii``; its title and column
+    heads in the active language."""
     shown = "shown" if pii else "masked"
+    named = list_title(result)
+    title = (
+        translatable(
+            "{title} ({rule_set}; personal data shown)", title=named, rule_set=result.rule_set
+        )
+        if pii
+        else translatable(
+            "{title} ({rule_set}; personal data masked)", title=named, rule_set=result.rule_set
+        )
+    )
     document: dict[str, Any] = {
         "list": result.name,
         "as_of": result.as_of.isoformat(),
@@ -58,8 +95,9 @@ def list_export(result: ListResult, *, pii: bool) -> ExportTable:
         document["limit"] = result.limit
     return ExportTable(
         name=result.name,
-        title=f"{result.title} ({result.rule_set}; personal data {shown})",
+        title=localise(title),
         columns=result.columns,
+        headers=tuple(label(LIST_COLUMN_LABELS, column) for column in result.columns),
         rows=list(result.rows) if pii else mask_rows(result.rows),
         money_columns=MONEY_COLUMNS & set(result.columns),
         document=document,
@@ -99,13 +137,20 @@ def text_rows(table: ExportTable) -> list[dict[str, str]]:
 def lineage_line(lineage: list[dict[str, Any]]) -> str:
     """One line naming the source snapshots: month, file, SHA-256, import."""
     if not lineage:
-        return "Source snapshots: none"
+        return localise(translatable("Source snapshots: none"))
     parts = [
-        f"{entry.get('as_of')} from {entry.get('source')} "
-        f"(SHA-256 {entry.get('sha256')}, import {entry.get('import_id')})"
+        localise(
+            translatable(
+                "{month} from {source} (SHA-256 {sha256}, import {import_id})",
+                month=entry.get("as_of"),
+                source=entry.get("source"),
+                sha256=entry.get("sha256"),
+                import_id=entry.get("import_id"),
+            )
+        )
         for entry in lineage
     ]
-    return "Source snapshots: " + "; ".join(parts)
+    return localise(translatable("Source snapshots: {snapshots}", snapshots="; ".join(parts)))
 
 
 # -- writers ----------------------------------------------------------------------------
@@ -126,16 +171,19 @@ def write_json(table: ExportTable, stream: IO[str]) -> None:
 
 
 def write_csv(table: ExportTable, stream: IO[str]) -> None:
-    """A header row, then one row per record."""
+    """A header row, then one row per record (no cell a spreadsheet would run as a formula)."""
     writer = csv.DictWriter(stream, fieldnames=list(table.columns))
     writer.writeheader()
-    writer.writerows(text_rows(table))
+    writer.writerows({c: safe_cell(text) for c, text in row.items()} for row in text_rows(table))
 
 
 def write_xlsx(table: ExportTable, target: Path) -> None:
     """One sheet: a title, a header row, the rows (money as 2-decimal numbers), a lineage footer."""
     # constant_memory: rows go to disk as they are written, so a bank-wide list fits.
-    workbook = xlsxwriter.Workbook(str(target), {"constant_memory": True})
+    # strings_to_formulas off: no text becomes a formula, whatever it starts with.
+    workbook = xlsxwriter.Workbook(
+        str(target), {"constant_memory": True, "strings_to_formulas": False}
+    )
     try:
         sheet = workbook.add_worksheet(table.name[:31] or "export")
         money_format = workbook.add_format({"num_format": MONEY_FORMAT})
@@ -156,16 +204,18 @@ def write_xlsx(table: ExportTable, target: Path) -> None:
                 sheet.write_datetime(row, column, value, date_format)
             else:
                 # Strings stay strings: an ID number or a loan id must never become a number.
-                sheet.write_string(row, column, str(value))
+                sheet.write_string(row, column, safe_cell(str(value)))
 
         for index, column in enumerate(table.columns):
             width = 16 if column in table.money_columns else min(max(len(column) + 2, 10), 40)
             sheet.set_column(index, index, width)
-        sheet.write_string(0, 0, table.title, workbook.add_format({"bold": True, "font_size": 14}))
+        sheet.write_string(
+            0, 0, safe_cell(table.title), workbook.add_format({"bold": True, "font_size": 14})
+        )
         header_row = 2
         header_format = workbook.add_format({"bold": True, "bottom": 1})
-        for index, column in enumerate(table.columns):
-            sheet.write_string(header_row, index, column, header_format)
+        for index in range(len(table.columns)):
+            sheet.write_string(header_row, index, table.header(index), header_format)
         sheet.freeze_panes(header_row + 1, 0)
         row_index = header_row
         for row in table.rows:
@@ -175,7 +225,8 @@ def write_xlsx(table: ExportTable, target: Path) -> None:
         if table.columns:
             sheet.autofilter(header_row, 0, row_index, len(table.columns) - 1)
         footer_format = workbook.add_format({"italic": True, "font_color": "#555555"})
-        sheet.write_string(row_index + 2, 0, lineage_line(table.lineage), footer_format)
+        footer = safe_cell(lineage_line(table.lineage))
+        sheet.write_string(row_index + 2, 0, footer, footer_format)
     finally:
         workbook.close()
 
@@ -183,7 +234,13 @@ def write_xlsx(table: ExportTable, target: Path) -> None:
 def write_file(table: ExportTable, fmt: str, target: Path) -> Path:
     """Write ``table`` as ``fmt`` (csv, json, xlsx) to ``target``, replacing it whole."""
     if fmt not in EXPORT_FORMATS:
-        raise UsageError(f"unknown export format {fmt!r}; known: {', '.join(EXPORT_FORMATS)}")
+        raise UsageError(
+            translatable(
+                "unknown export format {fmt!r}; known: {known}",
+                fmt=fmt,
+                known=", ".join(EXPORT_FORMATS),
+            )
+        )
     target = check_target(target)
     writers: dict[str, Callable[[ExportTable, IO[str]], None]] = {
         "csv": write_csv,
@@ -202,9 +259,15 @@ def check_target(target: Path) -> Path:
     """``target`` if a file can be written there; a usage error saying why not otherwise."""
     target = Path(target)
     if target.is_dir():
-        raise UsageError(f"cannot write {target}: it is a folder")
+        raise UsageError(translatable("cannot write {target}: it is a folder", target=str(target)))
     if not target.parent.is_dir():
-        raise UsageError(f"cannot write {target}: the folder {target.parent} does not exist")
+        raise UsageError(
+            translatable(
+                "cannot write {target}: the folder {folder} does not exist",
+                target=str(target),
+                folder=str(target.parent),
+            )
+        )
     return target
 
 
@@ -214,13 +277,19 @@ def _replacing(target: Path) -> Iterator[Path]:
     try:
         descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
+        raise UsageError(
+            translatable("cannot write {target}: {reason}", target=str(target), reason=exc.strerror)
+        ) from exc
     os.close(descriptor)
     partial = Path(name)
     try:
         yield partial
         os.replace(partial, target)
     except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        raise UsageError(
+            translatable(
+                "cannot write {target}: {reason}", target=str(target), reason=exc.strerror or exc
+            )
+        ) from exc
     finally:
         partial.unlink(missing_ok=True)

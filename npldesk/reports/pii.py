@@ -2,8 +2,10 @@
 
 Lists and reports carry borrowers' names, ID numbers and phones. They leave npldesk masked
 unless a user asks for the personal data; every export that shows it is recorded, before any
-of it is written, by ``record_export``. The record goes to ``<home>/audit/exports.jsonl`` for
-now; when casework's audit trail exists, ``record_export`` is the one function that moves.
+of it is written or shown, by ``record_personal_data_export``: one line in the home's export
+log (``<home>/audit/exports.jsonl``, ``record_export``) and one record in casework's audit
+trail when the home has a casework database. Every face that exports calls it, so the rule
+"log, then show" is written once.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from npldesk.core.masking import MASK, mask_id_number, mask_middle, mask_name, mask_phone
 from npldesk.core.system import current_user, fsync_path
+from npldesk.home import Home
+
+if TYPE_CHECKING:
+    from npldesk.casework.models import Person
 
 EXPORT_LOG = Path("audit") / "exports.jsonl"
 
@@ -60,8 +66,9 @@ def record_export(home_path: Path, **details: Any) -> dict[str, Any]:
     path = export_log_path(home_path)
     new_folder = not path.parent.is_dir()
     new_file = new_folder or not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    # Who saw whose personal data is itself personal: the log is its owner's only.
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         written = os.write(descriptor, line)
         if written != len(line):
@@ -74,4 +81,30 @@ def record_export(home_path: Path, **details: Any) -> dict[str, Any]:
         fsync_path(path.parent.parent)
     if new_file:
         fsync_path(path.parent)
+    return record
+
+
+def record_personal_data_export(
+    home: Home, *, actor: Person | None, what: str, rows: int, **details: Any
+) -> dict[str, Any]:
+    """Record an export that shows personal data, before any of it is shown: a line in the
+    home's export log (who ran it on the server, ``details``), then a record in casework's
+    audit trail naming ``actor``. Returns the log line.
+
+    ``actor`` is the person exporting (the system actor for the command line). It may be
+    ``None`` only on a home without a casework database (an analytics-only home), whose
+    export log is then the only record; with a database, ``None`` is refused before anything
+    is written. Django must be set up on the home when it has a database.
+    """
+    if home.has_casework_database and actor is None:
+        from npldesk.casework.errors import NoActor
+
+        raise NoActor("a personal-data export")
+    # The log first: an export that then fails is over-recorded, never an export that
+    # succeeds unrecorded.
+    record = record_export(home.path, rows=rows, **details)
+    if actor is not None:
+        from npldesk.casework.audit import record_personal_data_access
+
+        record_personal_data_access(actor=actor, what=what, case=None, rows=rows)
     return record

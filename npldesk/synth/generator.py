@@ -88,7 +88,12 @@ def generate(
 
     out_dir = Path(out_dir)
     tape_dir = out_dir / TAPE_DIR_NAME
-    tape_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"cannot write into {out_dir}: it is a file, not a folder")
+    try:
+        tape_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write into {out_dir}: {exc.strerror or exc}") from exc
     org_file = out_dir / ORG_FILE_NAME
     write_org_file(org_file, chosen.org)
 

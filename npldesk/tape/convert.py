@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from npldesk.core.errors import UsageError
 from npldesk.tape.mapping import ColumnRule, Mapping
@@ -48,6 +49,10 @@ class CompiledColumn:
     # The fast path's source text, selected as ``"<name>__text"`` when ``fast_value_sql``
     # reads it (see ``_canonical_shortcut``); None when it reads ``"<name>__raw"``.
     fast_text_sql: str | None = None
+    # ``unmapped: null`` on a column with a default: the values the column may hold (the value
+    # map's results and the default); any other value was not in the map and is reported
+    # (``unmapped_values``), never given the default.
+    known_values: tuple[str, ...] | None = None
 
     @property
     def name(self) -> str:
@@ -67,12 +72,59 @@ def _source_ref(name: str, available: dict[str, str]) -> str:
     return available[name]
 
 
-def _mapped(expr: str, rule: ColumnRule) -> str:
+def unmapped_values(rule: ColumnRule | None, column: Column) -> tuple[str, ...] | None:
+    """The values a column may hold when its map leaves a value out and the mapping says
+    ``unmapped: null`` while the column has a default (``docs/mappings.md``); else None."""
+    if rule is None or not rule.value_map or rule.unmapped != "null":
+        return None
+    default = rule.default if rule.default is not None else column.default
+    if default is None:
+        return None
+    return tuple(dict.fromkeys([*rule.value_map.values(), default]))
+
+
+def _mapped(expr: str, rule: ColumnRule, column: Column) -> str:
     whens = " ".join(
         f"WHEN {sql_string(k)} THEN {sql_string(v)}" for k, v in rule.value_map.items()
     )
-    otherwise = {"keep": expr, "null": "NULL"}.get(rule.unmapped, sql_string(rule.unmapped))
+    # `default` leaves the value empty for the default below; `null` with a default keeps
+    # the value, so that it is reported rather than given the default (``unmapped_values``).
+    kept = unmapped_values(rule, column) is not None
+    otherwise = {"keep": expr, "null": expr if kept else "NULL", "default": "NULL"}.get(
+        rule.unmapped, sql_string(rule.unmapped)
+    )
     return f"(CASE {expr} {whens} ELSE {otherwise} END)"
+
+
+# The dates npldesk takes: a loan tape's dates (origination, maturity, month-ends) lie well
+# inside this span, and a date outside it is a typing or export mistake (a year 0, a BC date,
+# 0001-01-01 as an empty value, 9999-12-31 as "no maturity"): it is refused, not stored.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2200, 12, 31)
+EARLIEST_DATE = f"DATE '{EARLIEST.isoformat()}'"
+LATEST_DATE = f"DATE '{LATEST.isoformat()}'"
+
+
+def _check_date_formats(rule: ColumnRule) -> None:
+    """A strptime format DuckDB cannot parse stops every scan that meets it: say so here,
+    naming the column, rather than as the scan's error."""
+    import duckdb  # the rest of this module only writes SQL text
+
+    con = duckdb.connect()
+    try:
+        for fmt in rule.date_formats:
+            if fmt in ("iso", "excel"):
+                continue
+            try:
+                con.execute("SELECT try_strptime('', ?)", [fmt])
+            except duckdb.Error as exc:
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise UsageError(
+                    f"the mapping's date format {fmt!r} for {rule.canonical} is not a format: "
+                    f"{detail}"
+                ) from exc
+    finally:
+        con.close()
 
 
 def _date_sql(raw: str, rule: ColumnRule | None) -> str:
@@ -93,7 +145,8 @@ def _date_sql(raw: str, rule: ColumnRule | None) -> str:
     expr = parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
     if rule and rule.month_end:
         expr = f"last_day({expr})"
-    return expr
+    # DuckDB computes the repeated expression once (common subexpressions are shared).
+    return f"(CASE WHEN {expr} BETWEEN {EARLIEST_DATE} AND {LATEST_DATE} THEN {expr} END)"
 
 
 def _number_text(raw: str, rule: ColumnRule | None) -> str:
@@ -139,15 +192,22 @@ UNIT_FACTORS = {"yuan": "", "fen": " * CAST(0.01 AS DECIMAL(3,2))", "10k_yuan": 
 def _money_sql(raw: str, rule: ColumnRule | None) -> tuple[str, str]:
     """(the number text, its DECIMAL(18,2) value in yuan or NULL).
 
-    A plain number with at most the unit's places is cast straight to a DECIMAL with those
-    places (64-bit arithmetic, fast); more places would be rounded by the cast, so they are
-    refused on the text first. Overflow makes the cast NULL: reported as not an amount.
+    A plain number with at most the unit's places (or more, all zeros) is cast straight to a
+    DECIMAL with those places (64-bit arithmetic, fast); other places would be rounded by the
+    cast, so they are refused on the text first. Overflow makes the cast NULL: reported as not
+    an amount.
     """
     text = _number_text(raw, rule)
     unit = rule.unit if rule else "yuan"
     places = UNIT_PLACES[unit]
     point = f"strpos({text}, '.')"
-    within = f"({point} = 0 OR length({text}) - {point} <= {places})"
+    # Places beyond the unit's that are all zeros carry nothing (a DECIMAL(20,4) column writes
+    # 1234.5600): the cast takes them exactly. Any other digit there is refused, not rounded.
+    zeros_beyond = sql_string(f"[+-]?[0-9]*\\.[0-9]{{{places}}}0+")
+    within = (
+        f"({point} = 0 OR length({text}) - {point} <= {places} "
+        f"OR regexp_full_match({text}, {zeros_beyond}))"
+    )
     value = (
         f"CASE WHEN regexp_full_match({text}, {sql_string(DECIMAL_PATTERN)}) AND {within} "
         f"THEN CAST(TRY_CAST({text} AS DECIMAL(18,{places})){UNIT_FACTORS[unit]} AS DECIMAL(18,2))"
@@ -157,14 +217,13 @@ def _money_sql(raw: str, rule: ColumnRule | None) -> tuple[str, str]:
 
 
 # What a value that does not convert becomes in the fast path: something no valid row holds
-# and a value rule rejects (money and days are never negative; no date is before 1900;
+# and a value rule rejects (money and days are never negative; no date is before EARLIEST;
 # booleans always have a default, so NULL means the text was not a yes/no value).
 SENTINELS = {
     Kind.MONEY: "CAST(-1 AS DECIMAL(18,2))",
     Kind.INTEGER: "-1",
     Kind.DATE: "DATE '0001-01-01'",
 }
-EARLIEST_DATE = "DATE '1900-01-01'"
 
 
 def _with_sentinel(column: Column, raw: str, value: str) -> str:
@@ -180,7 +239,8 @@ def sentinel_condition(column: Column) -> str | None:
     if column.kind in (Kind.MONEY, Kind.INTEGER):
         return f"{name} < 0"
     if column.kind is Kind.DATE:
-        return f"{name} < {EARLIEST_DATE}"
+        # Outside the span: the fast path's shortcut takes an ISO date as it is, in range or not.
+        return f"({name} < {EARLIEST_DATE} OR {name} > {LATEST_DATE})"
     if column.kind is Kind.BOOL:
         return f"{name} IS NULL"
     return None
@@ -192,7 +252,11 @@ def _value_sql(
     """(the typed value of the text ``raw``, the rule a failed conversion breaks, its message)."""
     if column.kind is Kind.DATE:
         formats = ", ".join(rule.date_formats) if rule and rule.date_formats else "YYYY-MM-DD"
-        return _date_sql(raw, rule), "type.date", f"not a date (expected {formats})"
+        return (
+            _date_sql(raw, rule),
+            "type.date",
+            f"not a date from {EARLIEST} to {LATEST} (expected {formats})",
+        )
     if column.kind is Kind.MONEY:
         _parsed, value = _money_sql(raw, rule)
         return value, "type.money", "not an amount of yuan with at most two decimal places"
@@ -232,6 +296,8 @@ def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[Compile
     compiled = []
     for column in COLUMNS:
         rule = mapping.columns.get(column.name)
+        if rule is not None and column.kind is Kind.DATE and rule.date_formats:
+            _check_date_formats(rule)
         raw_sql = _raw_sql_checked(rule, column, available)
         # Typed values are computed from the text column, so the text is built once per row.
         raw = quote(f"{column.name}__raw")
@@ -263,6 +329,7 @@ def compile_mapping(mapping: Mapping, available: dict[str, str]) -> list[Compile
                 failure_message,
                 fast_value_sql=fast_value,
                 fast_text_sql=fast_text,
+                known_values=unmapped_values(rule, column),
             )
         )
     return compiled
@@ -281,7 +348,7 @@ def _raw_sql_checked(rule: ColumnRule | None, column: Column, available: dict[st
     else:
         expr = "CAST(NULL AS VARCHAR)"
     if rule is not None and rule.value_map:
-        expr = _mapped(expr, rule)
+        expr = _mapped(expr, rule, column)
     default = rule.default if rule is not None and rule.default is not None else column.default
     if default is not None:
         expr = f"COALESCE({expr}, {sql_string(default)})"

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from npldesk.core.errors import UsageError
+from npldesk.tape.sandbox import check_expression
 from npldesk.tape.schema import BY_NAME, COLUMN_NAMES, Kind
 
 SHIPPED_PACKAGE = "npldesk.tape.mappings"
@@ -21,11 +23,15 @@ UNITS = {"yuan": 1, "fen": "0.01", "10k_yuan": 10000}
 DEFAULT_NULLS = ("",)
 READER_FORMATS = ("csv", "xlsx", "parquet")
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030", "gbk")
+# What an XLSX cell holding a formula becomes: refused (its saved value may be stale, or the 0
+# some tools save without calculating), or the value the file was last saved with.
+FORMULA_POLICIES = ("refuse", "cached")
 
 
 @dataclass(frozen=True)
 class SourceOptions:
-    """How to read one file: format, encoding, delimiter, header, names, nulls, sheet."""
+    """How to read one file: format, encoding, delimiter, header, names, nulls, sheet, and
+    what an XLSX formula cell becomes."""
 
     format: str | None = None
     encoding: str = "auto"
@@ -35,6 +41,7 @@ class SourceOptions:
     null_values: tuple[str, ...] = DEFAULT_NULLS
     sheet: str | None = None
     skip_rows: int = 0
+    formulas: str = "refuse"
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,54 @@ class Mapping:
         return self.path is None
 
 
+# -- the YAML's values, each checked for the kind of value its key takes ------------------------
+
+
+def _text(value: Any, what: str, where: str) -> str:
+    """A key that takes one text: YAML may read a number or yes/no, taken as its text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float | date):
+        return str(value)  # a YAML date (2019-12-31) reads back as its ISO text
+    raise UsageError(f"{where}: {what} must be a text, not {_kind(value)}")
+
+
+def _texts(value: Any, what: str, where: str) -> tuple[str, ...]:
+    """A key that takes a text or a list of texts."""
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        return tuple(_text(item, what, where) for item in value)
+    return (_text(value, what, where),)
+
+
+def _flag(value: Any, what: str, where: str, default: bool) -> bool:
+    """A yes/no key: ``true`` or ``false``, not a text that would read as yes ("no" included)."""
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise UsageError(f"{where}: {what} must be true or false, not {value!r}")
+    return value
+
+
+def _table(value: Any, what: str, where: str) -> dict[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UsageError(f"{where}: {what} must be a table of keys and values, not {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return repr(value)
+
+
 def _source_options(raw: Any, where: str) -> SourceOptions:
     if raw is None:
         return SourceOptions()
@@ -106,8 +161,9 @@ def _source_options(raw: Any, where: str) -> SourceOptions:
         "null_values",
         "sheet",
         "skip_rows",
+        "formulas",
     }
-    unknown = set(raw) - known
+    unknown = set(map(str, raw)) - known
     if unknown:
         raise UsageError(
             f"{where}: unknown reader option(s) {sorted(unknown)}; known: {sorted(known)}"
@@ -115,27 +171,41 @@ def _source_options(raw: Any, where: str) -> SourceOptions:
     fmt = raw.get("format")
     if fmt is not None and fmt not in READER_FORMATS:
         raise UsageError(f"{where}: format {fmt!r} is not one of {', '.join(READER_FORMATS)}")
-    encoding = str(raw.get("encoding", "auto")).lower()
+    encoding = _text(raw.get("encoding", "auto"), "`encoding`", where).lower()
     if encoding not in ENCODINGS:
         raise UsageError(f"{where}: encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
-    names = tuple(str(n) for n in raw.get("names", ()) or ())
-    header = bool(raw.get("header", True))
+    names = _texts(raw.get("names"), "`names`", where)
+    header = _flag(raw.get("header"), "`header`", where, True)
     if not header and not names:
         raise UsageError(f"{where}: a file without a header needs `names`")
-    nulls = raw.get("null_values", list(DEFAULT_NULLS))
+    nulls = _texts(raw.get("null_values", list(DEFAULT_NULLS)), "`null_values`", where)
+    delimiter = _text(raw.get("delimiter", ","), "`delimiter`", where)
+    # One character, as both CSV readers take it; a quote or a line break cannot delimit.
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise UsageError(f"{where}: delimiter {delimiter!r} must be one character (not a quote)")
+    sheet = raw.get("sheet")
+    skip_rows = raw.get("skip_rows", 0)
+    if isinstance(skip_rows, bool) or not isinstance(skip_rows, int) or skip_rows < 0:
+        raise UsageError(f"{where}: skip_rows must be a whole number, 0 or more, not {skip_rows!r}")
+    formulas = raw.get("formulas", "refuse")
+    if formulas not in FORMULA_POLICIES:
+        raise UsageError(
+            f"{where}: formulas {formulas!r} is not one of {', '.join(FORMULA_POLICIES)}"
+        )
     return SourceOptions(
         format=fmt,
         encoding=encoding,
-        delimiter=str(raw.get("delimiter", ",")),
+        delimiter=delimiter,
         header=header,
         names=names,
-        null_values=tuple(str(v) for v in nulls),
-        sheet=raw.get("sheet"),
-        skip_rows=int(raw.get("skip_rows", 0)),
+        null_values=nulls,
+        sheet=None if sheet is None else _text(sheet, "`sheet`", where),
+        skip_rows=skip_rows,
+        formulas=formulas,
     )
 
 
-def _column_rule(canonical: str, raw: Any, where: str) -> ColumnRule:
+def _column_rule(canonical: Any, raw: Any, where: str) -> ColumnRule:
     if canonical not in BY_NAME:
         raise UsageError(
             f"{where}: {canonical!r} is not a canonical column; known: {', '.join(COLUMN_NAMES)}"
@@ -149,48 +219,108 @@ def _column_rule(canonical: str, raw: Any, where: str) -> ColumnRule:
         "from", "value", "sql", "date", "month_end", "number", "map", "unmapped",
         "default", "previous_balance",
     }  # fmt: skip
-    unknown = set(raw) - known
+    unknown = set(map(str, raw)) - known
     if unknown:
         raise UsageError(f"{where}: column {canonical!r} has unknown key(s) {sorted(unknown)}")
     given = [k for k in ("from", "value", "sql", "previous_balance") if raw.get(k) is not None]
     if not given and raw.get("default") is None:
         raise UsageError(f"{where}: column {canonical!r} needs `from`, `value`, `sql` or `default`")
-    sources_raw = raw.get("from") or ()
-    sources = (sources_raw,) if isinstance(sources_raw, str) else tuple(map(str, sources_raw))
+    here = f"{where}, column {canonical!r}"
+    sources = _texts(raw.get("from") or None, "`from`", here)
     date_raw = raw.get("date")
     date_formats: tuple[str, ...] = ()
     if date_raw is not None:
         if spec.kind is not Kind.DATE:
             raise UsageError(f"{where}: `date` applies to date columns, not {canonical!r}")
-        date_formats = (date_raw,) if isinstance(date_raw, str) else tuple(map(str, date_raw))
-    number = raw.get("number") or {}
+        date_formats = _texts(date_raw, "`date`", here)
+    number = _table(raw.get("number"), "`number`", here)
     if number and spec.kind not in (Kind.MONEY, Kind.INTEGER):
         raise UsageError(
             f"{where}: `number` applies to money and integer columns, not {canonical!r}"
         )
-    unit = str(number.get("unit", "yuan"))
+    unknown_number = set(map(str, number)) - {"thousands", "decimal", "unit"}
+    if unknown_number:
+        raise UsageError(f"{here}: `number` has unknown key(s) {sorted(unknown_number)}")
+    unit = _text(number.get("unit", "yuan"), "`unit`", here)
     if unit not in UNITS:
         raise UsageError(f"{where}: unit {unit!r} is not one of {', '.join(UNITS)}")
-    value_map = {str(k): str(v) for k, v in (raw.get("map") or {}).items()}
-    unmapped = str(raw.get("unmapped", "keep"))
-    if raw.get("previous_balance") and canonical != "exit_amount":
-        raise UsageError(f"{where}: `previous_balance` applies to exit_amount only")
-    constant = raw.get("value")
+    thousands = number.get("thousands")
+    thousands = None if thousands is None else _text(thousands, "`thousands`", here)
+    decimal = _text(number.get("decimal", "."), "`decimal`", here)
+    if len(decimal) != 1 or thousands == "" or thousands == decimal:
+        raise UsageError(
+            f"{here}: the decimal mark is one character, and the thousands separator another"
+        )
+    value_map = {
+        _text(k, "a `map` key", here): _text(v, "a `map` value", here)
+        for k, v in _table(raw.get("map"), "`map`", here).items()
+    }
+    unmapped = _text(raw.get("unmapped", "keep"), "`unmapped`", here)
     default = raw.get("default")
+    if unmapped == "default" and default is None and spec.default is None:
+        raise UsageError(
+            f"{where}: column {canonical!r} says `unmapped: default` and has no default; "
+            "give one with `default:`"
+        )
+    if (
+        unmapped == "null"
+        and (default is not None or spec.default is not None)
+        and spec.kind not in (Kind.TEXT, Kind.ENUM)
+    ):
+        # On text the value left out of the map is reported (see docs/mappings.md); on a
+        # typed column it would be read as a value first.
+        raise UsageError(
+            f"{where}: column {canonical!r} says `unmapped: null` and has a default, so a value "
+            "missing from `map` would silently take the default; say `unmapped: default` if "
+            "that is meant, or `unmapped: keep` to have such values reported"
+        )
+    previous_balance = _flag(raw.get("previous_balance"), "`previous_balance`", here, False)
+    if previous_balance and canonical != "exit_amount":
+        raise UsageError(f"{where}: `previous_balance` applies to exit_amount only")
+    sql = raw.get("sql")
+    if sql is not None:
+        check_expression(_text(sql, "`sql`", here), f"{where}, column {canonical!r}")
+    constant = raw.get("value")
     return ColumnRule(
         canonical=canonical,
         sources=sources,
-        constant=None if constant is None else str(constant),
-        sql=raw.get("sql"),
+        constant=None if constant is None else _text(constant, "`value`", here),
+        sql=None if sql is None else _text(sql, "`sql`", here),
         date_formats=date_formats,
-        month_end=bool(raw.get("month_end", False)),
-        thousands=number.get("thousands"),
-        decimal=str(number.get("decimal", ".")),
+        month_end=_flag(raw.get("month_end"), "`month_end`", here, False),
+        thousands=thousands,
+        decimal=decimal,
         unit=unit,
         value_map=value_map,
         unmapped=unmapped,
-        default=None if default is None else str(default),
-        previous_balance=bool(raw.get("previous_balance", False)),
+        default=None if default is None else _text(default, "`default`", here),
+        previous_balance=previous_balance,
+    )
+
+
+def _join(index: int, join_raw: Any, where: str) -> Join:
+    if isinstance(join_raw, dict) and True in join_raw and "on" not in join_raw:
+        # YAML 1.1 (PyYAML) reads a bare `on:` key as the boolean true.
+        join_raw = {("on" if key is True else key): v for key, v in join_raw.items()}
+    if not isinstance(join_raw, dict) or not {"name", "path", "on"} <= set(join_raw):
+        raise UsageError(f"{where}: join {index + 1} needs `name`, `path` and `on`")
+    name = _text(join_raw["name"], "a join's `name`", where)
+    here = f"{where}, join {name}"
+    on = join_raw["on"]
+    if isinstance(on, dict):
+        if not {"left", "right"} <= set(on):
+            raise UsageError(f"{here}: `on` needs `left` and `right` (or one column name)")
+        left_on = _text(on["left"], "`on: left`", here)
+        right_on = _text(on["right"], "`on: right`", here)
+    else:
+        left_on = right_on = _text(on, "`on`", here)
+    return Join(
+        name=name,
+        path=_text(join_raw["path"], "`path`", here),
+        left_on=left_on,
+        right_on=right_on,
+        source=_source_options(join_raw.get("source"), here),
+        columns=_texts(join_raw.get("columns"), "`columns`", here),
     )
 
 
@@ -201,7 +331,8 @@ def parse_mapping(text: str, *, path: Path | None = None) -> Mapping:
     where = str(path) if path else "mapping"
     try:
         raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML builds dates while it parses: 2019-13-01 is a ValueError, not a YAMLError.
         raise UsageError(f"{where} is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict) or "columns" not in raw:
         raise UsageError(f"{where}: a mapping needs a `columns` table")
@@ -211,25 +342,10 @@ def parse_mapping(text: str, *, path: Path | None = None) -> Mapping:
     if not isinstance(columns_raw, dict):
         raise UsageError(f"{where}: `columns` must map canonical names to rules")
     columns = {name: _column_rule(name, rule, where) for name, rule in columns_raw.items()}
-    joins = []
-    for index, join_raw in enumerate(raw.get("joins") or []):
-        if isinstance(join_raw, dict) and True in join_raw and "on" not in join_raw:
-            # YAML 1.1 (PyYAML) reads a bare `on:` key as the boolean true.
-            join_raw = {("on" if key is True else key): v for key, v in join_raw.items()}
-        if not isinstance(join_raw, dict) or not {"name", "path", "on"} <= set(join_raw):
-            raise UsageError(f"{where}: join {index + 1} needs `name`, `path` and `on`")
-        on = join_raw["on"]
-        left_on, right_on = (on, on) if isinstance(on, str) else (on["left"], on["right"])
-        joins.append(
-            Join(
-                name=str(join_raw["name"]),
-                path=str(join_raw["path"]),
-                left_on=str(left_on),
-                right_on=str(right_on),
-                source=_source_options(join_raw.get("source"), f"{where}, join {join_raw['name']}"),
-                columns=tuple(map(str, join_raw.get("columns") or ())),
-            )
-        )
+    joins_raw = raw.get("joins") or []
+    if not isinstance(joins_raw, list):
+        raise UsageError(f"{where}: `joins` must be a list of joined files")
+    joins = [_join(index, join_raw, where) for index, join_raw in enumerate(joins_raw)]
     missing = [
         c.name
         for c in BY_NAME.values()

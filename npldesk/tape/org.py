@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from npldesk.core.errors import DataError, Problem, ProblemList, UsageError
 from npldesk.core.system import current_user
+from npldesk.tape.manifest import HistoryRecord, OrgEntry
 from npldesk.tape.mapping import SourceOptions
 from npldesk.tape.readers import open_source
 from npldesk.tape.schema import ORG_COLUMNS
@@ -170,7 +170,7 @@ def units_in_snapshots(store: Store) -> set[str]:
     return {r[0] for r in rows}
 
 
-def import_org(store: Store, path: Path, *, user: str | None = None) -> dict[str, Any]:
+def import_org(store: Store, path: Path, *, user: str | None = None) -> OrgEntry:
     """Load or update the organisation tree; units still used by snapshots may not disappear."""
     from npldesk.tape.readers import sha256_of
 
@@ -187,26 +187,26 @@ def import_org(store: Store, path: Path, *, user: str | None = None) -> dict[str
 
         pq.write_table(org_table(units), transaction.stage_path(relative))
         manifest = store.manifest()
-        previous = manifest.get("org")
-        entry = {
-            "file": relative,
-            "rows": len(units),
-            "source": path.name,
-            "sha256": sha256_of(path),
-            "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "imported_by": user or current_user(),
-            "import_id": transaction.import_id,
-            "levels": sorted({u.level for u in units}),
-        }
-        manifest["org"] = entry
-        manifest.setdefault("history", []).append(
-            {
-                "import_id": transaction.import_id,
-                "action": "org_update" if previous else "org_import",
-                "at": entry["imported_at"],
-                "by": entry["imported_by"],
-                "sources": [path.name],
-            }
+        previous = manifest.org
+        entry = OrgEntry(
+            file=relative,
+            rows=len(units),
+            source=path.name,
+            sha256=sha256_of(path),
+            imported_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            imported_by=user or current_user(),
+            import_id=transaction.import_id,
+            levels=tuple(sorted({u.level for u in units})),
+        )
+        manifest.org = entry
+        manifest.history.append(
+            HistoryRecord(
+                import_id=transaction.import_id,
+                action="org_update" if previous else "org_import",
+                at=entry.imported_at,
+                by=entry.imported_by,
+                sources=(path.name,),
+            )
         )
         transaction.commit(manifest)
     return entry

@@ -17,11 +17,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from npldesk.core.errors import UsageError
+from npldesk.core.errors import DataError, Problem, ProblemList, UsageError
 from npldesk.tape.mapping import SourceOptions
 
 CHUNK = 16 << 20
@@ -467,33 +468,90 @@ def _cell_text(value: object) -> str | None:
     return text
 
 
-def _xlsx_rows(path: Path, options: SourceOptions) -> Iterator[TextBatch]:
+XLSX_FORMULA = "xlsx.formula"
+XLSX_NOT_CALCULATED = "xlsx.formula_not_calculated"
+XLSX_ERROR_VALUE = "xlsx.error_value"
+CELL_PROBLEM_LIMIT = 1000
+
+
+def _load_workbook(path: Path, *, data_only: bool) -> Any:
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise UsageError(f"{path.name} cannot be read as an XLSX workbook: {exc}") from exc
+        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+    except Exception as exc:
+        # A file that is not a workbook fails anywhere in openpyxl's parsing (a zip error, an
+        # XML error, a missing part, a key or type error on a part it did not expect): every
+        # failure means the same thing to the user.
+        raise _not_a_workbook(path, exc) from exc
+
+
+def _not_a_workbook(path: Path, exc: BaseException) -> UsageError:
+    return UsageError(f"{path.name} cannot be read as an XLSX workbook: {_first_line(exc)}")
+
+
+def _sheet_of(path: Path, book: Any, options: SourceOptions) -> Any:
+    if options.sheet is not None:
+        if options.sheet not in book.sheetnames:
+            raise UsageError(
+                f"{path.name} has no sheet {options.sheet!r}; sheets: {', '.join(book.sheetnames)}"
+            )
+        sheet = book[options.sheet]
+    elif book.worksheets:
+        sheet = book.worksheets[0]
+    else:
+        raise UsageError(f"{path.name} has no worksheet")
+    if not hasattr(sheet, "reset_dimensions"):
+        raise UsageError(f"{path.name}: sheet {sheet.title!r} is a chart, not a worksheet")
+    # The size a file declares is not trusted: a tool that writes a wrong one would otherwise
+    # have the rows beyond it dropped without a word.
+    sheet.reset_dimensions()
+    return sheet
+
+
+def _sheet_rows(path: Path, sheet: Any) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows of cells; a part of the file that does not parse is a ``UsageError``."""
+    rows = sheet.iter_rows()
+    while True:
+        try:
+            row = next(rows, None)
+        except Exception as exc:  # a truncated or garbled part: see _load_workbook
+            raise _not_a_workbook(path, exc) from exc
+        if row is None:
+            return
+        yield row
+
+
+def _xlsx_rows(path: Path, options: SourceOptions) -> Iterator[TextBatch]:
+    """The sheet's rows as text. A cell holding a formula is refused unless the mapping says
+    ``formulas: cached`` (then the value it was saved with is read from a second, lockstep
+    parse of the same sheet, and a formula saved without a value is refused); an error value
+    (#N/A, #DIV/0!) is always refused: both would otherwise be read as some other value."""
+    cached = options.formulas == "cached"
+    book = _load_workbook(path, data_only=False)
+    cached_book = _load_workbook(path, data_only=True) if cached else None
+    problems = ProblemList(limit=CELL_PROBLEM_LIMIT)
     try:
-        if options.sheet is not None:
-            if options.sheet not in book.sheetnames:
-                raise UsageError(
-                    f"{path.name} has no sheet {options.sheet!r}; "
-                    f"sheets: {', '.join(book.sheetnames)}"
-                )
-            sheet = book[options.sheet]
-        else:
-            sheet = book.worksheets[0]
+        sheet = _sheet_of(path, book, options)
+        rows = _sheet_rows(path, sheet)
+        cached_rows = (
+            _sheet_rows(path, _sheet_of(path, cached_book, options)) if cached_book else None
+        )
         nulls = set(options.null_values)
-        rows = sheet.iter_rows(values_only=True)
+
+        def next_row() -> tuple[tuple[Any, ...], tuple[Any, ...] | None] | None:
+            row = next(rows, None)
+            if row is None:
+                return None
+            return row, (next(cached_rows, ()) if cached_rows is not None else None)
+
         for _ in range(options.skip_rows):
-            next(rows, None)
+            next_row()
         if options.header:
-            first = next(rows, None)
+            first = next_row()
             if first is None:
                 return
-            header = [str(v).strip() if v is not None else "" for v in first]
+            header = [str(c.value).strip() if c.value is not None else "" for c in first[0]]
             while header and header[-1] == "":
                 header.pop()
         else:
@@ -501,24 +559,83 @@ def _xlsx_rows(path: Path, options: SourceOptions) -> Iterator[TextBatch]:
         width = len(header)
         line_offset = options.skip_rows + (1 if options.header else 0)
         batch = TextBatch(header, [], [])
-        for index, values in enumerate(rows, start=1):
-            cells = [_cell_text(v) for v in values[:width]]
-            cells += [None] * (width - len(cells))
-            if all(c is None for c in cells):
-                continue
-            extra = [v for v in values[width:] if v is not None]
-            if extra:
+        index = 0
+        while (pair := next_row()) is not None:
+            index += 1
+            row_number = line_offset + index
+            cells, saved = pair
+            if any(c.value is not None for c in cells[width:]):
                 raise UsageError(
-                    f"{path.name}, row {line_offset + index}: values beyond the last header column"
+                    f"{path.name}, row {row_number}: values beyond the last header column"
                 )
-            batch.rows.append([None if c in nulls else c for c in cells])
-            batch.row_numbers.append(line_offset + index)
+            if all(c.value is None for c in cells[:width]):
+                continue
+            text: list[str | None] = [None] * width
+            for position, cell in enumerate(cells[:width]):
+                value = cell.value
+                kind = cell.data_type
+                if kind == "f":
+                    if saved is None:
+                        problems.add(_formula_problem(path, row_number, header[position], value))
+                        continue
+                    saved_cell = saved[position] if position < len(saved) else None
+                    value = None if saved_cell is None else saved_cell.value
+                    kind = None if saved_cell is None else saved_cell.data_type
+                    if value is None:
+                        problems.add(
+                            Problem(
+                                XLSX_NOT_CALCULATED,
+                                "the cell holds a formula saved without its value (the file "
+                                "was never calculated): open and save it in a spreadsheet "
+                                "program first",
+                                path.name,
+                                row_number,
+                                header[position],
+                                str(cell.value),
+                            )
+                        )
+                        continue
+                if kind == "e":
+                    problems.add(
+                        Problem(
+                            XLSX_ERROR_VALUE,
+                            "the cell holds a spreadsheet error value, not data",
+                            path.name,
+                            row_number,
+                            header[position],
+                            str(value),
+                        )
+                    )
+                    continue
+                text[position] = _cell_text(value)
+            batch.rows.append([None if c in nulls else c for c in text])
+            batch.row_numbers.append(row_number)
             if len(batch.rows) >= BATCH_ROWS:
                 yield batch
                 batch = TextBatch(header, [], [])
+        if problems:
+            raise DataError(
+                f"{path.name}: {problems.total} problem(s) found; nothing imported",
+                problems=problems.problems,
+                total=problems.total,
+            )
         yield batch
     finally:
         book.close()
+        if cached_book is not None:
+            cached_book.close()
+
+
+def _formula_problem(path: Path, row_number: int, column: str, formula: object) -> Problem:
+    return Problem(
+        XLSX_FORMULA,
+        "the cell holds a formula, whose saved value may be stale or 0; save the sheet as "
+        "values, or say `formulas: cached` in the mapping's `source` to take the saved value",
+        path.name,
+        row_number,
+        column,
+        str(formula),
+    )
 
 
 def _open_xlsx(
@@ -540,18 +657,36 @@ def _open_xlsx(
     return SourceFile(path, sha256, None, "xlsx", view, names, rows)
 
 
-def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path, *, view: str) -> SourceFile:
-    import pyarrow.parquet as pq  # only for Parquet sources: not at every start
+# The bank's time zone: the same as the casework's (``TIME_ZONE`` in ``npldesk.settings``),
+# written here because the tape layer does not read Django's settings.
+HOME_TIME_ZONE = "Asia/Shanghai"
 
+
+def _parquet_text(name: str, sql_type: str) -> str:
+    """A Parquet column as text. A time-zone-aware timestamp is an instant (Parquet keeps no
+    zone, only UTC): it is read as the calendar day and time in the bank's time zone, the day
+    its own books show, whatever zone the machine that imports it runs in. (Read in UTC, a
+    month-end written as midnight in Beijing would be the day before.)"""
+    column = _quote(name)
+    if sql_type.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"CAST(timezone({_sql_string(HOME_TIME_ZONE)}, {column}) AS VARCHAR)"
+    return f"CAST({column} AS VARCHAR)"
+
+
+def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path, *, view: str) -> SourceFile:
     sha256 = sha256_of(path)
+    file = _sql_string(str(path))
     try:
-        schema = pq.read_schema(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise UsageError(f"{path.name} cannot be read as Parquet: {exc}") from exc
-    casts = ", ".join(f"CAST({_quote(n)} AS VARCHAR) AS {_quote(n)}" for n in schema.names)
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({file})").fetchall()
+    except duckdb.Error as exc:
+        raise UsageError(f"{path.name} cannot be read as Parquet: {_first_line(exc)}") from exc
+    columns = [(str(row[0]), str(row[1])) for row in described]
+    if not columns:
+        raise UsageError(f"{path.name} cannot be read as Parquet: it has no columns")
+    casts = ", ".join(f"{_parquet_text(n, t)} AS {_quote(n)}" for n, t in columns)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {casts}, "
         f"CAST(file_row_number + 2 AS BIGINT) AS _row "
-        f"FROM read_parquet({_sql_string(str(path))}, file_row_number = true)"
+        f"FROM read_parquet({file}, file_row_number = true)"
     )
-    return SourceFile(path, sha256, None, "parquet", view, tuple(schema.names))
+    return SourceFile(path, sha256, None, "parquet", view, tuple(n for n, _t in columns))

@@ -1,4 +1,4 @@
-"""The canonical loan-tape columns, version 1 (``design/loan-tape.md``).
+"""The canonical loan-tape columns, version 1 (``docs/tape.md``).
 
 One ``Column`` per canonical column: its storage type, whether it is required, its allowed
 values and its default. The importer, the synthetic generator and the analytics all read
@@ -33,6 +33,9 @@ class Column:
     default: str | None = None
     personal: bool = False
     description: str = ""
+    # Text: the most characters casework keeps (``npldesk/casework/models.py``); a longer value
+    # is refused at import rather than cut short by one database and kept whole by another.
+    max_length: int | None = None
 
     @property
     def sql_type(self) -> str:
@@ -78,15 +81,29 @@ EXIT_STATUSES = ("written_off", "transferred", "foreclosed")
 
 COLUMNS: tuple[Column, ...] = (
     Column("as_of", Kind.DATE, required=True, description="Month-end date of the snapshot"),
-    Column("loan_id", Kind.TEXT, required=True, description="Unique within a snapshot"),
-    Column("borrower_id", Kind.TEXT, required=True, description="The household / customer"),
-    Column("borrower_name", Kind.TEXT, personal=True),
-    Column("id_number", Kind.TEXT, personal=True, description="National ID number"),
-    Column("phone", Kind.TEXT, personal=True),
+    Column(
+        "loan_id", Kind.TEXT, required=True, description="Unique within a snapshot", max_length=64
+    ),
+    Column(
+        "borrower_id",
+        Kind.TEXT,
+        required=True,
+        description="The household / customer",
+        max_length=64,
+    ),
+    Column("borrower_name", Kind.TEXT, personal=True, max_length=200),
+    Column("id_number", Kind.TEXT, personal=True, description="National ID number", max_length=32),
+    Column("phone", Kind.TEXT, personal=True, max_length=200),
     Column("borrower_type", Kind.ENUM, choices=BORROWER_TYPES, default="retail"),
-    Column("org_unit", Kind.TEXT, required=True, description="Code of the holding unit"),
-    Column("officer_id", Kind.TEXT),
-    Column("product", Kind.TEXT, required=True),
+    Column(
+        "org_unit",
+        Kind.TEXT,
+        required=True,
+        description="Code of the holding unit",
+        max_length=32,
+    ),
+    Column("officer_id", Kind.TEXT, max_length=64),
+    Column("product", Kind.TEXT, required=True, max_length=40),
     Column("origination_date", Kind.DATE, required=True),
     Column("maturity_date", Kind.DATE, required=True),
     Column("original_amount", Kind.MONEY, required=True),

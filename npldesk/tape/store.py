@@ -24,7 +24,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,9 +31,10 @@ from typing import Any
 from npldesk.core.errors import UsageError
 from npldesk.core.months import month_label
 from npldesk.core.system import fsync_path
+from npldesk.tape.manifest import STORE_FORMAT, Manifest, SnapshotEntry
 
 MANIFEST = "manifest.json"
-STORE_FORMAT = 1
+__all__ = ["MANIFEST", "STORE_FORMAT", "Manifest", "SnapshotEntry", "Store", "Transaction"]
 
 
 def new_import_id() -> str:
@@ -42,21 +42,6 @@ def new_import_id() -> str:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-
-
-@dataclass(frozen=True)
-class SnapshotEntry:
-    """A committed snapshot as the manifest records it."""
-
-    as_of: date
-    file: str
-    rows: int
-    balance: str
-    lineage: dict[str, Any]
-
-    @property
-    def label(self) -> str:
-        return month_label(self.as_of)
 
 
 class Store:
@@ -71,30 +56,21 @@ class Store:
     def manifest_path(self) -> Path:
         return self.path / MANIFEST
 
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Manifest:
+        """The committed manifest (empty for a new store); a store written by a newer npldesk
+        is refused (``npldesk.tape.manifest``)."""
         if not self.manifest_path.exists():
-            return {"format": STORE_FORMAT, "snapshots": {}, "org": None, "history": []}
+            return Manifest()
         try:
-            data: dict[str, Any] = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(
                 f"the store manifest {self.manifest_path} cannot be read: {exc}"
             ) from exc
-        return data
+        return Manifest.from_json(data, where=self.manifest_path)
 
     def snapshots(self) -> list[SnapshotEntry]:
-        entries = []
-        for key, value in sorted(self.manifest()["snapshots"].items()):
-            entries.append(
-                SnapshotEntry(
-                    as_of=date.fromisoformat(key),
-                    file=value["file"],
-                    rows=int(value["rows"]),
-                    balance=str(value["balance"]),
-                    lineage=value,
-                )
-            )
-        return entries
+        return [entry for _as_of, entry in sorted(self.manifest().snapshots.items())]
 
     def snapshot(self, as_of: date) -> SnapshotEntry | None:
         for entry in self.snapshots():
@@ -115,24 +91,23 @@ class Store:
         return {entry.as_of: self.path / entry.file for entry in self.snapshots()}
 
     def org_path(self) -> Path | None:
-        org = self.manifest().get("org")
-        return None if not org else self.path / org["file"]
+        org = self.manifest().org
+        return None if org is None else self.path / org.file
 
-    def referenced_files(self, manifest: dict[str, Any] | None = None) -> set[str]:
+    def referenced_files(self, manifest: Manifest | None = None) -> set[str]:
         """Every path the manifest names: snapshot files, the org file, derived files/folders."""
         manifest = manifest if manifest is not None else self.manifest()
-        files = {entry["file"] for entry in manifest["snapshots"].values()}
-        if manifest.get("org"):
-            files.add(manifest["org"]["file"])
-        for months in manifest.get("derived", {}).values():
+        files = {entry.file for entry in manifest.snapshots.values()}
+        if manifest.org is not None:
+            files.add(manifest.org.file)
+        for months in manifest.derived.values():
             for entry in months.values():
                 files.update(entry["files"].values())
         return files
 
     def derived(self, key: str) -> dict[str, dict[str, Any]]:
         """Derived data (classified snapshots) recorded under ``key``, by month-end."""
-        result: dict[str, dict[str, Any]] = self.manifest().get("derived", {}).get(key, {})
-        return result
+        return self.manifest().derived.get(key, {})
 
     # -- writing -------------------------------------------------------------------------
 
@@ -151,6 +126,7 @@ class Store:
                 raise UsageError(
                     f"another import is writing to {self.path}; wait for it to finish"
                 ) from exc
+            self.manifest()  # a store of a newer format is refused before anything is swept
             self.sweep()
             transaction = Transaction(self)
             try:
@@ -215,7 +191,7 @@ class Transaction:
     def derived_file(self, key: str, as_of: date, kind: str) -> str:
         return f"derived/{key}/{as_of.isoformat()}/{kind}-{self.import_id}.parquet"
 
-    def commit(self, new_manifest: dict[str, Any]) -> None:
+    def commit(self, new_manifest: Manifest) -> None:
         """Move staged files into place and replace the manifest atomically (the commit point)."""
         store = self.store
         old_files = store.referenced_files()
@@ -229,7 +205,7 @@ class Transaction:
             fsync_path(final.parent)
         tmp = store.path / (MANIFEST + ".tmp")
         with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(new_manifest, handle, ensure_ascii=False, indent=1, sort_keys=True)
+            json.dump(new_manifest.to_json(), handle, ensure_ascii=False, indent=1, sort_keys=True)
             handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())

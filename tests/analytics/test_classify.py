@@ -1,4 +1,4 @@
-"""Classification rules at their boundaries (metrics.md §1), on DuckDB and on PySpark."""
+"""Classification rules at their boundaries (docs/figures.md §1), on DuckDB and on PySpark."""
 
 from __future__ import annotations
 
@@ -319,7 +319,7 @@ def test_derived_files_of_an_earlier_layout_are_dropped_and_reclassified(make_se
 
     fresh = Analytics(store=store, engine=session.engine, params=session.params)
     assert [classes(fresh, m)["L000001"] for m in months] == expected
-    assert set(store.manifest()["derived"]) == {key}
+    assert set(store.manifest().derived) == {key}
     assert not any(f.exists() for f in old_files)
 
 

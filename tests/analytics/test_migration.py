@@ -1,4 +1,4 @@
-"""Migration matrix, migration rates and roll rates (metrics.md §4), on DuckDB and on PySpark.
+"""Migration matrix, migration rates and roll rates (docs/figures.md §4), on DuckDB and on PySpark.
 
 Exact decimals throughout. The matrix is pinned on a hand-built tape through the whole path
 (store, classification, report); the rates and the bands on small in-memory tables.
@@ -29,13 +29,13 @@ from npldesk.analytics.migration import (
     migration_flows,
     migration_matrix,
     migration_rates,
-    migration_report,
     roll_rates,
 )
 from npldesk.cli.migration import register
 from npldesk.core.errors import UsageError
 from npldesk.core.months import shift_month_end
 from npldesk.home import create_home
+from npldesk.reports import figures as reports
 from npldesk.tape.importer import ImportOptions, import_files
 from npldesk.tape.org import import_org
 from npldesk.tape.store import Store
@@ -44,6 +44,11 @@ from tests.tape_factory import loan_row, write_csv, write_org
 
 JAN, FEB, MAR, APR = (month(m) for m in ("2019-01", "2019-02", "2019-03", "2019-04"))
 MONTHS = (JAN, FEB, MAR, APR)
+
+
+def migration_report(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The report's JSON document (what ``--format json`` prints)."""
+    return reports.migration_report(*args, **kwargs).as_json()
 
 
 def history(n: int, steps: list[Any]) -> list[dict[str, str]]:
@@ -254,7 +259,7 @@ def test_the_five_rates_with_a_null_denominator(engine):
         Move("B", "normal", "500", "repaid"),
         Move("C", "normal", "300", "normal", "350"),  # grew: no reduction, not migrated
         Move("D", "normal", "200", "substandard", "200"),
-        # special_mention, the worked example in reference/domain-rules.md §2:
+        # special_mention, the worked example in docs/figures.md §4:
         # 600 ÷ (4500 − 1000).
         Move("E", "special_mention", "1000", "substandard", "600"),
         Move("F", "special_mention", "3000", "special_mention", "2400"),
@@ -462,8 +467,9 @@ def test_cli_json_table_and_csv(cli, cli_home: Path):
     assert len(document["snapshots"]) == 4
     as_table = cli(common)
     assert as_table.code == 0, as_table.err
-    assert "migration 2019-01 → 2019-04, class basis: loans" in as_table.out
-    assert "0.401003" in as_table.out
+    assert "Migration 2019-01 → 2019-04, five-class basis: loans" in as_table.out
+    assert "Normal loan migration rate" in as_table.out
+    assert "40.10 %" in as_table.out  # 0.4010025… as a percentage, half-up
     assert "…" not in as_table.out  # the matrix is never squeezed into ellipses
     as_csv = cli([*common, "--basis", "dpd", "--buckets", "f18", "--format", "csv"])
     assert as_csv.code == 0, as_csv.err

@@ -1,4 +1,5 @@
-"""Asset quality (metrics.md §2) on hand-built tapes, on DuckDB and on PySpark: exact figures."""
+"""Asset quality (docs/figures.md §2) on hand-built tapes, on DuckDB and on PySpark: exact
+figures."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ from typing import Any
 
 import pytest
 
-from npldesk.analytics.quality import asset_quality, format_ratio, quality_report
+from npldesk.analytics.quality import asset_quality, format_ratio
 from npldesk.core.errors import UsageError
+from npldesk.reports import figures as reports
 from tests.tape_factory import loan_row
+
+
+def quality_report(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The report's JSON document (what ``--format json`` prints)."""
+    return reports.quality_report(*args, **kwargs).as_json()
+
 
 DEC18 = date(2018, 12, 31)
 DEC19 = date(2019, 12, 31)

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from npldesk.analytics import Analytics, connect
-from npldesk.analytics.migration import EXITS, migration_report, roll_rates
+from npldesk.analytics.migration import EXITS, roll_rates
 from npldesk.core.months import month_range, parse_month
 from npldesk.core.rules import RuleParams
 from npldesk.tape.importer import ImportOptions, import_files
@@ -31,6 +31,14 @@ from npldesk.tape.mapping import load_mapping
 from npldesk.tape.org import import_org
 from npldesk.tape.store import Store
 from tests.tape_factory import write_org
+
+
+def migration_report(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The report's JSON document (what ``--format json`` prints)."""
+    from npldesk.reports.figures import migration_report as build
+
+    return build(*args, **kwargs).as_json()
+
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_DATA = REPO.parent / "shared" / "real-data"
@@ -133,7 +141,7 @@ class Move:
 def pandas_moves(
     panel: pd.DataFrame, t0: date, t1: date, state: Callable[[int], str]
 ) -> list[Move]:
-    """Each loan on book at ``t0``: its state at ``t1``, or how it left (metrics.md §4)."""
+    """Each loan on book at ``t0``: its state at ``t1``, or how it left (docs/figures.md §4)."""
     rows = {(r.loan_id, r.as_of): r for r in panel.itertuples(index=False)}
     later = [m for m in month_range(t0, t1) if m > t0]
     moves = []

@@ -1,4 +1,5 @@
-"""Vintage curves (metrics.md §4) for a small cohort worked out by hand, on DuckDB and PySpark."""
+"""Vintage curves (docs/figures.md §4) for a small cohort worked out by hand, on DuckDB and
+PySpark."""
 
 from __future__ import annotations
 

@@ -4,15 +4,18 @@ service sees only that service's own audit record."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import factory
+from django.apps import apps
 from django.contrib.auth import get_user_model
 
 from npldesk.casework.choices import CaseKind, Strategy, Tier
 from npldesk.casework.models import Case, CaseLoan, Household, Person, Team, Unit
+from npldesk.casework.selectors import system_actor
 
 # The test tree: a city branch with two county branches, each with one sub-branch.
 TREE = (
@@ -34,6 +37,15 @@ def build_tree() -> dict[str, Unit]:
             defaults={"name": f"Unit {code}", "parent": parent_unit, "level": level, "path": path},
         )
     return units
+
+
+def system_actor_present() -> Person:
+    """The system actor. The database is made with it (migration 0003); a transactional
+    test's flush empties every table, so it is made again here the way the migration makes
+    it."""
+    migration = importlib.import_module("npldesk.casework.migrations.0003_system_actor")
+    migration.create(apps, None)
+    return system_actor()
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,9 +1,10 @@
-"""The access matrix of casework.md ("Who may see and do what"): for every role, every kind of
-object, in the person's own unit and in another unit, reading and writing — allowed or denied,
-through the selectors and the services."""
+"""The access matrix of docs/casework-rules.md ("Who may see and do what"): for every role,
+every kind of object, in the person's own unit and in another unit, reading and writing —
+allowed or denied, through the selectors and the services."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -11,13 +12,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth import authenticate
 from django.utils import timezone
 
-from npldesk.casework import selectors, services
+from npldesk.casework import access, audit, selectors, services, sync
 from npldesk.casework.choices import Role, Strategy, WriteOffState
-from npldesk.casework.errors import AccessDenied
+from npldesk.casework.errors import AccessDenied, InvalidAction, NoActor
 from npldesk.casework.models import (
     Activity,
+    AuditRecord,
     Case,
     Investigation,
     Person,
@@ -31,6 +34,7 @@ from npldesk.casework.models import (
     Unit,
     WriteOff,
 )
+from npldesk.core.system import current_user
 from tests.casework.factories import PersonFactory, TeamFactory, case_with_loan
 
 ROLES = tuple(Role)
@@ -175,7 +179,8 @@ READS: dict[str, tuple[Callable[[Person, World], bool], frozenset[str]]] = {
     ),
     "person": (
         lambda p, w: selectors.people_visible(p).filter(pk=w.staff.pk).exists(),
-        frozenset({Role.ADMIN}),
+        # Leads see the people of their units: they choose owners and team members among them.
+        frozenset({Role.ADMIN, Role.TEAM_LEAD}),
     ),
 }
 
@@ -385,3 +390,118 @@ def test_write(
         return
     with pytest.raises(AccessDenied):
         write(person, world)
+
+
+# -- the system actor: month-end jobs and the command line ---------------------------------
+
+# Of the writes, the system actor administers (people, teams, units) and syncs; nothing else.
+SYSTEM_WRITES = frozenset({"team", "person"})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("side", ["own", "other"])
+@pytest.mark.parametrize("kind", sorted(READS))
+def test_the_system_actor_reads_everything(kind: str, side: str, worlds: dict[str, World]) -> None:
+    read, _ = READS[kind]
+    assert read(selectors.system_actor(), worlds[side]) is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("side", ["own", "other"])
+@pytest.mark.parametrize("kind", sorted(WRITES))
+def test_the_system_actor_administers_and_works_no_case(
+    kind: str, side: str, worlds: dict[str, World]
+) -> None:
+    write, _ = WRITES[kind]
+    system = selectors.system_actor()
+    if kind in SYSTEM_WRITES:
+        write(system, worlds[side])
+        return
+    with pytest.raises(AccessDenied, match="system may not"):
+        write(system, worlds[side])
+
+
+@pytest.mark.django_db
+def test_the_system_actor_cannot_sign_in(units: dict[str, Unit]) -> None:
+    system = selectors.system_actor()
+    assert system.user.get_username() == "system"
+    assert not system.user.is_active and not system.user.has_usable_password()
+    assert not system.active
+    assert authenticate(username="system", password="") is None
+    assert selectors.person_signed_in(system.user) is None
+    # It cannot be given a role, made active or moved to a unit either.
+    admin = PersonFactory(roles=["admin"], units=[units["HB"]])
+    with pytest.raises(InvalidAction, match="system actor is no member of staff"):
+        services.person_update(actor=admin, person=system, version=system.version, active=True)
+    with pytest.raises(InvalidAction, match="unknown roles"):
+        services.person_create(
+            actor=admin,
+            username="mimic",
+            name="Mimic",
+            roles=["system"],
+            unit_codes=["HB"],
+            password="a-long-enough-password",
+        )
+
+
+@pytest.mark.django_db
+def test_the_system_actor_sees_personal_data_only_on_request_and_recorded(
+    worlds: dict[str, World],
+) -> None:
+    system = selectors.system_actor()
+    case = worlds["own"].case
+    assert not access.works_case(system, case)
+    assert selectors.case_detail(system, case.number).household.masked
+    assert not AuditRecord.objects.filter(action="personal_data_view").exists()
+    assert not selectors.case_detail(system, case.number, unmask=True).household.masked
+    view = AuditRecord.objects.get(action="personal_data_view")
+    assert (view.actor, view.actor_name) == (system, f"system:{current_user()}")
+
+
+@pytest.mark.django_db
+def test_four_eyes_decisions_are_never_the_system_actors() -> None:
+    with pytest.raises(InvalidAction, match="decision of a named person"):
+        access.require_named_person(selectors.system_actor(), "a write-off's approval")
+
+
+# -- nobody acts anonymously ----------------------------------------------------------------
+
+
+def _takes_person_first(function: Callable[..., Any]) -> bool:
+    parameters = list(inspect.signature(function).parameters)
+    return bool(parameters) and parameters[0] == "person"
+
+
+def test_every_service_and_selector_is_registered() -> None:
+    """A new service or selector cannot escape the refusal below: each one is in its registry."""
+    assert set(services.__all__) | {sync.cases_sync.__name__} <= set(audit.SERVICES)
+    public = {
+        name: function
+        for name, function in vars(selectors).items()
+        if inspect.isfunction(function)
+        and function.__module__ == selectors.__name__
+        and not name.startswith("_")
+    }
+    readers = {name for name, function in public.items() if _takes_person_first(function)}
+    assert readers == set(selectors.SELECTORS)
+    assert len(selectors.SELECTORS) >= 15
+
+
+@pytest.mark.django_db
+def test_no_service_or_selector_runs_without_a_person(units: dict[str, Unit]) -> None:
+    case = case_with_loan(units["HB0101"])
+    before = AuditRecord.objects.count(), Case.objects.get(pk=case.pk).version
+    for _name, info in sorted(audit.SERVICES.items()):
+        for call in ({"actor": None}, {}):
+            with pytest.raises(NoActor, match="act as a signed-in person, or as the system actor"):
+                info.function(**call)
+    for name, select in sorted(selectors.SELECTORS.items()):
+        with pytest.raises(NoActor, match=name):
+            select(None, case.number)
+        with pytest.raises(NoActor):
+            select(person=None)
+    assert (AuditRecord.objects.count(), Case.objects.get(pk=case.pk).version) == before
+    with pytest.raises(NoActor):
+        access.require(None, access.Action.WORK_CASE, case)
+    with pytest.raises(NoActor):
+        audit.record_personal_data_access(actor=None, what="list", case=None, rows=1)  # type: ignore[arg-type]

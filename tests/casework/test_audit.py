@@ -435,30 +435,30 @@ def test_a_failed_service_leaves_no_record_and_no_change(world: World) -> None:
 
 def test_a_service_never_calls_another(world: World) -> None:
     @audit.service()
-    def nested_probe(*, actor: Person | None) -> None:
+    def nested_probe(*, actor: Person) -> None:
         services.case_move(
             actor=actor, case=world.case, version=1, state="investigating", reason=""
         )
 
     with pytest.raises(RuntimeError, match="never calls another service"):
-        nested_probe(actor=None)
+        nested_probe(actor=world.lead)
     audit.SERVICES.pop("nested_probe")
 
 
 def test_a_service_without_its_record_is_rolled_back(world: World) -> None:
     @audit.service()
-    def silent_probe(*, case: Case) -> None:
+    def silent_probe(*, actor: Person, case: Case) -> None:
         Case.objects.filter(pk=case.pk).update(state="investigating")
 
     with pytest.raises(RuntimeError, match="wrote 0 audit records, not one"):
-        silent_probe(case=world.case)
+        silent_probe(actor=world.lead, case=world.case)
     audit.SERVICES.pop("silent_probe")
     assert world.fresh().state == "opened"
 
 
 def test_records_are_written_by_services_only(world: World) -> None:
     with pytest.raises(RuntimeError, match="by services only"):
-        audit.record(actor=None, action="x", object_type="x", object_id="1")
+        audit.record(actor=world.lead, action="x", object_type="x", object_id="1")
 
 
 def test_audit_records_are_never_edited(world: World) -> None:

@@ -22,7 +22,12 @@ from npldesk.casework import services
 from npldesk.casework.errors import Conflict, InvalidAction
 from npldesk.casework.models import AuditRecord, Case, Household, Person, Unit
 from npldesk.casework.sync import cases_sync
-from tests.casework.factories import HouseholdFactory, PersonFactory, case_with_loan
+from tests.casework.factories import (
+    HouseholdFactory,
+    PersonFactory,
+    case_with_loan,
+    system_actor_present,
+)
 from tests.casework.test_sync import loan
 
 HOLD_SECONDS = 0.5
@@ -170,13 +175,16 @@ def one_holding_while_the_other_runs(
 
 
 def _open_by_hand(household: Household) -> Callable[[], Case]:
+    lead = PersonFactory(roles=["team_lead"], units=[household.unit], user__password="!")
     return lambda: services.case_open(
-        actor=None, household=household, opened_on=DEC, reason="walk-in"
+        actor=lead, household=household, opened_on=DEC, reason="walk-in"
     )
 
 
-def _sync_b1() -> dict[str, Any]:
-    return cases_sync(actor=None, as_of=DEC, loans=[loan("B1")])
+def _sync_b1() -> Callable[[], dict[str, Any]]:
+    # A transactional test's flush removed the system actor made with the database.
+    system = system_actor_present()
+    return lambda: cases_sync(actor=system, as_of=DEC, loans=[loan("B1")])
 
 
 @needs_two_writers
@@ -185,7 +193,7 @@ def test_a_case_opened_by_hand_during_the_month_end_sync_is_taken_up_by_it(
     units: dict[str, Unit],
 ) -> None:
     household = HouseholdFactory(borrower_id="B1", unit=units["HB0101"])
-    opened, synced, seconds = one_holding_while_the_other_runs(_open_by_hand(household), _sync_b1)
+    opened, synced, seconds = one_holding_while_the_other_runs(_open_by_hand(household), _sync_b1())
     assert isinstance(opened, Case), opened
     assert isinstance(synced, dict), synced  # not a unique-constraint failure
     assert synced["opened"] == 0
@@ -202,7 +210,8 @@ def test_a_case_opened_by_hand_while_the_sync_runs_waits_and_is_refused(
     units: dict[str, Unit],
 ) -> None:
     household = HouseholdFactory(borrower_id="B1", unit=units["HB0101"])
-    synced, refused, seconds = one_holding_while_the_other_runs(_sync_b1, _open_by_hand(household))
+    sync, open_by_hand = _sync_b1(), _open_by_hand(household)
+    synced, refused, seconds = one_holding_while_the_other_runs(sync, open_by_hand)
     assert isinstance(synced, dict), synced
     assert synced["opened"] == 1
     assert isinstance(refused, InvalidAction), refused  # not an IntegrityError

@@ -1,5 +1,5 @@
 """Reconciliation: casework's recoveries against the movement's cash line, and write-offs
-on one side only (casework.md, "Reconciliation")."""
+on one side only (docs/casework-rules.md, "Reconciliation")."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from npldesk.casework.reconcile import (
     household_cash,
     reconcile,
 )
+from npldesk.casework.selectors import system_actor
 from npldesk.casework.services import units_sync
 from npldesk.casework.sync import cases_sync, loans_for_sync
 from npldesk.core.errors import UsageError
@@ -94,13 +95,13 @@ def _approved(case: Case, loan_id: str, principal: str) -> None:
 @pytest.mark.django_db
 def test_recoveries_against_the_cash_line_and_write_offs_on_one_side(session: Analytics):
     units_sync(
-        actor=None,
+        actor=system_actor(),
         org_units=[
             {"code": r["code"], "name": r["name"], "parent": r["parent_code"] or None}
             for r in ORG_ROWS
         ],
     )
-    cases_sync(actor=None, as_of=DEC, loans=loans_for_sync(None, DEC, session=session))
+    cases_sync(actor=system_actor(), as_of=DEC, loans=loans_for_sync(None, DEC, session=session))
     cases = {c.household.borrower_id: c for c in Case.objects.select_related("household")}
     _recover(cases["B000001"], "10000.00")
     _recover(cases["B000003"], "25000.00")
@@ -168,13 +169,13 @@ class WideDecimals:
 @pytest.mark.django_db
 def test_amounts_are_in_fen_and_a_zero_difference_is_no_difference(session: Analytics):
     units_sync(
-        actor=None,
+        actor=system_actor(),
         org_units=[
             {"code": r["code"], "name": r["name"], "parent": r["parent_code"] or None}
             for r in ORG_ROWS
         ],
     )
-    cases_sync(actor=None, as_of=DEC, loans=loans_for_sync(None, DEC, session=session))
+    cases_sync(actor=system_actor(), as_of=DEC, loans=loans_for_sync(None, DEC, session=session))
     cases = {c.household.borrower_id: c for c in Case.objects.select_related("household")}
     _recover(cases["B000001"], "10000.00")
     _recover(cases["B000003"], "30000.00")

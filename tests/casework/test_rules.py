@@ -1,5 +1,6 @@
-"""The casework rules of ``casework.md``: promise and instalment judgement (property-based),
-segment derivation and the policy table at their boundaries, and the settings they read."""
+"""The casework rules of ``docs/casework-rules.md``: promise and instalment judgement
+(property-based), segment derivation and the policy table at their boundaries, and the settings
+they read."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def window(obligation: Obligation, is_promise: bool) -> tuple[date, date]:
     return obligation.opens_on, closes if is_promise else date.max
 
 
-# -- the reference: the rule of casework.md written out plainly, in whole fen -------------
+# -- the reference: the rule of docs/casework-rules.md written out plainly, in whole fen -----
 
 
 def reference(

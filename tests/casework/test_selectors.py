@@ -127,12 +127,15 @@ def test_a_case_out_of_scope_is_not_found(units: dict[str, Unit]) -> None:
 
 def test_case_list_filters(units: dict[str, Unit]) -> None:
     owner = PersonFactory(roles=["officer"], units=[units["HB"]])
-    in_county = case_with_loan(units["HB0101"], owner=owner, state="investigating")
+    team = TeamFactory(code="CT9")
+    in_county = case_with_loan(units["HB0101"], owner=owner, state="investigating", team=team)
     case_with_loan(units["HB0201"])
-    assert list(selectors.case_list(None, unit="HB01")) == [in_county]
-    assert list(selectors.case_list(None, state="investigating")) == [in_county]
-    assert list(selectors.case_list(None, owner=owner.user.username)) == [in_county]
-    assert selectors.case_list(None).count() == 2
+    system = selectors.system_actor()
+    assert list(selectors.case_list(system, unit="HB01")) == [in_county]
+    assert list(selectors.case_list(system, state="investigating")) == [in_county]
+    assert list(selectors.case_list(system, owner=owner.user.username)) == [in_county]
+    assert list(selectors.case_list(system, team="CT9")) == [in_county]
+    assert selectors.case_list(system).count() == 2
 
 
 # -- the worklist ------------------------------------------------------------------------
@@ -252,8 +255,10 @@ def test_query_counts_do_not_grow_with_the_rows(units: dict[str, Unit], size: in
             shown.append((case.household.borrower_id, case.unit.code, case.owner.user.username))
             shown.append(case.team and case.team.code)
 
+    system = selectors.system_actor()
+
     def render_detail() -> None:
-        detail = selectors.case_detail(None, numbers[0])
+        detail = selectors.case_detail(system, numbers[0])
         for plan in detail.plans:
             shown.extend(m.owner.user.username for m in plan.milestones.all())
             shown.extend(d.by.user.username for d in plan.decisions.all())

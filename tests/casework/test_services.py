@@ -40,8 +40,9 @@ from npldesk.casework.models import (
     Unit,
     WriteOffDecision,
 )
+from npldesk.casework.selectors import system_actor
 from tests.casework.factories import HouseholdFactory, TeamFactory, case_with_loan
-from tests.casework.world import OPENED, World, build_world, propose_plan, settle
+from tests.casework.world import OPENED, World, build_world, person, propose_plan, settle
 
 D = Decimal
 
@@ -331,7 +332,7 @@ def test_two_broken_promises_make_the_household_unwilling(world: World) -> None:
             promise_amount=D("100.00"),
             promise_due_on=due,
         )
-    services.cases_judge(actor=None, today=date(2020, 1, 16))
+    services.cases_judge(actor=system_actor(), today=date(2020, 1, 16))
     case = world.fresh()
     assert (case.broken_promises, case.willingness) == (2, Willingness.UNWILLING)
     # the promises turning broken are in the audit trail, with the segment they moved
@@ -513,11 +514,11 @@ def test_repayment_plan_breached_after_thirty_days_late(world: World) -> None:
     )
     first, second = Instalment.objects.order_by("number")
     assert (first.state, first.paid_on) == (InstalmentState.PAID, date(2020, 2, 1))
-    services.cases_judge(actor=None, today=date(2020, 3, 31))  # 30 days late: not yet
+    services.cases_judge(actor=system_actor(), today=date(2020, 3, 31))  # 30 days late: not yet
     second.refresh_from_db()
     assert second.state == InstalmentState.LATE
     assert RepaymentPlan.objects.get().state == RepaymentPlanState.ACTIVE
-    services.cases_judge(actor=None, today=date(2020, 4, 1))  # 31 days late
+    services.cases_judge(actor=system_actor(), today=date(2020, 4, 1))  # 31 days late
     second.refresh_from_db()
     assert second.state == InstalmentState.BREACHED
     assert RepaymentPlan.objects.get().state == RepaymentPlanState.BREACHED
@@ -530,7 +531,7 @@ def test_repayment_plan_breached_after_thirty_days_late(world: World) -> None:
 
 def test_cancelling_a_breached_plan_clears_the_case_signals(world: World) -> None:
     plan = agree(world, (date(2020, 2, 1), "1000.00"), (date(2020, 3, 1), "1000.00"))
-    services.cases_judge(actor=None, today=date(2020, 4, 1))
+    services.cases_judge(actor=system_actor(), today=date(2020, 4, 1))
     assert world.fresh().plan_breached
     services.repayment_plan_cancel(
         actor=world.lead,
@@ -791,7 +792,7 @@ def test_a_reversed_recovery_no_longer_keeps_a_promise(world: World) -> None:
         actor=world.finance, recovery=recovery, reversed_on=date(2020, 1, 11), reason="bounced"
     )
     assert Promise.objects.get().state == PromiseState.PENDING
-    services.cases_judge(actor=None, today=date(2020, 1, 24))
+    services.cases_judge(actor=system_actor(), today=date(2020, 1, 24))
     assert Promise.objects.get().state == PromiseState.BROKEN
 
 
@@ -815,8 +816,10 @@ def test_writeoff_chain_prepared_reviewed_approved(world: World) -> None:
         services.writeoff_review(
             actor=world.finance, writeoff=application, version=1, approve=True, note=""
         )
-    with pytest.raises(InvalidAction, match="decision of a named person"):
-        services.writeoff_review(actor=None, writeoff=application, version=1, approve=True, note="")
+    with pytest.raises(AccessDenied, match="system may not review writeoff"):
+        services.writeoff_review(
+            actor=system_actor(), writeoff=application, version=1, approve=True, note=""
+        )
     with pytest.raises(AccessDenied):
         services.writeoff_review(
             actor=world.leader, writeoff=application, version=1, approve=True, note=""
@@ -895,8 +898,10 @@ def test_transfer_prepared_by_finance_approved_by_a_leader(world: World) -> None
         services.transfer_approve(
             actor=world.finance2, package=package, version=1, signed_on=OPENED, note=""
         )
-    with pytest.raises(InvalidAction, match="decision of a named person"):
-        services.transfer_approve(actor=None, package=package, version=1, signed_on=OPENED, note="")
+    with pytest.raises(AccessDenied, match="system may not approve transfer"):
+        services.transfer_approve(
+            actor=system_actor(), package=package, version=1, signed_on=OPENED, note=""
+        )
     package = services.transfer_approve(
         actor=world.leader, package=package, version=1, signed_on=date(2020, 7, 1), note="ok"
     )
@@ -1018,6 +1023,135 @@ def test_team_create_and_members(world: World) -> None:
     assert set(team.members.all()) == {world.officer, world.officer2}
     with pytest.raises(AccessDenied):
         services.team_set_members(actor=world.lead2, team=team, version=2, members=[])
+
+
+# -- who may own a case or join a team, four eyes on the ledger ------------------------------
+
+# Who a lead of HB01 may not put on HB01's case or team, and why.
+NOT_WORKERS = {
+    "another county's officer": (("officer", "HB0201"), "outside"),
+    "the leader": (("leader", "HB"), "only officers, team leads and legal staff"),
+    "a risk analyst": (("risk_analyst", "HB"), "only officers, team leads and legal staff"),
+    "an administrator": (("admin", "HB01"), "only officers, team leads and legal staff"),
+}
+
+
+@pytest.mark.parametrize("who", sorted(NOT_WORKERS))
+def test_a_lead_cannot_make_an_owner_of_someone_who_may_not_work_the_case(
+    world: World, who: str
+) -> None:
+    (role, unit), message = NOT_WORKERS[who]
+    candidate = person(role, world.units[unit])
+    with pytest.raises(InvalidAction, match=message):
+        services.case_assign(
+            actor=world.lead, case=world.case, version=1, owner=candidate, team=None, reason="r"
+        )
+    with pytest.raises(InvalidAction, match=message):
+        services.case_reassign_bulk(
+            actor=world.lead, cases=[world.case], owner=candidate, team=None, reason="r"
+        )
+    with pytest.raises(InvalidAction, match=message):
+        services.case_open(
+            actor=world.lead,
+            household=HouseholdFactory(unit=world.units["HB0101"]),
+            opened_on=OPENED,
+            owner=candidate,
+            reason="walk-in",
+        )
+    assert world.fresh().owner_id == world.officer.pk
+    assert not AuditRecord.objects.exists()
+
+
+@pytest.mark.parametrize("who", sorted(NOT_WORKERS))
+def test_a_lead_cannot_make_a_team_member_of_someone_who_may_not_work_its_cases(
+    world: World, who: str
+) -> None:
+    (role, unit), message = NOT_WORKERS[who]
+    candidate = person(role, world.units[unit])
+    team: Team = TeamFactory(leader=world.lead, members=[world.officer])
+    team.units.set([world.units["HB01"]])
+    with pytest.raises(InvalidAction, match=message):
+        services.team_set_members(
+            actor=world.lead, team=team, version=1, members=[world.officer, candidate]
+        )
+    with pytest.raises(InvalidAction, match=message):
+        services.team_create(
+            actor=world.admin,
+            code="CT9",
+            name="Clearing team 9",
+            kind="clearing_team",
+            leader=world.lead,
+            members=[candidate],
+            unit_codes=["HB01"],
+            active_from=OPENED,
+        )
+    assert list(team.members.all()) == [world.officer]
+    assert not Team.objects.filter(code="CT9").exists()
+
+
+def test_team_members_and_leaders_come_from_the_units_the_team_works_in(world: World) -> None:
+    city_legal = world.legal  # the city branch covers HB01
+    sub_branch_officer = person("officer", world.units["HB0101"])
+    team = services.team_create(
+        actor=world.admin,
+        code="CT1",
+        name="Clearing team 1",
+        kind="clearing_team",
+        leader=world.lead,
+        members=[world.officer, sub_branch_officer, city_legal],
+        unit_codes=["HB01"],
+        active_from=OPENED,
+    )
+    assert team.members.count() == 3
+    with pytest.raises(InvalidAction, match="cannot be the leader of team CT2: only officers"):
+        services.team_create(
+            actor=world.admin, code="CT2", name="", kind="clearing_team", leader=world.leader,
+            unit_codes=["HB01"], active_from=OPENED,
+        )  # fmt: skip
+    with pytest.raises(InvalidAction, match="cannot be the leader of team CT3: their units"):
+        services.team_create(
+            actor=world.admin, code="CT3", name="", kind="clearing_team", leader=world.outsider,
+            unit_codes=["HB01"], active_from=OPENED,
+        )  # fmt: skip
+    # A task force covering no units works in its leader's units.
+    with pytest.raises(InvalidAction, match="cannot be a member of team TF1"):
+        services.team_create(
+            actor=world.admin, code="TF1", name="", kind="task_force", leader=world.lead,
+            members=[person("officer", world.units["HB0201"])], active_from=OPENED,
+        )  # fmt: skip
+
+
+def test_a_case_joins_only_a_team_that_works_in_its_unit(world: World) -> None:
+    other_county: Team = TeamFactory(leader=world.outsider)
+    other_county.units.set([world.units["HB02"]])
+    with pytest.raises(InvalidAction, match="does not work in unit HB0101"):
+        services.case_assign(
+            actor=world.lead,
+            case=world.case,
+            version=1,
+            owner=world.officer,
+            team=other_county,
+            reason="r",
+        )
+    own: Team = TeamFactory(leader=world.lead)
+    own.units.set([world.units["HB01"]])
+    services.case_assign(
+        actor=world.lead, case=world.case, version=1, owner=world.officer2, team=own, reason="r"
+    )
+    assert (world.fresh().owner_id, world.fresh().team_id) == (world.officer2.pk, own.pk)
+
+
+def test_nobody_reverses_a_recovery_they_entered(world: World) -> None:
+    own = enter(world, actor=world.lead)
+    with pytest.raises(InvalidAction, match="someone other than who entered it"):
+        services.recovery_reverse(
+            actor=world.lead, recovery=own, reversed_on=date(2020, 1, 11), reason="typo"
+        )
+    assert not Recovery.objects.filter(reverses=own).exists()
+    reversal = services.recovery_reverse(
+        actor=world.finance, recovery=own, reversed_on=date(2020, 1, 11), reason="typo"
+    )
+    assert (reversal.reverses_id, reversal.entered_by_id) == (own.pk, world.finance.pk)
 
 
 # -- the keyword-only rule --------------------------------------------------------------

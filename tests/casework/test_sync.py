@@ -1,4 +1,5 @@
-"""The month-end sync: cases opened, updated and closed from the snapshot (casework.md)."""
+"""The month-end sync: cases opened, updated and closed from the snapshot
+(docs/casework-rules.md)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from npldesk.casework.models import (
     SyncRun,
     Unit,
 )
+from npldesk.casework.selectors import system_actor
 from npldesk.casework.sync import cases_sync, loans_for_sync, month_end_sync, months_to_sync
 from npldesk.core.months import month_range
 from tests.casework.factories import PersonFactory, TeamFactory, UserFactory
@@ -62,7 +64,7 @@ def loan(
 
 
 def sync(as_of: date, loans: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
-    return cases_sync(actor=None, as_of=as_of, loans=loans, **kwargs)
+    return cases_sync(actor=system_actor(), as_of=as_of, loans=loans, **kwargs)
 
 
 def open_case(borrower: str) -> Case:
@@ -291,7 +293,7 @@ def _casework_units(store: Any) -> None:
     from npldesk.tape.org import load_org
 
     units_sync(
-        actor=None,
+        actor=system_actor(),
         org_units=[
             {"code": u.code, "name": u.name, "parent": u.parent_code, "level": u.level}
             for u in load_org(store)
@@ -313,7 +315,7 @@ def test_sync_on_a_synthetic_branch(synthetic_store: Any):
         }
     for as_of in months:
         rows = loans_for_sync(None, as_of, session=session)
-        counts = cases_sync(actor=None, as_of=as_of, loans=rows)
+        counts = cases_sync(actor=system_actor(), as_of=as_of, loans=rows)
         open_npl = set(
             Case.objects.filter(closed_on__isnull=True, kind=CaseKind.NPL).values_list(
                 "household__borrower_id", flat=True
@@ -329,7 +331,7 @@ def test_sync_on_a_synthetic_branch(synthetic_store: Any):
         assert open_npl - kept == npl_households[as_of] - kept
         assert npl_households[as_of] <= open_npl
         assert counts["kept_open_for_recovery"] >= len(kept - npl_households[as_of])
-        again = cases_sync(actor=None, as_of=as_of, loans=rows)
+        again = cases_sync(actor=system_actor(), as_of=as_of, loans=rows)
         assert again["opened"] == again["updated"] == again["closed_total"] == 0
         assert again["kind_changed"] == 0
     assert len(npl_households[months[-1]]) > 5

@@ -15,34 +15,17 @@ import pytest
 from django.contrib.auth import authenticate
 
 from npldesk.casework.models import AuditRecord, Person, Team, Unit
+from npldesk.casework.selectors import system_actor
 from npldesk.cli import run
 from npldesk.home import create_home
-from tests.tape_factory import write_org
+
+# Every test runs the commands on the test database (tests/cli/conftest.py).
+pytestmark = pytest.mark.usefixtures("on_casework")
 
 
 @pytest.fixture
-def home(tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home with the test organisation imported into its store (casework is the test
-    database); ``NPLDESK_HOME`` is restored after the test (the commands set it)."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("NPLDESK_HOME", str(path))
-    monkeypatch.setenv("NPLDESK_USER", "admin-cli")
-    create_home(path)
-    assert run(["org", "import", str(write_org(tmp_path / "org.csv")), "--home", str(path)]) == 0
-    return path
-
-
-@pytest.fixture
-def cli(home: Path, capsys: pytest.CaptureFixture[str]):
-    """``cli(*args)`` → (exit code, stdout, stderr) of ``npldesk ARGS --home HOME``."""
-
-    def call(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = run([*args, "--home", str(home)])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return call
+def cli_user() -> str:
+    return "admin-cli"
 
 
 @pytest.fixture
@@ -58,8 +41,8 @@ def test_units_sync_adds_the_tree_once_and_is_audited(cli):
     assert Unit.objects.get(code="HB0201").path == "/HB00/HB02/HB0201/"
     assert cli("units", "sync")[1].strip() == "units: 0 added, 0 changed, 6 in all"
     record = AuditRecord.objects.filter(action="units_sync").first()
-    assert record is not None and record.actor is None
-    assert record.actor_name == "system:admin-cli"
+    assert record is not None and record.actor == system_actor()
+    assert record.actor_name == "system:admin-cli"  # the system actor, run by admin-cli
 
 
 def test_units_sync_without_an_organisation_file_says_so(tmp_path: Path, db: None, monkeypatch):
@@ -216,4 +199,33 @@ def test_password_on_stdin_must_be_given(cli, synced, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
     code, _, err = cli(*argv, "--password-stdin")
     assert code == 2 and "at least 10 characters" in err
-    assert not Person.objects.exists()
+    assert not Person.objects.filter(user__username="x").exists()
+
+
+def test_a_teams_leader_sets_its_members_as_themself_within_the_teams_units(cli, synced):
+    for username, role, unit in (
+        ("lead1", "team_lead", "HB01"),
+        ("off1", "officer", "HB0101"),
+        ("far", "officer", "HB02"),
+        ("boss", "leader", "HB00"),
+    ):
+        code, _, err = cli("users", "add", username, "--name", "N", "--role", role, "--unit", unit)
+        assert code == 0, err
+    code, _, err = cli(
+        "teams", "add", "CT01", "--name", "CT", "--kind", "clearing_team", "--leader", "lead1",
+        "--unit", "HB01",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli("teams", "members", "CT01", "--member", "off1", "--as", "lead1")
+    assert code == 0, err
+    assert AuditRecord.objects.filter(action="team_set_members").get().actor_name == "lead1"
+    # The lead does not see people outside their units; the system actor sees them, and the
+    # rule on who may join refuses them.
+    code, _, err = cli("teams", "members", "CT01", "--member", "far", "--as", "lead1")
+    assert code == 2 and "no user 'far'" in err
+    for outsider, message in (("far", "outside the units"), ("boss", "only officers")):
+        code, _, err = cli("teams", "members", "CT01", "--member", outsider)
+        assert code == 2 and message in " ".join(err.split())
+    code, _, err = cli("teams", "members", "CT01", "--member", "off1", "--as", "off1")
+    assert code == 3  # an officer neither leads the team nor administers
+    assert [m.user.username for m in Team.objects.get(code="CT01").members.all()] == ["off1"]

@@ -5,6 +5,7 @@ PostgreSQL, whichever the run uses)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,8 @@ import pytest
 
 from npldesk.casework.models import AuditRecord, Case
 from npldesk.cli import run
-from npldesk.home import create_home
-from tests.tape_factory import loan_row, write_csv, write_org
+from tests.cli.conftest import make_home
+from tests.tape_factory import loan_row, write_csv
 
 
 def _npl(n: int, as_of: str, balance: str, **overrides: Any) -> dict[str, str]:
@@ -23,45 +24,31 @@ def _npl(n: int, as_of: str, balance: str, **overrides: Any) -> dict[str, str]:
         "days_past_due": "120" if as_of.startswith("2019") else "150",
         "reported_class": "substandard",
     }
-    from datetime import date
-
     return loan_row(n, date.fromisoformat(as_of), **(values | overrides))
 
 
+# Every test runs the commands on the test database (tests/cli/conftest.py).
+pytestmark = pytest.mark.usefixtures("on_casework")
+
+
 @pytest.fixture
-def home(tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cli_user() -> str:
+    return "ops"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
     """December and January: B000001 NPL both months; B000002 NPL, repaid in January;
     B000003 performing."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("NPLDESK_HOME", str(path))
-    monkeypatch.setenv("NPLDESK_USER", "ops")
-    create_home(path)
-    assert run(["org", "import", str(write_org(tmp_path / "org.csv")), "--home", str(path)]) == 0
     rows = [
         _npl(1, "2019-12-31", "80000.00"),
         _npl(2, "2019-12-31", "30000.00"),
-        loan_row(3, __import__("datetime").date(2019, 12, 31)),
+        loan_row(3, date(2019, 12, 31)),
         _npl(1, "2020-01-31", "70000.00"),
         _npl(2, "2020-01-31", "0.00", status="repaid", days_past_due="0", overdue_principal="0.00"),
-        loan_row(3, __import__("datetime").date(2020, 1, 31)),
+        loan_row(3, date(2020, 1, 31)),
     ]
-    assert (
-        run(["tape", "import", str(write_csv(tmp_path / "t.csv", rows)), "--home", str(path)]) == 0
-    )
-    return path
-
-
-@pytest.fixture
-def cli(home: Path, capsys: pytest.CaptureFixture[str]):
-    """``cli(*args)`` → (exit code, stdout, stderr) of ``npldesk ARGS --home HOME``."""
-
-    def call(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = run([*args, "--home", str(home)])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return call
+    return make_home(tmp_path, rows)
 
 
 def test_sync_opens_updates_and_closes_and_a_second_run_changes_nothing(cli):
@@ -226,3 +213,60 @@ def test_a_fresh_process_sets_django_up_before_reading_cases(tmp_path: Path):
     )
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout) == {"cases": []}
+
+
+def _staff(cli, username: str, role: str, unit: str) -> None:
+    code, _, err = cli("users", "add", username, "--name", username, "--role", role, "--unit", unit)
+    assert code == 0, err
+
+
+def test_as_a_person_their_roles_and_scope_apply(cli):
+    cli("cases", "sync", "--as-of", "2019-12")
+    _staff(cli, "lead-hb01", "team_lead", "HB01")
+    _staff(cli, "officer-hb02", "officer", "HB02")
+    listed = json.loads(cli("cases", "list", "--as", "lead-hb01", "--format", "json")[1])
+    assert [c["case_id"] for c in listed["cases"]] == ["B000001-1", "B000002-1"]
+    code, out, _ = cli("cases", "list", "--as", "officer-hb02", "--format", "json")
+    assert (code, json.loads(out)) == (0, {"cases": []})
+    code, _, err = cli("cases", "show", "B000001-1", "--as", "officer-hb02")
+    assert code == 2 and "no case B000001-1 that you may see" in err
+    as_lead = ("--as", "lead-hb01")
+    code, out, _ = cli("cases", "show", "B000001-1", "--pii", "--format", "json", *as_lead)
+    assert code == 0 and json.loads(out)["household_detail"]["masked"] is False
+    view = AuditRecord.objects.filter(action="personal_data_view").last()
+    assert view.actor_name == "lead-hb01"
+    code, _, err = cli("cases", "judge", "--as", "officer-hb02", "--today", "2020-01-10")
+    assert code == 3 and "officer-hb02 may not sync" in " ".join(err.split())
+    code, _, err = cli("cases", "list", "--as", "nobody")
+    assert code == 2 and "--as 'nobody': no such user" in err
+
+
+def test_the_command_line_acts_as_the_system_actor(cli):
+    cli("cases", "sync", "--as-of", "2019-12")
+    run = AuditRecord.objects.get(action="cases_sync_run")
+    assert (run.actor.user.username, run.actor_name) == ("system", "system:ops")
+    assert cli("cases", "list", "--as", "system", "--format", "json")[0] == 0
+
+
+def test_list_by_team(cli):
+    from npldesk.casework import services
+    from npldesk.casework.models import Person
+
+    cli("cases", "sync", "--as-of", "2019-12")
+    _staff(cli, "lead-hb01", "team_lead", "HB01")
+    code, _, err = cli(
+        "teams", "add", "CT1", "--name", "Clearing team 1", "--kind", "clearing_team",
+        "--leader", "lead-hb01", "--unit", "HB01",
+    )  # fmt: skip
+    assert code == 0, err
+    lead = Person.objects.get(user__username="lead-hb01")
+    case = Case.objects.get(number="B000002-1")
+    services.case_assign(
+        actor=lead, case=case, version=case.version, owner=None, team=lead.teams_led.get(),
+        reason="to the clearing team",
+    )  # fmt: skip
+    code, out, _ = cli("cases", "list", "--team", "CT1", "--format", "json")
+    assert code == 0
+    assert [(c["case_id"], c["team"]) for c in json.loads(out)["cases"]] == [("B000002-1", "CT1")]
+    code, _, err = cli("cases", "list", "--team", "NOPE")
+    assert code == 2 and "--team 'NOPE': no such team" in err

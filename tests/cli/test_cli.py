@@ -11,19 +11,9 @@ from pathlib import Path
 import pytest
 
 from npldesk.cli import run
-from npldesk.home import create_home
-from tests.tape_factory import loan_rows, write_csv, write_org
+from tests.tape_factory import loan_rows, write_csv
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    """A home with the organisation imported (no database needed by the tape commands)."""
-    path = tmp_path / "home"
-    create_home(path)
-    assert run(["org", "import", str(write_org(tmp_path / "org.csv")), "--home", str(path)]) == 0
-    return path
 
 
 def test_import_and_list_as_json(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -36,6 +26,12 @@ def test_import_and_list_as_json(home: Path, tmp_path: Path, capsys: pytest.Capt
     assert listed[0]["rows"] == 4 and listed[0]["balance"] == "320000.00"
     assert len(listed[0]["sha256"]) == 64
     assert listed[0]["imported_by"]
+    # The document is the manifest's fields under the names it always had, in this order.
+    on_disk = json.loads((home / "store" / "manifest.json").read_text(encoding="utf-8"))
+    entry = on_disk["snapshots"]["2019-12-31"]
+    keys = ["as_of", "rows", "balance", "source", "sha256", "mapping", "imported_at"]
+    assert list(listed[0]) == [*keys, "imported_by"]
+    assert listed[0] == {key: entry[key] for key in [*keys, "imported_by"]}
 
 
 def test_tape_list_as_a_table_and_csv(home: Path, tmp_path: Path, capsys):

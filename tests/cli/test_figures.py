@@ -15,11 +15,9 @@ import npldesk.cli
 import npldesk.cli.figures
 from npldesk.cli import run
 from npldesk.cli.figures import register
-from npldesk.home import create_home
-from npldesk.tape.importer import ImportOptions, import_files
-from npldesk.tape.org import import_org
-from npldesk.tape.store import Store
-from tests.tape_factory import loan_row, write_csv, write_org
+from npldesk.reports.figures import MovementLines, MovementReport
+from tests.cli.conftest import make_home
+from tests.tape_factory import loan_row
 
 DEC18, JAN, FEB = date(2018, 12, 31), date(2019, 1, 31), date(2019, 2, 28)
 
@@ -88,17 +86,9 @@ def tape() -> list[dict[str, str]]:
     return rows
 
 
-def make_home(folder: Path, rows: list[dict[str, str]]) -> Path:
-    home, _ = create_home(folder)
-    store = Store(home.store_path)
-    import_org(store, write_org(folder / "org.csv"))
-    import_files(store, [write_csv(folder / "tape.csv", rows)], ImportOptions())
-    return home.path
-
-
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    return make_home(tmp_path / "home", tape())
+    return make_home(tmp_path, tape())
 
 
 def as_json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, Any]:
@@ -153,8 +143,10 @@ def test_quality_as_json(home: Path, capsys):
 def test_quality_as_a_table_and_as_csv(home: Path, capsys):
     assert run(["quality", "--as-of", "2019-02", "--by", "officer", "--home", str(home)]) == 0
     out = capsys.readouterr().out
-    assert "asset quality 2019-02 against 2018-12 by officer_id" in out
-    assert "HB0101-01" in out and "total" in out
+    assert "Asset quality 2019-02 against 2018-12 by Loan officer" in out
+    assert "HB0101-01" in out and "Total" in out
+    # Numbers for people: the NPL ratio 58000 / 208000 = 0.278846… as a percentage.
+    assert "27.88 %" in out and "208,000.00" in out
     assert (
         run(
             [
@@ -270,33 +262,19 @@ def test_mistakes_exit_2_with_a_message_and_no_traceback(home: Path, capsys, arg
 
 
 def test_a_broken_identity_exits_1_naming_the_rows(home: Path, capsys, monkeypatch):
-    def broken(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
-        lines = dict.fromkeys(
-            (
-                "opening",
-                "inflow",
-                "increase",
-                "cash",
-                "upgrade",
-                "write_off",
-                "transfer",
-                "foreclosure",
-                "unexplained",
-                "closing",
-            ),
-            "0.00",
+    def broken(*_args: Any, **_kwargs: Any) -> MovementReport:
+        return MovementReport(
+            start=date(2019, 1, 31),
+            end=date(2019, 2, 28),
+            period="month",
+            by=None,
+            level=None,
+            rule_set="cn-2023",
+            total=MovementLines.zero(),
+            rows=(),
+            identity_breaks=("total", "HB0101"),
+            snapshots=(),
         )
-        return {
-            "from": "2019-01-31",
-            "to": "2019-02-28",
-            "period": "month",
-            "by": None,
-            "total": lines,
-            "rows": [],
-            "identity_holds": False,
-            "identity_breaks": ["total", "HB0101"],
-            "snapshots": [],
-        }
 
     monkeypatch.setattr(npldesk.cli.figures, "movement_report", broken)
     assert run(["movement", "--as-of", "2019-02", "--home", str(home)]) == 1

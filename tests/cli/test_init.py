@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _init(home: Path, database_url: str | None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NPLDESK_", "DJANGO_"))}
     env["PYTHONPATH"] = str(REPO)
+    env["NPLDESK_LANGUAGE"] = "en"  # the messages asserted below are the English ones
     if database_url:
         env["NPLDESK_DATABASE_URL"] = database_url
     return subprocess.run(

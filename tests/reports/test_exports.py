@@ -16,6 +16,7 @@ import pytest
 
 from npldesk.analytics.lists import ListResult, list_columns
 from npldesk.core.errors import UsageError
+from npldesk.home import create_home
 from npldesk.reports.exports import (
     json_document,
     lineage_line,
@@ -31,6 +32,7 @@ from npldesk.reports.pii import (
     mask_phone,
     mask_rows,
     record_export,
+    record_personal_data_export,
 )
 from npldesk.tape.schema import PERSONAL_COLUMNS
 
@@ -191,6 +193,23 @@ def test_record_export_falls_back_to_the_operating_system_user(tmp_path: Path, m
     assert record_export(tmp_path, rows=1)["who"] == "os-user-3"
 
 
+def test_a_personal_data_export_names_who_exports_when_the_home_has_an_audit_trail(
+    tmp_path: Path, monkeypatch
+):
+    from npldesk.casework.errors import NoActor
+
+    monkeypatch.delenv("NPLDESK_DATABASE_URL", raising=False)
+    home = create_home(tmp_path / "home")[0]
+    # An analytics-only home: the export log is the only record.
+    record = record_personal_data_export(home, actor=None, what="list new-npl", rows=2)
+    assert record["rows"] == 2 and len(export_log_path(home.path).read_text().splitlines()) == 1
+    # With a casework database, an export without a person is refused before it is logged.
+    home.sqlite_path.touch()
+    with pytest.raises(NoActor, match="act as a signed-in person, or as the system actor"):
+        record_personal_data_export(home, actor=None, what="list new-npl", rows=2)
+    assert len(export_log_path(home.path).read_text().splitlines()) == 1
+
+
 def _append_many(home: str, worker: int) -> None:
     for index in range(50):
         record_export(Path(home), worker=worker, index=index, padding="x" * 2000)
@@ -257,8 +276,9 @@ def test_xlsx_has_a_title_a_header_money_as_numbers_and_a_lineage_footer(tmp_pat
     sheet = openpyxl.load_workbook(target).active
     assert sheet.title == "early-warning"
     assert sheet["A1"].value.startswith("Early warning 2019-12 against 2019-11 (cn-2023;")
-    header = [cell.value for cell in sheet[3]]
-    assert header == list(list_columns("early-warning"))
+    # The heads are for people (English here); the cells hold codes and exact yuan.
+    assert [cell.value for cell in sheet[3]][:4] == ["Loan", "Borrower", "Unit", "Loan officer"]
+    header = list(list_columns("early-warning"))
     values = dict(zip(header, sheet[4], strict=True))
     assert values["principal_balance"].value == pytest.approx(1234567.89)
     assert values["principal_balance"].number_format == "#,##0.00"
@@ -292,5 +312,5 @@ def test_an_empty_list_still_has_its_header_and_footer(tmp_path: Path):
     empty = replace(early_warning_result(), rows=[])
     target = write_file(list_export(empty, pii=False), "xlsx", tmp_path / "empty.xlsx")
     sheet = openpyxl.load_workbook(target).active
-    assert [cell.value for cell in sheet[3]][:2] == ["loan_id", "borrower_id"]
+    assert [cell.value for cell in sheet[3]][:2] == ["Loan", "Borrower"]
     assert sheet.max_row == 5 and sheet["A5"].value == lineage_line(LINEAGE)

@@ -1,4 +1,4 @@
-"""The canonical tape keeps every rule of design/loan-tape.md in all 24 months."""
+"""The canonical tape keeps every rule of docs/tape.md in all 24 months."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ DATE_COLUMNS = [c.name for c in BY_NAME.values() if c.kind is Kind.DATE]
 
 
 def _class_of_dpd(dpd: int) -> str:
-    """metrics.md §1 ladder: > 0, > 90, > 270, > 360 days."""
+    """docs/figures.md §1 ladder: > 0, > 90, > 270, > 360 days."""
     ladder = ((360, "loss"), (270, "doubtful"), (90, "substandard"), (0, "special_mention"))
     return next((name for limit, name in ladder if dpd > limit), "normal")
 

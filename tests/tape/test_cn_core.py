@@ -18,8 +18,12 @@ from npldesk.tape.store import Store
 COLUMNS = ", ".join(COLUMN_NAMES)
 
 
-def _import(folder: Path, layout: str, mapping: str | None) -> Store:
-    result = generate(folder / "data", layout=layout, loans=1500, months=3, seed=7)
+def _import(
+    folder: Path, layout: str, mapping: str | None, *, file_format: str = "csv", loans: int = 1500
+) -> Store:
+    result = generate(
+        folder / "data", layout=layout, loans=loans, months=3, seed=7, file_format=file_format
+    )
     store = Store(folder / "store")
     import_org(store, result.org_file)
     options = ImportOptions(mapping=load_mapping(mapping) if mapping else None)
@@ -51,6 +55,22 @@ def test_cn_core_export_imports_to_the_canonical_rows(tmp_path: Path):
         expected = _rows(canonical, as_of)
         assert len(expected) > 1000
         assert _rows(chinese, as_of) == expected
-    entry = chinese.manifest()["snapshots"]["2018-03-31"]
+    entry = chinese.manifest().to_json()["snapshots"]["2018-03-31"]
     assert entry["mapping"] == "cn-core" and entry["encoding"] == "gb18030"
     assert [s["role"] for s in entry["sources"]] == ["data", "join:customers"]
+
+
+def test_cn_core_xlsx_export_imports_with_the_shipped_mapping(tmp_path: Path):
+    """`npldesk synth --layout cn-core --format xlsx` writes the monthly sheets and the customer
+    master as workbooks; the shipped mapping reads them to the same rows as the CSV export."""
+    from_csv = _import(tmp_path / "csv", "cn-core", "cn-core", loans=150)
+    from_xlsx = _import(tmp_path / "xlsx", "cn-core", "cn-core", file_format="xlsx", loans=150)
+    assert (tmp_path / "xlsx" / "data" / "customers.xlsx").is_file()
+    assert from_xlsx.months() == from_csv.months()
+    for as_of in from_csv.months():
+        assert _rows(from_xlsx, as_of) == _rows(from_csv, as_of)
+    entry = from_xlsx.manifest().snapshots[date(2018, 3, 31)]
+    assert [(s.role, s.name, s.format) for s in entry.sources] == [
+        ("data", "2018-03.xlsx", "xlsx"),
+        ("join:customers", "customers.xlsx", "xlsx"),
+    ]

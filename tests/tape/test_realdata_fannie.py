@@ -249,7 +249,7 @@ def test_the_manifest_names_both_files_with_their_checksums_and_the_mapping(
         {"role": "data", "name": PERFORMANCE.name, "sha256": sha256(PERFORMANCE)},
         {"role": "join:acquisition", "name": ACQUISITION.name, "sha256": sha256(ACQUISITION)},
     ]
-    snapshots = imported.store.manifest()["snapshots"]
+    snapshots = imported.store.manifest().to_json()["snapshots"]
     assert len(snapshots) == 216
     for entry in snapshots.values():
         assert [{k: s[k] for k in ("role", "name", "sha256")} for s in entry["sources"]] == expected

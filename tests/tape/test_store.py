@@ -41,7 +41,7 @@ def test_manifest_records_lineage(store: Store, tmp_path: Path):
     source = write_csv(tmp_path / "2019-12.csv", loan_rows(3))
     result = import_files(store, [source], ImportOptions(user="analyst"))
     assert [s.as_of for s in result.snapshots] == [DEC]
-    entry = store.manifest()["snapshots"]["2019-12-31"]
+    entry = store.manifest().to_json()["snapshots"]["2019-12-31"]
     assert entry["source"] == "2019-12.csv"
     assert entry["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
     assert entry["rows"] == 3 and entry["loans_on_book"] == 3
@@ -57,7 +57,7 @@ def test_manifest_records_lineage(store: Store, tmp_path: Path):
             "encoding": "utf-8",
         }
     ]
-    assert store.manifest()["history"][-1]["action"] == "import"
+    assert store.manifest().to_json()["history"][-1]["action"] == "import"
     # The snapshot holds the canonical columns with their storage types, rows in file order.
     stored = pq.read_table(store.snapshot_path(DEC))
     assert stored.schema.names == list(COLUMN_NAMES)
@@ -73,10 +73,10 @@ def test_import_again_needs_replace_and_replace_records_both(store: Store, tmp_p
     with pytest.raises(UsageError, match="already imported: 2019-12; use --replace"):
         import_files(store, [second], ImportOptions())
     import_files(store, [second], ImportOptions(replace=True))
-    entry = store.manifest()["snapshots"]["2019-12-31"]
+    entry = store.manifest().to_json()["snapshots"]["2019-12-31"]
     assert entry["source"] == "b.csv"
     assert entry["replaces"]["source"] == "a.csv" and entry["replaces"]["rows"] == 3
-    assert store.manifest()["history"][-1]["replaced"] == ["2019-12-31"]
+    assert store.manifest().to_json()["history"][-1]["replaced"] == ["2019-12-31"]
     assert _rows_in(store, DEC) == [("L000001", 5000), ("L000002", 5000)]
     assert not old_file.exists()  # deleted once the new snapshot was committed
 

@@ -7,7 +7,13 @@ from datetime import date
 from typing import Any
 
 from npldesk.casework import audit, validation
-from npldesk.casework.access import Action, require, unit_paths
+from npldesk.casework.access import (
+    Action,
+    covers_unit,
+    require,
+    require_case_owner,
+    require_case_team,
+)
 from npldesk.casework.choices import (
     CASE_TRANSITIONS,
     Ability,
@@ -40,15 +46,18 @@ def _require_open(case: Case) -> None:
         raise InvalidAction(f"case {case.number} is closed ({case.close_reason})")
 
 
-def _require_active(owner: Person | None) -> None:
-    if owner is not None and not owner.active:
-        raise InvalidAction(f"{owner.user.get_username()} is inactive and cannot own cases")
+def _require_assignable(case: Case, owner: Person | None, team: Team | None) -> None:
+    """The owner and the team given to a case are people who may work it (``access``)."""
+    if owner is not None:
+        require_case_owner(owner, case)
+    if team is not None:
+        require_case_team(team, case)
 
 
 @audit.service()
 def case_open(
     *,
-    actor: Person | None,
+    actor: Person,
     household: Household,
     opened_on: date,
     kind: str = CaseKind.NPL,
@@ -58,14 +67,11 @@ def case_open(
 ) -> Case:
     """Open a case by hand (the month-end sync opens most cases)."""
     require(actor, Action.MANAGE_CASE)
-    if actor is not None and not any(
-        household.unit.path.startswith(path) for path in unit_paths(actor)
-    ):
+    if not covers_unit(actor, household.unit):
         raise AccessDenied(
             f"{actor.user.get_username()} may not open a case for household "
             f"{household.borrower_id}: its unit {household.unit.code} is outside their units"
         )
-    _require_active(owner)
     hold_case_openings(exclusive=False)
     if household.cases.filter(closed_on__isnull=True).exists():
         raise InvalidAction(f"household {household.borrower_id} already has an open case")
@@ -81,6 +87,7 @@ def case_open(
         deadline=opened_on,
         previous_case=previous,
     )
+    _require_assignable(case, owner, team)
     case.__dict__.update(
         derived_strategy(case, ability=Ability.UNKNOWN, willingness=Willingness.WILLING)
     )
@@ -99,7 +106,7 @@ def case_open(
 @audit.service()
 def case_assign(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     version: int,
     owner: Person | None,
@@ -109,7 +116,7 @@ def case_assign(
     """Give a case to an owner (and a team)."""
     require(actor, Action.MANAGE_CASE, case)
     _require_open(case)
-    _require_active(owner)
+    _require_assignable(case, owner, team)
     before = audit.snapshot(case, ["owner_id", "team_id"])
     compare_and_swap(case, version=version, what=f"case {case.number}", owner=owner, team=team)
     audit.record(
@@ -127,7 +134,7 @@ def case_assign(
 @audit.service(bulk=True)
 def case_reassign_bulk(
     *,
-    actor: Person | None,
+    actor: Person,
     cases: list[Case],
     owner: Person | None,
     team: Team | None,
@@ -141,11 +148,11 @@ def case_reassign_bulk(
     """
     if not cases:
         raise InvalidAction("no cases to reassign")
-    _require_active(owner)
     records = []
     for case in cases:
         require(actor, Action.MANAGE_CASE, case)
         _require_open(case)
+        _require_assignable(case, owner, team)
     owner_id = owner.pk if owner is not None else None
     team_id = team.pk if team is not None else None
     for case in cases:
@@ -188,7 +195,7 @@ def case_reassign_bulk(
 @audit.service()
 def case_override(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     version: int,
     reason: str,
@@ -257,7 +264,7 @@ def case_override(
 
 
 @audit.service()
-def case_move(*, actor: Person | None, case: Case, version: int, state: str, reason: str) -> Case:
+def case_move(*, actor: Person, case: Case, version: int, state: str, reason: str) -> Case:
     """Move a case along the case life (opened → investigating → plan proposed → …)."""
     require(actor, Action.WORK_CASE, case)
     _require_open(case)
@@ -284,10 +291,10 @@ def case_move(*, actor: Person | None, case: Case, version: int, state: str, rea
 
 @audit.service()
 def case_close(
-    *, actor: Person | None, case: Case, version: int, reason: str, closed_on: date, note: str
+    *, actor: Person, case: Case, version: int, reason: str, closed_on: date, note: str
 ) -> Case:
-    """Close a case by hand with a reason (``casework.md``: settled, restructured and performing,
-    written off with recovery exhausted, or a derived reason)."""
+    """Close a case by hand with a reason (``docs/casework-rules.md``: settled, restructured and
+    performing, written off with recovery exhausted, or a derived reason)."""
     require(actor, Action.MANAGE_CASE, case)
     _require_open(case)
     if reason not in CloseReason.values:
@@ -319,7 +326,7 @@ def case_close(
 
 
 @audit.service(bulk=True)
-def cases_judge(*, actor: Person | None, today: date) -> int:
+def cases_judge(*, actor: Person, today: date) -> int:
     """The rules that run by themselves, for every open case: promises kept or broken,
     instalments late or breached, legal alerts, segment and strategy. One audit record per case
     whose segment, strategy, tier or deadline moved or one of whose promises, instalments or

@@ -10,7 +10,13 @@ from decimal import Decimal
 from django.utils import timezone
 
 from npldesk.casework import audit, validation
-from npldesk.casework.access import Action, require, require_transfer
+from npldesk.casework.access import (
+    Action,
+    require,
+    require_named_person,
+    require_second_person,
+    require_transfer,
+)
 from npldesk.casework.choices import RecoverySource, TransferState, WriteOffState
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import (
@@ -40,7 +46,7 @@ def _case_loan(case: Case, loan_id: str) -> CaseLoan:
 @audit.service()
 def recovery_enter(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     loan_id: str,
     received_on: date,
@@ -70,9 +76,6 @@ def recovery_enter(
         raise InvalidAction("the principal part lies between zero and the amount")
     if source not in RecoverySource.values:
         raise InvalidAction(f"unknown source {source!r}: one of {', '.join(RecoverySource.values)}")
-    entered_by = actor if actor is not None else case.owner
-    if entered_by is None:
-        raise InvalidAction("a recovery is entered by a person")
     recovery = Recovery(
         case=case,
         loan_id=loan_id,
@@ -81,7 +84,7 @@ def recovery_enter(
         principal_part=principal,
         source=source,
         after_write_off=loan.status == "written_off",
-        entered_by=entered_by,
+        entered_by=actor,
         entered_at=timezone.now(),
         note=note,
     )
@@ -99,9 +102,10 @@ def recovery_enter(
 
 @audit.service()
 def recovery_reverse(
-    *, actor: Person | None, recovery: Recovery, reversed_on: date, reason: str
+    *, actor: Person, recovery: Recovery, reversed_on: date, reason: str
 ) -> Recovery:
-    """Correct a ledger entry by entering its exact opposite, linked to it."""
+    """Correct a ledger entry by entering its exact opposite, linked to it. Whoever entered
+    the entry cannot reverse it (four eyes, as on confirming)."""
     case = recovery.case
     require(actor, Action.CONFIRM_RECOVERY, case)
     if recovery.reverses_id is not None:
@@ -110,9 +114,9 @@ def recovery_reverse(
         raise InvalidAction(f"recovery {recovery.pk} is already reversed")
     if not reason.strip():
         raise InvalidAction("a reversal needs a reason")
+    require_second_person(actor, recovery.entered_by_id, f"reversing recovery {recovery.pk}")
     validation.event_date(case, reversed_on, "a reversal")
     validation.reversal_date(recovery, reversed_on)
-    entered_by = actor if actor is not None else recovery.entered_by
     reversal = Recovery(
         case=case,
         loan_id=recovery.loan_id,
@@ -121,7 +125,7 @@ def recovery_reverse(
         principal_part=-recovery.principal_part,
         source=recovery.source,
         after_write_off=recovery.after_write_off,
-        entered_by=entered_by,
+        entered_by=actor,
         entered_at=timezone.now(),
         reverses=recovery,
         note=reason,
@@ -140,23 +144,21 @@ def recovery_reverse(
 
 
 @audit.service()
-def recovery_confirm(*, actor: Person | None, recovery: Recovery) -> RecoveryConfirmation:
+def recovery_confirm(*, actor: Person, recovery: Recovery) -> RecoveryConfirmation:
     """Finance or a lead confirms an entry; whoever entered it cannot confirm it."""
     require(actor, Action.CONFIRM_RECOVERY, recovery.case)
-    if actor is not None and recovery.entered_by_id == actor.pk:
-        raise InvalidAction("a recovery is confirmed by someone other than who entered it")
+    require_second_person(actor, recovery.entered_by_id, f"confirming recovery {recovery.pk}")
     if RecoveryConfirmation.objects.filter(recovery=recovery).exists():
         raise InvalidAction(f"recovery {recovery.pk} is already confirmed")
-    confirmer = actor if actor is not None else recovery.entered_by
     confirmation = RecoveryConfirmation.objects.create(
-        recovery=recovery, by=confirmer, at=timezone.now()
+        recovery=recovery, by=actor, at=timezone.now()
     )
     audit.record(
         actor=actor,
         action="recovery_confirm",
         obj=recovery,
         case=recovery.case,
-        after={"confirmed_by": confirmer.pk},
+        after={"confirmed_by": actor.pk},
     )
     return confirmation
 
@@ -164,7 +166,7 @@ def recovery_confirm(*, actor: Person | None, recovery: Recovery) -> RecoveryCon
 @audit.service()
 def writeoff_prepare(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     loan_id: str,
     principal: Decimal,
@@ -187,20 +189,17 @@ def writeoff_prepare(
         raise InvalidAction(
             f"the principal written off lies between zero and the balance {loan.principal_balance}"
         )
-    preparer = actor if actor is not None else case.owner
-    if preparer is None:
-        raise InvalidAction("a write-off is prepared by a person")
     writeoff = WriteOff.objects.create(
         case=case,
         loan_id=loan_id,
         principal=amount,
         interest=interest_value,
         reason=reason,
-        prepared_by=preparer,
+        prepared_by=actor,
         prepared_on=prepared_on,
     )
     WriteOffDecision.objects.create(
-        writeoff=writeoff, step=WriteOffState.PREPARED, by=preparer, at=timezone.now(), note=reason
+        writeoff=writeoff, step=WriteOffState.PREPARED, by=actor, at=timezone.now(), note=reason
     )
     audit.record(
         actor=actor,
@@ -212,16 +211,8 @@ def writeoff_prepare(
     return writeoff
 
 
-def _named_decider(actor: Person | None, what: str) -> Person:
-    """Four-eyes decisions name the person who took them: the command line acting as the
-    system (``actor=None``) may not take them, nor be recorded as someone it is not."""
-    if actor is None:
-        raise InvalidAction(f"{what} is a decision of a named person: take it as that user")
-    return actor
-
-
 def _decide(
-    actor: Person | None,
+    actor: Person,
     writeoff: WriteOff,
     version: int,
     *,
@@ -233,7 +224,7 @@ def _decide(
 ) -> WriteOff:
     if writeoff.state != expected:
         raise InvalidAction(f"write-off {writeoff.pk} is {writeoff.state}, not {expected}")
-    decider = _named_decider(actor, "a write-off's review or approval")
+    decider = require_named_person(actor, "a write-off's review or approval")
     if WriteOffDecision.objects.filter(writeoff=writeoff, by=decider).exists():
         raise InvalidAction("each step of a write-off's approval is taken by a different person")
     state = step if approve else WriteOffState.REJECTED
@@ -259,7 +250,7 @@ def _decide(
 
 @audit.service()
 def writeoff_review(
-    *, actor: Person | None, writeoff: WriteOff, version: int, approve: bool, note: str
+    *, actor: Person, writeoff: WriteOff, version: int, approve: bool, note: str
 ) -> WriteOff:
     """A second finance officer reviews the application (four eyes)."""
     require(actor, Action.REVIEW_WRITEOFF, writeoff.case)
@@ -276,7 +267,7 @@ def writeoff_review(
 
 @audit.service()
 def writeoff_approve(
-    *, actor: Person | None, writeoff: WriteOff, version: int, approve: bool, note: str, on: date
+    *, actor: Person, writeoff: WriteOff, version: int, approve: bool, note: str, on: date
 ) -> WriteOff:
     """A leader approves (or rejects) a reviewed write-off. The tape's ``written_off`` row is
     what takes the loan off the books; reconciliation lists approvals the tape has not shown."""
@@ -296,7 +287,7 @@ def writeoff_approve(
 @audit.service()
 def transfer_prepare(
     *,
-    actor: Person | None,
+    actor: Person,
     code: str,
     buyer: str,
     unit: Unit,
@@ -324,7 +315,6 @@ def transfer_prepare(
     )
     if packaged:
         raise InvalidAction(f"loans already in another transfer package: {', '.join(packaged)}")
-    preparer = actor
     chosen = []
     for case, loan_id in loans:
         require(actor, Action.PREPARE_TRANSFER, case)
@@ -334,10 +324,6 @@ def transfer_prepare(
         if not loan.is_npl or loan.status != "active":
             raise InvalidAction(f"loan {loan_id} is not an NPL on the books")
         chosen.append((case, loan))
-    if preparer is None:
-        preparer = chosen[0][0].owner
-    if preparer is None:
-        raise InvalidAction("a transfer package is prepared by a person")
     package = TransferPackage.objects.create(
         code=code,
         buyer=buyer,
@@ -345,7 +331,7 @@ def transfer_prepare(
         cut_off_on=cut_off_on,
         price=price_value,
         book_value=sum((loan.principal_balance for _, loan in chosen), ZERO),
-        prepared_by=preparer,
+        prepared_by=actor,
     )
     TransferLoan.objects.bulk_create(
         TransferLoan(
@@ -364,14 +350,14 @@ def transfer_prepare(
 
 @audit.service()
 def transfer_approve(
-    *, actor: Person | None, package: TransferPackage, version: int, signed_on: date, note: str
+    *, actor: Person, package: TransferPackage, version: int, signed_on: date, note: str
 ) -> TransferPackage:
     """A leader approves the sale; the loans leave the books when the tape shows them
     ``transferred``."""
     require_transfer(actor, Action.APPROVE_TRANSFER, package)
     if package.state != TransferState.PREPARED:
         raise InvalidAction(f"transfer package {package.code} is {package.state}")
-    if package.prepared_by_id == _named_decider(actor, "a transfer's approval").pk:
+    if package.prepared_by_id == require_named_person(actor, "a transfer's approval").pk:
         raise InvalidAction("a transfer is approved by someone other than who prepared it")
     compare_and_swap(
         package,

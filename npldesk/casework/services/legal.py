@@ -27,7 +27,7 @@ TRACKED = [
 @audit.service()
 def legal_case_open(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     court: str,
     claim_amount: Decimal,
@@ -41,7 +41,7 @@ def legal_case_open(
     if not case.is_open:
         raise InvalidAction(f"case {case.number} is closed")
     holder = holder or actor
-    if holder is None or not holder.has_role(Role.LEGAL):
+    if not holder.has_role(Role.LEGAL):
         raise InvalidAction("a legal case is held by a member of the legal desk")
     validation.event_date(case, opened_on, "a legal case")
     amount = validation.positive_amount(claim_amount, "the claim amount")
@@ -74,7 +74,7 @@ def legal_case_open(
 @audit.service()
 def legal_case_advance(
     *,
-    actor: Person | None,
+    actor: Person,
     legal_case: LegalCase,
     version: int,
     stage: str,
@@ -105,7 +105,7 @@ def legal_case_advance(
             legal_case=legal_case,
             stage=stage,
             entered_on=entered_on,
-            by=actor if actor is not None else legal_case.holder,
+            by=actor,
             note=note,
         )
     else:
@@ -136,7 +136,7 @@ def legal_case_advance(
 
 @audit.service()
 def legal_case_add_costs(
-    *, actor: Person | None, legal_case: LegalCase, version: int, amount: Decimal, note: str
+    *, actor: Person, legal_case: LegalCase, version: int, amount: Decimal, note: str
 ) -> LegalCase:
     """Book court fees, lawyer's fees and other costs of a legal case."""
     require(actor, Action.WORK_LEGAL, legal_case.case)

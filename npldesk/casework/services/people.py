@@ -9,7 +9,16 @@ from datetime import date
 from django.contrib.auth import get_user_model
 
 from npldesk.casework import audit
-from npldesk.casework.access import Action, require, require_team, require_unit
+from npldesk.casework.access import (
+    Action,
+    is_system_actor,
+    require,
+    require_team,
+    require_team_member,
+    require_unit,
+    team_area,
+    unit_paths,
+)
 from npldesk.casework.choices import Role, TeamKind
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import Department, Person, Team, Unit
@@ -17,9 +26,7 @@ from npldesk.casework.services._common import compare_and_swap
 
 
 @audit.service()
-def units_sync(
-    *, actor: Person | None, org_units: Iterable[Mapping[str, str | None]]
-) -> dict[str, int]:
+def units_sync(*, actor: Person, org_units: Iterable[Mapping[str, str | None]]) -> dict[str, int]:
     """Bring the unit table in step with the organisation file (``code, name, parent, level``).
 
     Units are added and renamed or moved, never deleted (cases and people refer to them).
@@ -101,7 +108,7 @@ def _units(codes: Sequence[str]) -> list[Unit]:
 @audit.service()
 def person_create(
     *,
-    actor: Person | None,
+    actor: Person,
     username: str,
     name: str,
     roles: Sequence[str],
@@ -150,7 +157,7 @@ def _person_state(person: Person) -> dict[str, object]:
 @audit.service()
 def person_update(
     *,
-    actor: Person | None,
+    actor: Person,
     person: Person,
     version: int,
     roles: Sequence[str] | None = None,
@@ -160,6 +167,8 @@ def person_update(
 ) -> Person:
     """Change a person's roles, units, or whether they may sign in."""
     require(actor, Action.ADMINISTER)
+    if is_system_actor(person):
+        raise InvalidAction("the system actor is no member of staff: it has no roles to change")
     if roles is None and unit_codes is None and department_codes is None and active is None:
         raise InvalidAction(
             "nothing to change: give roles, units, departments or whether the person is active"
@@ -193,7 +202,7 @@ def person_update(
 @audit.service()
 def team_create(
     *,
-    actor: Person | None,
+    actor: Person,
     code: str,
     name: str,
     kind: str,
@@ -211,11 +220,18 @@ def team_create(
         raise InvalidAction(f"team {code} exists")
     if active_to is not None and active_to < active_from:
         raise InvalidAction("a team is active to a day after it starts")
+    units = _units(unit_codes) if unit_codes else []
+    for unit in units:
+        require_unit(actor, unit)
+    area = [unit.path for unit in units] or unit_paths(leader)
+    require_team_member(leader, area=area, team_code=code, role="the leader")
+    for member in members:
+        require_team_member(member, area=area, team_code=code)
     team = Team.objects.create(
         code=code, name=name, kind=kind, leader=leader, active_from=active_from, active_to=active_to
     )
     team.members.set(members)
-    team.units.set(_units(unit_codes) if unit_codes else [])
+    team.units.set(units)
     audit.record(
         actor=actor,
         action="team_create",
@@ -230,11 +246,13 @@ def team_create(
 
 
 @audit.service()
-def team_set_members(
-    *, actor: Person | None, team: Team, version: int, members: Sequence[Person]
-) -> Team:
-    """Set a team's members (an admin, or the team's own leader)."""
+def team_set_members(*, actor: Person, team: Team, version: int, members: Sequence[Person]) -> Team:
+    """Set a team's members (an admin, or the team's own leader), each one who works cases in
+    the team's area."""
     require_team(actor, team)
+    area = team_area(team)
+    for member in members:
+        require_team_member(member, area=area, team_code=team.code)
     before = sorted(team.members.values_list("pk", flat=True))
     compare_and_swap(team, version=version, what=f"team {team.code}")
     team.members.set(members)

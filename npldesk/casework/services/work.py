@@ -58,7 +58,7 @@ def _advance(case: Case, to_state: str, *, from_states: set[str]) -> None:
 @audit.service()
 def investigation_record(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     investigated_on: date,
     monthly_income: Decimal = ZERO,
@@ -97,13 +97,10 @@ def investigation_record(
     if any(a < 0 for a in amounts):
         raise InvalidAction("income and assets cannot be negative")
     income, vehicle_value, deposit_value, business_value = amounts
-    investigator = actor if actor is not None else case.owner
-    if investigator is None:
-        raise InvalidAction("an investigation is recorded by a person")
     investigation = Investigation.objects.create(
         case=case,
         investigated_on=investigated_on,
-        investigator=investigator,
+        investigator=actor,
         monthly_income=income,
         properties=cleaned,
         vehicles=vehicle_value,
@@ -133,7 +130,7 @@ def investigation_record(
 @audit.service()
 def activity_record(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     kind: str,
     occurred_on: date,
@@ -157,14 +154,11 @@ def activity_record(
         raise InvalidAction(
             "an outcome 'promise' needs a promised amount and due date, and only it"
         )
-    person = actor if actor is not None else case.owner
-    if person is None:
-        raise InvalidAction("an activity is recorded by a person")
     activity = Activity.objects.create(
         case=case,
         kind=kind,
         occurred_on=occurred_on,
-        person=person,
+        person=actor,
         outcome=outcome,
         notes=notes,
         attachments=list(attachments),
@@ -190,7 +184,7 @@ def activity_record(
 @audit.service()
 def plan_propose(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     strategy: str,
     reason: str,
@@ -205,9 +199,6 @@ def plan_propose(
         raise InvalidAction(f"unknown strategy {strategy!r}")
     if not reason.strip():
         raise InvalidAction("a plan needs the reason for its strategy")
-    proposer = actor if actor is not None else case.owner
-    if proposer is None:
-        raise InvalidAction("a plan is proposed by a person")
     target = to_money(target_amount, "the target amount")
     if target < 0:
         raise InvalidAction(f"the target amount cannot be negative, not {target}")
@@ -219,11 +210,11 @@ def plan_propose(
         reason=reason,
         target_amount=target,
         target_date=target_date,
-        proposed_by=proposer,
+        proposed_by=actor,
         proposed_at=timezone.now(),
     )
     PlanDecision.objects.create(
-        plan=plan, decision=PlanState.PROPOSED, by=proposer, at=plan.proposed_at
+        plan=plan, decision=PlanState.PROPOSED, by=actor, at=plan.proposed_at
     )
     Milestone.objects.bulk_create(
         Milestone(plan=plan, task=task, owner=owner, due_on=due_on)
@@ -250,22 +241,19 @@ def plan_propose(
 
 
 @audit.service()
-def plan_decide(
-    *, actor: Person | None, plan: Plan, version: int, approve: bool, note: str
-) -> Plan:
+def plan_decide(*, actor: Person, plan: Plan, version: int, approve: bool, note: str) -> Plan:
     """A lead approves or rejects a proposed plan; approval sets the case's strategy."""
     case = plan.case
     require(actor, Action.MANAGE_CASE, case)
     _open_case(case)
     if plan.state != PlanState.PROPOSED:
         raise InvalidAction(f"plan {plan.pk} is {plan.state}, not proposed")
-    if actor is not None and plan.proposed_by_id == actor.pk:
+    if plan.proposed_by_id == actor.pk:
         raise InvalidAction(f"plan {plan.pk} is decided by someone other than who proposed it")
     decision = PlanState.APPROVED if approve else PlanState.REJECTED
     compare_and_swap(plan, version=version, what=f"plan {plan.pk}", state=decision)
-    decider = actor if actor is not None else plan.proposed_by
     PlanDecision.objects.create(
-        plan=plan, decision=decision, by=decider, at=timezone.now(), note=note
+        plan=plan, decision=decision, by=actor, at=timezone.now(), note=note
     )
     case_after: dict[str, Any] = {}
     # The case's state (and on approval its strategy) change: its version moves too, so that an
@@ -305,7 +293,7 @@ def plan_decide(
 
 
 @audit.service()
-def milestone_complete(*, actor: Person | None, milestone: Milestone, done_on: date) -> Milestone:
+def milestone_complete(*, actor: Person, milestone: Milestone, done_on: date) -> Milestone:
     case = milestone.plan.case
     require(actor, Action.WORK_CASE, case)
     _open_case(case)
@@ -327,7 +315,7 @@ def milestone_complete(*, actor: Person | None, milestone: Milestone, done_on: d
 @audit.service()
 def repayment_plan_agree(
     *,
-    actor: Person | None,
+    actor: Person,
     case: Case,
     kind: str,
     agreed_on: date,
@@ -381,7 +369,7 @@ def repayment_plan_agree(
 @audit.service()
 def repayment_plan_cancel(
     *,
-    actor: Person | None,
+    actor: Person,
     plan: RepaymentPlan,
     version: int,
     reason: str,
@@ -413,7 +401,7 @@ def repayment_plan_cancel(
 @audit.service()
 def household_update_contact(
     *,
-    actor: Person | None,
+    actor: Person,
     household: Household,
     version: int,
     phones: str | None = None,

@@ -16,7 +16,7 @@ def owed_of_loans_on_the_books(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casework', '0002_default_departments'),
+        ('casework', '0004_append_only_ledgers'),
     ]
 
     operations = [

@@ -1,19 +1,21 @@
 """The demo's casework: people, teams, and a casework history that agrees with the loan tape.
 
-``build_demo_casework`` runs after the synthetic tape is imported (``npldesk demo``). It syncs
-the units from the organisation file, creates the demo staff (one user per role, the leads of
+``build_demo_casework`` runs after the synthetic tape is imported (``npldesk.demo.build``). It
+syncs the units from the organisation file, creates the demo staff (one user per role, the leads of
 the county branches, and every loan officer the tape names, so that cases get owners), the
 clearing teams and a task force, then walks the months: the work of each month is entered
 through the services, dated inside that month, and the month-end sync runs on its snapshot.
 
 The tape is the truth the history follows:
 
-- every fall in an NPL loan's balance between two snapshots (the movement's ``cash`` line) is
-  entered as a recovery from the borrower in that month, for its principal, so that the
-  reconciliation of casework against the movement agrees; promises made before such a payment
-  are kept, and repayment plans are agreed on payments the tape shows coming;
-- a loan the tape writes off has its write-off prepared, reviewed and approved in the month
-  before its ``written_off`` row arrives; small recoveries follow on written-off loans;
+- every loan's share of the NPL movement's ``cash`` line in a month (read from the analytics'
+  movement itself, grouped by loan) is entered as a recovery from the borrower in that month,
+  for its principal, so that the reconciliation of casework against the movement agrees;
+  promises made before such a payment are kept, and repayment plans are agreed on payments the
+  tape shows coming;
+- a loan the tape writes off (its share of the movement's ``write_off`` line) has its write-off
+  prepared, reviewed and approved in the month before its ``written_off`` row arrives; small
+  recoveries follow on written-off loans;
 - promises to households that then pay nothing are broken, and one repayment plan is agreed
   with a household that never pays again (breached).
 
@@ -27,18 +29,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import transaction
 from django.db.models import Count, Sum
-from django.test.utils import override_settings
 
 from npldesk.casework import services, validation
 from npldesk.casework.choices import (
@@ -56,6 +55,7 @@ from npldesk.casework.choices import (
     TeamKind,
 )
 from npldesk.casework.models import Case, CaseLoan, LegalCase, Person, Plan, Recovery, Team
+from npldesk.casework.selectors import system_actor
 from npldesk.core.months import month_label
 
 ZERO = Decimal("0.00")
@@ -73,17 +73,6 @@ BREACHED_PLANS = 2
 Progress = Callable[[str], None]
 
 
-class DemoPasswordHasher(PBKDF2PasswordHasher):
-    """PBKDF2-SHA256 with fewer rounds, for the demo's generated passwords only.
-
-    Hashing 120 passwords at Django's full count takes a minute. The hash names the same
-    algorithm and records its rounds, so Django's own hasher checks it and re-hashes it at
-    the full count the first time the person signs in.
-    """
-
-    iterations = 10_000
-
-
 # The department each demo role works in (article point A12: departments work together).
 ROLE_DEPARTMENT = {
     "officer": "retail",
@@ -94,15 +83,6 @@ ROLE_DEPARTMENT = {
     "leader": "office",
     "admin": "office",
 }
-
-
-@contextmanager
-def _fast_hashing() -> Iterator[None]:
-    from django.conf import settings
-
-    hashers = [f"{__name__}.DemoPasswordHasher", *settings.PASSWORD_HASHERS]
-    with override_settings(PASSWORD_HASHERS=hashers):
-        yield
 
 
 # -- the people -----------------------------------------------------------------------------
@@ -209,47 +189,39 @@ class Tape:
 
 
 def _read_tape(session: Any, months: list[date], rng: random.Random) -> Tape:
-    """Each month's per-loan cash (``metrics.md`` §3) of the loans NPL the month before."""
+    """Each month's payments and write-offs, loan by loan, as the NPL movement counts them.
+
+    A loan's share of the movement's ``cash`` line (``npl_movement_step`` grouped by loan, the
+    function every report uses; docs/figures.md, "NPL movement") is what its household paid on
+    it that month, and its share of ``write_off`` the principal its write-off takes off the
+    books. Both lines count loans NPL the month before only, whose household that snapshot names.
+    """
+    from npldesk.analytics.movement import npl_movement_step
+
     payments: dict[date, list[Payment]] = {}
     write_offs: dict[date, list[WriteOffRow]] = {}
     for before_month, month in pairwise(months):
         previous = session.classified(before_month)
-        previous = previous.filter(previous.is_npl)
-        current = session.classified(month)
-        left = previous.select(
-            loan_id=previous.loan_id,
-            borrower_id=previous.borrower_id,
-            before=previous.principal_balance,
-        )
-        right = current.select(
-            _loan=current.loan_id,
-            after=current.principal_balance,
-            status=current.status,
-            exit_amount=current.exit_amount,
-        )
-        joined = left.left_join(right, left.loan_id == right._loan)
+        step = npl_movement_step(previous, session.classified(month), by="loan_id")
+        moved = step.filter((step.cash > 0) | (step.write_off > 0))
+        households = previous.select(_loan=previous.loan_id, borrower_id=previous.borrower_id)
+        joined = moved.inner_join(households, moved.key == households._loan)
         rows = session.rows(
             joined.select(
-                "loan_id", "borrower_id", "before", "after", "status", "exit_amount"
+                loan_id=joined.key,
+                borrower_id=joined.borrower_id,
+                cash=joined.cash,
+                write_off=joined.write_off,
             ).order_by(["borrower_id", "loan_id"])
         )
         by_household: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
         month_write_offs = []
         for row in rows:
-            status, before = row["status"], Decimal(row["before"])
-            exit_amount = Decimal(row["exit_amount"] or 0)
-            if status == "active":
-                cash = max(before - Decimal(row["after"]), ZERO)
-            elif status == "repaid":
-                cash = before
-            elif status in ("written_off", "transferred", "foreclosed"):
-                cash = before - exit_amount
-            else:
-                cash = ZERO
+            cash = Decimal(row["cash"]).quantize(CENT)
             if cash > 0:
-                by_household[row["borrower_id"]].append((row["loan_id"], cash.quantize(CENT)))
-            principal = min(exit_amount, before).quantize(CENT)
-            if status == "written_off" and principal > 0:
+                by_household[row["borrower_id"]].append((row["loan_id"], cash))
+            principal = Decimal(row["write_off"]).quantize(CENT)
+            if principal > 0:
                 month_write_offs.append(WriteOffRow(row["borrower_id"], row["loan_id"], principal))
         first = before_month + timedelta(days=1)
         payments[month] = [
@@ -293,7 +265,7 @@ def build_demo_casework(
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     session = Analytics.for_home(home)
     months = session.months()
-    units_from_store(home.store_path)
+    units_from_store(home.store_path, actor=system_actor())
     say("creating the demo staff and teams")
     credentials, people = _create_people(session, months, rng)
     with transaction.atomic():
@@ -339,11 +311,11 @@ def _create_people(
         for officer, unit in _officers(session, months)
     ]
     credentials, people = [], {}
-    with _fast_hashing(), transaction.atomic():
+    with transaction.atomic():
         for username, name, roles, units in wanted:
             password = secrets.token_urlsafe(12)
             people[username] = services.person_create(
-                actor=None,
+                actor=system_actor(),
                 username=username,
                 name=name,
                 roles=list(roles),
@@ -367,7 +339,7 @@ def _create_teams(people: dict[str, Person], first_month: date) -> dict[str, Tea
         if "HB01" in counties or "HB02" in counties:
             members.append(people["demo-officer"])
         teams[code] = services.team_create(
-            actor=None,
+            actor=system_actor(),
             code=code,
             name=name,
             kind=TeamKind.CLEARING_TEAM,
@@ -379,12 +351,15 @@ def _create_teams(people: dict[str, Person], first_month: date) -> dict[str, Tea
     code, name, leader = TASK_FORCE
     volunteers = [officers_by_county[c][0] for c in sorted(officers_by_county)[:4]]
     teams[code] = services.team_create(
-        actor=None,
+        actor=system_actor(),
         code=code,
         name=name,
         kind=TeamKind.TASK_FORCE,
         leader=people[leader],
         members=[people["demo-officer"], *volunteers],
+        # The task force works the counties its volunteers come from (members are chosen from
+        # the units a team works in).
+        unit_codes=[county for *_, counties in CLEARING_TEAMS for county in counties],
         active_from=start,
     )
     return teams

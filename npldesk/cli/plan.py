@@ -1,0 +1,347 @@
+"""``npldesk plan`` and ``npldesk plan backtest``: the double-reduction planner
+(``docs/planner.md``).
+
+Thin: parse the options, open an analytics session, read the casework pipeline where the home
+has a casework database, call the planner's report builder and print its document.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from npldesk.cli.options import (
+    AsOption,
+    BackendOption,
+    FormatOption,
+    HomeOption,
+    RuleSetOption,
+    acting_person,
+    month_option,
+)
+from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
+from npldesk.core.errors import UsageError
+
+plan_app = typer.Typer(
+    help="The double-reduction planner: year-end forecast, gap and levers per unit.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+class Basis(StrEnum):
+    """The states balances move between: five-class grades or days-past-due bands."""
+
+    class_ = "class"
+    dpd = "dpd"
+
+
+SeasonalOption = Annotated[
+    bool,
+    typer.Option(
+        "--seasonal-exits",
+        help="Take write-offs, transfers and foreclosures of each month to go from the same "
+        "calendar month of the window (the bank's year-end push), the rest from the draw",
+    ),
+]
+
+
+LEVER_NAMES = ("cash", "upgrade", "write_off", "transfer")
+TABLE_COLUMNS = (
+    "key",
+    "current_npl",
+    "npl_p10",
+    "npl_p50",
+    "npl_p90",
+    "ratio_p50",
+    "baseline_ratio",
+    "p_double",
+    "tracking",
+    "required",
+    "closes_gap",
+)
+LEVER_TABLE_COLUMNS = ("key", *LEVER_NAMES, "expected_loss")
+CSV_COLUMNS = (
+    "key",
+    "name",
+    "current_npl_balance",
+    "baseline_npl_balance",
+    "baseline_npl_ratio",
+    "npl_p10",
+    "npl_p50",
+    "npl_p90",
+    "ratio_p10",
+    "ratio_p50",
+    "ratio_p90",
+    "forecast_balance",
+    "probability_double_reduction",
+    "tracking",
+    "required_reduction",
+    *(f"{lever}_{part}" for lever in LEVER_NAMES for part in ("capacity", "proposed")),
+    "expected_loss",
+    "closes_gap",
+)
+
+
+def _decimal(text: str, option: str) -> Decimal:
+    try:
+        value = Decimal(text.replace(",", "").strip())
+    except InvalidOperation:
+        raise UsageError(f"{option} {text!r}: not a number") from None
+    if not value.is_finite():
+        raise UsageError(f"{option} {text!r}: not a number")
+    return value
+
+
+def parse_capacities(items: list[str] | None) -> dict[str, dict[str, Decimal]]:
+    """``[UNIT:]LEVER=AMOUNT`` → {row key: {lever: amount}}; without UNIT the whole book."""
+    found: dict[str, dict[str, Decimal]] = {}
+    for item in items or []:
+        target, sep, amount = item.partition("=")
+        unit, colon, lever = target.rpartition(":")
+        if not sep or not lever:
+            raise UsageError(f"--capacity {item!r}: expected [UNIT:]LEVER=AMOUNT")
+        if lever not in LEVER_NAMES:
+            raise UsageError(f"--capacity {item!r}: levers are {', '.join(LEVER_NAMES)}")
+        value = _decimal(amount, "--capacity")
+        if value < 0:
+            raise UsageError(f"--capacity {item!r}: a capacity cannot be negative")
+        found.setdefault(unit if colon else "total", {})[lever] = value
+    return found
+
+
+def parse_quotas(items: list[str] | None) -> dict[str, Decimal]:
+    """``[UNIT:]AMOUNT`` → {row key: quota}; without UNIT the whole book."""
+    found: dict[str, Decimal] = {}
+    for item in items or []:
+        unit, colon, amount = item.rpartition(":")
+        value = _decimal(amount, "--write-off-quota")
+        if value < 0:
+            raise UsageError(f"--write-off-quota {item!r}: a quota cannot be negative")
+        found[unit if colon else "total"] = value
+    return found
+
+
+def _pipeline(home: Any, as_of: Any, username: str | None) -> Any:
+    """The casework pipeline of the home up to the forecast's year end, as the system actor
+    (or ``--as``) may see it; none without a casework database, or with one not set up."""
+    from npldesk.analytics.forecast import year_end_of
+    from npldesk.planner.pipeline import no_pipeline, read_pipeline
+
+    if not home.has_casework_database:
+        return no_pipeline("no casework database in this home (tape only): pipeline levers are 0")
+    from django.db import DatabaseError
+
+    from npldesk.bootstrap import setup_django
+    from npldesk.casework.errors import NotFound
+
+    setup_django(home)
+    try:
+        person = acting_person(username)
+    except (DatabaseError, NotFound) as exc:
+        return no_pipeline(f"the casework database cannot be read ({exc}): pipeline levers are 0")
+    return read_pipeline(person, as_of=as_of, until=year_end_of(as_of))
+
+
+def _flat(key: str | None, name: str | None, row: dict[str, Any]) -> dict[str, Any]:
+    levers = row["levers"]
+    flat = {
+        "key": key,
+        "name": name,
+        "current_npl_balance": row["current_npl_balance"],
+        "current_npl": row["current_npl_balance"],
+        "baseline_npl_balance": row["baseline_npl_balance"],
+        "baseline_npl_ratio": row["baseline_npl_ratio"],
+        "baseline_ratio": row["baseline_npl_ratio"],
+        "forecast_balance": row["forecast_balance"],
+        "probability_double_reduction": row["probability_double_reduction"],
+        "p_double": row["probability_double_reduction"],
+        "tracking": row["tracking"],
+        "required_reduction": row["required_reduction"],
+        "required": row["required_reduction"],
+        "closes_gap": row["closes_gap"],
+        "expected_loss": f"{sum(Decimal(v['expected_loss']) for v in levers.values()):f}",
+    }
+    for part in ("p10", "p50", "p90"):
+        flat[f"npl_{part}"] = row["forecast_npl_balance"][part]
+        flat[f"ratio_{part}"] = row["forecast_npl_ratio"][part]
+    for lever, value in levers.items():
+        flat[f"{lever}_capacity"] = value["capacity"]
+        flat[f"{lever}_proposed"] = value["proposed"]
+        flat[lever] = f"{value['proposed']}/{value['capacity']}"
+    return flat
+
+
+@plan_app.callback()
+def plan_command(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The month to forecast from, YYYY-MM")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="org_unit: one row per unit (default: the book)")
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option("--level", help="With --by org_unit: the units of one level")
+    ] = None,
+    growth: Annotated[
+        str, typer.Option("--growth", help="Annual growth of new lending, e.g. 0.05")
+    ] = "0",
+    window: Annotated[
+        int, typer.Option("--window", help="Months of history the rates come from (K)")
+    ] = 12,
+    draws: Annotated[int, typer.Option("--draws", help="Bootstrap draws")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed, the same figures")] = (
+        20191231
+    ),
+    basis: Annotated[
+        Basis, typer.Option("--basis", help="class: five classes; dpd: days-past-due bands")
+    ] = Basis.class_,
+    seasonal_exits: SeasonalOption = False,
+    price_ratio: Annotated[
+        str, typer.Option("--price-ratio", help="Price of a bulk transfer per yuan of balance")
+    ] = "0.30",
+    capacity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--capacity",
+            help="[UNIT:]LEVER=AMOUNT: a lever's capacity for a unit (no UNIT: the whole book);"
+            " levers cash, upgrade, write_off, transfer; repeatable",
+        ),
+    ] = None,
+    write_off_quota: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--write-off-quota",
+            help="[UNIT:]AMOUNT: the year's write-off quota (no UNIT: the whole book)",
+        ),
+    ] = None,
+    output: FormatOption = OutputFormat.table,
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    rule_set: RuleSetOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Where each unit ends the year if nothing changes, how sure that is, and the mix of
+    cash, upgrades, write-offs and transfers that makes double reduction."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if as_of is None:
+        raise UsageError("npldesk plan needs --as-of YYYY-MM (or: npldesk plan backtest)")
+    from npldesk.analytics.session import Analytics
+    from npldesk.home import load_home
+    from npldesk.planner.plan import PlanRequest, plan_report
+
+    month = month_option(as_of, "--as-of")
+    request = PlanRequest(
+        as_of=month,
+        by=by,
+        level=level,
+        basis=basis.value,
+        growth=_decimal(growth, "--growth"),
+        window=window,
+        draws=draws,
+        seed=seed,
+        price_ratio=_decimal(price_ratio, "--price-ratio"),
+        seasonal_exits=seasonal_exits,
+        capacities=parse_capacities(capacity),
+        write_off_quotas=parse_quotas(write_off_quota),
+    )
+    loaded = load_home(home)
+    session = Analytics.for_home(loaded, backend=backend, rule_set=rule_set)
+    pipeline = _pipeline(loaded, month, as_user)
+    with progress_reporter() as say:
+        session.progress = say
+        document = plan_report(session, request, pipeline)
+    for warning in document["warnings"]:
+        err_console().print(f"warning: {warning}", markup=False)
+    if output is OutputFormat.json:
+        emit([], [], output, json_document=document)
+        return
+    rows = [_flat(r["key"], r["name"], r) for r in document["rows"]]
+    rows.append(_flat("total", "whole book", document["total"]))
+    if output is OutputFormat.csv:
+        emit(rows, CSV_COLUMNS, output)
+        return
+    emit(
+        rows,
+        TABLE_COLUMNS,
+        output,
+        title=(
+            f"plan from {document['as_of'][:7]} to {document['year_end'][:7]} against "
+            f"{(document['baseline'] or 'no baseline')[:7]}: year-end NPL balance and ratio "
+            f"over {document['draws']} draws from {document['window_used']} months of history"
+        ),
+    )
+    emit(
+        rows,
+        LEVER_TABLE_COLUMNS,
+        output,
+        title="levers beyond business as usual, proposed / capacity (yuan)",
+    )
+
+
+@plan_app.command("backtest")
+def backtest_command(
+    window: Annotated[int, typer.Option("--window", help="Months of history (K)")] = 12,
+    draws: Annotated[int, typer.Option("--draws", help="Bootstrap draws")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the first forecast")] = 20191231,
+    basis: Annotated[Basis, typer.Option("--basis", help="class or dpd")] = Basis.class_,
+    growth: Annotated[str, typer.Option("--growth", help="Annual growth of new lending")] = "0",
+    seasonal_exits: SeasonalOption = False,
+    output: FormatOption = OutputFormat.table,
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    rule_set: RuleSetOption = None,
+) -> None:
+    """Forecast every past month's year end and compare with what happened: mean absolute
+    error of the NPL ratio (percentage points) and the share inside P10–P90, by months ahead."""
+    from npldesk.analytics.session import Analytics
+    from npldesk.home import load_home
+    from npldesk.planner.plan import backtest_report
+
+    session = Analytics.for_home(load_home(home), backend=backend, rule_set=rule_set)
+    with progress_reporter() as say:
+        session.progress = say
+        document = backtest_report(
+            session,
+            basis=basis.value,
+            window=window,
+            draws=draws,
+            seed=seed,
+            growth=_decimal(growth, "--growth"),
+            seasonal_exits=seasonal_exits,
+        )
+    if output is OutputFormat.json:
+        emit([], [], output, json_document=document)
+        return
+    if output is OutputFormat.csv:
+        emit(
+            document["forecasts"],
+            ["as_of", "year_end", "months_ahead", "window_used", "p10", "p50", "p90", "actual",
+             "covered"],
+            output,
+        )  # fmt: skip
+        return
+    emit(
+        document["summary"],
+        ["months_ahead", "forecasts", "short_history", "mae_points", "coverage"],
+        output,
+        title=(
+            f"backtest of the year-end NPL ratio ({document['basis']} basis, window "
+            f"{document['window']}, {document['draws']} draws): MAE in percentage points, "
+            "coverage = share of actual year ends within P10–P90"
+        ),
+    )
+    console().print(
+        f"{len(document['forecasts'])} forecasts; short_history: from fewer than "
+        f"{document['window']} months of history"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``npldesk plan`` (and ``plan backtest``) to ``app``."""
+    app.add_typer(plan_app, name="plan")

@@ -1,0 +1,40 @@
+"""Text the product says, marked so that a face can say it in the reader's language.
+
+The layers below the faces know nothing of Django, so a message they raise or return is English
+text built by ``translatable``: a ``str`` (what logs, JSON and tests see) that keeps its template
+and values. A face looks the template up in the message catalogues (``npldesk/locale``) and
+fills in the same values. ``scripts/messages.py`` collects every template marked this way, with
+the strings marked by Django's ``gettext`` family, into the catalogues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+class Translatable(str):
+    """English text with the template and values it was made from."""
+
+    template: str
+    values: Mapping[str, Any]
+
+    def __new__(cls, template: str, values: Mapping[str, Any]) -> Translatable:
+        text = super().__new__(cls, template.format(**values))
+        text.template = template
+        text.values = dict(values)
+        return text
+
+    def render(self, template: str, translate: Callable[[Any], str] = str) -> str:
+        """The same values in another wording of the template (a translation); values that
+        are themselves marked are said by ``translate``."""
+        values = {
+            name: translate(value) if isinstance(value, Translatable) else value
+            for name, value in self.values.items()
+        }
+        return template.format(**values)
+
+
+def translatable(template: str, /, **values: Any) -> Translatable:
+    """``template.format(**values)``, marked for translation (``{name}`` placeholders)."""
+    return Translatable(template, values)

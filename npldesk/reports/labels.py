@@ -1,0 +1,169 @@
+"""The words of the reports: what each code of a figure, line, rate, list and column is called.
+
+Codes (``npl_balance``, ``substandard``, ``cash``) are what JSON, CSV and the API carry in every
+language; these labels are what people read in tables, workbooks and pages, in the language
+active when they are shown (``npldesk/locale``). Every face takes its words from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from npldesk.core.i18n import Translatable
+
+# Labels are English text marked for the catalogues; ``label`` and ``localise`` say them in the
+# active language when they are shown (English where Django is not set up, as in a notebook).
+Label = str
+
+
+def _(message: str) -> str:
+    """Marks a label for the catalogues (``scripts/messages.py``); said by ``localise``.
+
+    Not Django's ``gettext_noop``: that one reads the settings, and this module is imported by
+    commands that never set Django up."""
+    return message
+
+
+# The five classes (metrics.md §1) and the ways a loan leaves the books (§4).
+CLASS_LABELS: Mapping[str, Label] = {
+    "normal": _("Normal"),
+    "special_mention": _("Special mention"),
+    "substandard": _("Substandard"),
+    "doubtful": _("Doubtful"),
+    "loss": _("Loss"),
+}
+EXIT_LABELS: Mapping[str, Label] = {
+    "repaid": _("Repaid"),
+    "written_off": _("Written off"),
+    "transferred": _("Transferred"),
+    "foreclosed": _("Foreclosed"),
+    "unexplained": _("Unexplained"),
+}
+# The first band of days past due (the other bands are numbers of days).
+BAND_LABELS: Mapping[str, Label] = {"current": _("current")}
+STATE_LABELS: Mapping[str, Label] = {**CLASS_LABELS, **EXIT_LABELS, **BAND_LABELS}
+# A loan's tape status: on the books, or how it left them.
+STATUS_LABELS: Mapping[str, Label] = {"active": _("On the books"), **EXIT_LABELS}
+
+TERMS: Mapping[str, Label] = {
+    "npl": _("NPL"),
+    "npl_ratio": _("NPL ratio"),
+    "double_reduction": _("Double reduction"),
+    "total": _("Total"),
+    "yes": _("yes"),
+    "no": _("no"),
+    "n/a": _("n/a"),
+}
+
+# What a report is grouped by (``--by``).
+GROUP_LABELS: Mapping[str, Label] = {
+    "org_unit": _("Unit"),
+    "product": _("Product"),
+    "officer_id": _("Loan officer"),
+    "borrower_type": _("Borrower type"),
+}
+
+# Asset quality (metrics.md §2): its columns.
+QUALITY_LABELS: Mapping[str, Label] = {
+    "key": _("Code"),
+    "name": _("Name"),
+    "loans": _("Loans"),
+    "balance": _("Balance"),
+    "npl_balance": _("NPL balance"),
+    "npl_ratio": _("NPL ratio"),
+    "npl_loans": _("NPL loans"),
+    "overdue_balance": _("Overdue balance"),
+    "dpd90_balance": _("Balance over 90 days past due"),
+    "provision_coverage": _("Provision coverage"),
+    "baseline_balance": _("Baseline balance"),
+    "baseline_npl_balance": _("Baseline NPL balance"),
+    "baseline_npl_ratio": _("Baseline NPL ratio"),
+    "npl_balance_change": _("NPL balance change"),
+    "npl_ratio_change": _("NPL ratio change (points)"),
+    "double_reduction": _("Double reduction"),
+}
+
+# NPL movement (metrics.md §3): its lines.
+MOVEMENT_LABELS: Mapping[str, Label] = {
+    "opening": _("Opening NPL"),
+    "inflow": _("Inflow (new NPL)"),
+    "increase": _("Increase on existing NPL"),
+    "cash": _("Cash recovery"),
+    "upgrade": _("Upgrade"),
+    "write_off": _("Write-off"),
+    "transfer": _("Transfer"),
+    "foreclosure": _("Foreclosure"),
+    "unexplained": _("Unexplained"),
+    "closing": _("Closing NPL"),
+    "moved_in": _("Moved in"),
+    "moved_out": _("Moved out"),
+}
+PERIOD_LABELS: Mapping[str, Label] = {
+    "month": _("month"),
+    "ytd": _("year to date"),
+    "range": _("range"),
+}
+
+# Migration (metrics.md §4): the five rates and the bases.
+RATE_LABELS: Mapping[str, Label] = {
+    "normal": _("Normal loan migration rate"),
+    "special_mention": _("Special-mention loan migration rate"),
+    "substandard": _("Substandard loan migration rate"),
+    "doubtful": _("Doubtful loan migration rate"),
+    "performing": _("Performing loan migration rate"),
+}
+BASIS_LABELS: Mapping[str, Label] = {
+    "class": _("five-class basis"),
+    "dpd": _("days-past-due basis"),
+}
+
+# The lists (metrics.md §5): their titles and columns.
+LIST_TITLES: Mapping[str, Label] = {
+    "new-npl": _("New NPL"),
+    "early-warning": _("Early warning"),
+    "upgraded": _("Upgraded from NPL"),
+    "top-npl": _("Largest NPL households"),
+    "deviation": _("Reported-grade deviations"),
+}
+LIST_COLUMN_LABELS: Mapping[str, Label] = {
+    "loan_id": _("Loan"),
+    "borrower_id": _("Borrower"),
+    "org_unit": _("Unit"),
+    "officer_id": _("Loan officer"),
+    "product": _("Product"),
+    "principal_balance": _("Principal balance"),
+    "days_past_due": _("Days past due"),
+    "class": _("Class"),
+    "previous_class": _("Previous class"),
+    "reasons": _("Reasons"),
+    "days_to_npl": _("Days to NPL"),
+    "becomes_npl_within_30_days": _("NPL within 30 days"),
+    "household_rank": _("Household rank"),
+    "household_npl_balance": _("Household NPL balance"),
+    "household_npl_loans": _("Household NPL loans"),
+    "reported_class": _("Reported class"),
+    "borrower_name": _("Borrower name"),
+    "id_number": _("ID number"),
+    "phone": _("Phone"),
+}
+
+
+def localise(text: object) -> str:
+    """``text`` in the active language: a marked message (``core.i18n``) with its values filled
+    in, a lazy label, or a catalogued string; anything else as it is. Without Django configured
+    (a notebook, a mistake found before a home was read) the English text."""
+    from django.conf import settings
+    from django.utils.translation import gettext
+
+    if not settings.configured:
+        return str(text)
+    if isinstance(text, Translatable):
+        return text.render(gettext(text.template), localise)
+    return gettext(text) if isinstance(text, str) and text else str(text)
+
+
+def label(labels: Mapping[str, Label], code: str | None) -> str:
+    """The label of ``code`` in the active language; an unknown code stays as it is."""
+    if code is None:
+        return ""
+    return localise(labels.get(code, code))

@@ -1,0 +1,1 @@
+"""Sign-in, sign-out, password change and the person's language."""

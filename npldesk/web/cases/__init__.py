@@ -1,0 +1,1 @@
+"""Cases: the list with its filters, one case with everything done on it, and every action."""

@@ -1,0 +1,65 @@
+"""Template filters that show numbers and words as ``web.md`` says people read them."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django import template
+from django.utils.translation import get_language
+
+from npldesk.reports.labels import STATE_LABELS, STATUS_LABELS
+from npldesk.reports.labels import label as report_label
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Any) -> str:
+    """Yuan with thousands separators and two decimals: 1,260,000.00."""
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{amount:,.2f}"
+
+
+@register.filter
+def wan(value: Any) -> str:
+    """Money in 万元 (two decimals) where Chinese tables compare units; yuan in English."""
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(str(value))
+    if (get_language() or "").startswith("zh"):
+        shown = (amount / 10_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return f"{shown:,.2f}"
+    return money(amount)
+
+
+@register.filter
+def percent(value: Any) -> str:
+    """A ratio as a percentage with two decimals, half-up from the exact ratio: 0.64 %."""
+    if value is None or value == "":
+        return "—"
+    shown = (Decimal(str(value)) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{shown} %"
+
+
+@register.filter
+def label(value: Any, choices: Any) -> str:
+    """The translated label of a code from a ``TextChoices`` class (the code if unknown)."""
+    for code, text in getattr(choices, "choices", ()):
+        if code == value:
+            return str(text)
+    return "" if value is None else str(value)
+
+
+@register.filter
+def class_label(value: str | None) -> str:
+    """A loan's class (or the exit it took) in the page's language."""
+    return report_label(STATE_LABELS, value) or "—"
+
+
+@register.filter
+def status_label(value: str | None) -> str:
+    """A loan's tape status: on the books, or how it left them."""
+    return report_label(STATUS_LABELS, value) or "—"

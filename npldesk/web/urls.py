@@ -1,0 +1,14 @@
+"""The web app's stable URLs (people bookmark them; tests and scripts use them)."""
+
+from django.urls import include, path
+
+from npldesk.web import health
+
+app_name = "web"
+
+urlpatterns = [
+    path("", include("npldesk.web.accounts.urls")),
+    path("", include("npldesk.web.worklist.urls")),
+    path("cases/", include("npldesk.web.cases.urls")),
+    path("health/", health.health, name="health"),
+]

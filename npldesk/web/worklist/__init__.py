@@ -1,0 +1,1 @@
+"""The person's home: their worklist, ordered by what needs doing."""

@@ -1,0 +1,72 @@
+"""``npldesk serve``: a real gunicorn on loopback serves the home's web app."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from npldesk.cli import run
+from npldesk.home import create_home
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _npldesk(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from npldesk.cli import main; main()", *args]
+
+
+def test_serve_runs_the_web_app_under_gunicorn(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    port = _free_port()
+    env = {**os.environ, "NPLDESK_HOME": str(home)}
+    env.pop("NPLDESK_DATABASE_URL", None)
+    subprocess.run(_npldesk("init"), env=env, check=True, capture_output=True)
+    server = subprocess.Popen(
+        _npldesk("serve", "--port", str(port)),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/") as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("the server did not answer /health/")
+                time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/web/vendor/htmx.min.js") as js:
+            assert js.status == 200
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/cases/")
+        opener = urllib.request.build_opener(_NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as signed_out:
+            opener.open(request)
+        assert signed_out.value.code == 302
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_refuses_a_port_out_of_range(tmp_path: Path) -> None:
+    home, _ = create_home(tmp_path / "home")
+    assert run(["serve", "--port", "70000", "--home", str(home.path)]) == 2
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None

@@ -1,0 +1,76 @@
+"""Sign-in, sign-out, lockout and the signed-out redirect, as a browser meets them."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.casework.world import World
+from tests.web.conftest import PASSWORD
+
+
+def _with_password(world: World) -> None:
+    world.officer.user.set_password(PASSWORD)
+    world.officer.user.save()
+
+
+def test_every_page_sends_a_signed_out_browser_to_sign_in(db: None) -> None:
+    response = Client().get("/cases/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=/cases/")
+
+
+def test_health_answers_without_sign_in_and_shows_no_data(db: None) -> None:
+    response = Client().get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_a_person_signs_in_with_their_password_and_lands_on_the_worklist(world: World) -> None:
+    _with_password(world)
+    client = Client()
+    response = client.post(
+        "/login/", {"username": world.officer.user.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(world: World) -> None:
+    _with_password(world)
+    client = Client()
+    username = world.officer.user.username
+    for _ in range(5):
+        client.post("/login/", {"username": username, "password": "wrong"})
+    response = client.post("/login/", {"username": username, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "15" in response.content.decode()
+    assert client.get("/").status_code == 302
+
+
+def test_an_account_without_an_active_person_is_signed_out(world: World) -> None:
+    client = Client()
+    client.force_login(world.officer.user, backend="django.contrib.auth.backends.ModelBackend")
+    type(world.officer).objects.filter(pk=world.officer.pk).update(active=False)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_out_is_a_post_and_ends_the_session(world: World) -> None:
+    client = Client()
+    client.force_login(world.officer.user, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/logout/").status_code == 405
+    client.post("/logout/")
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_sign_in_page_speaks_the_chosen_language(db: None, language: str) -> None:
+    client = Client()
+    client.cookies["django_language"] = language
+    text = client.get("/login/").content.decode()
+    assert ("登录" in text) == (language == "zh-hans")
+    assert ("Sign in" in text) == (language == "en")

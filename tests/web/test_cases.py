@@ -1,0 +1,152 @@
+"""The case list and the case page: scope, masking, and every action through one service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.test import Client
+from django.utils import timezone
+
+from npldesk.casework.models import AuditRecord, Case, Person, Plan, Promise
+from tests.casework.world import World, propose_plan
+
+Sign = Callable[[Person], Client]
+
+
+def test_the_case_list_shows_cases_in_scope_with_names_masked(
+    world: World, client_for: Sign
+) -> None:
+    world.case.household.name = "王小明"
+    world.case.household.save()
+    text = client_for(world.officer).get("/cases/").content.decode()
+    assert world.case.number in text
+    assert "王**" in text and "王小明" not in text
+
+
+def test_a_case_outside_the_persons_scope_is_not_found(world: World, client_for: Sign) -> None:
+    assert client_for(world.outsider).get(f"/cases/{world.case.number}/").status_code == 404
+    assert world.case.number not in client_for(world.outsider).get("/cases/").content.decode()
+
+
+def test_a_unit_filter_outside_scope_is_not_found_and_an_empty_match_is_an_empty_page(
+    world: World, client_for: Sign
+) -> None:
+    client = client_for(world.outsider)
+    assert client.get("/cases/?unit=HB01").status_code == 404
+    response = client.get("/cases/?state=resolved")
+    assert response.status_code == 200
+
+
+def test_search_finds_a_household_by_its_id_number_and_shows_it_masked(
+    world: World, client_for: Sign
+) -> None:
+    household = world.case.household
+    household.id_number = "340602198001011234"
+    household.save()
+    text = client_for(world.officer).get("/cases/?q=340602198001011234").content.decode()
+    rows = text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert world.case.number in rows
+    assert "340602198001011234" not in rows
+
+
+def test_personal_data_is_shown_on_request_and_recorded(world: World, client_for: Sign) -> None:
+    household = world.case.household
+    household.id_number = "340602198001011234"
+    household.save()
+    client = client_for(world.officer)
+    assert "340602198001011234" not in client.get(f"/cases/{world.case.number}/").content.decode()
+    response = client.post(f"/cases/{world.case.number}/personal-data/")
+    assert "340602198001011234" in response.content.decode()
+    assert AuditRecord.objects.filter(
+        action="personal_data_view", actor=world.officer, case=world.case
+    ).exists()
+
+
+def test_an_activity_with_a_promise_is_one_service_call_from_one_form(
+    world: World, client_for: Sign
+) -> None:
+    today = timezone.localdate()
+    before = AuditRecord.objects.count()
+    response = client_for(world.officer).post(
+        f"/cases/{world.case.number}/activity/",
+        {
+            "kind": "visit",
+            "outcome": "promise",
+            "occurred_on": today.isoformat(),
+            "notes": "met at the shop",
+            "promise_amount": "1500.00",
+            "promise_due_on": (today + timedelta(days=7)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    promise = Promise.objects.get(case=world.case)
+    assert promise.amount == Decimal("1500.00")
+    assert AuditRecord.objects.count() == before + 1
+    assert AuditRecord.objects.latest("id").action == "activity_record"
+
+
+def test_a_form_that_breaks_a_rule_comes_back_with_the_message_and_writes_nothing(
+    world: World, client_for: Sign
+) -> None:
+    client = client_for(world.officer)
+    response = client.post(
+        f"/cases/{world.case.number}/activity/",
+        {"kind": "visit", "outcome": "promise", "occurred_on": "2019-12-31"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert not Promise.objects.exists()
+    assert any(
+        "promise" in str(m).lower() or "承诺" in str(m) for m in response.context["messages"]
+    )
+
+
+def test_a_lead_approves_a_plan_and_a_stale_second_tab_gets_a_conflict(
+    world: World, client_for: Sign
+) -> None:
+    plan = propose_plan(world)
+    client = client_for(world.lead)
+    url = f"/cases/{world.case.number}/plans/{plan.pk}/decide/"
+    first = client.post(url, {"version": plan.version, "approve": "1", "note": "ok"})
+    assert first.status_code == 302
+    assert Plan.objects.get(pk=plan.pk).state == "approved"
+    stale = client.post(url, {"version": plan.version, "approve": "0", "note": "no"}, follow=True)
+    assert Plan.objects.get(pk=plan.pk).state == "approved"
+    assert stale.status_code == 200
+    assert list(stale.context["messages"])
+
+
+def test_an_officer_cannot_decide_a_plan(world: World, client_for: Sign) -> None:
+    plan = propose_plan(world)
+    client_for(world.officer2).post(
+        f"/cases/{world.case.number}/plans/{plan.pk}/decide/",
+        {"version": plan.version, "approve": "1", "note": ""},
+    )
+    assert Plan.objects.get(pk=plan.pk).state == "proposed"
+
+
+def test_a_lead_reassigns_a_case_with_a_reason(world: World, client_for: Sign) -> None:
+    response = client_for(world.lead).post(
+        f"/cases/{world.case.number}/assign/",
+        {
+            "version": world.case.version,
+            "owner": world.officer2.user.username,
+            "team": "",
+            "reason": "balance the load",
+        },
+    )
+    assert response.status_code == 302
+    assert Case.objects.get(pk=world.case.pk).owner == world.officer2
+
+
+def test_the_worklist_puts_a_broken_promise_first_and_flags_it(
+    world: World, client_for: Sign
+) -> None:
+    Case.objects.filter(pk=world.case.pk).update(
+        broken_promises=1, next_promise_due=date(2020, 1, 5)
+    )
+    text = client_for(world.officer).get("/worklist/").content.decode()
+    assert world.case.number in text
+    assert 'class="flag alert"' in text
