@@ -30,9 +30,10 @@ from django.db import connection
 from npldesk.casework import services
 from npldesk.cli import run
 from npldesk.reports.pii import record_export
-from tests.casework.factories import build_tree
+from tests.casework.factories import build_tree, system_actor_present
 from tests.casework.world import OPENED, build_world
-from tests.cli.test_figures import make_home, tape
+from tests.cli.conftest import make_home
+from tests.cli.test_figures import tape
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -107,6 +108,7 @@ def test_a_round_trip_gives_the_same_figures_cases_ledger_and_audit_trail(
     restore_database: str | None,
 ) -> None:
     monkeypatch.setenv("NPLDESK_USER", "ops")
+    system_actor_present()  # an earlier transactional test's flush took it away
     home = make_home(tmp_path / "home", tape())
     world = build_world(build_tree())
     entry = services.recovery_enter(
@@ -194,8 +196,5 @@ def test_restore_refuses_a_target_that_is_not_empty_and_a_damaged_archive(
     assert "does not match its checksum" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
 
-    assert (
-        run(["restore", str(tmp_path / "home" / "npldesk.toml"), "--home", str(tmp_path / "x")])
-        == 1
-    )
+    assert run(["restore", str(home / "npldesk.toml"), "--home", str(tmp_path / "x")]) == 1
     assert "is not an npldesk backup" in capsys.readouterr().err

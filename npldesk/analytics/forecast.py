@@ -48,7 +48,7 @@ FloatArray = npt.NDArray[np.float64]
 BASES = ("class", "dpd")
 # Where balance goes that is not carried into a state at the next month-end. ``cash`` is
 # pay-down and repayment (and the part of a terminal balance its exit amount does not cover,
-# as in the NPL movement of metrics.md §3); ``unexplained`` a loan with no row at all.
+# as in the NPL movement of docs/figures.md §3); ``unexplained`` a loan with no row at all.
 EXITS: tuple[str, ...] = ("cash", "written_off", "transferred", "foreclosed", "unexplained")
 _TERMINAL = ("written_off", "transferred", "foreclosed")
 NPL_CLASSES = ("substandard", "doubtful", "loss")
@@ -257,20 +257,28 @@ def load_history(
     if any(shift_month_end(a, 1) != b for a, b in itertools.pairwise(months)):
         raise ValueError("load_history takes consecutive months")
     wanted = sorted(set(months) | set(extra_balance_months))
-    span = own_name(session, session.figures_span(wanted))
-    rows = span.select(
-        loan_id=span.loan_id,
-        _idx=_month_index(span.as_of),
-        status=span.status,
-        org_unit=span.org_unit,
-        state=_state_column(span, basis),
-        balance=span.principal_balance,
-        exit_amount=span.exit_amount,
-    )
+
+    def rows_of(chosen: list[date]) -> ir.Table:
+        # Filtered on the month itself, which the engine prunes files and row groups by.
+        span = own_name(session, session.figures_span(chosen))
+        return span.select(
+            loan_id=span.loan_id,
+            _idx=_month_index(span.as_of),
+            status=span.status,
+            org_unit=span.org_unit,
+            state=_state_column(span, basis),
+            balance=span.principal_balance,
+            exit_amount=span.exit_amount,
+        )
+
+    rows = rows_of(wanted)
     first = months[0].year * 12 + months[0].month
-    last = months[-1].year * 12 + months[-1].month
-    run = rows.filter((rows._idx >= first) & (rows._idx <= last))
-    step_rows = session.rows(_step_query(run, first, last)) if len(months) > 1 else []
+    # One query per step, each joining two months only: the join's hash table holds one
+    # month's loans, not the whole run's (a million loans × 13 months took 3 GB at once).
+    step_rows = []
+    for earlier, later in itertools.pairwise(months):
+        index = earlier.year * 12 + earlier.month
+        step_rows += session.rows(_step_query(rows_of([earlier, later]), index, index + 1))
     flow_rows = [row for row in step_rows if row["kind"] == FLOW]
     entered_rows = [
         {"step": row["step"], "unit": row["unit"], "state": row["to_state"],

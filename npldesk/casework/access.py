@@ -10,7 +10,7 @@ administer and sync, and nothing else. Who may own a case or join a team, and th
 rule on the recovery ledger, are here too, each written once.
 
 Decisions an auditor asks about are in ``docs/adr/0004-casework-access-audit-locking.md`` and
-``docs/adr/0006-system-actor-and-who-works-a-case.md``.
+``docs/adr/0008-system-actor-and-who-works-a-case.md``.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def is_system_actor(person: Person) -> bool:
 def unit_paths(person: Person) -> list[str]:
     cached: list[str] | None = getattr(person, "_unit_paths", None)
     if cached is None:
-        cached = list(person.units.values_list("path", flat=True))
+        # Through ``all()``: a list of people fetched with their units prefetched asks nothing.
+        cached = [unit.path for unit in person.units.all()]
         person._unit_paths = cached  # type: ignore[attr-defined]
     return cached
 
@@ -225,7 +226,7 @@ def require_team(person: Person | None, team: Team) -> None:
         require_unit(person, unit)
 
 
-# -- who may own a case or join a team (``casework.md``, "What casework accepts") -----------
+# -- who may own a case or join a team (docs/casework-rules.md, "What casework accepts") ----
 
 
 def covers_unit(person: Person, unit: Unit) -> bool:
@@ -249,6 +250,17 @@ def _works_cases(person: Person, role: str, what: str) -> None:
             f"{name} cannot be {role} of {what}: only officers, team leads and legal staff work "
             f"cases ({name} is {', '.join(person.roles)})"
         )
+
+
+def may_own_case(person: Person, case: Case) -> bool:
+    """Whether ``person`` may be made the owner of ``case`` (``require_case_owner`` says why
+    not)."""
+    return (
+        person.active
+        and person.has_role(*CASE_WORKING_ROLES)
+        and not is_system_actor(person)
+        and covers_unit(person, case.unit)
+    )
 
 
 def require_case_owner(owner: Person, case: Case) -> None:

@@ -23,7 +23,7 @@ from django.db.models import F, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from npldesk.casework import access
 from npldesk.casework.audit import record_personal_data_access
-from npldesk.casework.choices import CASE_WORKING_ROLES, SYSTEM_USERNAME, CaseState, Role
+from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role
 from npldesk.casework.config import casework_settings
 from npldesk.casework.errors import AccessDenied, NoActor, NotFound
 from npldesk.casework.models import (
@@ -546,13 +546,7 @@ def case_owner_candidates(person: Person, case: Case) -> list[Person]:
         .prefetch_related("units")
         .order_by("user__username")
     )
-    return [
-        candidate
-        for candidate in people
-        if candidate.has_role(*CASE_WORKING_ROLES)
-        and not access.is_system_actor(candidate)
-        and any(case.unit.path.startswith(unit.path) for unit in candidate.units.all())
-    ]
+    return [candidate for candidate in people if access.may_own_case(candidate, case)]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What casework accepts (``design/casework.md``, "What casework accepts"): one rule each for
+"""What casework accepts (``docs/casework-rules.md``, "What casework accepts"): one rule each for
 the dates and amounts a person enters, written once and called by every service that takes
 the value.
 

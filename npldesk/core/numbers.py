@@ -1,7 +1,7 @@
 """Numbers for people (``docs/language.md``): money with thousands
 separators, ratios as percentages, changes in percentage points, money in 万元.
 
-Every figure is rounded half-up from its exact value, once, when it is shown (metrics.md §6);
+Every figure is rounded half-up from its exact value, once, when it is shown (docs/figures.md §6);
 machine-readable output keeps the exact decimal strings instead. Standard library only.
 """
 

@@ -4,7 +4,7 @@ Each builder runs the analytics' Ibis functions on a session and returns a froze
 holding exact values — ``Decimal`` money and ratios (unrounded), dates, codes — never text.
 The faces format them for people (``npldesk.core.numbers``, in the reader's language); each
 result's ``as_json()`` is the one machine-readable form (``docs/commands.md``): English keys and
-codes, money and ratios as decimal strings rounded half-up (metrics.md §6), the same in every
+codes, money and ratios as decimal strings rounded half-up (docs/figures.md §6), the same in every
 language.
 """
 
@@ -44,6 +44,7 @@ from npldesk.analytics.quality import (
     asset_quality_by_month,
     choose_baseline,
     format_ratio,
+    missing_baseline_warning,
 )
 from npldesk.analytics.session import Analytics
 from npldesk.core.errors import UsageError
@@ -153,7 +154,7 @@ class QualityLine:
 
     @property
     def npl_ratio_change(self) -> Decimal | None:
-        """The difference of the unrounded ratios (metrics.md §6)."""
+        """The difference of the unrounded ratios (docs/figures.md §6)."""
         if self.baseline is None or self.npl_ratio is None or self.baseline_npl_ratio is None:
             return None
         return self.npl_ratio - self.baseline_npl_ratio
@@ -219,13 +220,7 @@ class QualityReport:
     def warnings(self) -> list[str]:
         if self.missing_baseline is None:
             return []
-        return [
-            translatable(
-                "baseline {month} (the previous December) is not imported: baseline figures, "
-                "changes and double reduction are left empty",
-                month=month_label(self.missing_baseline),
-            )
-        ]
+        return [missing_baseline_warning(self.missing_baseline)]
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.db import models
+
 from npldesk.core.i18n import Translatable
 
 # Labels are English text marked for the catalogues; ``label`` and ``localise`` say them in the
@@ -24,7 +26,7 @@ def _(message: str) -> str:
     return message
 
 
-# The five classes (metrics.md §1) and the ways a loan leaves the books (§4).
+# The five classes (docs/figures.md §1) and the ways a loan leaves the books (§4).
 CLASS_LABELS: Mapping[str, Label] = {
     "normal": _("Normal"),
     "special_mention": _("Special mention"),
@@ -63,7 +65,7 @@ GROUP_LABELS: Mapping[str, Label] = {
     "borrower_type": _("Borrower type"),
 }
 
-# Asset quality (metrics.md §2): its columns.
+# Asset quality (docs/figures.md §2): its columns.
 QUALITY_LABELS: Mapping[str, Label] = {
     "key": _("Code"),
     "name": _("Name"),
@@ -83,7 +85,7 @@ QUALITY_LABELS: Mapping[str, Label] = {
     "double_reduction": _("Double reduction"),
 }
 
-# NPL movement (metrics.md §3): its lines.
+# NPL movement (docs/figures.md §3): its lines.
 MOVEMENT_LABELS: Mapping[str, Label] = {
     "opening": _("Opening NPL"),
     "inflow": _("Inflow (new NPL)"),
@@ -104,7 +106,7 @@ PERIOD_LABELS: Mapping[str, Label] = {
     "range": _("range"),
 }
 
-# Migration (metrics.md §4): the five rates and the bases.
+# Migration (docs/figures.md §4): the five rates and the bases.
 RATE_LABELS: Mapping[str, Label] = {
     "normal": _("Normal loan migration rate"),
     "special_mention": _("Special-mention loan migration rate"),
@@ -117,7 +119,7 @@ BASIS_LABELS: Mapping[str, Label] = {
     "dpd": _("days-past-due basis"),
 }
 
-# The lists (metrics.md §5): their titles and columns.
+# The lists (docs/figures.md §5): their titles and columns.
 LIST_TITLES: Mapping[str, Label] = {
     "new-npl": _("New NPL"),
     "early-warning": _("Early warning"),
@@ -146,6 +148,53 @@ LIST_COLUMN_LABELS: Mapping[str, Label] = {
     "id_number": _("ID number"),
     "phone": _("Phone"),
 }
+
+
+# Cases (``npldesk cases list``): the columns; their codes are said by ``case_value``.
+CASE_COLUMN_LABELS: Mapping[str, Label] = {
+    "case_id": _("Case"),
+    "household": _("Household"),
+    "kind": _("Kind"),
+    "state": _("State"),
+    "segment": _("Segment"),
+    "strategy": _("Strategy"),
+    "tier": _("Tier"),
+    "deadline": _("Deadline"),
+    "owner": _("Owner"),
+    "team": _("Team"),
+    "npl_balance": _("NPL balance"),
+}
+
+
+def case_value(column: str, code: str | None) -> str:
+    """A case's code in the active language: its kind, state, strategy, tier or segment (ability
+    × willingness, ``able×willing``); other columns as they are."""
+    from npldesk.casework import choices
+
+    if code is None:
+        return ""
+    vocabularies: dict[str, type[models.TextChoices]] = {
+        "kind": choices.CaseKind,
+        "state": choices.CaseState,
+        "strategy": choices.Strategy,
+        "tier": choices.Tier,
+        "close_reason": choices.CloseReason,
+    }
+    if column == "segment":
+        ability, _sep, willingness = code.partition("×")
+        return "×".join(
+            [_choice(choices.Ability, ability), _choice(choices.Willingness, willingness)]
+        )
+    if column in vocabularies:
+        return _choice(vocabularies[column], code)
+    return code
+
+
+def _choice(vocabulary: type[models.TextChoices], code: str) -> str:
+    try:
+        return str(vocabulary(code).label)
+    except ValueError:
+        return code
 
 
 def localise(text: object) -> str:

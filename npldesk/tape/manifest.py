@@ -266,7 +266,16 @@ class OrgEntry:
         )
 
 
-_HISTORY_KEYS = ("import_id", "action", "at", "by", "months", "replaced", "sources")
+_HISTORY_KEYS = (
+    "import_id",
+    "action",
+    "at",
+    "by",
+    "months",
+    "replaced",
+    "sources",
+    "accepted_exits",
+)
 
 
 @dataclass(frozen=True)
@@ -283,6 +292,8 @@ class HistoryRecord:
     sources: tuple[str, ...] = ()
     months: tuple[str, ...] | None = None
     replaced: tuple[str, ...] | None = None
+    # The months imported with --accept-exits although the whole-book check refused them.
+    accepted_exits: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -298,6 +309,8 @@ class HistoryRecord:
         if self.replaced is not None:
             document["replaced"] = list(self.replaced)
         document["sources"] = list(self.sources)
+        if self.accepted_exits:
+            document["accepted_exits"] = list(self.accepted_exits)
         return document
 
     @classmethod
@@ -312,6 +325,7 @@ class HistoryRecord:
             sources=tuple(str(s) for s in raw.get("sources") or ()),
             months=None if months is None else tuple(str(m) for m in months),
             replaced=None if replaced is None else tuple(str(m) for m in replaced),
+            accepted_exits=tuple(str(m) for m in raw.get("accepted_exits") or ()),
             extra=_known(raw, _HISTORY_KEYS),
         )
 

@@ -36,6 +36,7 @@ class PersonMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
-        # Outside the person's scope reads as "no such page" (web.md: never a 403).
+        # Outside the person's scope reads as "no such page", never a 403: a refusal would tell
+        # a stranger that the case exists.
         if isinstance(exception, NotFound | AccessDenied):
             raise Http404(str(exception)) from exception

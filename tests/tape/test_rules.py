@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-import npldesk.tape.importer as importer_module
+import npldesk.tape.importer.staging as importer_staging
 from npldesk.core.errors import NpldeskError, Severity, UsageError
 from npldesk.tape.importer import ImportOptions, import_files
 from npldesk.tape.mapping import load_mapping
@@ -808,7 +808,7 @@ class LateFlusher:
 
 @pytest.fixture
 def late_flushes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer_module, "_FLUSHER", LateFlusher())
+    monkeypatch.setattr(importer_staging, "_FLUSHER", LateFlusher())
 
 
 # Two files that both stay on the fast path: each staged file is moved into place as the

@@ -32,6 +32,22 @@ CONTROLS = {"nul": "\x00", "bell": "\x07", "form-feed": "\x0c", "escape": "\x1b"
 
 
 def test_the_schema_has_the_casework_lengths():
+    from npldesk.casework.models import CaseLoan, Household
+
+    fields = {
+        "loan_id": (CaseLoan, "loan_id"),
+        "borrower_id": (Household, "borrower_id"),
+        "borrower_name": (Household, "name"),
+        "id_number": (Household, "id_number"),
+        "phone": (Household, "phones"),
+        "org_unit": (CaseLoan, "org_unit"),
+        "officer_id": (CaseLoan, "officer_id"),
+        "product": (CaseLoan, "product"),
+    }
+    kept = {
+        name: model._meta.get_field(field).max_length for name, (model, field) in fields.items()
+    }
+    assert kept == CASEWORK_LENGTHS
     assert {
         name: BY_NAME[name].max_length for name in COLUMN_NAMES if BY_NAME[name].max_length
     } == CASEWORK_LENGTHS

@@ -69,6 +69,10 @@ def test_accepted_exits_are_imported(store: Store, tmp_path: Path):
     result = import_files(store, [dec], ImportOptions(accept_exits=True))
     assert [s.as_of for s in result.snapshots] == [DEC]
     assert store.manifest().snapshots[DEC].warnings == {"unexplained_exits": 5}
+    # Who accepted them, and when, stays in the store's history.
+    record = store.manifest().history[-1]
+    assert record.accepted_exits == ("2019-12-31",) and record.by
+    assert store.manifest().to_json()["history"][-1]["accepted_exits"] == ["2019-12-31"]
 
 
 def test_the_limit_is_a_parameter(store: Store, tmp_path: Path):

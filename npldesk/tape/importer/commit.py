@@ -115,6 +115,7 @@ def commit_snapshots(
             months=tuple(m.isoformat() for m in months),
             replaced=tuple(s.as_of.isoformat() for s in summaries if s.replaced),
             sources=tuple(s.source.path.name for s in staging.staged),
+            accepted_exits=tuple(m.isoformat() for m in history.accepted_exits),
         )
     )
     say("committing")

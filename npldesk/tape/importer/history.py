@@ -32,6 +32,8 @@ class HistoryResult:
     """Per month imported: how many rows each cross-snapshot warning concerns."""
 
     warning_counts: dict[date, dict[str, int]]
+    # Months the whole-book check would have refused, imported because the exits were accepted.
+    accepted_exits: tuple[date, ...] = ()
 
 
 class HistoryChecks(StageOnStaging):
@@ -287,13 +289,15 @@ class WholeBookCheck(StageOnStaging):
             )
         return comparisons
 
-    def check(self, months: list[date]) -> None:
+    def check(self, months: list[date]) -> tuple[date, ...]:
+        """Report each month that looks partial; with --accept-exits, return them instead."""
         limit = self.options.unexplained_exits_limit
+        partial = [c for c in self.compare(months) if c.exceeds(limit)]
         if self.options.accept_exits:
-            return
-        for comparison in self.compare(months):
-            if comparison.exceeds(limit):
-                self.problems.add(self._problem(comparison, limit))
+            return tuple(c.month for c in partial)
+        for comparison in partial:
+            self.problems.add(self._problem(comparison, limit))
+        return ()
 
     def _problem(self, comparison: BookComparison, limit: Decimal) -> Problem:
         month, previous = month_label(comparison.month), month_label(comparison.previous)
@@ -336,7 +340,7 @@ def check_history(staging: Staging, store: Store, months: list[date]) -> History
         staging.write_general()  # row numbers for the report
         checks.attach_previous(months)
         checks.check_exits()
-    WholeBookCheck(staging, store).check(months)
+    accepted = WholeBookCheck(staging, store).check(months)
     if staging.problems:
         return HistoryResult({})
-    return HistoryResult(checks.cross_snapshot_warnings(months))
+    return HistoryResult(checks.cross_snapshot_warnings(months), accepted)

@@ -1,4 +1,4 @@
-"""Template filters that show numbers and words as ``web.md`` says people read them."""
+"""Template filters that show numbers and words as ``docs/language.md`` says people read them."""
 
 from __future__ import annotations
 
