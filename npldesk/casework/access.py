@@ -171,7 +171,9 @@ def require_person(person: Person | None, what: str) -> Person:
 def require(person: Person | None, action: Action, case: Case | None = None) -> None:
     """Raise ``AccessDenied`` unless ``person`` may take ``action`` (on ``case``); ``NoActor``
     when there is no person (month-end jobs and the command line act as the system actor)."""
-    person = require_person(person, f"to {action.value.replace('_', ' ')}")
+    person = require_person(
+        person, translatable("to {action}", action=action.value.replace("_", " "))
+    )
     if not _may(person, action):
         raise AccessDenied(
             translatable(
@@ -209,7 +211,9 @@ def transfer_scope(person: Person) -> Q:
 
 
 def require_transfer(person: Person | None, action: Action, package: TransferPackage) -> None:
-    person = require_person(person, f"to {action.value.replace('_', ' ')}")
+    person = require_person(
+        person, translatable("to {action}", action=action.value.replace("_", " "))
+    )
     require(person, action)
     if not TransferPackage.objects.filter(transfer_scope(person), pk=package.pk).exists():
         raise AccessDenied(
@@ -232,7 +236,7 @@ def team_scope(person: Person) -> Q:
 
 def require_unit(person: Person | None, unit: Unit) -> None:
     """For administration: an admin administers the units in their scope."""
-    person = require_person(person, "to administer")
+    person = require_person(person, translatable("to administer"))
     require(person, Action.ADMINISTER)
     if not is_system_actor(person) and not covers_unit(person, unit):
         raise AccessDenied(
@@ -246,7 +250,7 @@ def require_unit(person: Person | None, unit: Unit) -> None:
 
 def require_team(person: Person | None, team: Team) -> None:
     """Admins administer the teams of their units; a team's own leader manages its members."""
-    person = require_person(person, "to manage a team")
+    person = require_person(person, translatable("to manage a team"))
     if person.active and team.leader_id == person.pk:
         return
     require(person, Action.ADMINISTER)

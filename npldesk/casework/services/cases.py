@@ -135,7 +135,13 @@ def case_assign(
     _require_open(case)
     _require_assignable(case, owner, team)
     before = audit.snapshot(case, ["owner_id", "team_id"])
-    compare_and_swap(case, version=version, what=f"case {case.number}", owner=owner, team=team)
+    compare_and_swap(
+        case,
+        version=version,
+        what=translatable("case {case_number}", case_number=case.number),
+        owner=owner,
+        team=team,
+    )
     audit.record(
         actor=actor,
         action="case_assign",
@@ -177,7 +183,11 @@ def case_reassign_bulk(
             continue
         before = audit.snapshot(case, ["owner_id", "team_id"])
         compare_and_swap(
-            case, version=case.version, what=f"case {case.number}", owner=owner, team=team
+            case,
+            version=case.version,
+            what=translatable("case {case_number}", case_number=case.number),
+            owner=owner,
+            team=team,
         )
         records.append(
             audit.build(
@@ -275,7 +285,11 @@ def case_override(
     if "deadline" not in changes and "deadline" not in case.overridden:
         merged["deadline"] = casework_settings().params.deadline(case.opened_on, merged["tier"])
     compare_and_swap(
-        case, version=version, what=f"case {case.number}", overridden=overridden, **merged
+        case,
+        version=version,
+        what=translatable("case {case_number}", case_number=case.number),
+        overridden=overridden,
+        **merged,
     )
     audit.record(
         actor=actor,
@@ -310,7 +324,12 @@ def case_move(*, actor: Person, case: Case, version: int, state: str, reason: st
             translatable("a plan is approved with plan_decide, not by moving the case")
         )
     before = audit.snapshot(case, ["state"])
-    compare_and_swap(case, version=version, what=f"case {case.number}", state=state)
+    compare_and_swap(
+        case,
+        version=version,
+        what=translatable("case {case_number}", case_number=case.number),
+        state=state,
+    )
     audit.record(
         actor=actor,
         action="case_move",
@@ -345,12 +364,12 @@ def case_close(
                 "case {case_number} has an open legal case: close it first", case_number=case.number
             )
         )
-    validation.event_date(case, closed_on, "a closing")
+    validation.event_date(case, closed_on, translatable("a closing"))
     before = audit.snapshot(case, ["state", "closed_on", "close_reason"])
     compare_and_swap(
         case,
         version=version,
-        what=f"case {case.number}",
+        what=translatable("case {case_number}", case_number=case.number),
         state=CaseState.RESOLVED,
         closed_on=closed_on,
         close_reason=reason,

@@ -69,7 +69,7 @@ def recovery_enter(
     after belongs to no NPL case of this one (a written-off case stays open for recovery).
     """
     require(actor, Action.WORK_CASE, case)
-    validation.event_date(case, received_on, "a recovery")
+    validation.event_date(case, received_on, translatable("a recovery"))
     if case.closed_on is not None and received_on > case.closed_on:
         raise InvalidAction(
             translatable(
@@ -82,9 +82,15 @@ def recovery_enter(
             )
         )
     loan = _case_loan(case, loan_id)
-    value = validation.positive_amount(amount, "a recovery (a correction is a reversal)")
+    value = validation.positive_amount(
+        amount, translatable("a recovery (a correction is a reversal)")
+    )
     validation.recovery_amount(case, loan, value)
-    principal = value if principal_part is None else to_money(principal_part, "principal part")
+    principal = (
+        value
+        if principal_part is None
+        else to_money(principal_part, translatable("principal part"))
+    )
     if not ZERO <= principal <= value:
         raise InvalidAction(translatable("the principal part lies between zero and the amount"))
     if source not in RecoverySource.values:
@@ -135,8 +141,12 @@ def recovery_reverse(
         )
     if not reason.strip():
         raise InvalidAction(translatable("a reversal needs a reason"))
-    require_second_person(actor, recovery.entered_by_id, f"reversing recovery {recovery.pk}")
-    validation.event_date(case, reversed_on, "a reversal")
+    require_second_person(
+        actor,
+        recovery.entered_by_id,
+        translatable("reversing recovery {recovery_id}", recovery_id=recovery.pk),
+    )
+    validation.event_date(case, reversed_on, translatable("a reversal"))
     validation.reversal_date(recovery, reversed_on)
     reversal = Recovery(
         case=case,
@@ -168,7 +178,11 @@ def recovery_reverse(
 def recovery_confirm(*, actor: Person, recovery: Recovery) -> RecoveryConfirmation:
     """Finance or a lead confirms an entry; whoever entered it cannot confirm it."""
     require(actor, Action.CONFIRM_RECOVERY, recovery.case)
-    require_second_person(actor, recovery.entered_by_id, f"confirming recovery {recovery.pk}")
+    require_second_person(
+        actor,
+        recovery.entered_by_id,
+        translatable("confirming recovery {recovery_id}", recovery_id=recovery.pk),
+    )
     if RecoveryConfirmation.objects.filter(recovery=recovery).exists():
         raise InvalidAction(
             translatable("recovery {recovery_id} is already confirmed", recovery_id=recovery.pk)
@@ -212,8 +226,8 @@ def writeoff_prepare(
         raise InvalidAction(
             translatable("loan {loan_id} already has a write-off application", loan_id=loan_id)
         )
-    amount = to_money(principal, "principal")
-    interest_value = to_money(interest, "interest")
+    amount = to_money(principal, translatable("principal"))
+    interest_value = to_money(interest, translatable("interest"))
     if interest_value < 0:
         raise InvalidAction(
             translatable(
@@ -270,7 +284,7 @@ def _decide(
                 expected=expected,
             )
         )
-    decider = require_named_person(actor, "a write-off's review or approval")
+    decider = require_named_person(actor, translatable("a write-off's review or approval"))
     if WriteOffDecision.objects.filter(writeoff=writeoff, by=decider).exists():
         raise InvalidAction(
             translatable("each step of a write-off's approval is taken by a different person")
@@ -280,7 +294,12 @@ def _decide(
     if approve and step == WriteOffState.APPROVED:
         changes["approved_on"] = on
     before = {"state": writeoff.state}
-    compare_and_swap(writeoff, version=version, what=f"write-off {writeoff.pk}", **changes)
+    compare_and_swap(
+        writeoff,
+        version=version,
+        what=translatable("write-off {writeoff_id}", writeoff_id=writeoff.pk),
+        **changes,
+    )
     WriteOffDecision.objects.create(
         writeoff=writeoff, step=state, by=decider, at=timezone.now(), note=note
     )
@@ -349,7 +368,7 @@ def transfer_prepare(
         raise InvalidAction(translatable("a transfer package holds at least one loan"))
     if TransferPackage.objects.filter(code=code).exists():
         raise InvalidAction(translatable("transfer package {code} exists", code=code))
-    price_value = to_money(price, "price")
+    price_value = to_money(price, translatable("price"))
     if price_value < 0:
         raise InvalidAction(
             translatable("a price cannot be negative, not {price_value}", price_value=price_value)
@@ -428,14 +447,17 @@ def transfer_approve(
                 package_state=package.state,
             )
         )
-    if package.prepared_by_id == require_named_person(actor, "a transfer's approval").pk:
+    if (
+        package.prepared_by_id
+        == require_named_person(actor, translatable("a transfer's approval")).pk
+    ):
         raise InvalidAction(
             translatable("a transfer is approved by someone other than who prepared it")
         )
     compare_and_swap(
         package,
         version=version,
-        what=f"transfer package {package.code}",
+        what=translatable("transfer package {package_code}", package_code=package.code),
         state=TransferState.APPROVED,
         approved_by=actor,
         signed_on=signed_on,

@@ -44,8 +44,8 @@ def legal_case_open(
     holder = holder or actor
     if not holder.has_role(Role.LEGAL):
         raise InvalidAction(translatable("a legal case is held by a member of the legal desk"))
-    validation.event_date(case, opened_on, "a legal case")
-    amount = validation.positive_amount(claim_amount, "the claim amount")
+    validation.event_date(case, opened_on, translatable("a legal case"))
+    amount = validation.positive_amount(claim_amount, translatable("the claim amount"))
     legal_case = LegalCase.objects.create(
         case=case,
         holder=holder,
@@ -111,7 +111,7 @@ def legal_case_advance(
         raise InvalidAction(
             translatable("a stage is entered on or after the day of the previous one")
         )
-    validation.event_date(case, entered_on, "a legal stage")
+    validation.event_date(case, entered_on, translatable("a legal stage"))
     before = audit.snapshot(legal_case, TRACKED)
     changes: dict[str, object] = {"stage": stage, "stage_since": entered_on}
     if stage != legal_case.stage:
@@ -134,7 +134,12 @@ def legal_case_advance(
             changes[key] = value
     if stage in {LegalStage.CLOSED, LegalStage.TERMINATED_UNRECOVERED, LegalStage.JUDGMENT}:
         changes.setdefault("next_hearing_on", None)
-    compare_and_swap(legal_case, version=version, what=f"legal case {legal_case.pk}", **changes)
+    compare_and_swap(
+        legal_case,
+        version=version,
+        what=translatable("legal case {legal_case_id}", legal_case_id=legal_case.pk),
+        **changes,
+    )
     derived = refresh_case(case, today=entered_on)
     audit.record(
         actor=actor,
@@ -154,12 +159,12 @@ def legal_case_add_costs(
 ) -> LegalCase:
     """Book court fees, lawyer's fees and other costs of a legal case."""
     require(actor, Action.WORK_LEGAL, legal_case.case)
-    cost = validation.positive_amount(amount, "a cost")
+    cost = validation.positive_amount(amount, translatable("a cost"))
     before = {"costs": legal_case.costs}
     compare_and_swap(
         legal_case,
         version=version,
-        what=f"legal case {legal_case.pk}",
+        what=translatable("legal case {legal_case_id}", legal_case_id=legal_case.pk),
         costs=legal_case.costs + cost,
     )
     audit.record(

@@ -209,7 +209,12 @@ def person_update(
         changes["roles"] = _check_roles(roles)
     if active is not None:
         changes["active"] = active
-    compare_and_swap(person, version=version, what=f"user {person.user.get_username()}", **changes)
+    compare_and_swap(
+        person,
+        version=version,
+        what=translatable("user {username}", username=person.user.get_username()),
+        **changes,
+    )
     if unit_codes is not None:
         units = _units(unit_codes)
         for unit in units:
@@ -290,7 +295,9 @@ def team_set_members(*, actor: Person, team: Team, version: int, members: Sequen
     for member in members:
         require_team_member(member, area=area, team_code=team.code)
     before = sorted(team.members.values_list("pk", flat=True))
-    compare_and_swap(team, version=version, what=f"team {team.code}")
+    compare_and_swap(
+        team, version=version, what=translatable("team {team_code}", team_code=team.code)
+    )
     team.members.set(members)
     audit.record(
         actor=actor,

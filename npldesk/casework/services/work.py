@@ -168,7 +168,7 @@ def activity_record(
                 choices=", ".join(Outcome.values),
             )
         )
-    validation.event_date(case, occurred_on, "an activity")
+    validation.event_date(case, occurred_on, translatable("an activity"))
     if (outcome == Outcome.PROMISE) != (promise_amount is not None and promise_due_on is not None):
         raise InvalidAction(
             translatable("an outcome 'promise' needs a promised amount and due date, and only it")
@@ -189,7 +189,7 @@ def activity_record(
         promise = Promise.objects.create(
             case=case,
             activity=activity,
-            amount=validation.positive_amount(promise_amount, "a promised amount"),
+            amount=validation.positive_amount(promise_amount, translatable("a promised amount")),
             made_on=occurred_on,
             due_on=promise_due_on,
         )
@@ -218,7 +218,7 @@ def plan_propose(
         raise InvalidAction(translatable("unknown strategy {strategy!r}", strategy=strategy))
     if not reason.strip():
         raise InvalidAction(translatable("a plan needs the reason for its strategy"))
-    target = to_money(target_amount, "the target amount")
+    target = to_money(target_amount, translatable("the target amount"))
     if target < 0:
         raise InvalidAction(
             translatable("the target amount cannot be negative, not {target}", target=target)
@@ -282,7 +282,9 @@ def plan_decide(*, actor: Person, plan: Plan, version: int, approve: bool, note:
             )
         )
     decision = PlanState.APPROVED if approve else PlanState.REJECTED
-    compare_and_swap(plan, version=version, what=f"plan {plan.pk}", state=decision)
+    compare_and_swap(
+        plan, version=version, what=translatable("plan {plan_id}", plan_id=plan.pk), state=decision
+    )
     PlanDecision.objects.create(
         plan=plan, decision=decision, by=actor, at=timezone.now(), note=note
     )
@@ -365,17 +367,17 @@ def repayment_plan_agree(
         raise InvalidAction(translatable("unknown repayment plan kind {kind!r}", kind=kind))
     if not instalments:
         raise InvalidAction(translatable("a repayment plan needs at least one instalment"))
-    validation.event_date(case, agreed_on, "a repayment plan")
+    validation.event_date(case, agreed_on, translatable("a repayment plan"))
     dues = [due for due, _ in instalments]
     if dues != sorted(dues) or len(set(dues)) != len(dues) or dues[0] < agreed_on:
         raise InvalidAction(
             translatable("instalments fall due on distinct days, in order, after the agreement")
         )
     amounts = [
-        validation.positive_amount(amount, f"instalment {n}")
+        validation.positive_amount(amount, translatable("instalment {n}", n=n))
         for n, (_, amount) in enumerate(instalments, 1)
     ]
-    discount_value = to_money(discount, "the discount")
+    discount_value = to_money(discount, translatable("the discount"))
     if discount_value < 0:
         raise InvalidAction(
             translatable(
@@ -432,7 +434,10 @@ def repayment_plan_cancel(
         )
     before = {"state": plan.state}
     compare_and_swap(
-        plan, version=version, what=f"repayment plan {plan.pk}", state=RepaymentPlanState.CANCELLED
+        plan,
+        version=version,
+        what=translatable("repayment plan {plan_id}", plan_id=plan.pk),
+        state=RepaymentPlanState.CANCELLED,
     )
     derived = refresh_case(case, today=cancelled_on or timezone.localdate())
     audit.record(
@@ -469,7 +474,10 @@ def household_update_contact(
     if not changes:
         raise InvalidAction(translatable("nothing to change"))
     compare_and_swap(
-        household, version=version, what=f"household {household.borrower_id}", **changes
+        household,
+        version=version,
+        what=translatable("household {borrower_id}", borrower_id=household.borrower_id),
+        **changes,
     )
     audit.record(
         actor=actor,
