@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from npldesk.core.errors import NpldeskError, UsageError
+from npldesk.core.i18n import translatable
 
 
 class AccessDenied(NpldeskError):
@@ -30,6 +31,9 @@ class NoActor(AccessDenied):
 
     def __init__(self, what: str) -> None:
         super().__init__(
-            f"{what} needs the person who acts: act as a signed-in person, or as the system "
-            "actor (selectors.system_actor()) for month-end jobs and the command line"
+            translatable(
+                "{what} needs the person who acts: act as a signed-in person, or as the system "
+                "actor (selectors.system_actor()) for month-end jobs and the command line",
+                what=what,
+            )
         )

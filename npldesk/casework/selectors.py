@@ -43,6 +43,7 @@ from npldesk.casework.models import (
     Unit,
     WriteOff,
 )
+from npldesk.core.i18n import translatable
 from npldesk.core.masking import mask_address, mask_id_number, mask_name, mask_phone
 
 P = ParamSpec("P")
@@ -76,7 +77,10 @@ def system_actor() -> Person:
     person = Person.objects.select_related("user").filter(user__username=SYSTEM_USERNAME).first()
     if person is None or not access.is_system_actor(person):
         raise NotFound(
-            "the casework database has no system actor: run `npldesk init` to bring it up to date"
+            translatable(
+                "the casework database has no system actor: run `npldesk init` to bring it up "
+                "to date"
+            )
         )
     return person
 
@@ -174,7 +178,10 @@ def household_view(person: Person, case: Case, *, unmask: bool = False) -> House
         )
     if unmask:
         raise AccessDenied(
-            f"personal data of case {case.number} is shown only to those who work the case"
+            translatable(
+                "personal data of case {case_number} is shown only to those who work the case",
+                case_number=case.number,
+            )
         )
     return HouseholdView(
         household.borrower_id,
@@ -304,7 +311,7 @@ def person_get(person: Person, username: str) -> Person:
     """One person by username, or ``NotFound`` (also when out of the reader's sight)."""
     found = people_visible(person).filter(user__username=username).first()
     if found is None:
-        raise NotFound(f"no user {username!r}")
+        raise NotFound(translatable("no user {username!r}", username=username))
     return found
 
 
@@ -324,7 +331,7 @@ def team_get(person: Person, code: str) -> Team:
     """One team by code, or ``NotFound`` (also when out of the reader's sight)."""
     found = teams_visible(person).filter(code=code).first()
     if found is None:
-        raise NotFound(f"no team {code!r}")
+        raise NotFound(translatable("no team {code!r}", code=code))
     return found
 
 
@@ -345,7 +352,7 @@ def unit_get(person: Person, code: str) -> Unit:
     reader's scope)."""
     found = Unit.objects.filter(code=code).first()
     if found is None:
-        raise NotFound(f"no unit {code!r}")
+        raise NotFound(translatable("no unit {code!r}", code=code))
     return found
 
 
@@ -476,9 +483,13 @@ def case_filter(person: Person, filters: CaseFilters, *, today: date) -> QuerySe
     shows them masked) or a case by its number.
     """
     if filters.unit and not units_visible(person).filter(code=filters.unit).exists():
-        raise NotFound(f"no unit {filters.unit} that you may see")
+        raise NotFound(
+            translatable("no unit {filters_unit} that you may see", filters_unit=filters.unit)
+        )
     if filters.team and not teams_visible(person).filter(code=filters.team).exists():
-        raise NotFound(f"no team {filters.team} that you may see")
+        raise NotFound(
+            translatable("no team {filters_team} that you may see", filters_team=filters.team)
+        )
     cases = case_list(
         person,
         state=filters.state,
