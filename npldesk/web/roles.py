@@ -20,6 +20,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "teams": frozenset({Role.TEAM_LEAD}),
     "legal": frozenset({Role.LEGAL}),
     "finance": frozenset({Role.FINANCE, Role.LEADER}),
+    "administration": frozenset({Role.ADMIN}),
 }
 
 View = Callable[..., HttpResponse]

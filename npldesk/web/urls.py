@@ -13,5 +13,6 @@ urlpatterns = [
     path("teams/", include("npldesk.web.teams.urls")),
     path("legal/", include("npldesk.web.legal.urls")),
     path("finance/", include("npldesk.web.finance.urls")),
+    path("admin/", include("npldesk.web.administration.urls")),
     path("health/", health.health, name="health"),
 ]
