@@ -8,8 +8,8 @@ from collections.abc import Callable
 from django.contrib.auth import authenticate
 from django.test import Client, RequestFactory
 
-from npldesk.casework.models import AuditRecord, Person
-from tests.casework.factories import PersonFactory
+from npldesk.casework.models import AuditRecord, Person, Team
+from tests.casework.factories import PersonFactory, TeamFactory
 from tests.casework.world import World
 
 Sign = Callable[[Person], Client]
@@ -77,3 +77,56 @@ def test_a_stale_form_gets_the_conflict_message(world: World, client_for: Sign) 
     target.refresh_from_db()
     assert target.roles == ["officer"]
     assert AuditRecord.objects.count() == before
+
+
+def test_a_team_is_created_and_its_members_set_through_the_services(
+    world: World, client_for: Sign
+) -> None:
+    client = client_for(world.admin)
+    before = AuditRecord.objects.count()
+    client.post(
+        "/admin/teams/",
+        {
+            "code": "HB01-X",
+            "name": "清收二组",
+            "kind": "clearing_team",
+            "leader": world.lead.user.username,
+            "units": ["HB01"],
+            "active_from": "2026-01-01",
+        },
+    )
+    team = Team.objects.get(code="HB01-X")
+    assert team.leader_id == world.lead.pk
+    page = client.get("/admin/teams/HB01-X/")
+    response = client.post(
+        "/admin/teams/HB01-X/",
+        {"version": team.version, "members": [world.officer.user.username]},
+    )
+    assert response.status_code == 302
+    assert [m.pk for m in team.members.all()] == [world.officer.pk]
+    assert [r.action for r in AuditRecord.objects.order_by("id")[before:]] == [
+        "team_create",
+        "team_set_members",
+    ]
+    assert world.officer2.user.username in page.content.decode()
+
+
+def test_who_may_not_join_is_refused_with_the_reason_and_a_stale_form_conflicts(
+    world: World, client_for: Sign
+) -> None:
+    team = TeamFactory(code="HB01-Y", leader=world.lead, units=[world.units["HB01"]])
+    client = client_for(world.admin)
+    finance = client.post(
+        "/admin/teams/HB01-Y/",
+        {"version": team.version, "members": [world.finance.user.username]},
+        follow=True,
+    )
+    assert finance.status_code == 200 and team.members.count() == 0  # not a choice: no case work
+    stale = client.post(
+        "/admin/teams/HB01-Y/",
+        {"version": team.version + 5, "members": [world.officer.user.username]},
+        follow=True,
+    )
+    assert "changed by someone else" in stale.content.decode()
+    assert team.members.count() == 0
+    assert client_for(world.lead).get("/admin/teams/").status_code == 404

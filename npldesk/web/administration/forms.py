@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from npldesk.casework.choices import Role
+from npldesk.casework.choices import Role, TeamKind
 from npldesk.web.cases.forms import VersionedForm
 
 
@@ -36,3 +37,29 @@ class PersonCreateForm(_PersonFields):
 
 class PersonUpdateForm(_PersonFields, VersionedForm):
     active = forms.BooleanField(label=_("May sign in"), required=False)
+
+
+class TeamCreateForm(forms.Form):
+    code = forms.RegexField(label=_("Code"), regex=r"^[A-Za-z0-9_.-]{2,32}$", max_length=32)
+    name = forms.CharField(label=_("Team name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=TeamKind.choices)
+    leader = forms.ChoiceField(label=_("Led by"))
+    units = forms.MultipleChoiceField(
+        label=_("Units"), required=False, widget=forms.SelectMultiple({"size": 6})
+    )
+    active_from = forms.DateField(label=_("Active from"), initial=timezone.localdate)
+
+    def __init__(self, *args: Any, people: Any = (), units: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["leader"]).choices = list(people)
+        cast(forms.ChoiceField, self.fields["units"]).choices = list(units)
+
+
+class TeamMembersForm(VersionedForm):
+    members = forms.MultipleChoiceField(
+        label=_("Members"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, people: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["members"]).choices = list(people)

@@ -6,4 +6,6 @@ urlpatterns = [
     path("", views.people, name="admin"),
     path("people/", views.person_create, name="admin_person_create"),
     path("people/<str:username>/", views.person, name="admin_person"),
+    path("teams/", views.teams, name="admin_teams"),
+    path("teams/<str:code>/", views.team, name="admin_team"),
 ]

@@ -17,10 +17,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from npldesk.casework import selectors, services
-from npldesk.casework.choices import Role
+from npldesk.casework.choices import CASE_WORKING_ROLES, Role
 from npldesk.casework.errors import Conflict, InvalidAction
 from npldesk.casework.models import Person
-from npldesk.web.administration.forms import PersonCreateForm, PersonUpdateForm
+from npldesk.web.administration.forms import (
+    PersonCreateForm,
+    PersonUpdateForm,
+    TeamCreateForm,
+    TeamMembersForm,
+)
 from npldesk.web.roles import for_page
 
 
@@ -114,3 +119,84 @@ def person(request: HttpRequest, username: str) -> HttpResponse:
     return render(
         request, "web/administration/person.html", {"target": target, "form": form, "Role": Role}
     )
+
+
+def _staff(person: Person) -> list[tuple[str, str]]:
+    """Who may lead or join a team: the active people of the admin's units who work cases
+    (the services check each against the team's area, ``access.require_team_member``)."""
+    return [
+        (p.user.get_username(), f"{p.name} ({p.user.get_username()})")
+        for p in selectors.people_list(person)
+        if p.active and p.has_role(*CASE_WORKING_ROLES)
+    ]
+
+
+def _teams_page(request: HttpRequest, form: TeamCreateForm) -> HttpResponse:
+    return render(
+        request,
+        "web/administration/teams.html",
+        {"teams": selectors.team_list(request.person), "form": form},  # type: ignore[attr-defined]
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@for_page("administration")
+def teams(request: HttpRequest) -> HttpResponse:
+    actor = request.person  # type: ignore[attr-defined]
+    options = {"people": _staff(actor), "units": _choices(actor)["units"]}
+    if request.method == "GET":
+        return _teams_page(request, TeamCreateForm(**options))
+    form = TeamCreateForm(request.POST, **options)
+    if not form.is_valid():
+        return _teams_page(request, form)
+    data = form.cleaned_data
+    try:
+        services.team_create(
+            actor=actor,
+            code=data["code"],
+            name=data["name"],
+            kind=data["kind"],
+            leader=selectors.person_get(actor, data["leader"]),
+            unit_codes=data["units"],
+            active_from=data["active_from"],
+        )
+    except InvalidAction as exc:
+        messages.error(request, exc.message)
+        return _teams_page(request, form)
+    messages.success(request, _("Saved."))
+    return redirect("web:admin_team", code=data["code"])
+
+
+@require_http_methods(["GET", "POST"])
+@for_page("administration")
+def team(request: HttpRequest, code: str) -> HttpResponse:
+    actor = request.person  # type: ignore[attr-defined]
+    found = selectors.team_get(actor, code)
+    people = _staff(actor)
+    if request.method == "POST":
+        form = TeamMembersForm(request.POST, people=people)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.team_set_members(
+                    actor=actor,
+                    team=found,
+                    version=data["version"],
+                    members=[selectors.person_get(actor, u) for u in data["members"]],
+                )
+            except Conflict as exc:
+                messages.error(request, _("Not saved: %(message)s") % {"message": exc.message})
+            except InvalidAction as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Saved."))
+            return redirect("web:admin_team", code=code)
+    else:
+        form = TeamMembersForm(
+            initial={
+                "version": found.version,
+                "members": [m.user.get_username() for m in found.members.all()],
+            },
+            people=people,
+        )
+    return render(request, "web/administration/team.html", {"team": found, "form": form})
