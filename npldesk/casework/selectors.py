@@ -1052,3 +1052,12 @@ def reconciliation(person: Person, *, as_of: date | None) -> ReconciliationView:
     if as_of is None or as_of not in months:
         return ReconciliationView(months=months, as_of=None, result=None)
     return ReconciliationView(months=months, as_of=as_of, result=reconcile(session, as_of))
+
+
+@selector
+def policy_table(person: Person) -> tuple[Any, ...]:
+    """The policy table (segment → strategy → tier) the rules apply, first match first, as the
+    home's ``npldesk.toml`` sets it. Administrators read it (it is changed in that file)."""
+    if not access.is_system_actor(person) and not (person.active and person.has_role(Role.ADMIN)):
+        raise AccessDenied("the policy table is read by administrators")
+    return casework_settings().policy

@@ -130,3 +130,13 @@ def test_who_may_not_join_is_refused_with_the_reason_and_a_stale_form_conflicts(
     assert "changed by someone else" in stale.content.decode()
     assert team.members.count() == 0
     assert client_for(world.lead).get("/admin/teams/").status_code == 404
+
+
+def test_the_policy_table_is_shown_read_only_to_admins(world: World, client_for: Sign) -> None:
+    from npldesk.casework.config import casework_settings
+
+    response = client_for(world.admin).get("/admin/policy/")
+    assert response.status_code == 200
+    assert list(response.context["rows"]) == list(casework_settings().policy)
+    assert client_for(world.admin).post("/admin/policy/").status_code == 405
+    assert client_for(world.leader).get("/admin/policy/").status_code == 404

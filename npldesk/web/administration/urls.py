@@ -8,4 +8,5 @@ urlpatterns = [
     path("people/<str:username>/", views.person, name="admin_person"),
     path("teams/", views.teams, name="admin_teams"),
     path("teams/<str:code>/", views.team, name="admin_team"),
+    path("policy/", views.policy, name="admin_policy"),
 ]

@@ -17,7 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from npldesk.casework import selectors, services
-from npldesk.casework.choices import CASE_WORKING_ROLES, Role
+from npldesk.casework.choices import (
+    CASE_WORKING_ROLES,
+    Ability,
+    Role,
+    Strategy,
+    Tier,
+    Willingness,
+)
 from npldesk.casework.errors import Conflict, InvalidAction
 from npldesk.casework.models import Person
 from npldesk.web.administration.forms import (
@@ -200,3 +207,20 @@ def team(request: HttpRequest, code: str) -> HttpResponse:
             people=people,
         )
     return render(request, "web/administration/team.html", {"team": found, "form": form})
+
+
+@require_http_methods(["GET"])
+@for_page("administration")
+def policy(request: HttpRequest) -> HttpResponse:
+    """The policy table, read-only: it lives in the home's ``npldesk.toml`` (ADR 0016)."""
+    return render(
+        request,
+        "web/administration/policy.html",
+        {
+            "rows": selectors.policy_table(request.person),  # type: ignore[attr-defined]
+            "Ability": Ability,
+            "Willingness": Willingness,
+            "Strategy": Strategy,
+            "Tier": Tier,
+        },
+    )
