@@ -17,8 +17,22 @@ from npldesk.web.api import cases, errors, ledger, work, worklist
 from npldesk.web.api.auth import AUTH
 
 
+class Api(NinjaAPI):
+    """The API whose schema says what its errors are: ``application/problem+json``."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[errors.PROBLEM_TYPE] = content.pop("application/json")
+        return schema
+
+
 def build() -> NinjaAPI:
-    api = NinjaAPI(
+    api = Api(
         title="npldesk API",
         version="1",
         description="Casework of npldesk for machines: see docs/api.md.",

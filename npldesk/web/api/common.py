@@ -31,7 +31,14 @@ class Problem(Schema):
 
 
 # The errors every authenticated operation may answer with.
-PROBLEMS: dict[int, type[Problem]] = {401: Problem, 403: Problem, 404: Problem, 422: Problem}
+PROBLEMS: dict[int, type[Problem]] = {
+    400: Problem,
+    401: Problem,
+    403: Problem,
+    404: Problem,
+    422: Problem,
+    429: Problem,
+}
 
 
 def person(request: HttpRequest) -> Person:

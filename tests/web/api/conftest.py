@@ -29,7 +29,9 @@ class ApiClient:
 
     def __init__(self, secret: str | None) -> None:
         self.client = Client()
-        self.headers = {} if secret is None else {"Authorization": f"Bearer {secret}"}
+        self.headers = {"Accept-Language": "en"}
+        if secret is not None:
+            self.headers["Authorization"] = f"Bearer {secret}"
 
     def get(self, path: str, **params: Any) -> Any:
         return self.client.get(f"/api/v1{path}", params, headers=self.headers)

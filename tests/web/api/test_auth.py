@@ -41,7 +41,7 @@ def test_without_a_live_token_every_call_is_401_problem_json(world: World, probl
         ApiToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     if problem == "revoked":
         services.api_token_revoke(actor=world.officer, token=made.token)
-    response = Client().get("/api/v1/cases", headers=headers)
+    response = Client().get("/api/v1/cases", headers={**headers, "Accept-Language": "en"})
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
@@ -88,3 +88,10 @@ def test_the_schema_and_the_docs_page_are_served_without_a_cdn(db: None) -> None
     html = page.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_problem_titles_are_in_the_callers_language(db: None) -> None:
+    response = Client().get("/api/v1/cases", headers={"Accept-Language": "zh-hans"})
+    assert response.status_code == 401
+    assert response.json()["title"] == "未登录"
+    assert "API 令牌" in response.json()["detail"]
