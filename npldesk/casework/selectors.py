@@ -754,3 +754,14 @@ def case_plan(person: Person, number: str, plan_id: int) -> Plan:
         raise NotFound(f"no plan {plan_id} on case {number}")
     plan.case = case
     return plan
+
+
+@selector
+def case_recovery(person: Person, number: str, recovery_id: int) -> Recovery:
+    """One ledger entry of a case the person may read, or ``NotFound``."""
+    case = case_get(person, number)
+    entry = Recovery.objects.filter(case=case, pk=recovery_id).first()
+    if entry is None:
+        raise NotFound(f"no recovery {recovery_id} on case {number}")
+    entry.case = case
+    return entry

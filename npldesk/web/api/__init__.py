@@ -13,7 +13,7 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
-from npldesk.web.api import cases, errors, ledger, work, worklist
+from npldesk.web.api import cases, errors, ledger, people, work, worklist
 from npldesk.web.api.auth import AUTH
 
 
@@ -45,6 +45,7 @@ def build() -> NinjaAPI:
     api.add_router("", worklist.router)
     api.add_router("", work.router)
     api.add_router("", ledger.router)
+    api.add_router("", people.router)
     return api
 
 

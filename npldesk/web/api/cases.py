@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import date
 from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
@@ -12,13 +13,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from npldesk.casework import selectors
-from npldesk.casework.choices import CaseState, LegalStage, Strategy, Tier
+from npldesk.casework import selectors, services
+from npldesk.casework.choices import CaseState, CloseReason, LegalStage, Strategy, Tier
 from npldesk.casework.documents import case_document, case_row
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import Case
 from npldesk.casework.selectors import CaseFilters
-from npldesk.web.api.common import MAX_PAGE, PROBLEMS, person
+from npldesk.web.api.common import MAX_PAGE, PROBLEMS, Problem, person
 
 router = Router(tags=["cases"])
 
@@ -129,3 +130,29 @@ def cases_list(request: HttpRequest, filters: Query[CaseListQuery]) -> dict[str,
 def case_show(request: HttpRequest, number: str) -> dict[str, Any]:
     """One case in full (``npldesk cases show --format json``), personal data masked."""
     return case_document(selectors.case_detail(person(request), number))
+
+
+class CloseIn(Schema):
+    version: int = Field(ge=1, description="The case's version as read")
+    reason: CloseReason
+    closed_on: date
+    note: str = Field("", max_length=5000)
+
+
+@router.post(
+    "/cases/{number}/closing",
+    response={200: CaseRowOut, 409: Problem, **PROBLEMS},
+    operation_id="case_close",
+)
+def case_close(request: HttpRequest, number: str, body: CloseIn) -> dict[str, Any]:
+    """A lead closes a case with a reason; a stale ``version`` is a 409."""
+    acting = person(request)
+    case = services.case_close(
+        actor=acting,
+        case=selectors.case_get(acting, number),
+        version=body.version,
+        reason=body.reason,
+        closed_on=body.closed_on,
+        note=body.note,
+    )
+    return case_row(selectors.case_get(acting, case.number))

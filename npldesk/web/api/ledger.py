@@ -83,3 +83,62 @@ def recovery_enter(
         }
 
     return once(request, idempotency_key, body.model_dump(mode="json"), write)
+
+
+class ConfirmationOut(Schema):
+    recovery_id: int
+    confirmed_by: str
+
+
+@router.post(
+    "/cases/{number}/recoveries/{recovery_id}/confirmation",
+    response={200: ConfirmationOut, **PROBLEMS},
+    operation_id="recovery_confirm",
+)
+def recovery_confirm(request: HttpRequest, number: str, recovery_id: int) -> dict[str, Any]:
+    """Finance or a lead confirms an entry; whoever entered it cannot (four eyes)."""
+    acting = person(request)
+    entry = selectors.case_recovery(acting, number, recovery_id)
+    services.recovery_confirm(actor=acting, recovery=entry)
+    return {"recovery_id": entry.pk, "confirmed_by": acting.user.get_username()}
+
+
+class ReversalIn(Schema):
+    reversed_on: date
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+@router.post(
+    "/cases/{number}/recoveries/{recovery_id}/reversal",
+    response={201: RecoveryOut, **PROBLEMS},
+    operation_id="recovery_reverse",
+)
+def recovery_reverse(
+    request: HttpRequest,
+    number: str,
+    recovery_id: int,
+    body: ReversalIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+) -> Status[Any]:
+    """Correct an entry with its exact opposite (never an edit); once per Idempotency-Key."""
+    acting = person(request)
+
+    def write() -> tuple[int, Any]:
+        entry = selectors.case_recovery(acting, number, recovery_id)
+        reversal = services.recovery_reverse(
+            actor=acting, recovery=entry, reversed_on=body.reversed_on, reason=body.reason
+        )
+        return 201, {
+            "id": reversal.pk,
+            "case_id": number,
+            "loan_id": reversal.loan_id,
+            "received_on": day_text(reversal.received_on),
+            "amount": money_text(reversal.amount),
+            "principal_part": money_text(reversal.principal_part),
+            "source": reversal.source,
+            "after_write_off": reversal.after_write_off,
+            "entered_by": acting.user.get_username(),
+            "confirmed": False,
+        }
+
+    return once(request, idempotency_key, body.model_dump(mode="json"), write)

@@ -34,6 +34,11 @@ def _plan_id(case: Any) -> int:
     return 0 if plan is None else int(plan.pk)
 
 
+def _recovery_id(case: Any) -> int:
+    entry = case.recoveries.first()
+    return 0 if entry is None else int(entry.pk)
+
+
 SAMPLES: dict[str, Sample] = {
     "cases_list": lambda w, case: ("get", f"/cases?unit={case.unit.code}", None),
     "case_show": lambda w, case: ("get", f"/cases/{case.number}", None),
@@ -58,9 +63,25 @@ SAMPLES: dict[str, Sample] = {
         f"/cases/{case.number}/plans/{_plan_id(case)}/decision",
         {"version": 1, "approve": True},
     ),
+    "recovery_confirm": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/recoveries/{_recovery_id(case)}/confirmation",
+        None,
+    ),
+    "recovery_reverse": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/recoveries/{_recovery_id(case)}/reversal",
+        {"reversed_on": TODAY, "reason": "entered twice"},
+    ),
+    "case_close": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/closing",
+        {"version": case.version, "reason": "settled", "closed_on": TODAY},
+    ),
+    "people_list": lambda w, case: ("get", "/people", None),
 }
 # Operations about the caller, not about a case: no case outside scope to ask for.
-NOT_CASE_SCOPED = {"worklist"}
+NOT_CASE_SCOPED = {"worklist", "people_list"}
 
 
 def _operation_ids() -> set[str]:
@@ -96,6 +117,15 @@ def test_the_access_matrix(world: World, api_for, operation: str) -> None:
         target_amount=Decimal(1),
         target_date=date(2020, 1, 1),
     )
+    for owner, case in ((world.officer, world.case), (stranger, other)):
+        services.recovery_enter(
+            actor=owner,
+            case=case,
+            loan_id=case.loans.get().loan_id,
+            received_on=date(2020, 1, 2),
+            amount=Decimal(5),
+            source="borrower",
+        )
     sample = SAMPLES[operation]
     assert _call(api_for(None), sample(world, world.case)).status_code == 401
     for role in ROLES:

@@ -83,3 +83,15 @@ def test_the_list_takes_as_many_queries_for_two_cases_as_for_twenty(world: World
         case_with_loan(world.units["HB0101"], owner=world.officer)
     api.get("/cases")  # the token's first use is written once; the counts are of later calls
     assert count(2) == count(20)
+
+
+def test_two_closings_from_one_version_one_wins_the_other_is_409(world: World, api_for) -> None:
+    version = world.fresh().version
+    path = f"/cases/{world.case.number}/closing"
+    body = {"version": version, "reason": "settled", "closed_on": "2020-03-01"}
+    first = api_for(world.lead).post(path, body)
+    assert first.status_code == 200, first.content
+    second = api_for(world.lead2).post(path, {**body, "reason": "repaid"})
+    assert second.status_code == 409
+    assert second.json()["current_version"] == world.fresh().version
+    assert world.fresh().close_reason == "settled"

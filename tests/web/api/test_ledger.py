@@ -87,3 +87,21 @@ def test_concurrent_posts_of_one_key_make_one_entry(units, api_for) -> None:
     assert statuses == [201, 201]
     assert Recovery.objects.count() == 1
     assert AuditRecord.objects.filter(action="recovery_enter").count() == 1
+
+
+def test_finance_confirms_and_reverses_an_entry_four_eyes(world: World, api_for) -> None:
+    path = f"/cases/{world.case.number}/recoveries"
+    entry = api_for(world.officer).post(path, _body(world)).json()
+    own = api_for(world.officer).post(f"{path}/{entry['id']}/confirmation", None)
+    assert own.status_code == 403  # an officer may not confirm
+    confirmed = api_for(world.finance).post(f"{path}/{entry['id']}/confirmation", None)
+    assert confirmed.status_code == 200, confirmed.content
+    reversal = api_for(world.finance).post(
+        f"{path}/{entry['id']}/reversal",
+        {"reversed_on": "2020-01-11", "reason": "entered twice"},
+        headers={"Idempotency-Key": "rev-1"},
+    )
+    assert reversal.status_code == 201, reversal.content
+    assert reversal.json()["amount"] == "-1000.00"
+    assert Recovery.objects.count() == 2
+    assert api_for(world.finance).post(f"{path}/999999/confirmation", None).status_code == 404
