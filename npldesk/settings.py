@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    # django-ninja's static Swagger UI: the API's docs page without a CDN.
+    "ninja",
     "npldesk.casework",
     "npldesk.web",
 ]

@@ -16,6 +16,8 @@ class Conflict(NpldeskError):
     """Someone else changed the object since it was read: reload and try again."""
 
     exit_code = 4
+    # The object's version now, when the service knows it (``compare_and_swap`` does).
+    current_version: int | None = None
 
 
 class InvalidAction(UsageError):

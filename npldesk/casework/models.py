@@ -565,3 +565,53 @@ class SyncRun(models.Model):
     run_at = models.DateTimeField()
     by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
     counts = models.JSONField(default=dict)
+
+
+# -- accounts: machine access to the API ------------------------------------------------------
+
+
+class ApiToken(models.Model):
+    """A personal API token: a machine acts as its person, within the person's roles and scope.
+
+    Only the SHA-256 digest of the secret is kept (the secret is shown once, when it is made):
+    the secret carries 256 random bits, so a fast hash is enough and lets a request find its
+    token by one indexed lookup.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    # The secret's first characters, so a person can tell their tokens apart in a list.
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a write sent with an ``Idempotency-Key``, kept 7 days per person.
+
+    The record is inserted before the write runs, in the write's transaction: a second request
+    with the same key waits on the unique constraint and then replays the first response.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    # SHA-256 of the method, path and body: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(default=0)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "key"], name="one_idempotency_key_per_person")
+        ]

@@ -1072,3 +1072,56 @@ def policy_table(person: Person) -> tuple[Any, ...]:
     if not access.is_system_actor(person) and not (person.active and person.has_role(Role.ADMIN)):
         raise AccessDenied("the policy table is read by administrators")
     return casework_settings().policy
+
+
+# -- accounts: API tokens -----------------------------------------------------------------
+
+
+def _tokens_scope(person: Person) -> QuerySet[Any]:
+    from npldesk.casework.models import ApiToken
+
+    tokens = ApiToken.objects.select_related("person__user")
+    if access.is_system_actor(person) or (person.active and person.has_role(Role.ADMIN)):
+        return tokens
+    return tokens.filter(person=person)
+
+
+@selector
+def api_tokens(person: Person, *, owner: Person | None = None) -> QuerySet[Any]:
+    """API tokens with their last use: a person's own, an administrator's view of anyone's
+    (``owner`` narrows to one person). The digest is never shown."""
+    tokens = _tokens_scope(person)
+    if owner is not None:
+        tokens = tokens.filter(person=owner)
+    return tokens.order_by("created_at", "id")
+
+
+@selector
+def api_token_get(person: Person, prefix: str) -> Any:
+    """One token by the first characters of its secret (as ``api_tokens`` lists them)."""
+    token = _tokens_scope(person).filter(prefix=prefix).first()
+    if token is None:
+        raise NotFound(f"no API token {prefix} that you may see")
+    return token
+
+
+@selector
+def case_plan(person: Person, number: str, plan_id: int) -> Plan:
+    """One plan of a case the person may read, or ``NotFound``."""
+    case = case_get(person, number)
+    plan = Plan.objects.filter(case=case, pk=plan_id).first()
+    if plan is None:
+        raise NotFound(f"no plan {plan_id} on case {number}")
+    plan.case = case
+    return plan
+
+
+@selector
+def case_recovery(person: Person, number: str, recovery_id: int) -> Recovery:
+    """One ledger entry of a case the person may read, or ``NotFound``."""
+    case = case_get(person, number)
+    entry = Recovery.objects.filter(case=case, pk=recovery_id).first()
+    if entry is None:
+        raise NotFound(f"no recovery {recovery_id} on case {number}")
+    entry.case = case
+    return entry

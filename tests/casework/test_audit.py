@@ -141,6 +141,10 @@ def _milestone(world: World) -> Milestone:
     return Milestone.objects.get(plan=propose_plan(world, milestones=True))
 
 
+def _token(world: World) -> Any:
+    return services.api_token_create(actor=world.officer, person=world.officer, name="t").token
+
+
 def lead(w: World) -> Person:
     return w.lead
 
@@ -359,6 +363,19 @@ CALLS: dict[str, Call] = {
         before=True,
         case=False,
         prepare=_team,
+    ),
+    "api_token_create": Call(
+        officer,
+        lambda w, a, _: services.api_token_create(actor=a, person=a, name="laptop"),
+        before=False,
+        case=False,
+    ),
+    "api_token_revoke": Call(
+        admin,
+        lambda w, a, token: services.api_token_revoke(actor=a, token=token),
+        before=False,
+        case=False,
+        prepare=_token,
     ),
 }
 

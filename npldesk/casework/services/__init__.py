@@ -5,6 +5,7 @@ The CLI, the web views, the API, the admin and scheduled jobs all call these; no
 writes a model directly.
 """
 
+from npldesk.casework.services.accounts import api_token_create, api_token_revoke
 from npldesk.casework.services.cases import (
     case_assign,
     case_close,
@@ -49,6 +50,8 @@ from npldesk.casework.services.work import (
 
 __all__ = [
     "activity_record",
+    "api_token_create",
+    "api_token_revoke",
     "case_assign",
     "case_close",
     "case_move",

@@ -56,7 +56,7 @@ def compare_and_swap(obj: M, *, version: int, what: str, **changes: Any) -> M:
     if updated != 1:
         current = model._default_manager.filter(pk=obj.pk).values_list("version", flat=True)
         now = current[0] if current else "deleted"
-        raise Conflict(
+        conflict = Conflict(
             translatable(
                 "{what} was changed by someone else since you read it (you edited version "
                 "{version}, it is now at version {now}): reload it and make your change again",
@@ -65,6 +65,9 @@ def compare_and_swap(obj: M, *, version: int, what: str, **changes: Any) -> M:
                 now=now,
             )
         )
+        # The API answers a stale write with the version to read again.
+        conflict.current_version = now if isinstance(now, int) else None
+        raise conflict
     obj.refresh_from_db()
     return obj
 

@@ -349,6 +349,9 @@ def case_close(
     """Close a case by hand with a reason (``docs/casework-rules.md``: settled, restructured and
     performing, written off with recovery exhausted, or a derived reason)."""
     require(actor, Action.MANAGE_CASE, case)
+    if case.version != version:
+        # Changed (or closed) since the caller read it: a conflict to reload, not a mistake.
+        compare_and_swap(case, version=version, what=f"case {case.number}")
     _require_open(case)
     if reason not in CloseReason.values:
         raise InvalidAction(

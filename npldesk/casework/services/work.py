@@ -267,6 +267,9 @@ def plan_decide(*, actor: Person, plan: Plan, version: int, approve: bool, note:
     case = plan.case
     require(actor, Action.MANAGE_CASE, case)
     _open_case(case)
+    if plan.version != version:
+        # Decided (or changed) since the caller read it: a conflict to reload, not a mistake.
+        compare_and_swap(plan, version=version, what=f"plan {plan.pk}")
     if plan.state != PlanState.PROPOSED:
         raise InvalidAction(
             translatable(
