@@ -242,3 +242,13 @@ class TransferState(models.TextChoices):
     PREPARED = "prepared", _("Prepared")
     APPROVED = "approved", _("Approved")
     SETTLED = "settled", _("Settled")
+
+
+class RunKind(models.TextChoices):
+    MONTH_END = "month_end", _("Month-end run")
+
+
+class RunState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    FAILED = "failed", _("Failed")
+    DONE = "done", _("Done")

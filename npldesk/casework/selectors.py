@@ -23,7 +23,7 @@ from django.db.models import F, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from npldesk.casework import access
 from npldesk.casework.audit import record_personal_data_access
-from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role
+from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role, RunKind
 from npldesk.casework.config import casework_settings
 from npldesk.casework.errors import AccessDenied, NoActor, NotFound
 from npldesk.casework.models import (
@@ -38,6 +38,8 @@ from npldesk.casework.models import (
     Plan,
     Recovery,
     RepaymentPlan,
+    Run,
+    RunStep,
     Team,
     TransferPackage,
     Unit,
@@ -712,3 +714,49 @@ def planner_pipeline(person: Person, *, as_of: date, until: date) -> PlannerPipe
             recovered_after_write_off=after["amount"],
         ),
     )
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+# Who follows the month-end runs: those who answer for the figures and the casework of the
+# branch network (officers see their worklist, not the machinery that fills it).
+RUN_READERS = frozenset({Role.ADMIN, Role.RISK_ANALYST, Role.LEADER, Role.TEAM_LEAD})
+
+
+@selector
+def runs_visible(person: Person) -> QuerySet[Run]:
+    """The month-end runs, latest month first, for the system actor and ``RUN_READERS``."""
+    runs = Run.objects.select_related("started_by__user").order_by("-as_of", "-started_at")
+    if access.is_system_actor(person) or (person.active and person.has_role(*RUN_READERS)):
+        return runs
+    return runs.none()
+
+
+@selector
+def run_find(person: Person, as_of: date, *, kind: str = RunKind.MONTH_END) -> Run | None:
+    """The run of ``kind`` for the month ``as_of``, or ``None`` when it never started."""
+    return runs_visible(person).filter(kind=kind, as_of=as_of).first()
+
+
+@selector
+def run_get(person: Person, as_of: date, *, kind: str = RunKind.MONTH_END) -> Run:
+    """The run of ``kind`` for ``as_of``, or ``NotFound`` naming the month."""
+    run = run_find(person, as_of, kind=kind)
+    if run is None:
+        raise NotFound(f"no {kind.replace('_', '-')} run of {as_of:%Y-%m}")
+    return run
+
+
+@selector
+def run_steps(person: Person, run: Run) -> list[RunStep]:
+    """The steps ``run`` recorded, in the order they run."""
+    if not runs_visible(person).filter(pk=run.pk).exists():
+        raise NotFound(f"no run {run}")
+    return list(RunStep.objects.filter(run=run).order_by("position"))
+
+
+@selector
+def latest_month_end_run(person: Person) -> Run | None:
+    """The latest month's month-end run (for the tape page and the leader's dashboard: show
+    ``run.summary()``), or ``None`` before the first run."""
+    return runs_visible(person).filter(kind=RunKind.MONTH_END).first()

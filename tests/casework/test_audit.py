@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.db import models, transaction
+from django.utils import timezone
 
 import npldesk.casework
 from npldesk.casework import audit, services
@@ -29,6 +30,8 @@ from npldesk.casework.models import (
     Milestone,
     Person,
     Recovery,
+    Run,
+    RunStep,
     Team,
     Unit,
 )
@@ -141,6 +144,18 @@ def _milestone(world: World) -> Milestone:
     return Milestone.objects.get(plan=propose_plan(world, milestones=True))
 
 
+def _run(world: World) -> Run:
+    return Run.objects.create(
+        as_of=date(2020, 1, 31), parameters={}, started_at=timezone.now(), started_by=world.admin
+    )
+
+
+def _run_step(world: World) -> RunStep:
+    return RunStep.objects.create(
+        run=_run(world), name="sync", position=1, started_at=timezone.now()
+    )
+
+
 def lead(w: World) -> Person:
     return w.lead
 
@@ -158,6 +173,33 @@ def admin(w: World) -> Person:
 
 
 CALLS: dict[str, Call] = {
+    "run_start": Call(
+        admin,
+        lambda w, a, _: services.run_start(actor=a, as_of=date(2020, 1, 31), parameters={}),
+        before=False,
+        case=False,
+    ),
+    "run_step_start": Call(
+        admin,
+        lambda w, a, run: services.run_step_start(actor=a, run=run, name="sync", position=1),
+        before=False,
+        prepare=_run,
+        case=False,
+    ),
+    "run_step_finish": Call(
+        admin,
+        lambda w, a, step: services.run_step_finish(actor=a, step=step, counts={"opened": 1}),
+        before=False,
+        prepare=_run_step,
+        case=False,
+    ),
+    "run_finish": Call(
+        admin,
+        lambda w, a, run: services.run_finish(actor=a, run=run),
+        before=False,
+        prepare=_run,
+        case=False,
+    ),
     "case_open": Call(
         lead,
         lambda w, a, household: services.case_open(

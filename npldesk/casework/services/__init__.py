@@ -36,6 +36,7 @@ from npldesk.casework.services.people import (
     team_set_members,
     units_sync,
 )
+from npldesk.casework.services.runs import run_finish, run_start, run_step_finish, run_step_start
 from npldesk.casework.services.work import (
     activity_record,
     household_update_contact,
@@ -71,6 +72,10 @@ __all__ = [
     "recovery_reverse",
     "repayment_plan_agree",
     "repayment_plan_cancel",
+    "run_finish",
+    "run_start",
+    "run_step_finish",
+    "run_step_start",
     "team_create",
     "team_set_members",
     "transfer_approve",
