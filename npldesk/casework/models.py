@@ -663,3 +663,37 @@ class RunStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run} {self.name}"
+
+
+# -- jobs ---------------------------------------------------------------------------------
+
+
+class Job(models.Model):
+    """Long work queued for ``npldesk worker``: an uploaded month file to import, a month-end
+    run, the daily judgement. One job of a kind runs at a time; a job whose worker stopped
+    renewing its lease (killed) is claimed again."""
+
+    kind = models.CharField(max_length=30, choices=choices.JobKind.choices)
+    parameters = models.JSONField(default=dict)
+    state = models.CharField(
+        max_length=10, choices=choices.JobState.choices, default=choices.JobState.QUEUED
+    )
+    progress_text = models.CharField(max_length=200, blank=True)
+    progress_fraction = models.FloatField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="jobs")
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # The worker holding the job renews this while it works; past it, the job is claimable.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state", "kind"], name="job_state_kind")]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} {self.kind}"

@@ -33,6 +33,7 @@ from npldesk.casework.models import (
     Department,
     Household,
     Instalment,
+    Job,
     LegalCase,
     Person,
     Plan,
@@ -760,3 +761,25 @@ def latest_month_end_run(person: Person) -> Run | None:
     """The latest month's month-end run (for the tape page and the leader's dashboard: show
     ``run.summary()``), or ``None`` before the first run."""
     return runs_visible(person).filter(kind=RunKind.MONTH_END).first()
+
+
+# -- jobs ----------------------------------------------------------------------------------
+
+
+@selector
+def jobs_visible(person: Person) -> QuerySet[Job]:
+    """The jobs ``person`` may follow, latest first: their own, or every job for the system
+    actor and ``RUN_READERS``."""
+    jobs = Job.objects.select_related("created_by__user").order_by("-created_at", "-id")
+    if access.is_system_actor(person) or (person.active and person.has_role(*RUN_READERS)):
+        return jobs
+    return jobs.filter(created_by=person)
+
+
+@selector
+def job_get(person: Person, job_id: int) -> Job:
+    """One job ``person`` may follow, or ``NotFound``."""
+    job = jobs_visible(person).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    return job

@@ -27,6 +27,7 @@ RUN_COLUMNS = ("as_of", "state", "started", "finished", "attempts", "started_by"
 def register(app: typer.Typer) -> None:
     """Add ``month-end`` and ``runs`` to the ``npldesk`` command."""
     app.command("month-end")(month_end)
+    app.command("worker")(worker)
     app.add_typer(runs_app, name="runs")
 
 
@@ -167,3 +168,32 @@ def runs_show(
     _print_steps(document, output)
     if output is OutputFormat.table and document["error"]:
         console().print(document["error"], markup=False)
+
+
+def worker(
+    home: HomeOption = None,
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="Run the jobs queued (and the schedule's due) and stop"),
+    ] = False,
+    poll: Annotated[
+        float, typer.Option("--poll", help="Seconds between looks at the queue when idle")
+    ] = 5.0,
+) -> None:
+    """Run queued jobs (uploads, month-end runs, the daily judgement) one at a time per kind,
+    and the schedule of npldesk.toml ([schedule]: judge_at, month_end_on_import)."""
+    if poll <= 0:
+        raise UsageError(f"--poll {poll}: a number of seconds above 0")
+    loaded = load_home(home)
+    with casework(loaded):
+        from npldesk.monthend.worker import work
+
+        out = console()
+        ran = work(
+            loaded,
+            actor=acting_person(None),
+            once=once,
+            poll=poll,
+            say=lambda message: out.print(message, markup=False),
+        )
+    console().print(f"worker stopped: {ran} job(s) run")

@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import (
     AuditRecord,
     Case,
+    Job,
     Milestone,
     Person,
     Recovery,
@@ -156,6 +157,22 @@ def _run_step(world: World) -> RunStep:
     )
 
 
+def _job(world: World) -> Job:
+    return Job.objects.create(kind="judge", created_by=world.admin, created_at=timezone.now())
+
+
+def _claimed_job(world: World) -> Job:
+    return Job.objects.create(
+        kind="judge",
+        created_by=world.admin,
+        created_at=timezone.now(),
+        state="running",
+        worker="w",
+        attempts=1,
+        lease_until=timezone.now() + timedelta(minutes=5),
+    )
+
+
 def lead(w: World) -> Person:
     return w.lead
 
@@ -173,6 +190,35 @@ def admin(w: World) -> Person:
 
 
 CALLS: dict[str, Call] = {
+    "job_enqueue": Call(
+        admin,
+        lambda w, a, _: services.job_enqueue(actor=a, kind="judge", parameters={}),
+        before=False,
+        case=False,
+    ),
+    "job_claim": Call(
+        admin,
+        lambda w, a, job: services.job_claim(actor=a, job=job, worker="w"),
+        before=True,
+        prepare=_job,
+        case=False,
+    ),
+    "job_progress": Call(
+        admin,
+        lambda w, a, job: services.job_progress(
+            actor=a, job=job, worker="w", text="half", fraction=0.5
+        ),
+        before=False,
+        prepare=_claimed_job,
+        case=False,
+    ),
+    "job_finish": Call(
+        admin,
+        lambda w, a, job: services.job_finish(actor=a, job=job, worker="w", result={"n": 1}),
+        before=False,
+        prepare=_claimed_job,
+        case=False,
+    ),
     "run_start": Call(
         admin,
         lambda w, a, _: services.run_start(actor=a, as_of=date(2020, 1, 31), parameters={}),

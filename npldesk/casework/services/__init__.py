@@ -14,6 +14,7 @@ from npldesk.casework.services.cases import (
     case_reassign_bulk,
     cases_judge,
 )
+from npldesk.casework.services.jobs import job_claim, job_enqueue, job_finish, job_progress
 from npldesk.casework.services.ledger import (
     recovery_confirm,
     recovery_enter,
@@ -59,6 +60,10 @@ __all__ = [
     "cases_judge",
     "household_update_contact",
     "investigation_record",
+    "job_claim",
+    "job_enqueue",
+    "job_finish",
+    "job_progress",
     "legal_case_add_costs",
     "legal_case_advance",
     "legal_case_open",
