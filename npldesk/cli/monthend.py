@@ -93,6 +93,9 @@ def month_end(
         bool,
         typer.Option("--early-warning", help="Also open cases for loans 61-90 days past due"),
     ] = False,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="Queue the run for `npldesk worker` instead")
+    ] = False,
     home: HomeOption = None,
     output: FormatOption = OutputFormat.table,
     as_user: AsOption = None,
@@ -104,6 +107,21 @@ def month_end(
     month = month_option(as_of, "--as-of")
     day = _day(today)
     loaded = load_home(home)
+    if queue:
+        with casework(loaded):
+            from npldesk.casework import services
+
+            job = services.job_enqueue(
+                actor=acting_person(as_user),
+                kind="month_end",
+                parameters={
+                    "as_of": month.isoformat(),
+                    "today": day.isoformat(),
+                    "early_warning": early_warning,
+                },
+            )
+        console().print(f"month-end {month:%Y-%m} queued as job {job.pk}")
+        return
     session = Analytics.for_home(loaded)
     with casework(loaded), progress_reporter() as say:
         from npldesk.casework import selectors

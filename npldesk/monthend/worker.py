@@ -11,6 +11,7 @@ a worker killed halfway leaves a lease that runs out, and the next worker claims
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
@@ -22,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, connection
+from django.db.models import Q
 from django.utils import timezone
 
 from npldesk.casework import services
-from npldesk.casework.choices import JobKind
+from npldesk.casework.choices import JobKind, JobState
 from npldesk.casework.errors import Conflict
 from npldesk.casework.models import Job, Person
 from npldesk.casework.services.jobs import claimable
@@ -174,6 +176,7 @@ def month_end(context: JobContext) -> dict[str, Any]:
         as_of,
         actor=context.actor,
         today=today,
+        early_warning=bool(parameters.get("early_warning", False)),
         progress=lambda message: context.progress(message, None),
     )
     return {"run": month_label(as_of), "ran": result.ran, "summary": result.run.summary()}
@@ -197,9 +200,22 @@ register_job_kind(JobKind.JUDGE, judge)
 
 
 def worker_name() -> str:
-    import os
-
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dead_here(worker: str) -> bool:
+    """Whether ``worker`` ran on this machine as a process that no longer exists (killed):
+    its job need not wait for its lease to run out."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 @dataclass
@@ -241,12 +257,21 @@ def run_next(
     is none. ``heartbeat``: seconds between lease renewals from a thread of its own (``None``:
     progress is written as it comes, from this thread)."""
     moment = now or timezone.now()
-    candidates = Job.objects.filter(claimable(moment)).order_by("created_at", "id")
+    orphans = [
+        name
+        for name in Job.objects.filter(state=JobState.RUNNING).values_list("worker", flat=True)
+        if _dead_here(name)
+    ]
+    found = claimable(moment) | Q(state=JobState.RUNNING, worker__in=orphans)
+    candidates = Job.objects.filter(found).order_by("created_at", "id")
     if kinds is not None:
         candidates = candidates.filter(kind__in=list(kinds))
     for candidate in candidates:
+        dead = candidate.worker if candidate.worker in orphans else None
         try:
-            job = services.job_claim(actor=actor, job=candidate, worker=worker, now=moment)
+            job = services.job_claim(
+                actor=actor, job=candidate, worker=worker, now=moment, dead_worker=dead
+            )
         except Conflict:
             continue
         _run(home, job, actor=actor, worker=worker, heartbeat=heartbeat)

@@ -70,15 +70,25 @@ def job_enqueue(*, actor: Person, kind: str, parameters: dict[str, Any]) -> Job:
 
 
 @audit.service()
-def job_claim(*, actor: Person, job: Job, worker: str, now: datetime | None = None) -> Job:
+def job_claim(
+    *,
+    actor: Person,
+    job: Job,
+    worker: str,
+    now: datetime | None = None,
+    dead_worker: str | None = None,
+) -> Job:
     """Take ``job`` for ``worker`` (the system actor) under a lease; ``Conflict`` when another
-    worker took it first or a job of its kind is running."""
+    worker took it first or a job of its kind is running. ``dead_worker``: a worker the caller
+    knows is gone (a process of this machine that no longer exists), whose job is taken
+    without waiting for its lease to run out."""
     require(actor, Action.SYNC)
     moment = now or timezone.now()
     _lock_kind(job.kind)
-    locked = (
-        Job.objects.select_for_update(skip_locked=True).filter(claimable(moment), pk=job.pk).first()
-    )
+    takeable = claimable(moment)
+    if dead_worker:
+        takeable |= Q(state=JobState.RUNNING, worker=dead_worker, attempts__lt=MAX_ATTEMPTS)
+    locked = Job.objects.select_for_update(skip_locked=True).filter(takeable, pk=job.pk).first()
     if locked is None:
         raise Conflict(f"job {job.pk} was taken by another worker")
     busy = Job.objects.filter(kind=job.kind, state=JobState.RUNNING, lease_until__gte=moment)
