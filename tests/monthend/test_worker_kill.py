@@ -63,8 +63,8 @@ def query(home: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 CASES = (
-    "SELECT h.borrower_id, c.kind, c.state, c.ability, c.willingness, c.strategy, c.tier, c.deadline, "
-    "c.npl_balance, c.opened_on FROM casework_case c "
+    "SELECT h.borrower_id, c.kind, c.state, c.ability, c.willingness, c.strategy, c.tier, "
+    "c.deadline, c.npl_balance, c.opened_on, c.closed_on FROM casework_case c "
     "JOIN casework_household h ON h.id = c.household_id ORDER BY h.borrower_id"
 )
 
