@@ -23,7 +23,7 @@ from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, Que
 
 from npldesk.casework import access
 from npldesk.casework.audit import record_personal_data_access
-from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role
+from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role, RunKind
 from npldesk.casework.config import casework_settings
 from npldesk.casework.errors import AccessDenied, NoActor, NotFound
 from npldesk.casework.models import (
@@ -33,11 +33,14 @@ from npldesk.casework.models import (
     Department,
     Household,
     Instalment,
+    Job,
     LegalCase,
     Person,
     Plan,
     Recovery,
     RepaymentPlan,
+    Run,
+    RunStep,
     Team,
     TransferPackage,
     Unit,
@@ -1125,3 +1128,71 @@ def case_recovery(person: Person, number: str, recovery_id: int) -> Recovery:
         raise NotFound(f"no recovery {recovery_id} on case {number}")
     entry.case = case
     return entry
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+# Who follows the month-end runs: those who answer for the figures and the casework of the
+# branch network (officers see their worklist, not the machinery that fills it).
+RUN_READERS = frozenset({Role.ADMIN, Role.RISK_ANALYST, Role.LEADER, Role.TEAM_LEAD})
+
+
+@selector
+def runs_visible(person: Person) -> QuerySet[Run]:
+    """The month-end runs, latest month first, for the system actor and ``RUN_READERS``."""
+    runs = Run.objects.select_related("started_by__user").order_by("-as_of", "-started_at")
+    if access.is_system_actor(person) or (person.active and person.has_role(*RUN_READERS)):
+        return runs
+    return runs.none()
+
+
+@selector
+def run_find(person: Person, as_of: date, *, kind: str = RunKind.MONTH_END) -> Run | None:
+    """The run of ``kind`` for the month ``as_of``, or ``None`` when it never started."""
+    return runs_visible(person).filter(kind=kind, as_of=as_of).first()
+
+
+@selector
+def run_get(person: Person, as_of: date, *, kind: str = RunKind.MONTH_END) -> Run:
+    """The run of ``kind`` for ``as_of``, or ``NotFound`` naming the month."""
+    run = run_find(person, as_of, kind=kind)
+    if run is None:
+        raise NotFound(f"no {kind.replace('_', '-')} run of {as_of:%Y-%m}")
+    return run
+
+
+@selector
+def run_steps(person: Person, run: Run) -> list[RunStep]:
+    """The steps ``run`` recorded, in the order they run."""
+    if not runs_visible(person).filter(pk=run.pk).exists():
+        raise NotFound(f"no run {run}")
+    return list(RunStep.objects.filter(run=run).order_by("position"))
+
+
+@selector
+def latest_month_end_run(person: Person) -> Run | None:
+    """The latest month's month-end run (for the tape page and the leader's dashboard: show
+    ``run.summary()``), or ``None`` before the first run."""
+    return runs_visible(person).filter(kind=RunKind.MONTH_END).first()
+
+
+# -- jobs ----------------------------------------------------------------------------------
+
+
+@selector
+def jobs_visible(person: Person) -> QuerySet[Job]:
+    """The jobs ``person`` may follow, latest first: their own, or every job for the system
+    actor and ``RUN_READERS``."""
+    jobs = Job.objects.select_related("created_by__user").order_by("-created_at", "-id")
+    if access.is_system_actor(person) or (person.active and person.has_role(*RUN_READERS)):
+        return jobs
+    return jobs.filter(created_by=person)
+
+
+@selector
+def job_get(person: Person, job_id: int) -> Job:
+    """One job ``person`` may follow, or ``NotFound``."""
+    job = jobs_visible(person).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    return job

@@ -402,9 +402,20 @@ def _points(value: Decimal | None) -> str:
 def _register_figure_commands() -> None:
     """The analytics and administration commands live in their own modules; each adds itself
     here."""
-    from npldesk.cli import admin, cases, figures, lists, migration, ops, plan, tokens, web
+    from npldesk.cli import (
+        admin,
+        cases,
+        figures,
+        lists,
+        migration,
+        monthend,
+        ops,
+        plan,
+        tokens,
+        web,
+    )
 
-    for module in (figures, lists, migration, admin, cases, ops, plan, tokens, web):
+    for module in (figures, lists, migration, admin, cases, monthend, ops, plan, tokens, web):
         module.register(app)
 
 

@@ -15,6 +15,7 @@ from npldesk.casework.services.cases import (
     case_reassign_bulk,
     cases_judge,
 )
+from npldesk.casework.services.jobs import job_claim, job_enqueue, job_finish, job_progress
 from npldesk.casework.services.ledger import (
     recovery_confirm,
     recovery_enter,
@@ -37,6 +38,7 @@ from npldesk.casework.services.people import (
     team_set_members,
     units_sync,
 )
+from npldesk.casework.services.runs import run_finish, run_start, run_step_finish, run_step_start
 from npldesk.casework.services.work import (
     activity_record,
     household_update_contact,
@@ -61,6 +63,10 @@ __all__ = [
     "cases_judge",
     "household_update_contact",
     "investigation_record",
+    "job_claim",
+    "job_enqueue",
+    "job_finish",
+    "job_progress",
     "legal_case_add_costs",
     "legal_case_advance",
     "legal_case_open",
@@ -74,6 +80,10 @@ __all__ = [
     "recovery_reverse",
     "repayment_plan_agree",
     "repayment_plan_cancel",
+    "run_finish",
+    "run_start",
+    "run_step_finish",
+    "run_step_start",
     "team_create",
     "team_set_members",
     "transfer_approve",
