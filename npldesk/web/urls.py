@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("npldesk.web.accounts.urls")),
     path("", include("npldesk.web.worklist.urls")),
     path("cases/", include("npldesk.web.cases.urls")),
+    path("", include("npldesk.web.figures.urls")),
     path("health/", health.health, name="health"),
 ]
