@@ -65,7 +65,7 @@ def test_the_figures_shown_are_the_reports_json_rounded_the_same_way(
     assert set(shown) == {"HB", "HB01", "HB02"}
     for code, cells in shown.items():
         row = expected[code]
-        assert cells["loans"] == str(row["loans"])
+        assert cells["loans"] == f"{row['loans']:,}"
         assert cells["npl_balance"] == yuan(row["npl_balance"])  # English: yuan
         assert cells["npl_ratio"] == percent(row["npl_ratio"])
         assert cells["baseline_npl_balance"] == yuan(row["baseline_npl_balance"])

@@ -94,3 +94,9 @@ def verdict(value: bool | None) -> str:
     if value is None:
         return gettext("no baseline")
     return gettext("Double reduction achieved") if value else gettext("Not achieved")
+
+
+@register.filter
+def count(value: Any) -> str:
+    """A count with thousands separators: 1,161."""
+    return "—" if value is None or value == "" else numbers.grouped(int(value))
