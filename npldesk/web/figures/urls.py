@@ -7,4 +7,5 @@ from npldesk.web.figures import views
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("quality/", views.quality, name="quality"),
+    path("movement/", views.movement, name="movement"),
 ]

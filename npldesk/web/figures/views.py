@@ -21,6 +21,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from npldesk.analytics.movement import GROUP_LINES
 from npldesk.casework import selectors
 from npldesk.casework.choices import CaseState, Role
 from npldesk.casework.models import Person, Unit
@@ -29,6 +30,7 @@ from npldesk.core.months import month_label, parse_month, previous_december
 from npldesk.reports import exports
 from npldesk.reports.figures import (
     MovementLines,
+    MovementReport,
     QualityLine,
     QualityReport,
     movement_report,
@@ -361,3 +363,96 @@ def _ancestors(person: Person, unit: Unit) -> list[Unit]:
         chain.append(visible[current.pk])
         current = visible[current.pk].parent
     return list(reversed(chain))
+
+
+# -- NPL movement ------------------------------------------------------------------------------
+
+MOVEMENT_COLUMNS = ("key", "name", *GROUP_LINES)
+
+
+@dataclass(frozen=True)
+class MovementTableRow:
+    code: str
+    name: str
+    lines: MovementLines
+    drill: bool
+
+    @property
+    def cells(self) -> list[tuple[str, str, Any]]:
+        """Each line's code, label (in the reader's language) and amount."""
+        return [(line, label(MOVEMENT_LABELS, line), self.lines.line(line)) for line in GROUP_LINES]
+
+
+def _movement_export(
+    report: MovementReport, rows: list[MovementTableRow], unit: Unit
+) -> exports.ExportTable:
+    data = [
+        {"key": row.code, "name": row.name} | {line: row.lines.line(line) for line in GROUP_LINES}
+        for row in rows
+    ]
+    title = _("NPL movement of %(unit)s from %(start)s to %(end)s") % {
+        "unit": unit.name,
+        "start": month_label(report.start),
+        "end": month_label(report.end),
+    }
+    return exports.ExportTable(
+        name=f"movement-{unit.code}-{report.end:%Y-%m}",
+        title=title,
+        columns=MOVEMENT_COLUMNS,
+        rows=data,
+        money_columns=frozenset(GROUP_LINES),
+        lineage=[snapshot.as_json() for snapshot in report.snapshots],
+        headers=(
+            label(QUALITY_LABELS, "key"),
+            label(QUALITY_LABELS, "name"),
+            *(label(MOVEMENT_LABELS, line) for line in GROUP_LINES),
+        ),
+    )
+
+
+@require_GET
+def movement(request: HttpRequest) -> HttpResponseBase:
+    """The NPL movement of a unit and the units below it over a month, the year to date or a
+    range (``period``, ``from``), with the CLI's filters and its downloads."""
+    person = _person(request)
+    _require_role(person, FIGURE_ROLES)
+    unit = _scope_unit(person, request.GET.get("unit"))
+    as_of = _month(request.GET.get("as_of")) or _latest_month()
+    start = _month(request.GET.get("from"))
+    period = None if start is not None else (request.GET.get("period") or "month")
+    context: dict[str, Any] = {"unit": unit, "as_of": as_of, "period": period, "start": start}
+    if as_of is None:
+        return render(request, "web/figures/movement.html", context)
+    try:
+        report = source.figure(
+            "movement",
+            (as_of, period, start, "org_unit"),
+            lambda a: movement_report(a, as_of, period=period, start=start, by="org_unit"),
+        )
+    except UsageError as error:
+        context["error"] = localise(error.message)
+        return render(request, "web/figures/movement.html", context, status=400)
+    found = {row.key: row.lines for row in report.rows}
+    rows = []
+    if unit.code in found:
+        rows.append(MovementTableRow(unit.code, unit.name, found[unit.code], False))
+    for child in selectors.unit_children(person, unit):
+        if child.code in found:
+            drill = selectors.unit_children(person, child).exists()
+            rows.append(MovementTableRow(child.code, child.name, found[child.code], drill))
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        return _download(_movement_export(report, rows, unit), fmt)
+    if fmt:
+        raise Http404(_("no such download"))
+    context.update(
+        {
+            "report": report,
+            "own": rows[0] if rows and rows[0].code == unit.code else None,
+            "children": [row for row in rows if row.code != unit.code],
+            "headers": [label(MOVEMENT_LABELS, line) for line in GROUP_LINES],
+            "ancestors": _ancestors(person, unit),
+            "query": request.GET.urlencode(),
+        }
+    )
+    return render(request, "web/figures/movement.html", context)
