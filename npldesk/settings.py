@@ -145,6 +145,19 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+# Figures are computed once per month-end and shared by the workers (npldesk/web/figures/source.py):
+# a file cache under the home; a test run keeps its cache in memory.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        if TESTING
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(HOME.path / "cache"),
+        }
+    )
+}
+
 STATIC_URL = "static/"
 STATIC_ROOT = HOME.path / "static"
 # Static files are served from the apps' own folders by WhiteNoise, without a collect step.

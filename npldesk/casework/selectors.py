@@ -21,6 +21,9 @@ from typing import Any, ParamSpec, TypeVar
 from django.db.models import Case as When_
 from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 
+
+from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+
 from npldesk.casework import access
 from npldesk.casework.audit import record_personal_data_access
 from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role, RunKind
@@ -357,6 +360,40 @@ def unit_get(person: Person, code: str) -> Unit:
     if found is None:
         raise NotFound(translatable("no unit {code!r}", code=code))
     return found
+
+
+@selector
+def unit_in_scope(person: Person, code: str) -> Unit:
+    """A unit of the person's scope by code; ``NotFound`` for any other (figures of a unit are
+    for the people who answer for it)."""
+    found = units_visible(person).filter(code=code).first()
+    if found is None:
+        raise NotFound(f"no unit {code!r}")
+    return found
+
+
+@selector
+def unit_children(person: Person, unit: Unit) -> QuerySet[Unit]:
+    """The units directly below ``unit`` within the person's scope, in tree order."""
+    return units_visible(person).filter(parent=unit)
+
+
+@selector
+def home_unit(person: Person) -> Unit | None:
+    """The highest unit of the person's scope (where their figures start), if any."""
+    units = sorted(units_visible(person), key=lambda unit: (unit.path.count("/"), unit.path))
+    return units[0] if units else None
+
+
+@selector
+def case_counts_by_state(person: Person, *, unit: Unit | None = None) -> dict[str, int]:
+    """How many of the cases the person may read are in each state (every state named), within
+    ``unit``'s subtree when given."""
+    cases = cases_visible(person)
+    if unit is not None:
+        cases = cases.filter(unit__path__startswith=unit.path)
+    found = dict(cases.order_by().values_list("state").annotate(n=Count("pk")))
+    return {state: int(found.get(state, 0)) for state in CaseState.values}
 
 
 @selector

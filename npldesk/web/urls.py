@@ -14,5 +14,6 @@ urlpatterns = [
     path("legal/", include("npldesk.web.legal.urls")),
     path("finance/", include("npldesk.web.finance.urls")),
     path("admin/", include("npldesk.web.administration.urls")),
+    path("", include("npldesk.web.figures.urls")),
     path("health/", health.health, name="health"),
 ]
