@@ -19,10 +19,18 @@ from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from django.db.models import Case as When_
-from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
-
-
-from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from npldesk.casework import access
 from npldesk.casework.audit import record_personal_data_access
