@@ -402,9 +402,9 @@ def _points(value: Decimal | None) -> str:
 def _register_figure_commands() -> None:
     """The analytics and administration commands live in their own modules; each adds itself
     here."""
-    from npldesk.cli import admin, cases, figures, lists, migration, ops, plan, web
+    from npldesk.cli import admin, cases, figures, lists, migration, ops, plan, report, web
 
-    for module in (figures, lists, migration, admin, cases, ops, plan, web):
+    for module in (figures, lists, migration, admin, cases, ops, plan, report, web):
         module.register(app)
 
 
