@@ -18,7 +18,7 @@ from typing import Any
 
 from npldesk.analytics.groups import KEY, resolve_grouping
 from npldesk.analytics.lists import run_list
-from npldesk.analytics.org import ancestors_of
+from npldesk.analytics.org import ancestors_of, units_below
 from npldesk.analytics.quality import asset_quality_by_month
 from npldesk.analytics.session import Analytics
 from npldesk.core.errors import UsageError
@@ -83,6 +83,23 @@ class NewNpl:
 
 
 @dataclass(frozen=True)
+class EarlyWarning:
+    """Loans that become NPL within 30 days unless paid (``npldesk list early-warning``, the
+    rows flagged ``becomes_npl_within_30_days``), by the unit directly below."""
+
+    loans: int
+    balance: Decimal
+    by_unit: tuple[Tally, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "loans": self.loans,
+            "balance": format_money(self.balance),
+            "by_unit": [t.as_json() for t in self.by_unit],
+        }
+
+
+@dataclass(frozen=True)
 class MonthlyReport:
     """Everything the monthly report shows, exact; ``as_json`` is its machine form."""
 
@@ -98,6 +115,7 @@ class MonthlyReport:
     movement_ytd_start: date | None
     migration: MigrationReport | None
     new_npl: NewNpl | None
+    early_warning: EarlyWarning
     snapshots: tuple[SnapshotSource, ...]
     generated_at: datetime
     generated_by: str
@@ -133,6 +151,7 @@ class MonthlyReport:
                 "by_product": [t.as_json() for t in new.by_product],
                 "top_households": [t.as_json() for t in new.top_households],
             },
+            "early_warning": self.early_warning.as_json(),
             "snapshots": [s.as_json() for s in self.snapshots],
             "generated_at": self.generated_at.isoformat(timespec="seconds"),
             "generated_by": self.generated_by,
@@ -145,23 +164,14 @@ def _unit(units: list[OrgUnit], code: str | None) -> OrgUnit:
             translatable("no organisation file imported: `npldesk org import FILE` first")
         )
     if code is None:
-        roots = [u for u in units if u.parent_code is None]
-        return roots[0]
-    for unit in units:
-        if unit.code == code:
-            return unit
-    raise UsageError(
-        translatable(
-            "unknown unit {code!r}; units: {known}",
-            code=code,
-            known=", ".join(u.code for u in units),
-        )
-    )
+        return next(u for u in units if u.parent_code is None)
+    units_below(units, code)  # an unknown code is refused, naming the units
+    return next(u for u in units if u.code == code)
 
 
 def _below(units: list[OrgUnit], top: OrgUnit) -> set[str]:
     """The unit and every unit under it."""
-    return {code for code, chain in ancestors_of(units).items() if top.code in chain}
+    return set(units_below(units, top.code))
 
 
 def _tallies(rows: Sequence[dict[str, Any]], key: str, names: dict[str, str]) -> tuple[Tally, ...]:
@@ -172,6 +182,34 @@ def _tallies(rows: Sequence[dict[str, Any]], key: str, names: dict[str, str]) ->
         found[group] = (loans + 1, balance + Decimal(row["principal_balance"]))
     ordered = sorted(found.items(), key=lambda item: (-item[1][1], item[0]))
     return tuple(Tally(k, names.get(k, k), n, b) for k, (n, b) in ordered)
+
+
+def _child_of(units: list[OrgUnit], top: OrgUnit) -> dict[str, str]:
+    """Each unit under ``top`` (and ``top``) → the unit directly below ``top`` it sits under
+    (``top`` itself for its own loans)."""
+    chains = ancestors_of(units)
+    children = {u.code for u in units if u.parent_code == top.code}
+    return {
+        code: next((c for c in chains[code] if c in children), top.code)
+        for code in _below(units, top)
+    }
+
+
+def _early_warning(
+    session: Analytics, as_of: date, units: list[OrgUnit], top: OrgUnit
+) -> EarlyWarning:
+    child_of = _child_of(units, top)
+    result = run_list(session, "early-warning", as_of)
+    rows = [
+        row | {"_child": child_of[row["org_unit"]]}
+        for row in result.rows
+        if row.get("org_unit") in child_of and row.get("becomes_npl_within_30_days")
+    ]
+    return EarlyWarning(
+        loans=len(rows),
+        balance=sum((Decimal(row["principal_balance"]) for row in rows), Decimal("0.00")),
+        by_unit=_tallies(rows, "_child", {u.code: u.name for u in units}),
+    )
 
 
 def _new_npl(session: Analytics, as_of: date, units: list[OrgUnit], top: OrgUnit) -> NewNpl | None:
@@ -274,6 +312,7 @@ def monthly_report(
         movement_ytd_start=ytd_start,
         migration=migration,
         new_npl=_new_npl(session, as_of, units, top),
+        early_warning=_early_warning(session, as_of, units, top),
         snapshots=SnapshotSource.of(session, used),
         generated_at=generated_at,
         generated_by=generated_by,

@@ -61,6 +61,11 @@ WORDS = {
     "movement": _("4. NPL movement"),
     "migration": _("5. Migration"),
     "new_npl": _("6. New NPL this month"),
+    "early_warning": _("7. Early warning"),
+    "early_warning_loans": _("Loans that become NPL within 30 days unless paid"),
+    "early_warning_balance": _("Their balance"),
+    "trend_chart": _("Month-end NPL balance"),
+    "waterfall_chart": _("NPL movement, opening to closing"),
     "lineage": _("Lineage"),
     "this_month": _("This month"),
     "year_to_date": _("Year to date"),
@@ -233,6 +238,10 @@ def _by_unit_section(report: MonthlyReport) -> str:
     )
 
 
+def _chart(caption: str, svg: str) -> str:
+    return f'<div class="chart"><h3>{escape(caption)}</h3>{svg}</div>'
+
+
 def _trend_section(report: MonthlyReport) -> str:
     labels = [month_label(p.as_of) for p in report.trend]
     chart = trend_chart(labels, [p.npl_balance for p in report.trend], word("yuan"))
@@ -246,7 +255,8 @@ def _trend_section(report: MonthlyReport) -> str:
     ]
     return (
         f"<h2>{escape(word('trend'))}</h2>"
-        f'<div class="chart">{chart}</div>' + f'<div class="small">{_table(heads, rows)}</div>'
+        + _chart(word("trend_chart"), chart)
+        + f'<div class="small">{_table(heads, rows)}</div>'
     )
 
 
@@ -273,7 +283,7 @@ def _movement_section(report: MonthlyReport) -> str:
     return (
         f"<h2>{escape(word('movement'))}</h2>"
         + _table(heads, rows)
-        + f'<div class="chart">{chart}</div>'
+        + _chart(word("waterfall_chart"), chart)
     )
 
 
@@ -298,7 +308,7 @@ def _migration_section(report: MonthlyReport) -> str:
         f"<h2>{escape(word('migration'))}</h2>"
         + _table(["", word("rate")], rates)
         + f"<h3>{escape(word('migration_matrix'))}</h3>"
-        + f'<div class="small">{_table(heads, matrix)}</div>'
+        + f'<div class="small wide">{_table(heads, matrix)}</div>'
     )
 
 
@@ -325,11 +335,25 @@ def _new_npl_section(report: MonthlyReport) -> str:
     )
 
 
+def _early_warning_section(report: MonthlyReport) -> str:
+    warning = report.early_warning
+    summary = [
+        (word("early_warning_loans"), numbers.grouped(warning.loans)),
+        (word("early_warning_balance"), numbers.money(warning.balance)),
+    ]
+    rows = [(t.name, numbers.grouped(t.loans), numbers.money(t.balance)) for t in warning.by_unit]
+    return (
+        f"<h2>{escape(word('early_warning'))}</h2>"
+        + _table(["", ""], summary)
+        + _table([word("unit"), word("loans"), word("balance")], rows)
+    )
+
+
 def _lineage_section(report: MonthlyReport) -> str:
     rows = [(month_label(s.as_of), s.source or "", s.sha256 or "") for s in report.snapshots]
     return (
         f"<h2>{escape(word('lineage'))}</h2><p>{escape(lineage_text(report))}</p>"
-        + '<div class="small lineage">'
+        + '<div class="small wide lineage">'
         + _table([word("snapshot"), word("file"), "SHA-256"], rows, numeric_from=9)
         + "</div>"
     )
@@ -354,9 +378,11 @@ table { border-collapse: collapse; margin: 4pt 0 8pt; break-inside: avoid; }
 th, td { border-bottom: 0.5pt solid #ccc; padding: 2pt 6pt; text-align: left; }
 th { background: #eef3f7; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.small table { font-size: 7pt; width: 100%%; }
+.small table { font-size: 7pt; }
+.wide table { width: 100%%; }
 .small th, .small td { padding: 1pt 2pt; }
 td:first-child { white-space: nowrap; }
+.chart { break-inside: avoid; }
 .chart svg { width: 100%%; height: auto; }
 """
 
@@ -386,6 +412,7 @@ def html_document(report: MonthlyReport) -> str:
             _movement_section(report),
             _migration_section(report),
             _new_npl_section(report),
+            _early_warning_section(report),
             _lineage_section(report),
         ]
     )
@@ -632,6 +659,19 @@ def write_xlsx(report: MonthlyReport, target: Path) -> None:
                     }
                 )
                 sheet.insert_chart(6, 4, chart)
+
+        # 7. Early warning
+        sheet = sheet_of("early_warning")
+        warning = report.early_warning
+        sheet.write_string(3, 0, word("early_warning_loans"))
+        put(sheet, 3, 1, warning.loans)
+        sheet.write_string(4, 0, word("early_warning_balance"))
+        put(sheet, 4, 1, warning.balance, money)
+        heads(sheet, 6, [word("unit"), word("loans"), word("balance")])
+        for at, tally in enumerate(warning.by_unit, start=7):
+            sheet.write_string(at, 0, safe_cell(tally.name))
+            put(sheet, at, 1, tally.loans)
+            put(sheet, at, 2, tally.balance, money)
 
         # Lineage
         sheet = sheet_of("lineage")

@@ -51,6 +51,9 @@ def figures(demo_home: Path) -> dict[str, Any]:
                 demo_home, monkeypatch, "migration", "--from", "2018-12", "--to", MONTH
             ),
             "new_npl": command_json(demo_home, monkeypatch, "list", "new-npl", "--as-of", MONTH),
+            "early_warning": command_json(
+                demo_home, monkeypatch, "list", "early-warning", "--as-of", MONTH
+            ),
         }
 
 
@@ -110,7 +113,7 @@ def column(sheet: Any, first_row: int, index: int) -> dict[str, Any]:
 
 def test_the_workbooks_figures_are_the_commands_json(workbook: Path, figures: dict[str, Any]):
     sheets = openpyxl.load_workbook(workbook).worksheets
-    headline, by_unit, _trend, movement, migration, new_npl, _lineage = sheets
+    headline, by_unit, _trend, movement, migration, new_npl, early_warning, _lineage = sheets
     bank = rows_by_key(figures["quality"])[BANK]
 
     values = column(headline, 5, 2)
@@ -153,6 +156,11 @@ def test_the_workbooks_figures_are_the_commands_json(workbook: Path, figures: di
     assert new_npl["B4"].value == len(listed) > 0
     balance = sum(Decimal(row["principal_balance"]) for row in listed)
     assert money_cell(new_npl["B5"].value) == f"{balance}"
+
+    flagged = [row for row in figures["early_warning"]["rows"] if row["becomes_npl_within_30_days"]]
+    assert early_warning["B4"].value == len(flagged) > 0
+    balance = sum(Decimal(row["principal_balance"]) for row in flagged)
+    assert money_cell(early_warning["B5"].value) == f"{balance}"
 
 
 def test_the_workbook_holds_numbers_and_native_charts(workbook: Path):
@@ -206,7 +214,9 @@ def test_a_units_report_holds_that_units_figures(
 ):
     unit = children(figures)[0]
     target = write_report(demo_home, tmp_path / "unit.xlsx", "en", "--unit", unit["key"])
-    headline, by_unit, *_rest, new_npl, _lineage = openpyxl.load_workbook(target).worksheets
+    headline, by_unit, *_rest, new_npl, _warning, _lineage = openpyxl.load_workbook(
+        target
+    ).worksheets
     assert money_cell(column(headline, 5, 2)["NPL balance"]) == unit["npl_balance"]
     below = {
         row["name"]: row["npl_balance"]
