@@ -402,9 +402,33 @@ def _points(value: Decimal | None) -> str:
 def _register_figure_commands() -> None:
     """The analytics and administration commands live in their own modules; each adds itself
     here."""
-    from npldesk.cli import admin, cases, figures, lists, migration, ops, plan, report, web
+    from npldesk.cli import (
+        admin,
+        cases,
+        figures,
+        lists,
+        migration,
+        monthend,
+        ops,
+        plan,
+        report,
+        tokens,
+        web,
+    )
 
-    for module in (figures, lists, migration, admin, cases, ops, plan, report, web):
+    for module in (
+        figures,
+        lists,
+        migration,
+        admin,
+        cases,
+        monthend,
+        ops,
+        plan,
+        report,
+        tokens,
+        web,
+    ):
         module.register(app)
 
 
