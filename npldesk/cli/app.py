@@ -411,11 +411,24 @@ def _register_figure_commands() -> None:
         monthend,
         ops,
         plan,
+        report,
         tokens,
         web,
     )
 
-    for module in (figures, lists, migration, admin, cases, monthend, ops, plan, tokens, web):
+    for module in (
+        figures,
+        lists,
+        migration,
+        admin,
+        cases,
+        monthend,
+        ops,
+        plan,
+        report,
+        tokens,
+        web,
+    ):
         module.register(app)
 
 

@@ -623,11 +623,14 @@ def migration_report(
     end: date,
     basis: str = "class",
     buckets: str = "s71",
+    units: Sequence[str] | None = None,
 ) -> MigrationReport:
     """The migration matrix and, on the class basis, the rates, from ``start`` to ``end``.
 
     Every month from ``start`` to ``end`` must be imported: the exit columns need each loan's
     row in the month it left, and a missing month would turn every exit into ``unexplained``.
+    With ``units``, the cohort is the loans those units held at ``start``, followed wherever
+    they went.
     """
     if basis not in BASES:
         raise UsageError(
@@ -648,7 +651,10 @@ def migration_report(
     session.require_month(start, what=translatable("--from month"))
     session.require_month(end, what=translatable("--to month"))
     months = session.require_span(start, end)
-    start_table = own_name(session, session.figures(start))
+    start_figures = session.figures(start)
+    if units is not None:
+        start_figures = start_figures.filter(start_figures.org_unit.isin(list(units)))
+    start_table = own_name(session, start_figures)
     end_table = own_name(session, session.figures(end))
     later = own_name(session, session.figures_span([m for m in months if m > start]))
     exits = exit_routes(start_table, later, t0=start, t1=end)
