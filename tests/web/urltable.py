@@ -210,3 +210,153 @@ def unit_objects(unit: Unit, staff: Person) -> Objects:
 def people_of(unit: Unit) -> dict[str, Person]:
     """One person of each role working in ``unit``."""
     return {role: person(role, unit) for role in Role.values}
+
+
+@dataclass(frozen=True)
+class Write:
+    """A valid form for a POST URL, the role that sends it, and the audit action it leaves."""
+
+    role: str
+    data: Callable[[Objects, date], dict[str, Any]]
+    action: str
+    # On a case with its loan only (no legal case or write-off application in the way).
+    bare: bool = False
+
+
+def _day(on: date) -> str:
+    return on.isoformat()
+
+
+# Every POST URL of the table that writes: one service call, one audit record. (Signing out and
+# choosing the language write nothing of the casework.)
+NOT_WRITES = frozenset({"web:logout", "web:set_language"})
+WRITES: dict[str, Write] = {
+    "web:case_personal_data": Write(Role.OFFICER, lambda o, d: {}, "personal_data_view"),
+    "web:case_activity": Write(
+        Role.OFFICER,
+        lambda o, d: {
+            "kind": "visit",
+            "outcome": "promise",
+            "occurred_on": _day(d),
+            "promise_amount": "1500.00",
+            "promise_due_on": _day(d),
+        },
+        "activity_record",
+    ),
+    "web:case_investigation": Write(
+        Role.OFFICER,
+        lambda o, d: {
+            "investigated_on": _day(d),
+            "dependants": "1",
+            **dict.fromkeys(
+                (
+                    "monthly_income",
+                    "property_value",
+                    "property_encumbrances",
+                    "vehicles",
+                    "deposits",
+                    "business_assets",
+                ),
+                "0",
+            ),
+        },
+        "investigation_record",
+    ),
+    "web:case_plan": Write(
+        Role.OFFICER,
+        lambda o, d: {
+            "strategy": Strategy.REPAYMENT_PLAN,
+            "reason": "pays from the harvest",
+            "target_amount": "5000",
+            "target_date": _day(d),
+        },
+        "plan_propose",
+    ),
+    "web:case_plan_decide": Write(
+        Role.TEAM_LEAD,
+        lambda o, d: {"version": o.plan.version, "approve": "1", "note": "agreed"},
+        "plan_decide",
+    ),
+    "web:case_milestone_done": Write(
+        Role.OFFICER, lambda o, d: {"done_on": _day(d)}, "milestone_complete"
+    ),
+    "web:case_assign": Write(
+        Role.TEAM_LEAD,
+        lambda o, d: {
+            "version": o.case.version,
+            "owner": o.case.owner.user.get_username() if o.case.owner else "",
+            "team": "",
+            "reason": "workload",
+        },
+        "case_assign",
+    ),
+    "web:case_override": Write(
+        Role.TEAM_LEAD,
+        lambda o, d: {"version": o.case.version, "tier": "long", "reason": "large balance"},
+        "case_override",
+    ),
+    "web:case_close": Write(
+        Role.TEAM_LEAD,
+        lambda o, d: {
+            "version": o.case.version,
+            "reason": "settled",
+            "closed_on": _day(d),
+            "note": "paid in full",
+        },
+        "case_close",
+        bare=True,
+    ),
+    "web:case_recovery": Write(
+        Role.OFFICER,
+        lambda o, d: {
+            "loan_id": o.recovery.loan_id,
+            "received_on": _day(d),
+            "amount": "200.00",
+            "source": "borrower",
+        },
+        "recovery_enter",
+    ),
+    "web:case_recovery_confirm": Write(Role.FINANCE, lambda o, d: {}, "recovery_confirm"),
+    "web:case_recovery_reverse": Write(
+        Role.FINANCE,
+        lambda o, d: {"reversed_on": _day(d), "reason": "bounced"},
+        "recovery_reverse",
+    ),
+    "web:case_repayment_plan": Write(
+        Role.OFFICER,
+        lambda o, d: {
+            "kind": "full",
+            "agreed_on": _day(d),
+            "discount": "0",
+            "instalments": f"{_day(d)} 100000",
+        },
+        "repayment_plan_agree",
+    ),
+    "web:case_legal_open": Write(
+        Role.LEGAL,
+        lambda o, d: {"court": "相山区人民法院", "claim_amount": "50000", "opened_on": _day(d)},
+        "legal_case_open",
+    ),
+    "web:case_legal_advance": Write(
+        Role.LEGAL,
+        lambda o, d: {"version": o.legal.version, "stage": "filed", "entered_on": _day(d)},
+        "legal_case_advance",
+    ),
+    "web:case_writeoff": Write(
+        Role.FINANCE,
+        lambda o, d: {
+            "loan_id": o.case.loans.get().loan_id,
+            "principal": "100.00",
+            "interest": "0",
+            "prepared_on": _day(d),
+            "reason": "no assets",
+        },
+        "writeoff_prepare",
+        bare=True,
+    ),
+    "web:case_writeoff_decide": Write(
+        Role.FINANCE,
+        lambda o, d: {"version": o.writeoff.version, "approve": "1", "note": "checked"},
+        "writeoff_review",
+    ),
+}
