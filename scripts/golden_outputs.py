@@ -83,11 +83,15 @@ def figure_commands() -> dict[str, list[str]]:
 
 @contextlib.contextmanager
 def clean_environment() -> Iterator[None]:
-    """No database URL or backend from the caller's environment while the script runs."""
+    """No database URL or backend from the caller's environment while the script runs, and
+    English: the demo writes the names of strategies and stages into its casework notes in
+    the language of the build, and those notes are part of ``cases show``."""
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("NPLDESK_")}
+    os.environ["NPLDESK_LANGUAGE"] = "en"
     try:
         yield
     finally:
+        del os.environ["NPLDESK_LANGUAGE"]
         os.environ.update(saved)
 
 

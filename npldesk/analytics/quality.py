@@ -234,10 +234,13 @@ def choose_baseline(
     default = previous_december(as_of)
     if default in set(session.months()):
         return default, []
-    return None, [
-        translatable(
-            "baseline {month} (the previous December) is not imported: baseline figures, "
-            "changes and double reduction are left empty",
-            month=month_label(default),
-        )
-    ]
+    return None, [missing_baseline_warning(default)]
+
+
+def missing_baseline_warning(default: date) -> str:
+    """What a report says when its default baseline (the previous December) is not imported."""
+    return translatable(
+        "baseline {month} (the previous December) is not imported: baseline figures, "
+        "changes and double reduction are left empty",
+        month=month_label(default),
+    )

@@ -10,7 +10,7 @@ administer and sync, and nothing else. Who may own a case or join a team, and th
 rule on the recovery ledger, are here too, each written once.
 
 Decisions an auditor asks about are in ``docs/adr/0004-casework-access-audit-locking.md`` and
-``docs/adr/0006-system-actor-and-who-works-a-case.md``.
+``docs/adr/0008-system-actor-and-who-works-a-case.md``.
 """
 
 from __future__ import annotations

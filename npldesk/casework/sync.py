@@ -810,6 +810,10 @@ def _diff_loans(
         if values["status"] == ACTIVE:
             values["owed"] = values["principal_balance"] + values["overdue_interest"]
             values["owed_as_of"] = as_of
+        elif loan is None:
+            # First seen off the books: it owed nothing casework saw (a Decimal, as the
+            # column's other values: PostgreSQL's arrays take one type).
+            values["owed"] = ZERO
         if loan is None:
             creates.append(CaseLoan(case=case, loan_id=str(row["loan_id"]), **values))
             moved = True

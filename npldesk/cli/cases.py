@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
 import typer
 
 from npldesk.bootstrap import casework
+from npldesk.cli.language import say, use_language
 from npldesk.cli.options import (
     AsOption,
     FormatOption,
@@ -24,8 +26,11 @@ from npldesk.cli.options import (
     month_option,
 )
 from npldesk.cli.output import OutputFormat, console, emit, progress_reporter
+from npldesk.core import numbers
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.home import load_home
+from npldesk.reports.labels import CASE_COLUMN_LABELS, case_value, label
 
 cases_app = typer.Typer(
     help="Casework: sync cases from the tape, list and show them, run the rules, reconcile.",
@@ -147,13 +152,26 @@ def list_cases(
                     raise UsageError(f"{option} {value!r}: no such {what}") from exc
         cases = selectors.case_list(actor, state=state, unit=unit, owner=owner, team=team)
         rows = [case_row(case) for case in cases]
+    if output is not OutputFormat.table:
+        emit(rows, LIST_COLUMNS, output, json_document={"cases": rows})
+        return
+    use_language(loaded)
     emit(
-        rows,
+        [case_table_row(row) for row in rows],
         LIST_COLUMNS,
         output,
-        json_document={"cases": rows},
-        title=f"cases ({len(rows)})",
+        title=say(translatable("cases ({count})", count=len(rows))),
+        headers={c: label(CASE_COLUMN_LABELS, c) for c in LIST_COLUMNS},
+        right=("npl_balance",),
     )
+
+
+def case_table_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A case's row for people: codes in words, money with separators."""
+    shown = {column: case_value(column, value) for column, value in row.items()}
+    if row["npl_balance"] is not None:
+        shown["npl_balance"] = numbers.money(Decimal(row["npl_balance"]))
+    return shown
 
 
 @cases_app.command("show")

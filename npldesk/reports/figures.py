@@ -44,6 +44,7 @@ from npldesk.analytics.quality import (
     asset_quality_by_month,
     choose_baseline,
     format_ratio,
+    missing_baseline_warning,
 )
 from npldesk.analytics.session import Analytics
 from npldesk.core.errors import UsageError
@@ -219,13 +220,7 @@ class QualityReport:
     def warnings(self) -> list[str]:
         if self.missing_baseline is None:
             return []
-        return [
-            translatable(
-                "baseline {month} (the previous December) is not imported: baseline figures, "
-                "changes and double reduction are left empty",
-                month=month_label(self.missing_baseline),
-            )
-        ]
+        return [missing_baseline_warning(self.missing_baseline)]
 
     def as_json(self) -> dict[str, Any]:
         return {

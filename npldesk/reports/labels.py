@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.db import models
+
 from npldesk.core.i18n import Translatable
 
 # Labels are English text marked for the catalogues; ``label`` and ``localise`` say them in the
@@ -146,6 +148,53 @@ LIST_COLUMN_LABELS: Mapping[str, Label] = {
     "id_number": _("ID number"),
     "phone": _("Phone"),
 }
+
+
+# Cases (``npldesk cases list``): the columns; their codes are said by ``case_value``.
+CASE_COLUMN_LABELS: Mapping[str, Label] = {
+    "case_id": _("Case"),
+    "household": _("Household"),
+    "kind": _("Kind"),
+    "state": _("State"),
+    "segment": _("Segment"),
+    "strategy": _("Strategy"),
+    "tier": _("Tier"),
+    "deadline": _("Deadline"),
+    "owner": _("Owner"),
+    "team": _("Team"),
+    "npl_balance": _("NPL balance"),
+}
+
+
+def case_value(column: str, code: str | None) -> str:
+    """A case's code in the active language: its kind, state, strategy, tier or segment (ability
+    × willingness, ``able×willing``); other columns as they are."""
+    from npldesk.casework import choices
+
+    if code is None:
+        return ""
+    vocabularies: dict[str, type[models.TextChoices]] = {
+        "kind": choices.CaseKind,
+        "state": choices.CaseState,
+        "strategy": choices.Strategy,
+        "tier": choices.Tier,
+        "close_reason": choices.CloseReason,
+    }
+    if column == "segment":
+        ability, _sep, willingness = code.partition("×")
+        return "×".join(
+            [_choice(choices.Ability, ability), _choice(choices.Willingness, willingness)]
+        )
+    if column in vocabularies:
+        return _choice(vocabularies[column], code)
+    return code
+
+
+def _choice(vocabulary: type[models.TextChoices], code: str) -> str:
+    try:
+        return str(vocabulary(code).label)
+    except ValueError:
+        return code
 
 
 def localise(text: object) -> str:

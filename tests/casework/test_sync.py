@@ -552,7 +552,7 @@ EVERY_MONTH: dict[tuple[int, int], Any] = {}
 
 @pytest.mark.django_db
 @settings(
-    max_examples=25,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -663,3 +663,16 @@ def test_a_phone_the_field_has_no_room_for_leaves_the_numbers_a_person_entered()
     moved["phone"] = "13700000000"
     cases_sync(actor=analyst, as_of=JAN, loans=[moved])
     assert Household.objects.get(borrower_id="B1").phones == entered
+
+
+@pytest.mark.usefixtures("units")
+def test_a_loan_first_seen_off_the_books_owed_nothing_casework_saw():
+    analyst = PersonFactory(roles=["risk_analyst"])
+    cases_sync(
+        actor=analyst,
+        as_of=DEC,
+        loans=[loan("B1", 1), loan("B1", 2, status="repaid", npl=False, balance="0.00")],
+    )
+    repaid = CaseLoan.objects.get(loan_id="L-B1-2")
+    assert (repaid.owed, repaid.owed_as_of) == (Decimal("0.00"), None)
+    assert CaseLoan.objects.get(loan_id="L-B1-1").owed == Decimal("50000.00")

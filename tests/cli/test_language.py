@@ -7,14 +7,19 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
+from django.utils import translation
 
 from npldesk.cli import run
 from npldesk.core.errors import UsageError
 from npldesk.home import create_home, load_home
+from npldesk.reports.labels import CASE_COLUMN_LABELS, label
+from tests.conftest import clean_environment
 
 QUALITY = ["quality", "--as-of", "2019-12", "--by", "org_unit"]
 
@@ -110,3 +115,25 @@ def test_the_home_sets_its_language_and_refuses_an_unknown_one(
     home.config_file.write_text(config.replace('language = "zh-hans"', 'language = "fr"'))
     with pytest.raises(UsageError, match="language 'fr' is not one of zh-hans, en"):
         _ = load_home(home.path).language
+
+
+def test_cases_are_listed_in_the_homes_language(demo_home: Path):
+    """In a child process: the cases live in the demo home's own database."""
+    env = clean_environment() | {"NPLDESK_LANGUAGE": "zh-hans"}
+    command = [sys.executable, "-c", "from npldesk.cli import main; main()", "cases", "list"]
+    listed = subprocess.run(
+        [*command, "--unit", "HB01", "--home", str(demo_home)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("案件（")
+    with translation.override("zh-hans"):
+        heads = [label(CASE_COLUMN_LABELS, column) for column in CASE_COLUMN_LABELS]
+    assert "状态" in heads and "不良贷款余额" in heads
+    for head in heads:
+        assert head in listed.stdout
+    assert "×有意愿" in listed.stdout or "×无意愿" in listed.stdout or "×失联" in listed.stdout
+    assert re.search("短期|中期|长期", listed.stdout)

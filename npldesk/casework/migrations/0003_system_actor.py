@@ -2,7 +2,7 @@
 
 It can never sign in: its login has no usable password and is inactive, and the person is
 inactive, so no sign-in path finds it. ``access.is_system_actor`` knows it by its role, which
-no service can give (``docs/adr/0006-system-actor-and-who-works-a-case.md``).
+no service can give (``docs/adr/0008-system-actor-and-who-works-a-case.md``).
 """
 
 from typing import Any
