@@ -14,9 +14,11 @@ from django.urls import reverse
 
 from npldesk.casework.choices import Role
 from npldesk.casework.models import Person, Unit
+from tests.conftest import REPO
 from tests.web.urltable import (
     DONE,
     NOT_FOUND,
+    OWN_TESTS,
     PAGE,
     SIGN_IN,
     URLS,
@@ -30,8 +32,12 @@ from tests.web.urltable import (
 
 def test_every_url_of_the_resolver_is_in_the_table() -> None:
     names = set(resolver_names())
-    assert sorted(names - set(URLS)) == [], "add these URLs to tests/web/urltable.py"
-    assert sorted(set(URLS) - names) == [], "the table names URLs the resolver does not have"
+    listed = set(URLS) | set(OWN_TESTS)
+    assert sorted(names - listed) == [], "add these URLs to tests/web/urltable.py"
+    assert sorted(listed - names) == [], "the table names URLs the resolver does not have"
+    assert not set(URLS) & set(OWN_TESTS), "a URL is either in the matrix or in OWN_TESTS"
+    for name, test_file in OWN_TESTS.items():
+        assert (REPO / test_file).is_file(), f"{name}: {test_file} does not exist"
 
 
 @dataclass
