@@ -24,6 +24,13 @@ from tests.tape_factory import write_csv, write_org
 
 
 @pytest.fixture(autouse=True)
+def tape_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These homes have no casework database, whichever database the suite itself runs on
+    (the PostgreSQL leg sets NPLDESK_DATABASE_URL, which would give every home one)."""
+    monkeypatch.delenv("NPLDESK_DATABASE_URL", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def plan_app(monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     register(app)
