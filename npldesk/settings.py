@@ -115,6 +115,10 @@ def _database() -> dict[str, Any]:
         configured: Any = config.get("OPTIONS") or {}
         options: dict[str, Any] = dict(configured)
         options["timeout"] = 20
+        # The web workers and the job worker write at once: a transaction takes the write lock
+        # when it begins, so it waits for the other (up to the timeout) instead of failing when
+        # a read inside it turns into a write ("database is locked" at once, as SQLite does).
+        options["transaction_mode"] = "IMMEDIATE"
         config["OPTIONS"] = options
     # Several test runs against one PostgreSQL server each need their own test database.
     test_name = os.environ.get("NPLDESK_TEST_DATABASE_NAME")
