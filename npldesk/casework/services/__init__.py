@@ -38,6 +38,7 @@ from npldesk.casework.services.people import (
 )
 from npldesk.casework.services.work import (
     activity_record,
+    conduct_exception_grant,
     household_update_contact,
     investigation_record,
     milestone_complete,
@@ -56,6 +57,7 @@ __all__ = [
     "case_override",
     "case_reassign_bulk",
     "cases_judge",
+    "conduct_exception_grant",
     "household_update_contact",
     "investigation_record",
     "legal_case_add_costs",
