@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    # django-ninja's static Swagger UI: the API's docs page without a CDN.
+    "ninja",
     "npldesk.casework",
     "npldesk.web",
 ]
@@ -99,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "npldesk.web.roles.navigation",
             ],
         },
     },
@@ -141,6 +144,19 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+
+# Figures are computed once per month-end and shared by the workers (npldesk/web/figures/source.py):
+# a file cache under the home; a test run keeps its cache in memory.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        if TESTING
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(HOME.path / "cache"),
+        }
+    )
+}
 
 STATIC_URL = "static/"
 STATIC_ROOT = HOME.path / "static"

@@ -109,7 +109,7 @@ def npldesk(argv: list[str]) -> str:
 
 def build_demo(home: Path) -> None:
     """The seeded demo home (idempotent: an existing demo home is used as it is)."""
-    npldesk(["demo", "--home", str(home), "--loans", LOANS, "--months", MONTHS])
+    npldesk(["demo", "--home", str(home), "--no-serve", "--loans", LOANS, "--months", MONTHS])
 
 
 def shown_cases(home: Path) -> list[str]:

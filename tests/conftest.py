@@ -84,10 +84,13 @@ def clean_environment() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small seeded demo home (about 3,000 loans over 24 months, casework built), built once
-    per session by ``npldesk demo`` in a child process. Tests read it; none may change it."""
+    per session by ``npldesk demo --no-serve`` in a child process. Tests read it; none may
+    change it (a test that writes, such as a browser journey, serves a copy: tests/web/live.py).
+    """
     home = tmp_path_factory.mktemp("demo") / "home"
     command = [sys.executable, "-c", "from npldesk.cli import main; main()", "demo"]
-    options = ["--home", str(home), "--loans", str(DEMO_LOANS), "--months", str(DEMO_MONTHS)]
+    options = ["--home", str(home), "--no-serve", "--loans", str(DEMO_LOANS)]
+    options += ["--months", str(DEMO_MONTHS)]
     # Built in English: the demo writes names of strategies and stages into its casework notes
     # in the language of the build (scripts/golden_outputs.py builds it so too).
     env = clean_environment() | {"NPLDESK_LANGUAGE": "en"}

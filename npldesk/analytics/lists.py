@@ -10,7 +10,7 @@ return an Ibis table; ``run_list`` is the one place that looks months up in a se
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -206,8 +206,10 @@ def run_list(
     *,
     start: date | None = None,
     limit: int | None = None,
+    units: Sequence[str] | None = None,
 ) -> ListResult:
-    """List ``name`` at ``as_of`` against ``start`` (default: the month before), computed."""
+    """List ``name`` at ``as_of`` against ``start`` (default: the month before), computed; with
+    ``units``, only the loans those units hold at ``as_of`` (top-npl ranks their households)."""
     check_list_name(name)
     if limit is not None and name != "top-npl":
         raise UsageError(translatable("a limit applies to top-npl only"))
@@ -217,6 +219,8 @@ def run_list(
     session.require_month(as_of)
     chosen_start = resolve_start(session, name, as_of, start)
     end_table = session.classified(as_of)
+    if units is not None:
+        end_table = end_table.filter(end_table.org_unit.isin(list(units)))
     start_table = session.classified(chosen_start) if chosen_start is not None else None
     builders: dict[str, Callable[[], ir.Table]] = {
         "new-npl": lambda: new_npl(_required(start_table), end_table),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.tape.org import OrgUnit
 
 
@@ -21,6 +23,19 @@ def ancestors_of(units: list[OrgUnit]) -> dict[str, list[str]]:
             parent = parents.get(parent)
         chains[unit.code] = chain
     return chains
+
+
+def units_below(units: list[OrgUnit], code: str) -> list[str]:
+    """The codes of unit ``code`` and every unit under it; a usage error for an unknown code."""
+    if code not in {u.code for u in units}:
+        raise UsageError(
+            translatable(
+                "unknown unit {code!r}; units: {known}",
+                code=code,
+                known=", ".join(u.code for u in units),
+            )
+        )
+    return sorted(unit for unit, chain in ancestors_of(units).items() if code in chain)
 
 
 def rollup_table(units: list[OrgUnit]) -> ir.Table:

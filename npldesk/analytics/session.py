@@ -47,11 +47,18 @@ class Analytics:
 
     @classmethod
     def for_home(
-        cls, home: Home, *, backend: str | None = None, rule_set: str | None = None
+        cls,
+        home: Home,
+        *,
+        backend: str | None = None,
+        rule_set: str | None = None,
+        threads: int | None = None,
     ) -> Analytics:
+        """A session on the home's store; ``threads`` caps DuckDB's threads (a web worker uses
+        one, so that several workers share the machine's cores instead of each taking all)."""
         return cls(
             store=Store(home.store_path),
-            engine=connect(backend or home.backend),
+            engine=connect(backend or home.backend, threads=threads),
             params=params_from_config(home.config, rule_set),
         )
 

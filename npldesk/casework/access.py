@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from npldesk.casework.choices import CASE_WORKING_ROLES, LEGAL_STRATEGIES, SYSTEM_ROLE, Role
 from npldesk.casework.errors import AccessDenied, InvalidAction, NoActor
 from npldesk.casework.models import Case, LegalCase, Person, Team, TransferPackage, Unit
+from npldesk.core.i18n import translatable
 
 
 class Action(StrEnum):
@@ -170,18 +171,35 @@ def require_person(person: Person | None, what: str) -> Person:
 def require(person: Person | None, action: Action, case: Case | None = None) -> None:
     """Raise ``AccessDenied`` unless ``person`` may take ``action`` (on ``case``); ``NoActor``
     when there is no person (month-end jobs and the command line act as the system actor)."""
-    person = require_person(person, f"to {action.value.replace('_', ' ')}")
+    person = require_person(
+        person, translatable("to {action}", action=action.value.replace("_", " "))
+    )
     if not _may(person, action):
-        raise AccessDenied(f"{person.user.get_username()} may not {action.value.replace('_', ' ')}")
+        raise AccessDenied(
+            translatable(
+                "{username} may not {action}",
+                username=person.user.get_username(),
+                action=action.value.replace("_", " "),
+            )
+        )
     if case is not None and not can_read_case(person, case):
         raise AccessDenied(
-            f"{person.user.get_username()} may not {action.value.replace('_', ' ')} "
-            f"on case {case.number}: outside their units and teams"
+            translatable(
+                "{username} may not {action} on case {case_number}: outside their units and teams",
+                username=person.user.get_username(),
+                action=action.value.replace("_", " "),
+                case_number=case.number,
+            )
         )
     if action is Action.WORK_LEGAL and case is not None:
         legal_case_or_strategy = case.strategy in LEGAL_STRATEGIES or case.legal_cases.exists()
         if not legal_case_or_strategy:
-            raise AccessDenied(f"case {case.number} has no legal strategy or legal case")
+            raise AccessDenied(
+                translatable(
+                    "case {case_number} has no legal strategy or legal case",
+                    case_number=case.number,
+                )
+            )
 
 
 def transfer_scope(person: Person) -> Q:
@@ -193,10 +211,18 @@ def transfer_scope(person: Person) -> Q:
 
 
 def require_transfer(person: Person | None, action: Action, package: TransferPackage) -> None:
-    person = require_person(person, f"to {action.value.replace('_', ' ')}")
+    person = require_person(
+        person, translatable("to {action}", action=action.value.replace("_", " "))
+    )
     require(person, action)
     if not TransferPackage.objects.filter(transfer_scope(person), pk=package.pk).exists():
-        raise AccessDenied(f"transfer package {package.code} is outside {person.user}'s units")
+        raise AccessDenied(
+            translatable(
+                "transfer package {package_code} is outside {username}'s units",
+                package_code=package.code,
+                username=person.user,
+            )
+        )
 
 
 def team_scope(person: Person) -> Q:
@@ -210,15 +236,21 @@ def team_scope(person: Person) -> Q:
 
 def require_unit(person: Person | None, unit: Unit) -> None:
     """For administration: an admin administers the units in their scope."""
-    person = require_person(person, "to administer")
+    person = require_person(person, translatable("to administer"))
     require(person, Action.ADMINISTER)
     if not is_system_actor(person) and not covers_unit(person, unit):
-        raise AccessDenied(f"unit {unit.code} is outside {person.user}'s units")
+        raise AccessDenied(
+            translatable(
+                "unit {unit_code} is outside {username}'s units",
+                unit_code=unit.code,
+                username=person.user,
+            )
+        )
 
 
 def require_team(person: Person | None, team: Team) -> None:
     """Admins administer the teams of their units; a team's own leader manages its members."""
-    person = require_person(person, "to manage a team")
+    person = require_person(person, translatable("to manage a team"))
     if person.active and team.leader_id == person.pk:
         return
     require(person, Action.ADMINISTER)
@@ -244,11 +276,21 @@ def team_area(team: Team) -> list[str]:
 def _works_cases(person: Person, role: str, what: str) -> None:
     name = person.user.get_username()
     if not person.active:
-        raise InvalidAction(f"{name} is inactive and cannot be {role} of {what}")
+        raise InvalidAction(
+            translatable(
+                "{name} is inactive and cannot be {role} of {what}", name=name, role=role, what=what
+            )
+        )
     if not person.has_role(*CASE_WORKING_ROLES):
         raise InvalidAction(
-            f"{name} cannot be {role} of {what}: only officers, team leads and legal staff work "
-            f"cases ({name} is {', '.join(person.roles)})"
+            translatable(
+                "{name} cannot be {role} of {what}: only officers, team leads and legal staff "
+                "work cases ({name} is {person_roles})",
+                name=name,
+                role=role,
+                what=what,
+                person_roles=", ".join(person.roles),
+            )
         )
 
 
@@ -270,8 +312,12 @@ def require_case_owner(owner: Person, case: Case) -> None:
     _works_cases(owner, "owner", what)
     if not covers_unit(owner, case.unit):
         raise InvalidAction(
-            f"{owner.user.get_username()} cannot be owner of {what}: its unit {case.unit.code} "
-            "is outside their units"
+            translatable(
+                "{username} cannot be owner of {what}: its unit {unit_code} is outside their units",
+                username=owner.user.get_username(),
+                what=what,
+                unit_code=case.unit.code,
+            )
         )
 
 
@@ -280,7 +326,12 @@ def require_case_team(team: Team, case: Case) -> None:
     from that area, ``require_team_member``)."""
     if not any(case.unit.path.startswith(path) for path in team_area(team)):
         raise InvalidAction(
-            f"team {team.code} does not work in unit {case.unit.code} of case {case.number}"
+            translatable(
+                "team {team_code} does not work in unit {unit_code} of case {case_number}",
+                team_code=team.code,
+                unit_code=case.unit.code,
+                case_number=case.number,
+            )
         )
 
 
@@ -295,8 +346,13 @@ def require_team_member(
         own.startswith(path) or path.startswith(own) for own in unit_paths(person) for path in area
     ):
         raise InvalidAction(
-            f"{person.user.get_username()} cannot be {role} of team {team_code}: their units "
-            "are outside the units the team works in"
+            translatable(
+                "{username} cannot be {role} of team {team_code}: their units are outside the "
+                "units the team works in",
+                username=person.user.get_username(),
+                role=role,
+                team_code=team_code,
+            )
         )
 
 
@@ -307,7 +363,9 @@ def require_named_person(actor: Person, what: str) -> Person:
     """Four-eyes decisions name the person who took them: the system actor may not take them,
     nor be recorded as someone it is not."""
     if is_system_actor(actor):
-        raise InvalidAction(f"{what} is a decision of a named person: take it as that user")
+        raise InvalidAction(
+            translatable("{what} is a decision of a named person: take it as that user", what=what)
+        )
     return actor
 
 
@@ -315,7 +373,9 @@ def require_second_person(actor: Person, entered_by_id: int | None, what: str) -
     """Nobody confirms or reverses an entry they made themselves (four eyes on the ledger)."""
     require_named_person(actor, what)
     if entered_by_id == actor.pk:
-        raise InvalidAction(f"{what} is taken by someone other than who entered it")
+        raise InvalidAction(
+            translatable("{what} is taken by someone other than who entered it", what=what)
+        )
     return actor
 
 

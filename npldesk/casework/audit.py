@@ -23,6 +23,7 @@ from django.utils import timezone
 from npldesk.casework.access import is_system_actor
 from npldesk.casework.errors import NoActor
 from npldesk.casework.models import AuditRecord, Case, Person
+from npldesk.core.i18n import translatable
 from npldesk.core.system import current_user
 
 P = ParamSpec("P")
@@ -173,7 +174,7 @@ def record_personal_data_access(
     transaction: a read that shows personal data must leave its trace even if nothing else is
     written)."""
     if actor is None:
-        raise NoActor("a personal-data view or export")
+        raise NoActor(translatable("a personal-data view or export"))
     with transaction.atomic():
         AuditRecord(
             at=timezone.now(),

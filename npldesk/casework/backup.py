@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from npldesk.core.errors import DataError, UsageError
+from npldesk.core.i18n import translatable
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -61,7 +62,12 @@ def copy_database(target_folder: Path) -> DatabaseCopy:
         ]
         _run(command, settings.get("PASSWORD") or "", "pg_dump")
         return DatabaseCopy(POSTGRESQL, target)
-    raise UsageError(f"backing up a {connection.vendor} database is not supported")
+    raise UsageError(
+        translatable(
+            "backing up a {connection_vendor} database is not supported",
+            connection_vendor=connection.vendor,
+        )
+    )
 
 
 def restore_database(copy: DatabaseCopy, database_url: str, *, replace: bool) -> None:
@@ -69,13 +75,20 @@ def restore_database(copy: DatabaseCopy, database_url: str, *, replace: bool) ->
     kind = database_kind(database_url)
     if kind != copy.kind:
         raise UsageError(
-            f"the backup holds a {copy.kind} database but the target home's database is "
-            f"{kind} ({safe_url(database_url)}): restore into a home on {copy.kind}"
+            translatable(
+                "the backup holds a {copy_kind} database but the target home's database is "
+                "{kind} ({database_url}): restore into a home on {copy_kind}",
+                copy_kind=copy.kind,
+                kind=kind,
+                database_url=safe_url(database_url),
+            )
         )
     if kind == SQLITE:
         target = sqlite_path(database_url)
         if target.exists() and not replace:
-            raise UsageError(f"{target} exists: give --force to replace it")
+            raise UsageError(
+                translatable("{target} exists: give --force to replace it", target=target)
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.restoring")
         shutil.copyfile(copy.file, partial)
@@ -85,8 +98,12 @@ def restore_database(copy: DatabaseCopy, database_url: str, *, replace: bool) ->
     tables = _postgresql_tables(database_url)
     if tables and not replace:
         raise UsageError(
-            f"the database {safe_url(database_url)} already holds {tables} tables: restore into "
-            "an empty database, or give --force to replace what it holds"
+            translatable(
+                "the database {database_url} already holds {tables} tables: restore into an "
+                "empty database, or give --force to replace what it holds",
+                database_url=safe_url(database_url),
+                tables=tables,
+            )
         )
     parts = urlsplit(database_url)
     command = [
@@ -108,7 +125,9 @@ def database_kind(url: str) -> str:
         return SQLITE
     if scheme in ("postgres", "postgresql", "pgsql"):
         return POSTGRESQL
-    raise UsageError(f"{safe_url(url)}: the casework database is SQLite or PostgreSQL")
+    raise UsageError(
+        translatable("{url}: the casework database is SQLite or PostgreSQL", url=safe_url(url))
+    )
 
 
 def sqlite_path(url: str) -> Path:
@@ -158,8 +177,12 @@ def _postgresql_tables(url: str) -> int:
             ).fetchone()
     except psycopg.Error as exc:
         raise UsageError(
-            f"the database {safe_url(url)} cannot be reached ({exc}): create it first "
-            "(an empty database the home's user owns)"
+            translatable(
+                "the database {url} cannot be reached ({exc}): create it first (an empty "
+                "database the home's user owns)",
+                url=safe_url(url),
+                exc=exc,
+            )
         ) from exc
     return int(row[0]) if row else 0
 
@@ -173,8 +196,11 @@ def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise UsageError(
-            f"{name} is not installed: a PostgreSQL database is backed up and restored with the "
-            "PostgreSQL client tools (postgresql-client, the server's version or newer)"
+            translatable(
+                "{name} is not installed: a PostgreSQL database is backed up and restored with "
+                "the PostgreSQL client tools (postgresql-client, the server's version or newer)",
+                name=name,
+            )
         )
     return found
 
@@ -188,4 +214,11 @@ def _run(command: list[str], password: str, name: str) -> None:
         command, capture_output=True, text=True, env=env, check=False
     )
     if result.returncode != 0:
-        raise DataError(f"{name} failed (exit {result.returncode}): {result.stderr.strip()}")
+        raise DataError(
+            translatable(
+                "{name} failed (exit {returncode}): {output}",
+                name=name,
+                returncode=result.returncode,
+                output=result.stderr.strip(),
+            )
+        )

@@ -254,3 +254,26 @@ class TransferState(models.TextChoices):
     PREPARED = "prepared", _("Prepared")
     APPROVED = "approved", _("Approved")
     SETTLED = "settled", _("Settled")
+
+
+class RunKind(models.TextChoices):
+    MONTH_END = "month_end", _("Month-end run")
+
+
+class RunState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    FAILED = "failed", _("Failed")
+    DONE = "done", _("Done")
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class JobKind(models.TextChoices):
+    TAPE_IMPORT = "tape_import", _("Tape import")
+    MONTH_END = "month_end", _("Month-end run")
+    JUDGE = "judge", _("Daily judgement")

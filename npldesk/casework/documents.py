@@ -4,7 +4,8 @@
 case, and the web app and the API render the same dictionaries, so a case reads alike
 everywhere. Money is a decimal string with two places, days are ISO dates, missing values are
 ``None`` (``docs/adr/0001-money.md``). Personal data is as the selector gave
-it: masked unless the person asked and may see it.
+it: masked unless the person asked and may see it. Every sub-object carries its ``id`` (and
+its ``version`` where edits are compared against one), so an API client can write back.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def case_document(detail: CaseDetail) -> dict[str, Any]:
         "latest_investigation": None
         if latest is None
         else {
+            "id": latest.pk,
             "investigated_on": day_text(latest.investigated_on),
             "investigator": latest.investigator.user.get_username(),
             "family_status": latest.family_status,
@@ -96,18 +98,26 @@ def case_document(detail: CaseDetail) -> dict[str, Any]:
         "plan": None
         if plan is None
         else {
+            "id": plan.pk,
+            "version": plan.version,
             "strategy": plan.strategy,
             "state": plan.state,
             "reason": plan.reason,
             "target_amount": money_text(plan.target_amount),
             "target_date": day_text(plan.target_date),
             "milestones": [
-                {"task": m.task, "due_on": day_text(m.due_on), "done_on": day_text(m.done_on)}
+                {
+                    "id": m.pk,
+                    "task": m.task,
+                    "due_on": day_text(m.due_on),
+                    "done_on": day_text(m.done_on),
+                }
                 for m in plan.milestones.all()
             ],
         },
         "activities": [
             {
+                "id": a.pk,
                 "occurred_on": day_text(a.occurred_on),
                 "kind": a.kind,
                 "outcome": a.outcome,
@@ -117,6 +127,7 @@ def case_document(detail: CaseDetail) -> dict[str, Any]:
         ],
         "promises": [
             {
+                "id": p.pk,
                 "amount": money_text(p.amount),
                 "made_on": day_text(p.made_on),
                 "due_on": day_text(p.due_on),
@@ -127,12 +138,15 @@ def case_document(detail: CaseDetail) -> dict[str, Any]:
         ],
         "repayment_plans": [
             {
+                "id": rp.pk,
+                "version": rp.version,
                 "kind": rp.kind,
                 "state": rp.state,
                 "total": money_text(rp.total),
                 "agreed_on": day_text(rp.agreed_on),
                 "instalments": [
                     {
+                        "id": i.pk,
                         "number": i.number,
                         "due_on": day_text(i.due_on),
                         "amount": money_text(i.amount),
@@ -146,6 +160,8 @@ def case_document(detail: CaseDetail) -> dict[str, Any]:
         ],
         "legal_cases": [
             {
+                "id": lc.pk,
+                "version": lc.version,
                 "court": lc.court,
                 "court_case_number": lc.court_case_number,
                 "stage": lc.stage,
@@ -158,6 +174,7 @@ def case_document(detail: CaseDetail) -> dict[str, Any]:
         ],
         "recoveries": [
             {
+                "id": r.pk,
                 "received_on": day_text(r.received_on),
                 "loan_id": r.loan_id,
                 "amount": money_text(r.amount),
@@ -169,6 +186,8 @@ def case_document(detail: CaseDetail) -> dict[str, Any]:
         ],
         "writeoffs": [
             {
+                "id": w.pk,
+                "version": w.version,
                 "loan_id": w.loan_id,
                 "principal": money_text(w.principal),
                 "state": w.state,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from npldesk.core.errors import NpldeskError, UsageError
+from npldesk.core.i18n import translatable
 
 
 class AccessDenied(NpldeskError):
@@ -15,6 +16,8 @@ class Conflict(NpldeskError):
     """Someone else changed the object since it was read: reload and try again."""
 
     exit_code = 4
+    # The object's version now, when the service knows it (``compare_and_swap`` does).
+    current_version: int | None = None
 
 
 class InvalidAction(UsageError):
@@ -30,6 +33,9 @@ class NoActor(AccessDenied):
 
     def __init__(self, what: str) -> None:
         super().__init__(
-            f"{what} needs the person who acts: act as a signed-in person, or as the system "
-            "actor (selectors.system_actor()) for month-end jobs and the command line"
+            translatable(
+                "{what} needs the person who acts: act as a signed-in person, or as the system "
+                "actor (selectors.system_actor()) for month-end jobs and the command line",
+                what=what,
+            )
         )

@@ -602,3 +602,185 @@ class SyncRun(models.Model):
     run_at = models.DateTimeField()
     by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
     counts = models.JSONField(default=dict)
+
+
+# -- accounts: machine access to the API ------------------------------------------------------
+
+
+class ApiToken(models.Model):
+    """A personal API token: a machine acts as its person, within the person's roles and scope.
+
+    Only the SHA-256 digest of the secret is kept (the secret is shown once, when it is made):
+    the secret carries 256 random bits, so a fast hash is enough and lets a request find its
+    token by one indexed lookup.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    # The secret's first characters, so a person can tell their tokens apart in a list.
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a write sent with an ``Idempotency-Key``, kept 7 days per person.
+
+    The record is inserted before the write runs, in the write's transaction: a second request
+    with the same key waits on the unique constraint and then replays the first response.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    # SHA-256 of the method, path and body: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(default=0)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "key"], name="one_idempotency_key_per_person")
+        ]
+
+
+# -- runs ---------------------------------------------------------------------------------
+
+
+class Run(models.Model):
+    """One month-end run (``npldesk month-end``): its month, its state, who started it.
+
+    One run per kind and month: running the command again resumes this run from its first step
+    not done, and a run that is done is not run again."""
+
+    kind = models.CharField(max_length=30, default=choices.RunKind.MONTH_END)
+    as_of = models.DateField()
+    state = models.CharField(
+        max_length=10, choices=choices.RunState.choices, default=choices.RunState.RUNNING
+    )
+    # What the steps were asked (the judge's day, the early-warning switch): a resumed run keeps
+    # them, so that it ends where an uninterrupted run would.
+    parameters = models.JSONField(default=dict)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="runs")
+    attempts = models.PositiveIntegerField(default=1)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-as_of", "-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "as_of"], name="one_run_per_kind_and_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.as_of:%Y-%m}"
+
+    def summary(self) -> str:
+        """One line for people: the run's month, how it stands, what its steps did."""
+        from django.utils import timezone
+        from django.utils.translation import gettext
+
+        from npldesk.core.numbers import grouped
+
+        month = f"{self.as_of:%Y-%m}"
+        steps = {step.name: step for step in self.steps.all()}
+        if self.state == choices.RunState.DONE and self.finished_at is not None:
+            head = gettext("month-end {month}: done at {time}").format(
+                month=month, time=f"{timezone.localtime(self.finished_at):%Y-%m-%d %H:%M}"
+            )
+        elif self.state == choices.RunState.FAILED:
+            failed = next(
+                (s.name for s in steps.values() if s.state == choices.RunState.FAILED), ""
+            )
+            head = gettext("month-end {month}: stopped at step {step}").format(
+                month=month, step=failed
+            )
+        else:
+            head = gettext("month-end {month}: running since {time}").format(
+                month=month, time=f"{timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
+            )
+        parts = [head]
+        sync = steps.get("sync")
+        if sync is not None and sync.state == choices.RunState.DONE:
+            parts.append(
+                gettext("{opened} cases opened, {closed} closed").format(
+                    opened=grouped(int(sync.counts.get("opened", 0)), 0),
+                    closed=grouped(int(sync.counts.get("closed_total", 0)), 0),
+                )
+            )
+        judge = steps.get("judge")
+        if judge is not None and judge.state == choices.RunState.DONE:
+            parts.append(
+                gettext("{changed} cases changed by the rules").format(
+                    changed=grouped(int(judge.counts.get("changed", 0)), 0)
+                )
+            )
+        return gettext(", ").join(parts)
+
+
+class RunStep(models.Model):
+    """One step of a run: when it started and finished, what it counted, why it failed."""
+
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="steps")
+    name = models.CharField(max_length=40)
+    position = models.PositiveIntegerField()
+    state = models.CharField(
+        max_length=10, choices=choices.RunState.choices, default=choices.RunState.RUNNING
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "name"], name="one_step_per_name")]
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.name}"
+
+
+# -- jobs ---------------------------------------------------------------------------------
+
+
+class Job(models.Model):
+    """Long work queued for ``npldesk worker``: an uploaded month file to import, a month-end
+    run, the daily judgement. One job of a kind runs at a time; a job whose worker stopped
+    renewing its lease (killed) is claimed again."""
+
+    kind = models.CharField(max_length=30, choices=choices.JobKind.choices)
+    parameters = models.JSONField(default=dict)
+    state = models.CharField(
+        max_length=10, choices=choices.JobState.choices, default=choices.JobState.QUEUED
+    )
+    progress_text = models.CharField(max_length=200, blank=True)
+    progress_fraction = models.FloatField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="jobs")
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # The worker holding the job renews this while it works; past it, the job is claimable.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state", "kind"], name="job_state_kind")]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} {self.kind}"

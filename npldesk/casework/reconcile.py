@@ -22,6 +22,7 @@ from django.db.models import Sum
 
 from npldesk.casework.choices import RecoverySource, WriteOffState
 from npldesk.casework.models import Case, Recovery, WriteOff
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label, previous_month_end
 
 ZERO = Decimal("0.00")
@@ -171,8 +172,11 @@ def reconcile(session: Any, as_of: date) -> Reconciliation:
         from npldesk.core.errors import UsageError
 
         raise UsageError(
-            f"reconciling {month_label(as_of)} needs the month before it, "
-            f"{month_label(start)}, which is not imported"
+            translatable(
+                "reconciling {as_of} needs the month before it, {start}, which is not imported",
+                as_of=month_label(as_of),
+                start=month_label(start),
+            )
         )
     cash = household_cash(session, as_of)
     casework = _casework_recoveries(start, as_of)

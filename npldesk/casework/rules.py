@@ -27,6 +27,7 @@ from npldesk.casework.choices import (
     Willingness,
 )
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import add_months
 
 ZERO = Decimal("0.00")
@@ -77,7 +78,9 @@ def casework_params(config: Mapping[str, Any]) -> CaseworkParams:
     """
     section = config.get("casework", {})
     if not isinstance(section, Mapping):
-        raise UsageError("npldesk.toml [casework]: a table of settings, not a single value")
+        raise UsageError(
+            translatable("npldesk.toml [casework]: a table of settings, not a single value")
+        )
     table = dict(section)
     table.pop("policy", None)
     params = CaseworkParams()
@@ -86,24 +89,50 @@ def casework_params(config: Mapping[str, Any]) -> CaseworkParams:
     for name, value in table.items():
         where = f"npldesk.toml [casework] {name}"
         if name not in known:
-            raise UsageError(f"npldesk.toml [casework]: unknown setting {name!r}")
+            raise UsageError(
+                translatable("npldesk.toml [casework]: unknown setting {name!r}", name=name)
+            )
         default = getattr(params, name)
         if isinstance(default, Decimal):
             changes[name] = _non_negative_decimal(value, where)
         elif isinstance(default, int):
             # bool is an int in Python; ``true`` is not a number of days.
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise UsageError(f"{where}: a whole number of zero or more, not {value!r}")
+                raise UsageError(
+                    translatable(
+                        "{where}: a whole number of zero or more, not {value!r}",
+                        where=where,
+                        value=value,
+                    )
+                )
             changes[name] = value
         else:
             if not isinstance(value, Mapping):
-                raise UsageError(f"{where}: a table of tier = months, not {value!r}")
+                raise UsageError(
+                    translatable(
+                        "{where}: a table of tier = months, not {value!r}", where=where, value=value
+                    )
+                )
             merged = dict(default)
             for tier, months in value.items():
                 if tier not in Tier.values:
-                    raise UsageError(f"{where}: unknown tier {tier!r} (one of {Tier.values})")
+                    raise UsageError(
+                        translatable(
+                            "{where}: unknown tier {tier!r} (one of {choices})",
+                            where=where,
+                            tier=tier,
+                            choices=Tier.values,
+                        )
+                    )
                 if isinstance(months, bool) or not isinstance(months, int) or months <= 0:
-                    raise UsageError(f"{where}.{tier}: a whole number of months, not {months!r}")
+                    raise UsageError(
+                        translatable(
+                            "{where}.{tier}: a whole number of months, not {months!r}",
+                            where=where,
+                            tier=tier,
+                            months=months,
+                        )
+                    )
                 merged[str(tier)] = months
             changes[name] = merged
     return replace(params, **changes)
@@ -112,13 +141,19 @@ def casework_params(config: Mapping[str, Any]) -> CaseworkParams:
 def _non_negative_decimal(value: Any, where: str) -> Decimal:
     # Floats from TOML go through str() so 0.3 is 0.3, not its binary approximation.
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise UsageError(f"{where}: a number, not {value!r}")
+        raise UsageError(translatable("{where}: a number, not {value!r}", where=where, value=value))
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise UsageError(f"{where}: a number, not {value!r}") from None
+        raise UsageError(
+            translatable("{where}: a number, not {value!r}", where=where, value=value)
+        ) from None
     if not number.is_finite() or number < 0:
-        raise UsageError(f"{where}: a number of zero or more, not {value!r}")
+        raise UsageError(
+            translatable(
+                "{where}: a number of zero or more, not {value!r}", where=where, value=value
+            )
+        )
     return number
 
 
@@ -268,21 +303,38 @@ def policy_from_config(config: Mapping[str, Any]) -> tuple[PolicyRow, ...]:
     if not rows:
         return DEFAULT_POLICY
     if not isinstance(rows, Sequence) or isinstance(rows, str):
-        raise UsageError("npldesk.toml casework.policy: a list of [[casework.policy]] rows")
+        raise UsageError(
+            translatable("npldesk.toml casework.policy: a list of [[casework.policy]] rows")
+        )
     policy = []
     allowed = {"strategy", "tier", "ability", "willingness", "collateral_covers"}
     for number, row in enumerate(rows, start=1):
         where = f"npldesk.toml [[casework.policy]] row {number}"
         if not isinstance(row, Mapping):
-            raise UsageError(f"{where}: a table with strategy and tier, not {row!r}")
+            raise UsageError(
+                translatable(
+                    "{where}: a table with strategy and tier, not {row!r}", where=where, row=row
+                )
+            )
         extra = sorted(set(row) - allowed)
         if extra:
-            raise UsageError(f"{where}: unknown keys {extra} (allowed: {sorted(allowed)})")
+            raise UsageError(
+                translatable(
+                    "{where}: unknown keys {extra} (allowed: {allowed})",
+                    where=where,
+                    extra=extra,
+                    allowed=sorted(allowed),
+                )
+            )
         strategy, tier = row.get("strategy"), row.get("tier")
         if strategy not in Strategy.values:
-            raise UsageError(f"{where}: unknown strategy {strategy!r}")
+            raise UsageError(
+                translatable(
+                    "{where}: unknown strategy {strategy!r}", where=where, strategy=strategy
+                )
+            )
         if tier not in Tier.values:
-            raise UsageError(f"{where}: unknown tier {tier!r}")
+            raise UsageError(translatable("{where}: unknown tier {tier!r}", where=where, tier=tier))
         pattern: dict[str, Any] = {}
         for key, vocabulary in (("ability", Ability.values), ("willingness", Willingness.values)):
             if key in row:
@@ -292,13 +344,23 @@ def policy_from_config(config: Mapping[str, Any]) -> tuple[PolicyRow, ...]:
                 unknown = values - set(vocabulary)
                 if unknown or not values:
                     raise UsageError(
-                        f"{where}: unknown {key} {sorted(unknown)} (one of {vocabulary})"
+                        translatable(
+                            "{where}: unknown {key} {unknown} (one of {vocabulary})",
+                            where=where,
+                            key=key,
+                            unknown=sorted(unknown),
+                            vocabulary=vocabulary,
+                        )
                     )
                 pattern[key] = values
         if "collateral_covers" in row:
             if not isinstance(row["collateral_covers"], bool):
                 raise UsageError(
-                    f"{where}: collateral_covers is true or false, not {row['collateral_covers']!r}"
+                    translatable(
+                        "{where}: collateral_covers is true or false, not {row!r}",
+                        where=where,
+                        row=row["collateral_covers"],
+                    )
                 )
             pattern["collateral_covers"] = row["collateral_covers"]
         policy.append(PolicyRow(strategy, tier, **pattern))

@@ -19,11 +19,22 @@ from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from django.db.models import Case as When_
-from django.db.models import F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from npldesk.casework import access, clocks
 from npldesk.casework.audit import record_personal_data_access
-from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role
+from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role, RunKind
 from npldesk.casework.config import casework_settings
 from npldesk.casework.errors import AccessDenied, NoActor, NotFound
 from npldesk.casework.models import (
@@ -33,16 +44,20 @@ from npldesk.casework.models import (
     Department,
     Household,
     Instalment,
+    Job,
     LegalCase,
     Person,
     Plan,
     Recovery,
     RepaymentPlan,
+    Run,
+    RunStep,
     Team,
     TransferPackage,
     Unit,
     WriteOff,
 )
+from npldesk.core.i18n import translatable
 from npldesk.core.masking import mask_address, mask_id_number, mask_name, mask_phone
 
 P = ParamSpec("P")
@@ -76,7 +91,10 @@ def system_actor() -> Person:
     person = Person.objects.select_related("user").filter(user__username=SYSTEM_USERNAME).first()
     if person is None or not access.is_system_actor(person):
         raise NotFound(
-            "the casework database has no system actor: run `npldesk init` to bring it up to date"
+            translatable(
+                "the casework database has no system actor: run `npldesk init` to bring it up "
+                "to date"
+            )
         )
     return person
 
@@ -174,7 +192,10 @@ def household_view(person: Person, case: Case, *, unmask: bool = False) -> House
         )
     if unmask:
         raise AccessDenied(
-            f"personal data of case {case.number} is shown only to those who work the case"
+            translatable(
+                "personal data of case {case_number} is shown only to those who work the case",
+                case_number=case.number,
+            )
         )
     return HouseholdView(
         household.borrower_id,
@@ -304,7 +325,7 @@ def person_get(person: Person, username: str) -> Person:
     """One person by username, or ``NotFound`` (also when out of the reader's sight)."""
     found = people_visible(person).filter(user__username=username).first()
     if found is None:
-        raise NotFound(f"no user {username!r}")
+        raise NotFound(translatable("no user {username!r}", username=username))
     return found
 
 
@@ -324,7 +345,7 @@ def team_get(person: Person, code: str) -> Team:
     """One team by code, or ``NotFound`` (also when out of the reader's sight)."""
     found = teams_visible(person).filter(code=code).first()
     if found is None:
-        raise NotFound(f"no team {code!r}")
+        raise NotFound(translatable("no team {code!r}", code=code))
     return found
 
 
@@ -345,8 +366,42 @@ def unit_get(person: Person, code: str) -> Unit:
     reader's scope)."""
     found = Unit.objects.filter(code=code).first()
     if found is None:
+        raise NotFound(translatable("no unit {code!r}", code=code))
+    return found
+
+
+@selector
+def unit_in_scope(person: Person, code: str) -> Unit:
+    """A unit of the person's scope by code; ``NotFound`` for any other (figures of a unit are
+    for the people who answer for it)."""
+    found = units_visible(person).filter(code=code).first()
+    if found is None:
         raise NotFound(f"no unit {code!r}")
     return found
+
+
+@selector
+def unit_children(person: Person, unit: Unit) -> QuerySet[Unit]:
+    """The units directly below ``unit`` within the person's scope, in tree order."""
+    return units_visible(person).filter(parent=unit)
+
+
+@selector
+def home_unit(person: Person) -> Unit | None:
+    """The highest unit of the person's scope (where their figures start), if any."""
+    units = sorted(units_visible(person), key=lambda unit: (unit.path.count("/"), unit.path))
+    return units[0] if units else None
+
+
+@selector
+def case_counts_by_state(person: Person, *, unit: Unit | None = None) -> dict[str, int]:
+    """How many of the cases the person may read are in each state (every state named), within
+    ``unit``'s subtree when given."""
+    cases = cases_visible(person)
+    if unit is not None:
+        cases = cases.filter(unit__path__startswith=unit.path)
+    found = dict(cases.order_by().values_list("state").annotate(n=Count("pk")))
+    return {state: int(found.get(state, 0)) for state in CaseState.values}
 
 
 @selector
@@ -476,9 +531,13 @@ def case_filter(person: Person, filters: CaseFilters, *, today: date) -> QuerySe
     shows them masked) or a case by its number.
     """
     if filters.unit and not units_visible(person).filter(code=filters.unit).exists():
-        raise NotFound(f"no unit {filters.unit} that you may see")
+        raise NotFound(
+            translatable("no unit {filters_unit} that you may see", filters_unit=filters.unit)
+        )
     if filters.team and not teams_visible(person).filter(code=filters.team).exists():
-        raise NotFound(f"no team {filters.team} that you may see")
+        raise NotFound(
+            translatable("no team {filters_team} that you may see", filters_team=filters.team)
+        )
     cases = case_list(
         person,
         state=filters.state,
@@ -712,6 +771,476 @@ def planner_pipeline(person: Person, *, as_of: date, until: date) -> PlannerPipe
             recovered_after_write_off=after["amount"],
         ),
     )
+
+
+# -- the boards: a team's, the legal desk's, finance's ----------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberLoad:
+    """What one member of a team carries: open cases owned, their NPL balance, deadlines past
+    and broken promises among them."""
+
+    person: Person
+    is_leader: bool
+    open_cases: int = 0
+    npl_balance: Decimal = Decimal(0)
+    overdue: int = 0
+    broken_promises: int = 0
+
+
+@dataclass(frozen=True)
+class PlanWaiting:
+    """A proposed plan and who must decide it next: the leader of the case's team, or any team
+    lead of the case's unit when the case has no team."""
+
+    plan: Plan
+    case: Case
+    proposed_by: Person
+    decider: Person | None
+    yours: bool  # the reader may decide it (a lead who can read the case and did not propose it)
+
+
+@dataclass
+class TeamBoard:
+    """A team's board (``/teams/<code>/``)."""
+
+    team: Team
+    members: list[MemberLoad]
+    unassigned: list[Case]  # open cases of the team's units without an owner or without a team
+    overdue: list[Case]  # open cases of the team, deadline past
+    plans: list[PlanWaiting]
+    owners: list[Person]  # whom cases may be given to: the team's leader and members
+    teams: list[Team]  # teams the reader may see (the target of a reassignment)
+
+
+def _plans_waiting(person: Person, plans: QuerySet[Plan]) -> list[PlanWaiting]:
+    may_decide = person.active and person.has_role(Role.TEAM_LEAD)
+    return [
+        PlanWaiting(
+            plan=plan,
+            case=plan.case,
+            proposed_by=plan.proposed_by,
+            decider=plan.case.team.leader if plan.case.team is not None else None,
+            yours=may_decide
+            and plan.proposed_by_id != person.pk
+            and (plan.case.team is None or plan.case.team.leader_id == person.pk),
+        )
+        for plan in plans.select_related(
+            "case__household", "case__unit", "case__team__leader__user", "proposed_by__user"
+        ).order_by("proposed_at", "pk")
+    ]
+
+
+@selector
+def plans_waiting(person: Person) -> list[PlanWaiting]:
+    """Proposed plans of the open cases the person may read, oldest first, each saying who
+    must decide it next and whether that is the reader ("waiting for you")."""
+    return _plans_waiting(
+        person,
+        Plan.objects.filter(
+            state="proposed", case__in=cases_visible(person), case__closed_on__isnull=True
+        ),
+    )
+
+
+@selector
+def team_board(person: Person, code: str, *, today: date) -> TeamBoard:
+    """A team's board in a fixed number of queries, whatever the number of cases: members'
+    load, cases of the team's units without owner or team, deadlines past, plans waiting."""
+    from django.db.models import Count, Sum
+
+    team = team_get(person, code)
+    team = (
+        Team.objects.select_related("leader__user")
+        .prefetch_related(
+            Prefetch("members", queryset=Person.objects.select_related("user")), "units"
+        )
+        .get(pk=team.pk)
+    )
+    people = [team.leader, *[m for m in team.members.all() if m.pk != team.leader_id]]
+    visible = cases_visible(person).filter(closed_on__isnull=True)
+    loads: dict[int, dict[str, Any]] = {
+        row["owner_id"]: dict(row)
+        for row in visible.filter(owner__in=[p.pk for p in people])
+        .values("owner_id")
+        .annotate(
+            cases=Count("pk"),
+            balance=Sum("npl_balance"),
+            overdue=Count("pk", filter=Q(deadline__lt=today)),
+            broken=Sum("broken_promises"),
+        )
+    }
+    members = [
+        MemberLoad(
+            person=p,
+            is_leader=p.pk == team.leader_id,
+            open_cases=loads.get(p.pk, {}).get("cases", 0),
+            npl_balance=loads.get(p.pk, {}).get("balance") or Decimal(0),
+            overdue=loads.get(p.pk, {}).get("overdue", 0),
+            broken_promises=loads.get(p.pk, {}).get("broken") or 0,
+        )
+        for p in people
+    ]
+    area = Q(pk__in=[])
+    for path in access.team_area(team):
+        area |= Q(unit__path__startswith=path)
+    rows = visible.select_related("household", "unit", "owner__user", "team")
+    return TeamBoard(
+        team=team,
+        members=members,
+        unassigned=list(
+            rows.filter(area)
+            .filter(Q(owner__isnull=True) | Q(team__isnull=True))
+            .order_by("deadline", "number")
+        ),
+        overdue=list(rows.filter(team=team, deadline__lt=today).order_by("deadline", "number")),
+        plans=_plans_waiting(
+            person, Plan.objects.filter(state="proposed", case__in=visible.filter(team=team))
+        ),
+        owners=people,
+        teams=list(teams_visible(person).order_by("code")),
+    )
+
+
+@selector
+def team_cases_for_reassignment(person: Person, numbers: list[str]) -> list[Case]:
+    """The open cases named, as far as the person may read them (``NotFound`` for any other)."""
+    cases = list(
+        cases_visible(person)
+        .filter(number__in=numbers, closed_on__isnull=True)
+        .select_related("unit", "team")
+        .order_by("number")
+    )
+    missing = sorted(set(numbers) - {case.number for case in cases})
+    if missing:
+        raise NotFound(f"no open case {missing[0]} that you may see")
+    return cases
+
+
+# Legal cases that have not moved for this long are flagged as stalled.
+LEGAL_STALL_DAYS = 90
+HEARING_DAYS = 30
+LEGAL_CLOCK_DAYS = 60
+
+
+@dataclass(frozen=True)
+class LegalClock:
+    """A date that expires on a legal case: the limitation period or a seizure."""
+
+    legal_case: LegalCase
+    kind: str  # "limitation" or "seizure_expiry"
+    on: date
+
+
+@dataclass
+class LegalBoard:
+    """The legal desk's board (``/legal/``)."""
+
+    by_stage: list[tuple[str, int]]
+    cases: list[LegalCase]
+    hearings: list[LegalCase]
+    stalled: list[LegalCase]
+    clocks: list[LegalClock]
+
+
+@selector
+def legal_board(person: Person, *, today: date) -> LegalBoard:
+    """Open legal cases of the cases the person may read, by stage; hearings within 30 days;
+    cases whose stage has not moved for 90 days; limitation and seizure-expiry dates within 60
+    days. Two queries."""
+    from npldesk.casework.choices import LegalStage
+
+    legal = list(
+        LegalCase.objects.filter(case__in=cases_visible(person))
+        .exclude(stage=LegalStage.CLOSED)
+        .select_related("case__household", "case__unit", "holder__user")
+        .order_by("case__number", "pk")
+    )
+    counts: dict[str, int] = {}
+    for item in legal:
+        counts[item.stage] = counts.get(item.stage, 0) + 1
+    clocks = [
+        LegalClock(item, kind, on)
+        for item in legal
+        for kind, on in (
+            ("limitation", item.limitation_date),
+            ("seizure_expiry", item.seizure_expiry_date),
+        )
+        if on is not None and on <= today + timedelta(days=LEGAL_CLOCK_DAYS)
+    ]
+    hearings = [
+        item
+        for item in legal
+        if item.next_hearing_on is not None
+        and today <= item.next_hearing_on <= today + timedelta(days=HEARING_DAYS)
+    ]
+    return LegalBoard(
+        by_stage=[(stage, counts[stage]) for stage in LegalStage.values if stage in counts],
+        cases=legal,
+        hearings=sorted(hearings, key=lambda item: (item.next_hearing_on, item.pk)),
+        stalled=[
+            item for item in legal if item.stage_since <= today - timedelta(days=LEGAL_STALL_DAYS)
+        ],
+        clocks=sorted(clocks, key=lambda clock: (clock.on, clock.legal_case.pk)),
+    )
+
+
+@dataclass(frozen=True)
+class LossLoan:
+    """A loss-class loan on the books with no write-off application yet: one to prepare."""
+
+    case: Case
+    loan: Any
+
+
+@dataclass
+class FinanceDesk:
+    """Finance's desk (``/finance/``)."""
+
+    to_prepare: list[LossLoan]
+    to_review: list[WriteOff]
+    to_approve: list[WriteOff]
+    to_confirm: list[Recovery]
+
+
+@selector
+def finance_desk(person: Person) -> FinanceDesk:
+    """Loss-class loans of open cases in scope with no live write-off application, write-offs
+    waiting for review and for approval (each with who took the earlier steps), and recovery
+    entries waiting for confirmation that the reader did not enter. Five queries."""
+    from npldesk.casework.choices import WriteOffState
+    from npldesk.casework.models import CaseLoan, WriteOffDecision
+
+    visible = cases_visible(person)
+    live = WriteOff.objects.exclude(state=WriteOffState.REJECTED)
+    loans = (
+        CaseLoan.objects.filter(
+            case__in=visible.filter(closed_on__isnull=True), loan_class="loss", status="active"
+        )
+        .exclude(Exists(live.filter(case_id=OuterRef("case_id"), loan_id=OuterRef("loan_id"))))
+        .select_related("case__household", "case__unit")
+        .order_by("case__number", "loan_id")
+    )
+    pending = list(
+        WriteOff.objects.filter(
+            case__in=visible, state__in=[WriteOffState.PREPARED, WriteOffState.REVIEWED]
+        )
+        .select_related("case__household", "case__unit", "prepared_by__user")
+        .prefetch_related(
+            Prefetch(
+                "decisions",
+                queryset=WriteOffDecision.objects.select_related("by__user").order_by("at", "pk"),
+            )
+        )
+        .order_by("prepared_on", "pk")
+    )
+    return FinanceDesk(
+        to_prepare=[LossLoan(case=loan.case, loan=loan) for loan in loans],
+        to_review=[w for w in pending if w.state == WriteOffState.PREPARED],
+        to_approve=[w for w in pending if w.state == WriteOffState.REVIEWED],
+        to_confirm=list(
+            Recovery.objects.filter(
+                case__in=visible, confirmation__isnull=True, reverses__isnull=True
+            )
+            .filter(reversed_by__isnull=True)
+            .exclude(entered_by=person)
+            .select_related("case__household", "entered_by__user")
+            .order_by("received_on", "pk")
+        ),
+    )
+
+
+@selector
+def writeoff_get(person: Person, pk: int) -> WriteOff:
+    """One write-off of a case the person may read, or ``NotFound``."""
+    found = writeoffs_visible(person).select_related("case__unit").filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"no write-off {pk} that you may see")
+    return found
+
+
+@selector
+def recovery_get(person: Person, pk: int) -> Recovery:
+    """One recovery entry of a case the person may read, or ``NotFound``."""
+    found = recoveries_visible(person).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"no recovery {pk} that you may see")
+    return found
+
+
+@selector
+def loss_loan_get(person: Person, number: str, loan_id: str) -> Case:
+    """The open case ``number`` in the person's scope holding loan ``loan_id``, or
+    ``NotFound``."""
+    case = case_get(person, number)
+    if not case.loans.filter(loan_id=loan_id).exists():
+        raise NotFound(f"no loan {loan_id} in case {number}")
+    return case
+
+
+@dataclass
+class ReconciliationView:
+    """The months a reconciliation can be asked for, and the one asked (``None`` when the
+    home has fewer than two months imported or none was asked)."""
+
+    months: list[date]
+    as_of: date | None
+    result: Any | None  # npldesk.casework.reconcile.Reconciliation
+
+
+@selector
+def reconciliation(person: Person, *, as_of: date | None) -> ReconciliationView:
+    """Casework's recoveries against the movement's cash line for the month ending ``as_of``
+    (``npldesk cases reconcile``: the whole bank's ledger, for finance and leaders); the latest
+    month that has one before it when ``as_of`` is ``None``."""
+    import os
+
+    from npldesk.analytics.session import Analytics
+    from npldesk.casework.reconcile import reconcile
+    from npldesk.home import load_home
+
+    if not access.is_system_actor(person) and not (
+        person.active and person.has_role(Role.FINANCE, Role.LEADER)
+    ):
+        raise AccessDenied("the reconciliation is read by finance and leaders")
+    session = Analytics.for_home(load_home(os.environ.get("NPLDESK_HOME"), must_exist=False))
+    months = session.months()[1:]
+    if as_of is None and months:
+        as_of = months[-1]
+    if as_of is None or as_of not in months:
+        return ReconciliationView(months=months, as_of=None, result=None)
+    return ReconciliationView(months=months, as_of=as_of, result=reconcile(session, as_of))
+
+
+@selector
+def policy_table(person: Person) -> tuple[Any, ...]:
+    """The policy table (segment → strategy → tier) the rules apply, first match first, as the
+    home's ``npldesk.toml`` sets it. Administrators read it (it is changed in that file)."""
+    if not access.is_system_actor(person) and not (person.active and person.has_role(Role.ADMIN)):
+        raise AccessDenied("the policy table is read by administrators")
+    return casework_settings().policy
+
+
+# -- accounts: API tokens -----------------------------------------------------------------
+
+
+def _tokens_scope(person: Person) -> QuerySet[Any]:
+    from npldesk.casework.models import ApiToken
+
+    tokens = ApiToken.objects.select_related("person__user")
+    if access.is_system_actor(person) or (person.active and person.has_role(Role.ADMIN)):
+        return tokens
+    return tokens.filter(person=person)
+
+
+@selector
+def api_tokens(person: Person, *, owner: Person | None = None) -> QuerySet[Any]:
+    """API tokens with their last use: a person's own, an administrator's view of anyone's
+    (``owner`` narrows to one person). The digest is never shown."""
+    tokens = _tokens_scope(person)
+    if owner is not None:
+        tokens = tokens.filter(person=owner)
+    return tokens.order_by("created_at", "id")
+
+
+@selector
+def api_token_get(person: Person, prefix: str) -> Any:
+    """One token by the first characters of its secret (as ``api_tokens`` lists them)."""
+    token = _tokens_scope(person).filter(prefix=prefix).first()
+    if token is None:
+        raise NotFound(f"no API token {prefix} that you may see")
+    return token
+
+
+@selector
+def case_plan(person: Person, number: str, plan_id: int) -> Plan:
+    """One plan of a case the person may read, or ``NotFound``."""
+    case = case_get(person, number)
+    plan = Plan.objects.filter(case=case, pk=plan_id).first()
+    if plan is None:
+        raise NotFound(f"no plan {plan_id} on case {number}")
+    plan.case = case
+    return plan
+
+
+@selector
+def case_recovery(person: Person, number: str, recovery_id: int) -> Recovery:
+    """One ledger entry of a case the person may read, or ``NotFound``."""
+    case = case_get(person, number)
+    entry = Recovery.objects.filter(case=case, pk=recovery_id).first()
+    if entry is None:
+        raise NotFound(f"no recovery {recovery_id} on case {number}")
+    entry.case = case
+    return entry
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+# Who follows the month-end runs: those who answer for the figures and the casework of the
+# branch network (officers see their worklist, not the machinery that fills it).
+RUN_READERS = frozenset({Role.ADMIN, Role.RISK_ANALYST, Role.LEADER, Role.TEAM_LEAD})
+
+
+@selector
+def runs_visible(person: Person) -> QuerySet[Run]:
+    """The month-end runs, latest month first, for the system actor and ``RUN_READERS``."""
+    runs = Run.objects.select_related("started_by__user").order_by("-as_of", "-started_at")
+    if access.is_system_actor(person) or (person.active and person.has_role(*RUN_READERS)):
+        return runs
+    return runs.none()
+
+
+@selector
+def run_find(person: Person, as_of: date, *, kind: str = RunKind.MONTH_END) -> Run | None:
+    """The run of ``kind`` for the month ``as_of``, or ``None`` when it never started."""
+    return runs_visible(person).filter(kind=kind, as_of=as_of).first()
+
+
+@selector
+def run_get(person: Person, as_of: date, *, kind: str = RunKind.MONTH_END) -> Run:
+    """The run of ``kind`` for ``as_of``, or ``NotFound`` naming the month."""
+    run = run_find(person, as_of, kind=kind)
+    if run is None:
+        raise NotFound(f"no {kind.replace('_', '-')} run of {as_of:%Y-%m}")
+    return run
+
+
+@selector
+def run_steps(person: Person, run: Run) -> list[RunStep]:
+    """The steps ``run`` recorded, in the order they run."""
+    if not runs_visible(person).filter(pk=run.pk).exists():
+        raise NotFound(f"no run {run}")
+    return list(RunStep.objects.filter(run=run).order_by("position"))
+
+
+@selector
+def latest_month_end_run(person: Person) -> Run | None:
+    """The latest month's month-end run (for the tape page and the leader's dashboard: show
+    ``run.summary()``), or ``None`` before the first run."""
+    return runs_visible(person).filter(kind=RunKind.MONTH_END).first()
+
+
+# -- jobs ----------------------------------------------------------------------------------
+
+
+@selector
+def jobs_visible(person: Person) -> QuerySet[Job]:
+    """The jobs ``person`` may follow, latest first: their own, or every job for the system
+    actor and ``RUN_READERS``."""
+    jobs = Job.objects.select_related("created_by__user").order_by("-created_at", "-id")
+    if access.is_system_actor(person) or (person.active and person.has_role(*RUN_READERS)):
+        return jobs
+    return jobs.filter(created_by=person)
+
+
+@selector
+def job_get(person: Person, job_id: int) -> Job:
+    """One job ``person`` may follow, or ``NotFound``."""
+    job = jobs_visible(person).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    return job
 
 
 # -- clocks ----------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from npldesk.casework.models import (
 )
 from npldesk.casework.rules import CaseworkParams
 from npldesk.casework.services._common import derived_strategy, hold_case_openings
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label, month_range, previous_month_end, shift_month_end
 
 ZERO = Decimal("0.00")
@@ -200,8 +201,12 @@ def months_to_sync(as_of: date, *, last: date | None, stored: Iterable[date]) ->
     last synced one is refused (it would undo what later months did)."""
     if last is not None and as_of < last:
         raise InvalidAction(
-            f"cases were last synced from {month_label(last)}: syncing the earlier month "
-            f"{month_label(as_of)} would undo what the later months did"
+            translatable(
+                "cases were last synced from {last}: syncing the earlier month {as_of} would "
+                "undo what the later months did",
+                last=month_label(last),
+                as_of=month_label(as_of),
+            )
         )
     wanted = (
         [as_of] if last is None or as_of == last else list(month_range(next_month(last), as_of))
@@ -233,9 +238,14 @@ def _require_next_month(as_of: date) -> None:
         months_to_sync(as_of, last=last, stored=[as_of])  # raises, naming both months
     if as_of != next_month(last):
         raise InvalidAction(
-            f"cases were last synced from {month_label(last)}: sync "
-            f"{month_label(next_month(last))} to {month_label(previous_month_end(as_of))} "
-            f"before {month_label(as_of)} (`npldesk cases sync` replays them)"
+            translatable(
+                "cases were last synced from {last}: sync {following} to {before} before {as_of} "
+                "(`npldesk cases sync` replays them)",
+                last=month_label(last),
+                following=month_label(next_month(last)),
+                before=month_label(previous_month_end(as_of)),
+                as_of=month_label(as_of),
+            )
         )
 
 
@@ -559,14 +569,24 @@ def _require_storable_text(objects: Sequence[models.Model], fields: Iterable[Any
             what = f"{model._meta.verbose_name} {getattr(obj, label) if label else obj.pk}"
             if "\x00" in value:
                 raise InvalidAction(
-                    f"{what}: its {text_field.name} holds a NUL character, which casework cannot "
-                    "store: correct the tape and import the month again"
+                    translatable(
+                        "{what}: its {text_field_name} holds a NUL character, which casework "
+                        "cannot store: correct the tape and import the month again",
+                        what=what,
+                        text_field_name=text_field.name,
+                    )
                 )
             if text_field.max_length is not None and len(value) > text_field.max_length:
                 raise InvalidAction(
-                    f"{what}: its {text_field.name} is {len(value)} characters long, more than "
-                    f"the {text_field.max_length} casework keeps: correct the tape and import "
-                    "the month again"
+                    translatable(
+                        "{what}: its {text_field_name} is {count} characters long, more than "
+                        "the {max_length} casework keeps: correct the tape and import the month "
+                        "again",
+                        what=what,
+                        text_field_name=text_field.name,
+                        count=len(value),
+                        max_length=text_field.max_length,
+                    )
                 )
 
 
@@ -715,8 +735,12 @@ def _units_for(households: Mapping[str, _Household]) -> dict[str, Unit]:
     if missing:
         shown = ", ".join(missing[:10])
         raise InvalidAction(
-            f"the snapshot names {len(missing)} unit(s) casework does not know ({shown}): "
-            "bring the organisation tree into casework first"
+            translatable(
+                "the snapshot names {count} unit(s) casework does not know ({shown}): bring the "
+                "organisation tree into casework first",
+                count=len(missing),
+                shown=shown,
+            )
         )
     return units
 
@@ -923,7 +947,9 @@ def units_from_store(
 
     org = load_org(Store(store_path))
     if not org:
-        raise UsageError("no organisation file imported: run `npldesk org import FILE` first")
+        raise UsageError(
+            translatable("no organisation file imported: run `npldesk org import FILE` first")
+        )
     if only_when_new and {u.code for u in org} <= set(Unit.objects.values_list("code", flat=True)):
         return None
     return units_sync(

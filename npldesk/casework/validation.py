@@ -25,6 +25,7 @@ from django.utils import timezone
 from npldesk.casework.choices import RepaymentPlanKind
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import Case, CaseLoan, Recovery
+from npldesk.core.i18n import translatable
 from npldesk.core.money import MoneyError, money
 
 ZERO = Decimal("0.00")
@@ -41,11 +42,24 @@ def event_date(case: Case, on: date, what: str, *, today: date | None = None) ->
     opening_month = case.opened_on.replace(day=1)
     if on < opening_month:
         raise InvalidAction(
-            f"{what} dated {on} is before case {case.number} was opened "
-            f"({case.opened_on}): it is dated in {case.opened_on:%Y-%m} or later"
+            translatable(
+                "{what} dated {on} is before case {case_number} was opened ({opened_on}): it is "
+                "dated in {opened_on:%Y-%m} or later",
+                what=what,
+                on=on,
+                case_number=case.number,
+                opened_on=case.opened_on,
+            )
         )
     if on > today:
-        raise InvalidAction(f"{what} dated {on} is in the future: today is {today}")
+        raise InvalidAction(
+            translatable(
+                "{what} dated {on} is in the future: today is {today}",
+                what=what,
+                on=on,
+                today=today,
+            )
+        )
     return on
 
 
@@ -54,8 +68,11 @@ def reversal_date(reversed: Recovery, on: date) -> date:
     (the money cannot go back before it came)."""
     if on < reversed.received_on:
         raise InvalidAction(
-            f"a reversal dated {on} is before the entry it reverses, received on "
-            f"{reversed.received_on}"
+            translatable(
+                "a reversal dated {on} is before the entry it reverses, received on {received_on}",
+                on=on,
+                received_on=reversed.received_on,
+            )
         )
     return on
 
@@ -68,9 +85,11 @@ def positive_amount(value: Decimal | int | str, what: str) -> Decimal:
     try:
         amount = money(value)
     except MoneyError as exc:
-        raise InvalidAction(f"{what}: {exc}") from exc
+        raise InvalidAction(translatable("{what}: {exc}", what=what, exc=exc)) from exc
     if amount <= 0:
-        raise InvalidAction(f"{what} must be more than zero, not {amount}")
+        raise InvalidAction(
+            translatable("{what} must be more than zero, not {amount}", what=what, amount=amount)
+        )
     return amount
 
 
@@ -103,16 +122,28 @@ def recovery_amount(case: Case, loan: CaseLoan, amount: Decimal) -> Decimal:
     """``amount`` if the loan can still owe it (``recoverable``)."""
     if loan.owed_as_of is None:
         raise InvalidAction(
-            f"loan {loan.loan_id} was never on the books while case {case.number} followed it: "
-            "casework has no balance it could repay"
+            translatable(
+                "loan {loan_id} was never on the books while case {case_number} followed it: "
+                "casework has no balance it could repay",
+                loan_id=loan.loan_id,
+                case_number=case.number,
+            )
         )
     since = received_since(case, loan)
     left = loan.owed - since
     if amount > left:
         raise InvalidAction(
-            f"a recovery of {amount} on loan {loan.loan_id} is more than it can still owe: "
-            f"{loan.owed} (balance and overdue interest at {loan.owed_as_of}) less {since} "
-            f"received since leaves {left}"
+            translatable(
+                "a recovery of {amount} on loan {loan_id} is more than it can still owe: "
+                "{loan_owed} (balance and overdue interest at {owed_as_of}) less {since} "
+                "received since leaves {left}",
+                amount=amount,
+                loan_id=loan.loan_id,
+                loan_owed=loan.owed,
+                owed_as_of=loan.owed_as_of,
+                since=since,
+                left=left,
+            )
         )
     return amount
 
@@ -123,10 +154,20 @@ def repayment_plan_amounts(case: Case, kind: str, total: Decimal, discount: Deci
     debt = case.balance
     if kind == RepaymentPlanKind.FULL and total < debt:
         raise InvalidAction(
-            f"a full repayment plan of {total} is less than the debt of case {case.number}, "
-            f"{debt}: agree a settlement for less"
+            translatable(
+                "a full repayment plan of {total} is less than the debt of case {case_number}, "
+                "{debt}: agree a settlement for less",
+                total=total,
+                case_number=case.number,
+                debt=debt,
+            )
         )
     if discount > 0 and discount >= debt:
         raise InvalidAction(
-            f"a discount of {discount} is not less than the debt of case {case.number}, {debt}"
+            translatable(
+                "a discount of {discount} is not less than the debt of case {case_number}, {debt}",
+                discount=discount,
+                case_number=case.number,
+                debt=debt,
+            )
         )

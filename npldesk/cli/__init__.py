@@ -12,7 +12,7 @@ import sys
 from rich.markup import escape
 
 from npldesk.cli.app import app
-from npldesk.cli.language import current_language, restore_language, say
+from npldesk.cli.language import current_language, home_language, restore_language, say
 from npldesk.cli.output import err_console, print_problems
 from npldesk.core.errors import NpldeskError
 from npldesk.core.system import owner_only_files
@@ -29,11 +29,13 @@ def run(argv: list[str]) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except NpldeskError as exc:
-        if exc.problems:
-            print_problems(exc.problems, exc.total)
-        err_console().print(
-            f"[bold red]{escape(say(_('error')))}:[/] {escape(say(exc.message))}", highlight=False
-        )
+        with home_language():
+            if exc.problems:
+                print_problems(exc.problems, exc.total)
+            err_console().print(
+                f"[bold red]{escape(say(_('error')))}:[/] {escape(say(exc.message))}",
+                highlight=False,
+            )
         return exc.exit_code
     except KeyboardInterrupt:
         err_console().print(say(_("interrupted; the interrupted step committed nothing")))

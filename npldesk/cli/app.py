@@ -267,12 +267,19 @@ def demo(
             "--rebuild", help="Delete the demo home and empty its casework database, then rebuild"
         ),
     ] = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Build the demo home only; do not serve the web app")
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 for the web app")] = 8000,
 ) -> None:
-    """Build a demo home from the synthetic branch network and show what was imported."""
+    """Build a demo home from the synthetic branch network, show what was imported, then serve
+    the web app on 127.0.0.1 until stopped (--no-serve: build only)."""
     from npldesk.demo import build_demo
     from npldesk.demo.hashers import FAST_HASHING_SWITCH
 
     target = Path(home) if home else Path(os.environ.get("NPLDESK_HOME") or "npldesk-home")
+    if not 0 < port < 65536:
+        raise UsageError(f"--port {port}: a port is between 1 and 65535")
     # Before Django reads its settings: this process hashes the demo people's passwords fast.
     os.environ[FAST_HASHING_SWITCH] = "1"
     with progress() as say:
@@ -316,10 +323,44 @@ def demo(
         f"next: npldesk quality --as-of {month_label(built.snapshots[-1].as_of)} --by org_unit "
         f"--home {built.home.path}"
     )
+    if not no_serve:
+        _serve_demo(built.home, port=port)
+
+
+def _serve_demo(home: Home, *, port: int) -> None:
+    """Say where the web app is and how each demo role signs in (read again from the home's
+    credentials file on every run), then become ``npldesk serve`` on 127.0.0.1.
+
+    The server is a fresh process (``exec``): this one lists the demo's fast password hasher
+    first, and the server must hash as every other server does (``npldesk.demo.hashers``).
+    """
+    import sys
+
+    from npldesk.demo.credentials import credentials_path, one_per_role, read_credentials
+
+    chosen = one_per_role(read_credentials(home.path))
+    every = credentials_path(home.path)
+    emit(
+        [
+            {"role": role, "username": s.username, "password": s.password}
+            for role, s in chosen.items()
+        ],
+        ["role", "username", "password"],
+        OutputFormat.table,
+        title=f"sign in at http://127.0.0.1:{port}/ (every demo user: {every})",
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    from npldesk.demo.hashers import FAST_HASHING_SWITCH
+
+    env = {k: v for k, v in os.environ.items() if k != FAST_HASHING_SWITCH}
+    command = [sys.executable, "-c", "from npldesk.cli import main; main()"]
+    serve = ["serve", "--home", str(home.path), "--port", str(port)]
+    os.execve(sys.executable, [*command, *serve], env)  # noqa: S606 - our own interpreter
 
 
 def _print_demo_people(casework: Any) -> None:
-    """The demo users with their passwords (shown once) and what the history holds."""
+    """The demo users with their passwords and what the history holds."""
     emit(
         [
             {
@@ -332,7 +373,7 @@ def _print_demo_people(casework: Any) -> None:
         ],
         ["username", "roles", "units", "password"],
         OutputFormat.table,
-        title="demo users (passwords shown once, not stored in clear)",
+        title="demo users (their passwords also in the home's demo-credentials.txt, owner-only)",
     )
     console().print(
         f"casework: {casework.counts.get('recoveries', 0):,} recoveries and "
@@ -402,9 +443,33 @@ def _points(value: Decimal | None) -> str:
 def _register_figure_commands() -> None:
     """The analytics and administration commands live in their own modules; each adds itself
     here."""
-    from npldesk.cli import admin, cases, figures, lists, migration, ops, plan, web
+    from npldesk.cli import (
+        admin,
+        cases,
+        figures,
+        lists,
+        migration,
+        monthend,
+        ops,
+        plan,
+        report,
+        tokens,
+        web,
+    )
 
-    for module in (figures, lists, migration, admin, cases, ops, plan, web):
+    for module in (
+        figures,
+        lists,
+        migration,
+        admin,
+        cases,
+        monthend,
+        ops,
+        plan,
+        report,
+        tokens,
+        web,
+    ):
         module.register(app)
 
 

@@ -3,6 +3,9 @@ workbooks; JSON and CSV keep English keys and codes whatever it is."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from npldesk.home import Home
@@ -34,6 +37,29 @@ def current_language() -> str | None:
     from django.utils import translation
 
     return translation.get_language()
+
+
+@contextmanager
+def home_language() -> Iterator[None]:
+    """Speak the language of the home the command set Django up on (``NPLDESK_HOME``), so that a
+    mistake reported after the command is said as its tables are; English without Django."""
+    from django.conf import settings
+
+    if not settings.configured or not os.environ.get("NPLDESK_HOME"):
+        yield
+        return
+    from django.utils import translation
+
+    from npldesk.core.errors import NpldeskError
+    from npldesk.home import load_home
+
+    try:
+        language = load_home(os.environ["NPLDESK_HOME"]).language
+    except NpldeskError:
+        yield
+        return
+    with translation.override(language):
+        yield
 
 
 def restore_language(previous: str | None) -> None:

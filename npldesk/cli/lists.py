@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from npldesk.analytics.lists import EXTRA_COLUMNS, LIST_NAMES, check_list_name, run_list
+from npldesk.analytics.org import units_below
 from npldesk.analytics.session import Analytics
 from npldesk.bootstrap import casework
 from npldesk.cli.language import say, use_language
@@ -41,6 +42,7 @@ from npldesk.reports.exports import (
 )
 from npldesk.reports.labels import CLASS_LABELS, TERMS, label
 from npldesk.reports.pii import MASKS, record_personal_data_export
+from npldesk.tape.org import load_org
 
 
 class ListFormat(StrEnum):
@@ -125,6 +127,10 @@ def list_command(
     limit: Annotated[
         int | None, typer.Option("--limit", help="top-npl: how many households (default 20)")
     ] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", help="Only the loans of this unit and the units below it"),
+    ] = None,
     home: HomeOption = None,
     backend: BackendOption = None,
     rule_set: RuleSetOption = None,
@@ -147,7 +153,8 @@ def list_command(
     session = Analytics.for_home(loaded, backend=backend, rule_set=rule_set)
     with progress_reporter() as say_progress:
         session.progress = say_progress
-        result = run_list(session, list_name, end, start=first, limit=limit)
+        units = None if unit is None else units_below(load_org(session.store), unit)
+        result = run_list(session, list_name, end, start=first, limit=limit, units=units)
     export = list_export(result, pii=pii)
     if pii:
         # Recorded before a byte of it is shown (the home's export log, and the audit trail

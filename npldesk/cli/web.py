@@ -7,6 +7,8 @@ server process runs the app of ``npldesk.wsgi``. Registered in ``cli/app.py``.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -33,15 +35,42 @@ def serve(
         str, typer.Option("--bind", help="Address to listen on (the bank's reverse proxy's side)")
     ] = "127.0.0.1",
     dev: Annotated[bool, typer.Option("--dev", help="Django's development server")] = False,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run `npldesk worker` beside the web workers (queued jobs and the schedule)",
+        ),
+    ] = True,
 ) -> None:
-    """Serve the web app of a home (gunicorn; --dev: Django's development server)."""
+    """Serve the web app of a home (gunicorn; --dev: Django's development server), with
+    ``npldesk worker`` beside it."""
     loaded = load_home(home)
     if not 0 < port < 65536:
         raise UsageError(f"--port {port}: a port is between 1 and 65535")
-    serve_home(loaded, bind=bind, port=port, dev=dev)
+    serve_home(loaded, bind=bind, port=port, dev=dev, worker=worker)
 
 
-def serve_home(home: Home, *, bind: str, port: int, dev: bool) -> None:
+def _start_worker(home: Home) -> subprocess.Popen[bytes]:
+    """``npldesk worker`` on the same home, in a process of its own: long jobs never hold a
+    web worker, and a job killed with it is claimed again when the server starts again."""
+    command = [sys.executable, "-c", "from npldesk.cli import main; main()", "worker"]
+    # The command is this interpreter and npldesk itself; the home is the one being served.
+    return subprocess.Popen([*command, "--home", str(home.path)])  # noqa: S603
+
+
+def _stop_worker(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def serve_home(home: Home, *, bind: str, port: int, dev: bool, worker: bool = True) -> None:
     """Run the web app of ``home`` until stopped (the demo calls this too)."""
     os.environ["NPLDESK_HOME"] = str(home.path)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npldesk.settings")
@@ -55,12 +84,16 @@ def serve_home(home: Home, *, bind: str, port: int, dev: bool) -> None:
     if not database_ready():
         raise UsageError(f"the database of {home.path} is not ready: run `npldesk init` first")
     console().print(f"npldesk web app on http://{bind}:{port}/ (stop with Ctrl+C)")
-    if dev:
-        from django.core.management import call_command
+    process = _start_worker(home) if worker else None
+    try:
+        if dev:
+            from django.core.management import call_command
 
-        call_command("runserver", f"{bind}:{port}", use_reloader=False)
-        return
-    _gunicorn(bind=bind, port=port)
+            call_command("runserver", f"{bind}:{port}", use_reloader=False)
+            return
+        _gunicorn(bind=bind, port=port)
+    finally:
+        _stop_worker(process)
 
 
 def _gunicorn(*, bind: str, port: int) -> None:

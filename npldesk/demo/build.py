@@ -2,9 +2,10 @@
 
 ``build_demo`` is what ``npldesk demo`` calls: it (re)creates the home, has the caller open its
 casework database, writes the synthetic book into ``<home>/demo-data``, imports it like any
-bank's files, builds the casework history (``npldesk.demo.casework``) and returns what a face
-shows. A home already built is left as it is. Nothing of Django is imported before the database
-is open, so a face may import this module first.
+bank's files, builds the casework history (``npldesk.demo.casework``), keeps the generated
+sign-ins in the owner-only ``demo-credentials.txt`` (``npldesk.demo.credentials``) and returns
+what a face shows. A home already built is left as it is. Nothing of Django is imported before
+the database is open, so a face may import this module first.
 
 ``--rebuild`` starts over on both sides: the home folder and its casework database. The folder
 goes with ``shutil.rmtree``; the database is migrated back to nothing and forward again,
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from npldesk.core.errors import UsageError
+from npldesk.demo.credentials import DemoSignIn, write_credentials
 from npldesk.home import Home, create_home
 from npldesk.tape.store import SnapshotEntry, Store
 
@@ -95,6 +97,10 @@ def build_demo(
     say("importing the loan tape")
     import_files(store, result.tape_files, ImportOptions(), progress=say)
     casework = build_demo_casework(home, progress=say)
+    write_credentials(
+        home.path,
+        (DemoSignIn(c.username, c.roles, c.units, c.password) for c in casework.credentials),
+    )
     return DemoBuild(
         home,
         DemoBook(result.loans, result.households),

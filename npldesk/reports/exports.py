@@ -246,7 +246,7 @@ def write_file(table: ExportTable, fmt: str, target: Path) -> Path:
         "csv": write_csv,
         "json": write_json,
     }
-    with _replacing(target) as partial:
+    with replacing(target) as partial:
         if fmt == "xlsx":
             write_xlsx(table, partial)
         else:
@@ -272,7 +272,7 @@ def check_target(target: Path) -> Path:
 
 
 @contextmanager
-def _replacing(target: Path) -> Iterator[Path]:
+def replacing(target: Path) -> Iterator[Path]:
     """A temporary path beside ``target``, renamed onto it when the block succeeds."""
     try:
         descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)

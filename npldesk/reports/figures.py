@@ -303,6 +303,90 @@ def quality_report(
     )
 
 
+@dataclass(frozen=True)
+class TrendPoint:
+    """One month-end of a trend: the group's §2 figures at that month."""
+
+    as_of: date
+    figures: QualityFigures
+
+    @property
+    def npl_balance(self) -> Decimal:
+        return self.figures.npl_balance
+
+    @property
+    def npl_ratio(self) -> Decimal | None:
+        return self.figures.npl_ratio
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "balance": format_money(self.figures.balance),
+            "npl_balance": format_money(self.figures.npl_balance),
+            "npl_ratio": format_ratio(self.figures.npl_ratio),
+        }
+
+
+@dataclass(frozen=True)
+class QualityTrend:
+    """Month-end NPL balance and ratio of the whole book (key ``None``) and of every unit
+    (rolled up), over the imported months from ``start`` to ``end``."""
+
+    start: date
+    end: date
+    rule_set: str
+    points: Mapping[str | None, tuple[TrendPoint, ...]]
+    snapshots: tuple[SnapshotSource, ...]
+
+    def of(self, key: str | None) -> tuple[TrendPoint, ...]:
+        """The trend of one unit (``None``: the whole book); empty for a unit not held."""
+        return self.points.get(key, ())
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "rule_set": self.rule_set,
+            "total": [point.as_json() for point in self.of(None)],
+            "units": {
+                key: [point.as_json() for point in points]
+                for key, points in self.points.items()
+                if key is not None
+            },
+            "snapshots": [snapshot.as_json() for snapshot in self.snapshots],
+        }
+
+
+def quality_trend(session: Analytics, start: date, end: date) -> QualityTrend:
+    """The month-end trend from ``start`` to ``end`` over the months imported between them
+    (a month not imported is left out, not an error: a trend shows what there is)."""
+    session.require_month(end)
+    months = [month for month in session.months() if start <= month <= end]
+    grouping = resolve_grouping("org_unit", None, load_org(session.store))
+    span = session.figures_span(months)
+    found = _figures_by_month_and_key(session, asset_quality_by_month(span, by=None), months)
+    by_unit = _figures_by_month_and_key(
+        session, asset_quality_by_month(span, by=grouping.column, rollup=grouping.rollup()), months
+    )
+    keys: list[str | None] = [None, *(unit.code for unit in grouping.shown_units())]
+    points = {
+        key: tuple(
+            TrendPoint(
+                month, (found if key is None else by_unit)[month].get(key, QualityFigures.zero())
+            )
+            for month in months
+        )
+        for key in keys
+    }
+    return QualityTrend(
+        start=start,
+        end=end,
+        rule_set=session.params.name,
+        points=points,
+        snapshots=SnapshotSource.of(session, months),
+    )
+
+
 # -- NPL movement -------------------------------------------------------------------------
 
 
@@ -539,11 +623,14 @@ def migration_report(
     end: date,
     basis: str = "class",
     buckets: str = "s71",
+    units: Sequence[str] | None = None,
 ) -> MigrationReport:
     """The migration matrix and, on the class basis, the rates, from ``start`` to ``end``.
 
     Every month from ``start`` to ``end`` must be imported: the exit columns need each loan's
     row in the month it left, and a missing month would turn every exit into ``unexplained``.
+    With ``units``, the cohort is the loans those units held at ``start``, followed wherever
+    they went.
     """
     if basis not in BASES:
         raise UsageError(
@@ -564,7 +651,10 @@ def migration_report(
     session.require_month(start, what=translatable("--from month"))
     session.require_month(end, what=translatable("--to month"))
     months = session.require_span(start, end)
-    start_table = own_name(session, session.figures(start))
+    start_figures = session.figures(start)
+    if units is not None:
+        start_figures = start_figures.filter(start_figures.org_unit.isin(list(units)))
+    start_table = own_name(session, start_figures)
     end_table = own_name(session, session.figures(end))
     later = own_name(session, session.figures_span([m for m in months if m > start]))
     exits = exit_routes(start_table, later, t0=start, t1=end)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.tape.mapping import ColumnRule, Mapping
 from npldesk.tape.schema import COLUMNS, Column, Kind
 
@@ -66,8 +67,12 @@ class CompiledColumn:
 def _source_ref(name: str, available: dict[str, str]) -> str:
     if name not in available:
         raise UsageError(
-            f"the mapping refers to column {name!r}, which the file does not have; "
-            f"columns found: {', '.join(sorted(available)) or '(none)'}"
+            translatable(
+                "the mapping refers to column {name!r}, which the file does not have; columns "
+                "found: {value}",
+                name=name,
+                value=", ".join(sorted(available)) or "(none)",
+            )
         )
     return available[name]
 
@@ -120,8 +125,13 @@ def _check_date_formats(rule: ColumnRule) -> None:
             except duckdb.Error as exc:
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 raise UsageError(
-                    f"the mapping's date format {fmt!r} for {rule.canonical} is not a format: "
-                    f"{detail}"
+                    translatable(
+                        "the mapping's date format {fmt!r} for {rule_canonical} is not a "
+                        "format: {detail}",
+                        fmt=fmt,
+                        rule_canonical=rule.canonical,
+                        detail=detail,
+                    )
                 ) from exc
     finally:
         con.close()

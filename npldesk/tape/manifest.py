@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label
 
 STORE_FORMAT = 1
@@ -366,7 +367,7 @@ class Manifest:
     def from_json(cls, raw: Any, *, where: Path | str = "the store") -> Manifest:
         """Read a manifest's JSON, refusing a store format this npldesk cannot read."""
         if not isinstance(raw, dict) or not isinstance(raw.get("snapshots", {}), dict):
-            raise UsageError(f"{where} is not an npldesk store manifest")
+            raise UsageError(translatable("{where} is not an npldesk store manifest", where=where))
         raw = upgraded(raw, where)
         org = raw.get("org")
         return cls(
@@ -386,7 +387,13 @@ def store_format_of(raw: dict[str, Any], where: Path | str) -> int:
     """The manifest's store format; a store written before the format was recorded is 1."""
     value = raw.get("format", 1)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise UsageError(f"{where}: the store format {value!r} is not one npldesk writes")
+        raise UsageError(
+            translatable(
+                "{where}: the store format {value!r} is not one npldesk writes",
+                where=where,
+                value=value,
+            )
+        )
     return value
 
 
@@ -395,18 +402,27 @@ def upgraded(raw: dict[str, Any], where: Path | str) -> dict[str, Any]:
     found = store_format_of(raw, where)
     if found > STORE_FORMAT:
         raise UsageError(
-            f"{where} was written by a newer npldesk (store format {found}; this npldesk reads "
-            f"formats up to {STORE_FORMAT}): upgrade npldesk to read this store; nothing was "
-            "changed"
+            translatable(
+                "{where} was written by a newer npldesk (store format {found}; this npldesk "
+                "reads formats up to {STORE_FORMAT}): upgrade npldesk to read this store; "
+                "nothing was changed",
+                where=where,
+                found=found,
+                STORE_FORMAT=STORE_FORMAT,
+            )
         )
     while found < STORE_FORMAT:
         upgrade = UPGRADES.get(found)
         if upgrade is None:
             raise UsageError(
-                f"{where} is in store format {found}, which this npldesk cannot upgrade: "
-                "import its source files (the manifest names each with its SHA-256) into a new "
-                "home with `npldesk init --home NEW`, `npldesk org import FILE --home NEW` and "
-                "`npldesk tape import FILE... --home NEW`"
+                translatable(
+                    "{where} is in store format {found}, which this npldesk cannot upgrade: "
+                    "import its source files (the manifest names each with its SHA-256) into a "
+                    "new home with `npldesk init --home NEW`, `npldesk org import FILE --home "
+                    "NEW` and `npldesk tape import FILE... --home NEW`",
+                    where=where,
+                    found=found,
+                )
             )
         raw = upgrade(raw)
         found += 1
@@ -414,8 +430,14 @@ def upgraded(raw: dict[str, Any], where: Path | str) -> dict[str, Any]:
         version = entry.get("schema_version", SNAPSHOT_SCHEMA_VERSION)
         if isinstance(version, int) and version > SNAPSHOT_SCHEMA_VERSION:
             raise UsageError(
-                f"{where}: snapshot {key} holds canonical columns version {version}, written by "
-                f"a newer npldesk (this npldesk reads version {SNAPSHOT_SCHEMA_VERSION}): "
-                "upgrade npldesk to read this store"
+                translatable(
+                    "{where}: snapshot {key} holds canonical columns version {version}, written "
+                    "by a newer npldesk (this npldesk reads version {SNAPSHOT_SCHEMA_VERSION}): "
+                    "upgrade npldesk to read this store",
+                    where=where,
+                    key=key,
+                    version=version,
+                    SNAPSHOT_SCHEMA_VERSION=SNAPSHOT_SCHEMA_VERSION,
+                )
             )
     return raw

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.tape.sandbox import check_expression
 from npldesk.tape.schema import BY_NAME, COLUMN_NAMES, Kind
 
@@ -108,7 +109,14 @@ def _text(value: Any, what: str, where: str) -> str:
         return value
     if isinstance(value, bool | int | float | date):
         return str(value)  # a YAML date (2019-12-31) reads back as its ISO text
-    raise UsageError(f"{where}: {what} must be a text, not {_kind(value)}")
+    raise UsageError(
+        translatable(
+            "{where}: {what} must be a text, not {value}",
+            where=where,
+            what=what,
+            value=_kind(value),
+        )
+    )
 
 
 def _texts(value: Any, what: str, where: str) -> tuple[str, ...]:
@@ -125,7 +133,14 @@ def _flag(value: Any, what: str, where: str, default: bool) -> bool:
     if value is None:
         return default
     if not isinstance(value, bool):
-        raise UsageError(f"{where}: {what} must be true or false, not {value!r}")
+        raise UsageError(
+            translatable(
+                "{where}: {what} must be true or false, not {value!r}",
+                where=where,
+                what=what,
+                value=value,
+            )
+        )
     return value
 
 
@@ -133,7 +148,14 @@ def _table(value: Any, what: str, where: str) -> dict[Any, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise UsageError(f"{where}: {what} must be a table of keys and values, not {_kind(value)}")
+        raise UsageError(
+            translatable(
+                "{where}: {what} must be a table of keys and values, not {value}",
+                where=where,
+                what=what,
+                value=_kind(value),
+            )
+        )
     return value
 
 
@@ -151,7 +173,9 @@ def _source_options(raw: Any, where: str) -> SourceOptions:
     if raw is None:
         return SourceOptions()
     if not isinstance(raw, dict):
-        raise UsageError(f"{where}: `source` must be a table of reader options")
+        raise UsageError(
+            translatable("{where}: `source` must be a table of reader options", where=where)
+        )
     known = {
         "format",
         "encoding",
@@ -166,31 +190,69 @@ def _source_options(raw: Any, where: str) -> SourceOptions:
     unknown = set(map(str, raw)) - known
     if unknown:
         raise UsageError(
-            f"{where}: unknown reader option(s) {sorted(unknown)}; known: {sorted(known)}"
+            translatable(
+                "{where}: unknown reader option(s) {unknown}; known: {known}",
+                where=where,
+                unknown=sorted(unknown),
+                known=sorted(known),
+            )
         )
     fmt = raw.get("format")
     if fmt is not None and fmt not in READER_FORMATS:
-        raise UsageError(f"{where}: format {fmt!r} is not one of {', '.join(READER_FORMATS)}")
+        raise UsageError(
+            translatable(
+                "{where}: format {fmt!r} is not one of {READER_FORMATS}",
+                where=where,
+                fmt=fmt,
+                READER_FORMATS=", ".join(READER_FORMATS),
+            )
+        )
     encoding = _text(raw.get("encoding", "auto"), "`encoding`", where).lower()
     if encoding not in ENCODINGS:
-        raise UsageError(f"{where}: encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
+        raise UsageError(
+            translatable(
+                "{where}: encoding {encoding!r} is not one of {ENCODINGS}",
+                where=where,
+                encoding=encoding,
+                ENCODINGS=", ".join(ENCODINGS),
+            )
+        )
     names = _texts(raw.get("names"), "`names`", where)
     header = _flag(raw.get("header"), "`header`", where, True)
     if not header and not names:
-        raise UsageError(f"{where}: a file without a header needs `names`")
+        raise UsageError(
+            translatable("{where}: a file without a header needs `names`", where=where)
+        )
     nulls = _texts(raw.get("null_values", list(DEFAULT_NULLS)), "`null_values`", where)
     delimiter = _text(raw.get("delimiter", ","), "`delimiter`", where)
     # One character, as both CSV readers take it; a quote or a line break cannot delimit.
     if len(delimiter) != 1 or delimiter in '"\r\n':
-        raise UsageError(f"{where}: delimiter {delimiter!r} must be one character (not a quote)")
+        raise UsageError(
+            translatable(
+                "{where}: delimiter {delimiter!r} must be one character (not a quote)",
+                where=where,
+                delimiter=delimiter,
+            )
+        )
     sheet = raw.get("sheet")
     skip_rows = raw.get("skip_rows", 0)
     if isinstance(skip_rows, bool) or not isinstance(skip_rows, int) or skip_rows < 0:
-        raise UsageError(f"{where}: skip_rows must be a whole number, 0 or more, not {skip_rows!r}")
+        raise UsageError(
+            translatable(
+                "{where}: skip_rows must be a whole number, 0 or more, not {skip_rows!r}",
+                where=where,
+                skip_rows=skip_rows,
+            )
+        )
     formulas = raw.get("formulas", "refuse")
     if formulas not in FORMULA_POLICIES:
         raise UsageError(
-            f"{where}: formulas {formulas!r} is not one of {', '.join(FORMULA_POLICIES)}"
+            translatable(
+                "{where}: formulas {formulas!r} is not one of {FORMULA_POLICIES}",
+                where=where,
+                formulas=formulas,
+                FORMULA_POLICIES=", ".join(FORMULA_POLICIES),
+            )
         )
     return SourceOptions(
         format=fmt,
@@ -208,48 +270,98 @@ def _source_options(raw: Any, where: str) -> SourceOptions:
 def _column_rule(canonical: Any, raw: Any, where: str) -> ColumnRule:
     if canonical not in BY_NAME:
         raise UsageError(
-            f"{where}: {canonical!r} is not a canonical column; known: {', '.join(COLUMN_NAMES)}"
+            translatable(
+                "{where}: {canonical!r} is not a canonical column; known: {COLUMN_NAMES}",
+                where=where,
+                canonical=canonical,
+                COLUMN_NAMES=", ".join(COLUMN_NAMES),
+            )
         )
     spec = BY_NAME[canonical]
     if isinstance(raw, str):
         return ColumnRule(canonical=canonical, sources=(raw,))
     if not isinstance(raw, dict):
-        raise UsageError(f"{where}: column {canonical!r} must be a source column name or a table")
+        raise UsageError(
+            translatable(
+                "{where}: column {canonical!r} must be a source column name or a table",
+                where=where,
+                canonical=canonical,
+            )
+        )
     known = {
         "from", "value", "sql", "date", "month_end", "number", "map", "unmapped",
         "default", "previous_balance",
     }  # fmt: skip
     unknown = set(map(str, raw)) - known
     if unknown:
-        raise UsageError(f"{where}: column {canonical!r} has unknown key(s) {sorted(unknown)}")
+        raise UsageError(
+            translatable(
+                "{where}: column {canonical!r} has unknown key(s) {unknown}",
+                where=where,
+                canonical=canonical,
+                unknown=sorted(unknown),
+            )
+        )
     given = [k for k in ("from", "value", "sql", "previous_balance") if raw.get(k) is not None]
     if not given and raw.get("default") is None:
-        raise UsageError(f"{where}: column {canonical!r} needs `from`, `value`, `sql` or `default`")
+        raise UsageError(
+            translatable(
+                "{where}: column {canonical!r} needs `from`, `value`, `sql` or `default`",
+                where=where,
+                canonical=canonical,
+            )
+        )
     here = f"{where}, column {canonical!r}"
     sources = _texts(raw.get("from") or None, "`from`", here)
     date_raw = raw.get("date")
     date_formats: tuple[str, ...] = ()
     if date_raw is not None:
         if spec.kind is not Kind.DATE:
-            raise UsageError(f"{where}: `date` applies to date columns, not {canonical!r}")
+            raise UsageError(
+                translatable(
+                    "{where}: `date` applies to date columns, not {canonical!r}",
+                    where=where,
+                    canonical=canonical,
+                )
+            )
         date_formats = _texts(date_raw, "`date`", here)
     number = _table(raw.get("number"), "`number`", here)
     if number and spec.kind not in (Kind.MONEY, Kind.INTEGER):
         raise UsageError(
-            f"{where}: `number` applies to money and integer columns, not {canonical!r}"
+            translatable(
+                "{where}: `number` applies to money and integer columns, not {canonical!r}",
+                where=where,
+                canonical=canonical,
+            )
         )
     unknown_number = set(map(str, number)) - {"thousands", "decimal", "unit"}
     if unknown_number:
-        raise UsageError(f"{here}: `number` has unknown key(s) {sorted(unknown_number)}")
+        raise UsageError(
+            translatable(
+                "{here}: `number` has unknown key(s) {unknown_number}",
+                here=here,
+                unknown_number=sorted(unknown_number),
+            )
+        )
     unit = _text(number.get("unit", "yuan"), "`unit`", here)
     if unit not in UNITS:
-        raise UsageError(f"{where}: unit {unit!r} is not one of {', '.join(UNITS)}")
+        raise UsageError(
+            translatable(
+                "{where}: unit {unit!r} is not one of {UNITS}",
+                where=where,
+                unit=unit,
+                UNITS=", ".join(UNITS),
+            )
+        )
     thousands = number.get("thousands")
     thousands = None if thousands is None else _text(thousands, "`thousands`", here)
     decimal = _text(number.get("decimal", "."), "`decimal`", here)
     if len(decimal) != 1 or thousands == "" or thousands == decimal:
         raise UsageError(
-            f"{here}: the decimal mark is one character, and the thousands separator another"
+            translatable(
+                "{here}: the decimal mark is one character, and the thousands separator another",
+                here=here,
+            )
         )
     value_map = {
         _text(k, "a `map` key", here): _text(v, "a `map` value", here)
@@ -259,8 +371,12 @@ def _column_rule(canonical: Any, raw: Any, where: str) -> ColumnRule:
     default = raw.get("default")
     if unmapped == "default" and default is None and spec.default is None:
         raise UsageError(
-            f"{where}: column {canonical!r} says `unmapped: default` and has no default; "
-            "give one with `default:`"
+            translatable(
+                "{where}: column {canonical!r} says `unmapped: default` and has no default; "
+                "give one with `default:`",
+                where=where,
+                canonical=canonical,
+            )
         )
     if (
         unmapped == "null"
@@ -270,13 +386,19 @@ def _column_rule(canonical: Any, raw: Any, where: str) -> ColumnRule:
         # On text the value left out of the map is reported (see docs/mappings.md); on a
         # typed column it would be read as a value first.
         raise UsageError(
-            f"{where}: column {canonical!r} says `unmapped: null` and has a default, so a value "
-            "missing from `map` would silently take the default; say `unmapped: default` if "
-            "that is meant, or `unmapped: keep` to have such values reported"
+            translatable(
+                "{where}: column {canonical!r} says `unmapped: null` and has a default, so a "
+                "value missing from `map` would silently take the default; say `unmapped: "
+                "default` if that is meant, or `unmapped: keep` to have such values reported",
+                where=where,
+                canonical=canonical,
+            )
         )
     previous_balance = _flag(raw.get("previous_balance"), "`previous_balance`", here, False)
     if previous_balance and canonical != "exit_amount":
-        raise UsageError(f"{where}: `previous_balance` applies to exit_amount only")
+        raise UsageError(
+            translatable("{where}: `previous_balance` applies to exit_amount only", where=where)
+        )
     sql = raw.get("sql")
     if sql is not None:
         check_expression(_text(sql, "`sql`", here), f"{where}, column {canonical!r}")
@@ -303,13 +425,21 @@ def _join(index: int, join_raw: Any, where: str) -> Join:
         # YAML 1.1 (PyYAML) reads a bare `on:` key as the boolean true.
         join_raw = {("on" if key is True else key): v for key, v in join_raw.items()}
     if not isinstance(join_raw, dict) or not {"name", "path", "on"} <= set(join_raw):
-        raise UsageError(f"{where}: join {index + 1} needs `name`, `path` and `on`")
+        raise UsageError(
+            translatable(
+                "{where}: join {value} needs `name`, `path` and `on`", where=where, value=index + 1
+            )
+        )
     name = _text(join_raw["name"], "a join's `name`", where)
     here = f"{where}, join {name}"
     on = join_raw["on"]
     if isinstance(on, dict):
         if not {"left", "right"} <= set(on):
-            raise UsageError(f"{here}: `on` needs `left` and `right` (or one column name)")
+            raise UsageError(
+                translatable(
+                    "{here}: `on` needs `left` and `right` (or one column name)", here=here
+                )
+            )
         left_on = _text(on["left"], "`on: left`", here)
         right_on = _text(on["right"], "`on: right`", here)
     else:
@@ -333,18 +463,30 @@ def parse_mapping(text: str, *, path: Path | None = None) -> Mapping:
         raw = yaml.safe_load(text)
     except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
         # PyYAML builds dates while it parses: 2019-13-01 is a ValueError, not a YAMLError.
-        raise UsageError(f"{where} is not valid YAML: {exc}") from exc
+        raise UsageError(
+            translatable("{where} is not valid YAML: {exc}", where=where, exc=exc)
+        ) from exc
     if not isinstance(raw, dict) or "columns" not in raw:
-        raise UsageError(f"{where}: a mapping needs a `columns` table")
+        raise UsageError(translatable("{where}: a mapping needs a `columns` table", where=where))
     if raw.get("mapping", 1) != 1:
-        raise UsageError(f"{where}: mapping format {raw.get('mapping')!r} is not supported (1)")
+        raise UsageError(
+            translatable(
+                "{where}: mapping format {version!r} is not supported (1)",
+                where=where,
+                version=raw.get("mapping"),
+            )
+        )
     columns_raw = raw["columns"]
     if not isinstance(columns_raw, dict):
-        raise UsageError(f"{where}: `columns` must map canonical names to rules")
+        raise UsageError(
+            translatable("{where}: `columns` must map canonical names to rules", where=where)
+        )
     columns = {name: _column_rule(name, rule, where) for name, rule in columns_raw.items()}
     joins_raw = raw.get("joins") or []
     if not isinstance(joins_raw, list):
-        raise UsageError(f"{where}: `joins` must be a list of joined files")
+        raise UsageError(
+            translatable("{where}: `joins` must be a list of joined files", where=where)
+        )
     joins = [_join(index, join_raw, where) for index, join_raw in enumerate(joins_raw)]
     missing = [
         c.name
@@ -352,7 +494,13 @@ def parse_mapping(text: str, *, path: Path | None = None) -> Mapping:
         if c.required and c.name not in columns and c.name != "as_of"
     ]
     if missing:
-        raise UsageError(f"{where}: required canonical column(s) not mapped: {', '.join(missing)}")
+        raise UsageError(
+            translatable(
+                "{where}: required canonical column(s) not mapped: {missing}",
+                where=where,
+                missing=", ".join(missing),
+            )
+        )
     return Mapping(
         name=str(raw.get("name") or (path.stem if path else "mapping")),
         description=str(raw.get("description") or ""),
@@ -383,13 +531,18 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
             candidate = shipped[str(name_or_path)]
         else:
             raise UsageError(
-                f"mapping {str(name_or_path)!r} not found: give a file path or one of "
-                f"{', '.join(sorted(shipped)) or '(none shipped)'}"
+                translatable(
+                    "mapping {name_or_path!r} not found: give a file path or one of {value}",
+                    name_or_path=str(name_or_path),
+                    value=", ".join(sorted(shipped)) or "(none shipped)",
+                )
             )
     try:
         text = candidate.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read mapping {candidate}: {exc}") from exc
+        raise UsageError(
+            translatable("cannot read mapping {candidate}: {exc}", candidate=candidate, exc=exc)
+        ) from exc
     return parse_mapping(text, path=candidate)
 
 

@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from npldesk.core.errors import DataError, Problem, ProblemList, UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.system import current_user
 from npldesk.tape.manifest import HistoryRecord, OrgEntry
 from npldesk.tape.mapping import SourceOptions
@@ -42,8 +43,13 @@ def read_org_file(path: Path, *, staging: Path, max_problems: int = 1000) -> lis
         missing = [c for c in ORG_COLUMNS if c not in source.columns]
         if missing:
             raise UsageError(
-                f"{path.name}: missing column(s) {', '.join(missing)}; an organisation file has "
-                f"{', '.join(ORG_COLUMNS)}"
+                translatable(
+                    "{path_name}: missing column(s) {missing}; an organisation file has "
+                    "{ORG_COLUMNS}",
+                    path_name=path.name,
+                    missing=", ".join(missing),
+                    ORG_COLUMNS=", ".join(ORG_COLUMNS),
+                )
             )
         rows = con.execute(
             "SELECT _row, "
@@ -123,10 +129,14 @@ def read_org_file(path: Path, *, staging: Path, max_problems: int = 1000) -> lis
             seen.add(parent)
             parent = parents[parent]
     if not units and not problems:
-        raise UsageError(f"{path.name} holds no units")
+        raise UsageError(translatable("{path_name} holds no units", path_name=path.name))
     if problems:
         raise DataError(
-            f"{path.name}: {problems.total} problem(s); nothing imported",
+            translatable(
+                "{path_name}: {problems_total} problem(s); nothing imported",
+                path_name=path.name,
+                problems_total=problems.total,
+            ),
             problems=problems.problems,
         )
     return units
@@ -179,8 +189,12 @@ def import_org(store: Store, path: Path, *, user: str | None = None) -> OrgEntry
         still_used = units_in_snapshots(store) - {u.code for u in units}
         if still_used:
             raise DataError(
-                f"{path.name}: unit(s) {', '.join(sorted(still_used))} are used by imported "
-                "snapshots and cannot be removed from the organisation tree; nothing imported"
+                translatable(
+                    "{path_name}: unit(s) {still_used} are used by imported snapshots and "
+                    "cannot be removed from the organisation tree; nothing imported",
+                    path_name=path.name,
+                    still_used=", ".join(sorted(still_used)),
+                )
             )
         relative = transaction.org_file()
         import pyarrow.parquet as pq  # only when an organisation file is imported

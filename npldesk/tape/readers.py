@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from npldesk.core.errors import DataError, Problem, ProblemList, UsageError
+from npldesk.core.i18n import translatable
 from npldesk.tape.mapping import SourceOptions
 
 CHUNK = 16 << 20
@@ -117,7 +118,11 @@ def inspect_bytes(
             except UnicodeDecodeError:
                 utf8_ok = False
     if declared in ("utf-8", "utf-8-sig") and not utf8_ok:
-        raise UsageError(f"{path.name} is not valid UTF-8 (the mapping says it is)")
+        raise UsageError(
+            translatable(
+                "{path_name} is not valid UTF-8 (the mapping says it is)", path_name=path.name
+            )
+        )
     if declared in ("gb18030", "gbk"):
         encoding = declared
     elif utf8_ok:
@@ -199,7 +204,7 @@ def open_source(
     ``settle()``); otherwise check them first.
     """
     if not path.is_file():
-        raise UsageError(f"file not found: {path}")
+        raise UsageError(translatable("file not found: {path}", path=path))
     fmt = _format_of(path, options)
     if fmt == "parquet":
         return _open_parquet(con, path, view=view)
@@ -245,7 +250,11 @@ def _guess_encoding(path: Path, declared: str) -> str:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
         if declared in ("utf-8", "utf-8-sig"):
-            raise UsageError(f"{path.name} is not valid UTF-8 (the mapping says it is)") from None
+            raise UsageError(
+                translatable(
+                    "{path_name} is not valid UTF-8 (the mapping says it is)", path_name=path.name
+                )
+            ) from None
         return "gb18030"
     return "utf-8"
 
@@ -354,7 +363,13 @@ def _open_csv_native(
         described = con.execute(f"SELECT * FROM {view} LIMIT 0").description or []
         columns = tuple(d[0] for d in described)
     except duckdb.Error as exc:
-        raise UsageError(f"{path.name} cannot be read as CSV: {_first_line(exc)}") from exc
+        raise UsageError(
+            translatable(
+                "{path_name} cannot be read as CSV: {exc}",
+                path_name=path.name,
+                exc=_first_line(exc),
+            )
+        ) from exc
     return SourceFile(path, sha256, encoding, "csv", view, tuple(c for c in columns if c != "_row"))
 
 
@@ -384,7 +399,9 @@ def _write_text_batches(batches: Iterator[TextBatch], target: Path) -> tuple[tup
             writer.write_table(pa.Table.from_arrays(arrays, schema=writer.schema))
             total += len(rows)
         if writer is None:
-            raise UsageError(f"{target.name}: the file has no header row")
+            raise UsageError(
+                translatable("{target_name}: the file has no header row", target_name=target.name)
+            )
     finally:
         if writer is not None:
             writer.close()
@@ -412,8 +429,14 @@ def _decoded_rows(path: Path, options: SourceOptions, encoding: str) -> Iterator
                     continue  # a blank line: no row, but it keeps its number in the count
                 if len(record) != width:
                     raise UsageError(
-                        f"{path.name}, row {row_number}: expected {width} fields, found "
-                        f"{len(record)} [csv.field_count]"
+                        translatable(
+                            "{path_name}, row {row_number}: expected {width} fields, found "
+                            "{count} [csv.field_count]",
+                            path_name=path.name,
+                            row_number=row_number,
+                            width=width,
+                            count=len(record),
+                        )
                     )
                 batch.rows.append([None if v in nulls else v for v in record])
                 batch.row_numbers.append(row_number)
@@ -423,11 +446,17 @@ def _decoded_rows(path: Path, options: SourceOptions, encoding: str) -> Iterator
             yield batch
     except UnicodeDecodeError as exc:
         raise UsageError(
-            f"{path.name} is neither UTF-8 nor {encoding.upper()}: undecodable bytes at byte "
-            f"{exc.start}"
+            translatable(
+                "{path_name} is neither UTF-8 nor {encoding}: undecodable bytes at byte {position}",
+                path_name=path.name,
+                encoding=encoding.upper(),
+                position=exc.start,
+            )
         ) from exc
     except csv.Error as exc:
-        raise UsageError(f"{path.name} cannot be read as CSV: {exc}") from exc
+        raise UsageError(
+            translatable("{path_name} cannot be read as CSV: {exc}", path_name=path.name, exc=exc)
+        ) from exc
 
 
 def _open_csv_decoded(
@@ -487,22 +516,39 @@ def _load_workbook(path: Path, *, data_only: bool) -> Any:
 
 
 def _not_a_workbook(path: Path, exc: BaseException) -> UsageError:
-    return UsageError(f"{path.name} cannot be read as an XLSX workbook: {_first_line(exc)}")
+    return UsageError(
+        translatable(
+            "{path_name} cannot be read as an XLSX workbook: {exc}",
+            path_name=path.name,
+            exc=_first_line(exc),
+        )
+    )
 
 
 def _sheet_of(path: Path, book: Any, options: SourceOptions) -> Any:
     if options.sheet is not None:
         if options.sheet not in book.sheetnames:
             raise UsageError(
-                f"{path.name} has no sheet {options.sheet!r}; sheets: {', '.join(book.sheetnames)}"
+                translatable(
+                    "{path_name} has no sheet {options_sheet!r}; sheets: {book_sheetnames}",
+                    path_name=path.name,
+                    options_sheet=options.sheet,
+                    book_sheetnames=", ".join(book.sheetnames),
+                )
             )
         sheet = book[options.sheet]
     elif book.worksheets:
         sheet = book.worksheets[0]
     else:
-        raise UsageError(f"{path.name} has no worksheet")
+        raise UsageError(translatable("{path_name} has no worksheet", path_name=path.name))
     if not hasattr(sheet, "reset_dimensions"):
-        raise UsageError(f"{path.name}: sheet {sheet.title!r} is a chart, not a worksheet")
+        raise UsageError(
+            translatable(
+                "{path_name}: sheet {sheet_title!r} is a chart, not a worksheet",
+                path_name=path.name,
+                sheet_title=sheet.title,
+            )
+        )
     # The size a file declares is not trusted: a tool that writes a wrong one would otherwise
     # have the rows beyond it dropped without a word.
     sheet.reset_dimensions()
@@ -566,7 +612,11 @@ def _xlsx_rows(path: Path, options: SourceOptions) -> Iterator[TextBatch]:
             cells, saved = pair
             if any(c.value is not None for c in cells[width:]):
                 raise UsageError(
-                    f"{path.name}, row {row_number}: values beyond the last header column"
+                    translatable(
+                        "{path_name}, row {row_number}: values beyond the last header column",
+                        path_name=path.name,
+                        row_number=row_number,
+                    )
                 )
             if all(c.value is None for c in cells[:width]):
                 continue
@@ -615,7 +665,11 @@ def _xlsx_rows(path: Path, options: SourceOptions) -> Iterator[TextBatch]:
                 batch = TextBatch(header, [], [])
         if problems:
             raise DataError(
-                f"{path.name}: {problems.total} problem(s) found; nothing imported",
+                translatable(
+                    "{path_name}: {problems_total} problem(s) found; nothing imported",
+                    path_name=path.name,
+                    problems_total=problems.total,
+                ),
                 problems=problems.problems,
                 total=problems.total,
             )
@@ -679,10 +733,20 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path, *, view: str) -> S
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({file})").fetchall()
     except duckdb.Error as exc:
-        raise UsageError(f"{path.name} cannot be read as Parquet: {_first_line(exc)}") from exc
+        raise UsageError(
+            translatable(
+                "{path_name} cannot be read as Parquet: {exc}",
+                path_name=path.name,
+                exc=_first_line(exc),
+            )
+        ) from exc
     columns = [(str(row[0]), str(row[1])) for row in described]
     if not columns:
-        raise UsageError(f"{path.name} cannot be read as Parquet: it has no columns")
+        raise UsageError(
+            translatable(
+                "{path_name} cannot be read as Parquet: it has no columns", path_name=path.name
+            )
+        )
     casts = ", ".join(f"{_parquet_text(n, t)} AS {_quote(n)}" for n, t in columns)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {casts}, "

@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 
 
 def _sql_string(value: str) -> str:
@@ -121,4 +122,12 @@ def check_expression(expression: str, where: str) -> None:
         elif any(n.get("class") == "SUBQUERY" for n in _nodes(node)):
             reason = "it holds a subquery"
     if reason is not None:
-        raise UsageError(f"{where}: {EXPRESSION_RULE}; {reason}: {expression!r}")
+        raise UsageError(
+            translatable(
+                "{where}: {EXPRESSION_RULE}; {reason}: {expression!r}",
+                where=where,
+                EXPRESSION_RULE=EXPRESSION_RULE,
+                reason=reason,
+                expression=expression,
+            )
+        )

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label
 from npldesk.core.system import fsync_path
 from npldesk.tape.manifest import STORE_FORMAT, Manifest, SnapshotEntry
@@ -65,7 +66,11 @@ class Store:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(
-                f"the store manifest {self.manifest_path} cannot be read: {exc}"
+                translatable(
+                    "the store manifest {manifest_path} cannot be read: {exc}",
+                    manifest_path=self.manifest_path,
+                    exc=exc,
+                )
             ) from exc
         return Manifest.from_json(data, where=self.manifest_path)
 
@@ -84,7 +89,13 @@ class Store:
     def snapshot_path(self, as_of: date) -> Path:
         entry = self.snapshot(as_of)
         if entry is None:
-            raise UsageError(f"month {month_label(as_of)} is not imported in {self.path}")
+            raise UsageError(
+                translatable(
+                    "month {as_of} is not imported in {path}",
+                    as_of=month_label(as_of),
+                    path=self.path,
+                )
+            )
         return self.path / entry.file
 
     def snapshot_paths(self) -> dict[date, Path]:
@@ -124,7 +135,9 @@ class Store:
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 raise UsageError(
-                    f"another import is writing to {self.path}; wait for it to finish"
+                    translatable(
+                        "another import is writing to {path}; wait for it to finish", path=self.path
+                    )
                 ) from exc
             self.manifest()  # a store of a newer format is refused before anything is swept
             self.sweep()

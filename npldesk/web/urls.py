@@ -10,5 +10,10 @@ urlpatterns = [
     path("", include("npldesk.web.accounts.urls")),
     path("", include("npldesk.web.worklist.urls")),
     path("cases/", include("npldesk.web.cases.urls")),
+    path("teams/", include("npldesk.web.teams.urls")),
+    path("legal/", include("npldesk.web.legal.urls")),
+    path("finance/", include("npldesk.web.finance.urls")),
+    path("admin/", include("npldesk.web.administration.urls")),
+    path("", include("npldesk.web.figures.urls")),
     path("health/", health.health, name="health"),
 ]

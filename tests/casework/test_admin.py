@@ -26,7 +26,7 @@ def test_an_administrator_sees_the_teams_of_their_units_only(units: dict[str, Un
     own.units.set([units["HB0101"]])
     other = TeamFactory(code="OTHER1")
     other.units.set([units["HB0201"]])
-    page = signed_in(["admin"], units["HB01"]).get("/admin/casework/team/")
+    page = signed_in(["admin"], units["HB01"]).get("/django-admin/casework/team/")
     assert page.status_code == 200
     assert b"OWN01" in page.content
     assert b"OTHER1" not in page.content
@@ -36,16 +36,17 @@ def test_the_admin_is_read_only(units: dict[str, Unit]) -> None:
     team = TeamFactory(code="OWN02")
     team.units.set([units["HB0101"]])
     client = signed_in(["admin"], units["HB01"])
-    assert client.get("/admin/casework/team/add/").status_code == 403
-    change = client.post(f"/admin/casework/team/{team.pk}/change/", {"name": "renamed"})
+    assert client.get("/django-admin/casework/team/add/").status_code == 403
+    change = client.post(f"/django-admin/casework/team/{team.pk}/change/", {"name": "renamed"})
     assert change.status_code == 403 or b"renamed" not in change.content
     team.refresh_from_db()
     assert team.name != "renamed"
     assert (
-        client.post(f"/admin/casework/team/{team.pk}/delete/", {"post": "yes"}).status_code == 403
+        client.post(f"/django-admin/casework/team/{team.pk}/delete/", {"post": "yes"}).status_code
+        == 403
     )
 
 
 @pytest.mark.parametrize("role", ["officer", "team_lead", "leader", "risk_analyst"])
 def test_other_roles_cannot_open_it(units: dict[str, Unit], role: str) -> None:
-    assert signed_in([role], units["HB01"]).get("/admin/casework/team/").status_code == 403
+    assert signed_in([role], units["HB01"]).get("/django-admin/casework/team/").status_code == 403

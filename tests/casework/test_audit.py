@@ -11,13 +11,14 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import models, transaction
+from django.utils import timezone
 
 import npldesk.casework
 from npldesk.casework import audit, services
@@ -26,9 +27,12 @@ from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import (
     AuditRecord,
     Case,
+    Job,
     Milestone,
     Person,
     Recovery,
+    Run,
+    RunStep,
     Team,
     Unit,
 )
@@ -141,6 +145,38 @@ def _milestone(world: World) -> Milestone:
     return Milestone.objects.get(plan=propose_plan(world, milestones=True))
 
 
+def _token(world: World) -> Any:
+    return services.api_token_create(actor=world.officer, person=world.officer, name="t").token
+
+
+def _run(world: World) -> Run:
+    return Run.objects.create(
+        as_of=date(2020, 1, 31), parameters={}, started_at=timezone.now(), started_by=world.admin
+    )
+
+
+def _run_step(world: World) -> RunStep:
+    return RunStep.objects.create(
+        run=_run(world), name="sync", position=1, started_at=timezone.now()
+    )
+
+
+def _job(world: World) -> Job:
+    return Job.objects.create(kind="judge", created_by=world.admin, created_at=timezone.now())
+
+
+def _claimed_job(world: World) -> Job:
+    return Job.objects.create(
+        kind="judge",
+        created_by=world.admin,
+        created_at=timezone.now(),
+        state="running",
+        worker="w",
+        attempts=1,
+        lease_until=timezone.now() + timedelta(minutes=5),
+    )
+
+
 def lead(w: World) -> Person:
     return w.lead
 
@@ -158,6 +194,62 @@ def admin(w: World) -> Person:
 
 
 CALLS: dict[str, Call] = {
+    "job_enqueue": Call(
+        admin,
+        lambda w, a, _: services.job_enqueue(actor=a, kind="judge", parameters={}),
+        before=False,
+        case=False,
+    ),
+    "job_claim": Call(
+        admin,
+        lambda w, a, job: services.job_claim(actor=a, job=job, worker="w"),
+        before=True,
+        prepare=_job,
+        case=False,
+    ),
+    "job_progress": Call(
+        admin,
+        lambda w, a, job: services.job_progress(
+            actor=a, job=job, worker="w", text="half", fraction=0.5
+        ),
+        before=False,
+        prepare=_claimed_job,
+        case=False,
+    ),
+    "job_finish": Call(
+        admin,
+        lambda w, a, job: services.job_finish(actor=a, job=job, worker="w", result={"n": 1}),
+        before=False,
+        prepare=_claimed_job,
+        case=False,
+    ),
+    "run_start": Call(
+        admin,
+        lambda w, a, _: services.run_start(actor=a, as_of=date(2020, 1, 31), parameters={}),
+        before=False,
+        case=False,
+    ),
+    "run_step_start": Call(
+        admin,
+        lambda w, a, run: services.run_step_start(actor=a, run=run, name="sync", position=1),
+        before=False,
+        prepare=_run,
+        case=False,
+    ),
+    "run_step_finish": Call(
+        admin,
+        lambda w, a, step: services.run_step_finish(actor=a, step=step, counts={"opened": 1}),
+        before=False,
+        prepare=_run_step,
+        case=False,
+    ),
+    "run_finish": Call(
+        admin,
+        lambda w, a, run: services.run_finish(actor=a, run=run),
+        before=False,
+        prepare=_run,
+        case=False,
+    ),
     "case_open": Call(
         lead,
         lambda w, a, household: services.case_open(
@@ -366,6 +458,19 @@ CALLS: dict[str, Call] = {
         before=True,
         case=False,
         prepare=_team,
+    ),
+    "api_token_create": Call(
+        officer,
+        lambda w, a, _: services.api_token_create(actor=a, person=a, name="laptop"),
+        before=False,
+        case=False,
+    ),
+    "api_token_revoke": Call(
+        admin,
+        lambda w, a, token: services.api_token_revoke(actor=a, token=token),
+        before=False,
+        case=False,
+        prepare=_token,
     ),
 }
 

@@ -270,3 +270,17 @@ def test_list_by_team(cli):
     assert [(c["case_id"], c["team"]) for c in json.loads(out)["cases"]] == [("B000002-1", "CT1")]
     code, _, err = cli("cases", "list", "--team", "NOPE")
     assert code == 2 and "--team 'NOPE': no such team" in err
+
+
+def test_a_casework_refusal_is_said_in_the_homes_language(
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli("cases", "sync", "--as-of", "2019-12")
+    _staff(cli, "lead-hb01", "team_lead", "HB01")
+    again = ("users", "add", "lead-hb01", "--name", "x", "--role", "officer", "--unit", "HB01")
+    monkeypatch.setenv("NPLDESK_LANGUAGE", "zh-hans")
+    code, _, err = cli(*again)
+    assert code == 2 and "用户 lead-hb01 已存在" in err and "exists" not in err
+    monkeypatch.setenv("NPLDESK_LANGUAGE", "en")
+    code, _, err = cli(*again)
+    assert code == 2 and "user lead-hb01 exists" in err and "已存在" not in err

@@ -24,7 +24,7 @@ def test_demo_prints_the_calibrated_headline(tmp_path: Path):
     home = tmp_path / "demo"
     command = [sys.executable, "-c", "from npldesk.cli import main; main()"]
     result = subprocess.run(
-        [*command, "demo", "--home", str(home)],
+        [*command, "demo", "--home", str(home), "--no-serve"],
         capture_output=True,
         text=True,
         env=env,
@@ -36,7 +36,7 @@ def test_demo_prints_the_calibrated_headline(tmp_path: Path):
     assert line.endswith(": double reduction")
     # The casework: demo users with their passwords shown once, and a summary after the headline.
     lines = result.stdout.splitlines()
-    assert any("demo users (passwords shown once" in x for x in lines)
+    assert any("demo users (their passwords also in" in x for x in lines)
     assert any(x.startswith("│ demo-leader ") for x in lines)
     summary = next(n for n, x in enumerate(lines) if x.startswith("cases: "))
     assert summary > lines.index(line)

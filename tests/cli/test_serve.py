@@ -57,9 +57,36 @@ def test_serve_runs_the_web_app_under_gunicorn(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as signed_out:
             opener.open(request)
         assert signed_out.value.code == 302
+        (worker,) = _children_running(server.pid, "worker")
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # The worker beside the web app stops with it.
+    assert not Path(f"/proc/{worker}").exists() or _state(worker) == "Z"
+
+
+def _children_running(parent: int, argument: str) -> list[int]:
+    """The processes whose parent is ``parent`` and whose command line holds ``argument``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and argument.encode() in arguments:
+            found.append(int(entry.name))
+    return found
+
+
+def _state(pid: int) -> str:
+    try:
+        return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
 
 
 def test_serve_refuses_a_port_out_of_range(tmp_path: Path) -> None:

@@ -158,3 +158,30 @@ def test_the_worklist_puts_a_broken_promise_first_and_flags_it(
     text = client_for(world.officer).get("/worklist/").content.decode()
     assert world.case.number in text
     assert 'class="flag alert"' in text
+
+
+def test_a_refusal_of_casework_is_said_in_the_readers_language(
+    world: World, client_for: Sign
+) -> None:
+    from django.conf import settings
+
+    today = timezone.localdate()
+    late = {
+        "kind": "visit",
+        "outcome": "promise",
+        "occurred_at": f"{today.isoformat()}T10:00",
+        "party": "borrower",
+        "purpose": "collection",
+        "promise_amount": "1500.00",
+        "promise_due_on": (today - timedelta(days=1)).isoformat(),
+    }
+    said = {}
+    for language in ("zh-hans", "en"):
+        client = client_for(world.officer)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        response = client.post(f"/cases/{world.case.number}/activity/", late, follow=True)
+        said[language] = [str(m) for m in response.context["messages"]]
+        assert said[language][0] in response.content.decode()
+    assert not Promise.objects.exists()
+    assert said["zh-hans"] == ["还款承诺的到期日不得早于作出承诺的当天"]
+    assert said["en"] == ["a promise falls due on or after the day it is made"]

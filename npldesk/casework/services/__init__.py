@@ -5,6 +5,7 @@ The CLI, the web views, the API, the admin and scheduled jobs all call these; no
 writes a model directly.
 """
 
+from npldesk.casework.services.accounts import api_token_create, api_token_revoke
 from npldesk.casework.services.cases import (
     case_assign,
     case_close,
@@ -14,6 +15,7 @@ from npldesk.casework.services.cases import (
     case_reassign_bulk,
     cases_judge,
 )
+from npldesk.casework.services.jobs import job_claim, job_enqueue, job_finish, job_progress
 from npldesk.casework.services.ledger import (
     recovery_confirm,
     recovery_enter,
@@ -36,6 +38,7 @@ from npldesk.casework.services.people import (
     team_set_members,
     units_sync,
 )
+from npldesk.casework.services.runs import run_finish, run_start, run_step_finish, run_step_start
 from npldesk.casework.services.work import (
     activity_record,
     conduct_exception_grant,
@@ -50,6 +53,8 @@ from npldesk.casework.services.work import (
 
 __all__ = [
     "activity_record",
+    "api_token_create",
+    "api_token_revoke",
     "case_assign",
     "case_close",
     "case_move",
@@ -60,6 +65,10 @@ __all__ = [
     "conduct_exception_grant",
     "household_update_contact",
     "investigation_record",
+    "job_claim",
+    "job_enqueue",
+    "job_finish",
+    "job_progress",
     "legal_case_add_costs",
     "legal_case_advance",
     "legal_case_open",
@@ -73,6 +82,10 @@ __all__ = [
     "recovery_reverse",
     "repayment_plan_agree",
     "repayment_plan_cancel",
+    "run_finish",
+    "run_start",
+    "run_step_finish",
+    "run_step_start",
     "team_create",
     "team_set_members",
     "transfer_approve",

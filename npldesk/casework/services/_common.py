@@ -29,6 +29,7 @@ from npldesk.casework.models import (
     Recovery,
     RepaymentPlan,
 )
+from npldesk.core.i18n import translatable
 from npldesk.core.money import MoneyError, money
 
 M = TypeVar("M", bound=models.Model)
@@ -39,7 +40,7 @@ def to_money(value: Decimal | int | str, what: str = "an amount") -> Decimal:
     try:
         return money(value)
     except MoneyError as exc:
-        raise InvalidAction(f"{what}: {exc}") from exc
+        raise InvalidAction(translatable("{what}: {exc}", what=what, exc=exc)) from exc
 
 
 def compare_and_swap(obj: M, *, version: int, what: str, **changes: Any) -> M:
@@ -55,11 +56,18 @@ def compare_and_swap(obj: M, *, version: int, what: str, **changes: Any) -> M:
     if updated != 1:
         current = model._default_manager.filter(pk=obj.pk).values_list("version", flat=True)
         now = current[0] if current else "deleted"
-        raise Conflict(
-            f"{what} was changed by someone else since you read it "
-            f"(you edited version {version}, it is now at version {now}): "
-            "reload it and make your change again"
+        conflict = Conflict(
+            translatable(
+                "{what} was changed by someone else since you read it (you edited version "
+                "{version}, it is now at version {now}): reload it and make your change again",
+                what=what,
+                version=version,
+                now=now,
+            )
         )
+        # The API answers a stale write with the version to read again.
+        conflict.current_version = now if isinstance(now, int) else None
+        raise conflict
     obj.refresh_from_db()
     return obj
 

@@ -34,6 +34,7 @@ from npldesk.casework.services._common import (
     hold_case_openings,
     refresh_case,
 )
+from npldesk.core.i18n import translatable
 
 
 def case_number(household: Household) -> str:
@@ -43,7 +44,13 @@ def case_number(household: Household) -> str:
 
 def _require_open(case: Case) -> None:
     if not case.is_open:
-        raise InvalidAction(f"case {case.number} is closed ({case.close_reason})")
+        raise InvalidAction(
+            translatable(
+                "case {case_number} is closed ({close_reason})",
+                case_number=case.number,
+                close_reason=case.close_reason,
+            )
+        )
 
 
 def _require_assignable(case: Case, owner: Person | None, team: Team | None) -> None:
@@ -69,12 +76,22 @@ def case_open(
     require(actor, Action.MANAGE_CASE)
     if not covers_unit(actor, household.unit):
         raise AccessDenied(
-            f"{actor.user.get_username()} may not open a case for household "
-            f"{household.borrower_id}: its unit {household.unit.code} is outside their units"
+            translatable(
+                "{username} may not open a case for household {borrower_id}: its unit "
+                "{unit_code} is outside their units",
+                username=actor.user.get_username(),
+                borrower_id=household.borrower_id,
+                unit_code=household.unit.code,
+            )
         )
     hold_case_openings(exclusive=False)
     if household.cases.filter(closed_on__isnull=True).exists():
-        raise InvalidAction(f"household {household.borrower_id} already has an open case")
+        raise InvalidAction(
+            translatable(
+                "household {borrower_id} already has an open case",
+                borrower_id=household.borrower_id,
+            )
+        )
     previous = household.cases.order_by("-opened_on", "-id").first()
     case = Case(
         number=case_number(household),
@@ -118,7 +135,13 @@ def case_assign(
     _require_open(case)
     _require_assignable(case, owner, team)
     before = audit.snapshot(case, ["owner_id", "team_id"])
-    compare_and_swap(case, version=version, what=f"case {case.number}", owner=owner, team=team)
+    compare_and_swap(
+        case,
+        version=version,
+        what=translatable("case {case_number}", case_number=case.number),
+        owner=owner,
+        team=team,
+    )
     audit.record(
         actor=actor,
         action="case_assign",
@@ -147,7 +170,7 @@ def case_reassign_bulk(
     edited meanwhile fails the whole batch with ``Conflict``.
     """
     if not cases:
-        raise InvalidAction("no cases to reassign")
+        raise InvalidAction(translatable("no cases to reassign"))
     records = []
     for case in cases:
         require(actor, Action.MANAGE_CASE, case)
@@ -160,7 +183,11 @@ def case_reassign_bulk(
             continue
         before = audit.snapshot(case, ["owner_id", "team_id"])
         compare_and_swap(
-            case, version=case.version, what=f"case {case.number}", owner=owner, team=team
+            case,
+            version=case.version,
+            what=translatable("case {case_number}", case_number=case.number),
+            owner=owner,
+            team=team,
         )
         records.append(
             audit.build(
@@ -212,7 +239,7 @@ def case_override(
     require(actor, Action.MANAGE_CASE, case)
     _require_open(case)
     if not reason.strip():
-        raise InvalidAction("an override needs a reason")
+        raise InvalidAction(translatable("an override needs a reason"))
     given: dict[str, Any] = {
         "ability": ability,
         "willingness": willingness,
@@ -228,10 +255,19 @@ def case_override(
     }
     changes = {k: v for k, v in given.items() if v is not None}
     if not changes:
-        raise InvalidAction("nothing to override: give a segment, strategy, tier or deadline")
+        raise InvalidAction(
+            translatable("nothing to override: give a segment, strategy, tier or deadline")
+        )
     for key, value in changes.items():
         if key in vocabularies and value not in vocabularies[key]:
-            raise InvalidAction(f"unknown {key} {value!r}: one of {', '.join(vocabularies[key])}")
+            raise InvalidAction(
+                translatable(
+                    "unknown {key} {value!r}: one of {choices}",
+                    key=key,
+                    value=value,
+                    choices=", ".join(vocabularies[key]),
+                )
+            )
     fields = ["ability", "willingness", "strategy", "tier", "deadline", "overridden"]
     before = audit.snapshot(case, fields)
     overridden = sorted(set(case.overridden) | set(changes))
@@ -249,7 +285,11 @@ def case_override(
     if "deadline" not in changes and "deadline" not in case.overridden:
         merged["deadline"] = casework_settings().params.deadline(case.opened_on, merged["tier"])
     compare_and_swap(
-        case, version=version, what=f"case {case.number}", overridden=overridden, **merged
+        case,
+        version=version,
+        what=translatable("case {case_number}", case_number=case.number),
+        overridden=overridden,
+        **merged,
     )
     audit.record(
         actor=actor,
@@ -271,12 +311,25 @@ def case_move(*, actor: Person, case: Case, version: int, state: str, reason: st
     if state not in CASE_TRANSITIONS.get(case.state, frozenset()):
         allowed = ", ".join(sorted(CASE_TRANSITIONS.get(case.state, ()))) or "none"
         raise InvalidAction(
-            f"case {case.number} cannot move from {case.state} to {state} (allowed: {allowed})"
+            translatable(
+                "case {case_number} cannot move from {case_state} to {state} (allowed: {allowed})",
+                case_number=case.number,
+                case_state=case.state,
+                state=state,
+                allowed=allowed,
+            )
         )
     if state == CaseState.PLAN_APPROVED:
-        raise InvalidAction("a plan is approved with plan_decide, not by moving the case")
+        raise InvalidAction(
+            translatable("a plan is approved with plan_decide, not by moving the case")
+        )
     before = audit.snapshot(case, ["state"])
-    compare_and_swap(case, version=version, what=f"case {case.number}", state=state)
+    compare_and_swap(
+        case,
+        version=version,
+        what=translatable("case {case_number}", case_number=case.number),
+        state=state,
+    )
     audit.record(
         actor=actor,
         action="case_move",
@@ -296,19 +349,30 @@ def case_close(
     """Close a case by hand with a reason (``docs/casework-rules.md``: settled, restructured and
     performing, written off with recovery exhausted, or a derived reason)."""
     require(actor, Action.MANAGE_CASE, case)
+    if case.version != version:
+        # Changed (or closed) since the caller read it: a conflict to reload, not a mistake.
+        compare_and_swap(case, version=version, what=f"case {case.number}")
     _require_open(case)
     if reason not in CloseReason.values:
         raise InvalidAction(
-            f"unknown close reason {reason!r}: one of {', '.join(CloseReason.values)}"
+            translatable(
+                "unknown close reason {reason!r}: one of {choices}",
+                reason=reason,
+                choices=", ".join(CloseReason.values),
+            )
         )
     if case.legal_cases.exclude(stage=LegalStage.CLOSED).exists():
-        raise InvalidAction(f"case {case.number} has an open legal case: close it first")
-    validation.event_date(case, closed_on, "a closing")
+        raise InvalidAction(
+            translatable(
+                "case {case_number} has an open legal case: close it first", case_number=case.number
+            )
+        )
+    validation.event_date(case, closed_on, translatable("a closing"))
     before = audit.snapshot(case, ["state", "closed_on", "close_reason"])
     compare_and_swap(
         case,
         version=version,
-        what=f"case {case.number}",
+        what=translatable("case {case_number}", case_number=case.number),
         state=CaseState.RESOLVED,
         closed_on=closed_on,
         close_reason=reason,

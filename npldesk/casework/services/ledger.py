@@ -32,6 +32,7 @@ from npldesk.casework.models import (
     WriteOffDecision,
 )
 from npldesk.casework.services._common import compare_and_swap, refresh_case, to_money
+from npldesk.core.i18n import translatable
 
 ZERO = Decimal("0.00")
 
@@ -39,7 +40,13 @@ ZERO = Decimal("0.00")
 def _case_loan(case: Case, loan_id: str) -> CaseLoan:
     loan = case.loans.filter(loan_id=loan_id).first()
     if loan is None:
-        raise InvalidAction(f"loan {loan_id} is not in the scope of case {case.number}")
+        raise InvalidAction(
+            translatable(
+                "loan {loan_id} is not in the scope of case {case_number}",
+                loan_id=loan_id,
+                case_number=case.number,
+            )
+        )
     return loan
 
 
@@ -62,20 +69,38 @@ def recovery_enter(
     after belongs to no NPL case of this one (a written-off case stays open for recovery).
     """
     require(actor, Action.WORK_CASE, case)
-    validation.event_date(case, received_on, "a recovery")
+    validation.event_date(case, received_on, translatable("a recovery"))
     if case.closed_on is not None and received_on > case.closed_on:
         raise InvalidAction(
-            f"case {case.number} closed on {case.closed_on} ({case.close_reason}): money received "
-            f"on {received_on} is not a recovery of this case"
+            translatable(
+                "case {case_number} closed on {closed_on} ({close_reason}): money received on "
+                "{received_on} is not a recovery of this case",
+                case_number=case.number,
+                closed_on=case.closed_on,
+                close_reason=case.close_reason,
+                received_on=received_on,
+            )
         )
     loan = _case_loan(case, loan_id)
-    value = validation.positive_amount(amount, "a recovery (a correction is a reversal)")
+    value = validation.positive_amount(
+        amount, translatable("a recovery (a correction is a reversal)")
+    )
     validation.recovery_amount(case, loan, value)
-    principal = value if principal_part is None else to_money(principal_part, "principal part")
+    principal = (
+        value
+        if principal_part is None
+        else to_money(principal_part, translatable("principal part"))
+    )
     if not ZERO <= principal <= value:
-        raise InvalidAction("the principal part lies between zero and the amount")
+        raise InvalidAction(translatable("the principal part lies between zero and the amount"))
     if source not in RecoverySource.values:
-        raise InvalidAction(f"unknown source {source!r}: one of {', '.join(RecoverySource.values)}")
+        raise InvalidAction(
+            translatable(
+                "unknown source {source!r}: one of {choices}",
+                source=source,
+                choices=", ".join(RecoverySource.values),
+            )
+        )
     recovery = Recovery(
         case=case,
         loan_id=loan_id,
@@ -109,13 +134,19 @@ def recovery_reverse(
     case = recovery.case
     require(actor, Action.CONFIRM_RECOVERY, case)
     if recovery.reverses_id is not None:
-        raise InvalidAction("a reversal is not reversed: enter the recovery again")
+        raise InvalidAction(translatable("a reversal is not reversed: enter the recovery again"))
     if Recovery.objects.filter(reverses=recovery).exists():
-        raise InvalidAction(f"recovery {recovery.pk} is already reversed")
+        raise InvalidAction(
+            translatable("recovery {recovery_id} is already reversed", recovery_id=recovery.pk)
+        )
     if not reason.strip():
-        raise InvalidAction("a reversal needs a reason")
-    require_second_person(actor, recovery.entered_by_id, f"reversing recovery {recovery.pk}")
-    validation.event_date(case, reversed_on, "a reversal")
+        raise InvalidAction(translatable("a reversal needs a reason"))
+    require_second_person(
+        actor,
+        recovery.entered_by_id,
+        translatable("reversing recovery {recovery_id}", recovery_id=recovery.pk),
+    )
+    validation.event_date(case, reversed_on, translatable("a reversal"))
     validation.reversal_date(recovery, reversed_on)
     reversal = Recovery(
         case=case,
@@ -147,9 +178,15 @@ def recovery_reverse(
 def recovery_confirm(*, actor: Person, recovery: Recovery) -> RecoveryConfirmation:
     """Finance or a lead confirms an entry; whoever entered it cannot confirm it."""
     require(actor, Action.CONFIRM_RECOVERY, recovery.case)
-    require_second_person(actor, recovery.entered_by_id, f"confirming recovery {recovery.pk}")
+    require_second_person(
+        actor,
+        recovery.entered_by_id,
+        translatable("confirming recovery {recovery_id}", recovery_id=recovery.pk),
+    )
     if RecoveryConfirmation.objects.filter(recovery=recovery).exists():
-        raise InvalidAction(f"recovery {recovery.pk} is already confirmed")
+        raise InvalidAction(
+            translatable("recovery {recovery_id} is already confirmed", recovery_id=recovery.pk)
+        )
     confirmation = RecoveryConfirmation.objects.create(
         recovery=recovery, by=actor, at=timezone.now()
     )
@@ -178,16 +215,32 @@ def writeoff_prepare(
     require(actor, Action.PREPARE_WRITEOFF, case)
     loan = _case_loan(case, loan_id)
     if loan.status != "active":
-        raise InvalidAction(f"loan {loan_id} is no longer on the books ({loan.status})")
+        raise InvalidAction(
+            translatable(
+                "loan {loan_id} is no longer on the books ({loan_status})",
+                loan_id=loan_id,
+                loan_status=loan.status,
+            )
+        )
     if case.writeoffs.filter(loan_id=loan_id).exclude(state=WriteOffState.REJECTED).exists():
-        raise InvalidAction(f"loan {loan_id} already has a write-off application")
-    amount = to_money(principal, "principal")
-    interest_value = to_money(interest, "interest")
+        raise InvalidAction(
+            translatable("loan {loan_id} already has a write-off application", loan_id=loan_id)
+        )
+    amount = to_money(principal, translatable("principal"))
+    interest_value = to_money(interest, translatable("interest"))
     if interest_value < 0:
-        raise InvalidAction(f"the interest written off cannot be negative, not {interest_value}")
+        raise InvalidAction(
+            translatable(
+                "the interest written off cannot be negative, not {interest_value}",
+                interest_value=interest_value,
+            )
+        )
     if amount <= 0 or amount > loan.principal_balance:
         raise InvalidAction(
-            f"the principal written off lies between zero and the balance {loan.principal_balance}"
+            translatable(
+                "the principal written off lies between zero and the balance {principal_balance}",
+                principal_balance=loan.principal_balance,
+            )
         )
     writeoff = WriteOff.objects.create(
         case=case,
@@ -223,16 +276,30 @@ def _decide(
     on: date | None = None,
 ) -> WriteOff:
     if writeoff.state != expected:
-        raise InvalidAction(f"write-off {writeoff.pk} is {writeoff.state}, not {expected}")
-    decider = require_named_person(actor, "a write-off's review or approval")
+        raise InvalidAction(
+            translatable(
+                "write-off {writeoff_id} is {writeoff_state}, not {expected}",
+                writeoff_id=writeoff.pk,
+                writeoff_state=writeoff.state,
+                expected=expected,
+            )
+        )
+    decider = require_named_person(actor, translatable("a write-off's review or approval"))
     if WriteOffDecision.objects.filter(writeoff=writeoff, by=decider).exists():
-        raise InvalidAction("each step of a write-off's approval is taken by a different person")
+        raise InvalidAction(
+            translatable("each step of a write-off's approval is taken by a different person")
+        )
     state = step if approve else WriteOffState.REJECTED
     changes: dict[str, object] = {"state": state}
     if approve and step == WriteOffState.APPROVED:
         changes["approved_on"] = on
     before = {"state": writeoff.state}
-    compare_and_swap(writeoff, version=version, what=f"write-off {writeoff.pk}", **changes)
+    compare_and_swap(
+        writeoff,
+        version=version,
+        what=translatable("write-off {writeoff_id}", writeoff_id=writeoff.pk),
+        **changes,
+    )
     WriteOffDecision.objects.create(
         writeoff=writeoff, step=state, by=decider, at=timezone.now(), note=note
     )
@@ -298,31 +365,48 @@ def transfer_prepare(
     """Finance puts NPLs into a package for sale to an asset-management company."""
     require(actor, Action.PREPARE_TRANSFER)
     if not loans:
-        raise InvalidAction("a transfer package holds at least one loan")
+        raise InvalidAction(translatable("a transfer package holds at least one loan"))
     if TransferPackage.objects.filter(code=code).exists():
-        raise InvalidAction(f"transfer package {code} exists")
-    price_value = to_money(price, "price")
+        raise InvalidAction(translatable("transfer package {code} exists", code=code))
+    price_value = to_money(price, translatable("price"))
     if price_value < 0:
-        raise InvalidAction(f"a price cannot be negative, not {price_value}")
+        raise InvalidAction(
+            translatable("a price cannot be negative, not {price_value}", price_value=price_value)
+        )
     loan_ids = [loan_id for _, loan_id in loans]
     repeated = sorted({loan_id for loan_id in loan_ids if loan_ids.count(loan_id) > 1})
     if repeated:
-        raise InvalidAction(f"loans listed twice: {', '.join(repeated)}")
+        raise InvalidAction(
+            translatable("loans listed twice: {repeated}", repeated=", ".join(repeated))
+        )
     packaged = sorted(
         TransferLoan.objects.filter(loan_id__in=loan_ids)
         .exclude(package__state=TransferState.SETTLED)
         .values_list("loan_id", flat=True)
     )
     if packaged:
-        raise InvalidAction(f"loans already in another transfer package: {', '.join(packaged)}")
+        raise InvalidAction(
+            translatable(
+                "loans already in another transfer package: {packaged}",
+                packaged=", ".join(packaged),
+            )
+        )
     chosen = []
     for case, loan_id in loans:
         require(actor, Action.PREPARE_TRANSFER, case)
         if not case.unit.path.startswith(unit.path):
-            raise InvalidAction(f"case {case.number} is outside unit {unit.code}")
+            raise InvalidAction(
+                translatable(
+                    "case {case_number} is outside unit {unit_code}",
+                    case_number=case.number,
+                    unit_code=unit.code,
+                )
+            )
         loan = _case_loan(case, loan_id)
         if not loan.is_npl or loan.status != "active":
-            raise InvalidAction(f"loan {loan_id} is not an NPL on the books")
+            raise InvalidAction(
+                translatable("loan {loan_id} is not an NPL on the books", loan_id=loan_id)
+            )
         chosen.append((case, loan))
     package = TransferPackage.objects.create(
         code=code,
@@ -356,13 +440,24 @@ def transfer_approve(
     ``transferred``."""
     require_transfer(actor, Action.APPROVE_TRANSFER, package)
     if package.state != TransferState.PREPARED:
-        raise InvalidAction(f"transfer package {package.code} is {package.state}")
-    if package.prepared_by_id == require_named_person(actor, "a transfer's approval").pk:
-        raise InvalidAction("a transfer is approved by someone other than who prepared it")
+        raise InvalidAction(
+            translatable(
+                "transfer package {package_code} is {package_state}",
+                package_code=package.code,
+                package_state=package.state,
+            )
+        )
+    if (
+        package.prepared_by_id
+        == require_named_person(actor, translatable("a transfer's approval")).pk
+    ):
+        raise InvalidAction(
+            translatable("a transfer is approved by someone other than who prepared it")
+        )
     compare_and_swap(
         package,
         version=version,
-        what=f"transfer package {package.code}",
+        what=translatable("transfer package {package_code}", package_code=package.code),
         state=TransferState.APPROVED,
         approved_by=actor,
         signed_on=signed_on,

@@ -13,6 +13,7 @@ from npldesk.casework.choices import LEGAL_STAGE_ORDER, CaseState, LegalStage, R
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import Case, LegalCase, LegalStageEntry, Person
 from npldesk.casework.services._common import compare_and_swap, refresh_case
+from npldesk.core.i18n import translatable
 
 TRACKED = [
     "stage",
@@ -41,12 +42,12 @@ def legal_case_open(
     """Open a legal case on a case with a legal strategy; it escalates the case."""
     require(actor, Action.WORK_LEGAL, case)
     if not case.is_open:
-        raise InvalidAction(f"case {case.number} is closed")
+        raise InvalidAction(translatable("case {case_number} is closed", case_number=case.number))
     holder = holder or actor
     if not holder.has_role(Role.LEGAL):
-        raise InvalidAction("a legal case is held by a member of the legal desk")
-    validation.event_date(case, opened_on, "a legal case")
-    amount = validation.positive_amount(claim_amount, "the claim amount")
+        raise InvalidAction(translatable("a legal case is held by a member of the legal desk"))
+    validation.event_date(case, opened_on, translatable("a legal case"))
+    amount = validation.positive_amount(claim_amount, translatable("the claim amount"))
     legal_case = LegalCase.objects.create(
         case=case,
         holder=holder,
@@ -93,15 +94,28 @@ def legal_case_advance(
     case = legal_case.case
     require(actor, Action.WORK_LEGAL, case)
     if stage not in LegalStage.values:
-        raise InvalidAction(f"unknown legal stage {stage!r}: one of {', '.join(LegalStage.values)}")
+        raise InvalidAction(
+            translatable(
+                "unknown legal stage {stage!r}: one of {choices}",
+                stage=stage,
+                choices=", ".join(LegalStage.values),
+            )
+        )
     order: dict[str, int] = {s: n for n, s in enumerate(LEGAL_STAGE_ORDER)}
     if order[stage] < order[legal_case.stage] or legal_case.stage == LegalStage.CLOSED:
         raise InvalidAction(
-            f"legal case {legal_case.pk} is at {legal_case.stage}: it cannot go to {stage}"
+            translatable(
+                "legal case {legal_case_id} is at {legal_case_stage}: it cannot go to {stage}",
+                legal_case_id=legal_case.pk,
+                legal_case_stage=legal_case.stage,
+                stage=stage,
+            )
         )
     if entered_on < legal_case.stage_since:
-        raise InvalidAction("a stage is entered on or after the day of the previous one")
-    validation.event_date(case, entered_on, "a legal stage")
+        raise InvalidAction(
+            translatable("a stage is entered on or after the day of the previous one")
+        )
+    validation.event_date(case, entered_on, translatable("a legal stage"))
     effective = judgment_effective_on or legal_case.judgment_effective_on
     if performance_due_on is not None and (effective is None or performance_due_on < effective):
         raise InvalidAction(
@@ -132,7 +146,12 @@ def legal_case_advance(
             changes[key] = value
     if stage in {LegalStage.CLOSED, LegalStage.TERMINATED_UNRECOVERED, LegalStage.JUDGMENT}:
         changes.setdefault("next_hearing_on", None)
-    compare_and_swap(legal_case, version=version, what=f"legal case {legal_case.pk}", **changes)
+    compare_and_swap(
+        legal_case,
+        version=version,
+        what=translatable("legal case {legal_case_id}", legal_case_id=legal_case.pk),
+        **changes,
+    )
     derived = refresh_case(case, today=entered_on)
     audit.record(
         actor=actor,
@@ -152,12 +171,12 @@ def legal_case_add_costs(
 ) -> LegalCase:
     """Book court fees, lawyer's fees and other costs of a legal case."""
     require(actor, Action.WORK_LEGAL, legal_case.case)
-    cost = validation.positive_amount(amount, "a cost")
+    cost = validation.positive_amount(amount, translatable("a cost"))
     before = {"costs": legal_case.costs}
     compare_and_swap(
         legal_case,
         version=version,
-        what=f"legal case {legal_case.pk}",
+        what=translatable("legal case {legal_case_id}", legal_case_id=legal_case.pk),
         costs=legal_case.costs + cost,
     )
     audit.record(

@@ -23,6 +23,7 @@ from npldesk.casework.choices import Role, TeamKind
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import Department, Person, Team, Unit
 from npldesk.casework.services._common import compare_and_swap
+from npldesk.core.i18n import translatable
 
 
 @audit.service()
@@ -40,7 +41,9 @@ def units_sync(*, actor: Person, org_units: Iterable[Mapping[str, str | None]]) 
         if code in paths:
             return paths[code]
         if code in seen:
-            raise InvalidAction(f"organisation file: unit {code} is its own ancestor")
+            raise InvalidAction(
+                translatable("organisation file: unit {code} is its own ancestor", code=code)
+            )
         if code not in rows and code in existing:
             # A parent the file does not list keeps the path it has.
             return existing[code].path
@@ -52,7 +55,13 @@ def units_sync(*, actor: Person, org_units: Iterable[Mapping[str, str | None]]) 
     for code, row in rows.items():
         parent = row.get("parent")
         if parent and parent not in rows and parent not in existing:
-            raise InvalidAction(f"organisation file: unit {code} has unknown parent {parent}")
+            raise InvalidAction(
+                translatable(
+                    "organisation file: unit {code} has unknown parent {parent}",
+                    code=code,
+                    parent=parent,
+                )
+            )
     added = changed = 0
     for code in sorted(rows, key=lambda c: path_of(c).count("/")):
         row = rows[code]
@@ -82,16 +91,28 @@ def _departments(codes: Sequence[str]) -> list[Department]:
     missing = sorted(set(codes) - {d.code for d in departments})
     if missing:
         known = ", ".join(Department.objects.order_by("code").values_list("code", flat=True))
-        raise InvalidAction(f"unknown departments: {', '.join(missing)} (known: {known})")
+        raise InvalidAction(
+            translatable(
+                "unknown departments: {missing} (known: {known})",
+                missing=", ".join(missing),
+                known=known,
+            )
+        )
     return departments
 
 
 def _check_roles(roles: Sequence[str]) -> list[str]:
     unknown = sorted(set(roles) - set(Role.values))
     if unknown:
-        raise InvalidAction(f"unknown roles {unknown}: choose from {', '.join(Role.values)}")
+        raise InvalidAction(
+            translatable(
+                "unknown roles {unknown}: choose from {choices}",
+                unknown=unknown,
+                choices=", ".join(Role.values),
+            )
+        )
     if not roles:
-        raise InvalidAction("a person has at least one role")
+        raise InvalidAction(translatable("a person has at least one role"))
     return sorted(set(roles))
 
 
@@ -99,9 +120,14 @@ def _units(codes: Sequence[str]) -> list[Unit]:
     units = list(Unit.objects.filter(code__in=codes))
     missing = sorted(set(codes) - {u.code for u in units})
     if missing:
-        raise InvalidAction(f"unknown units: {', '.join(missing)} (import the organisation file)")
+        raise InvalidAction(
+            translatable(
+                "unknown units: {missing} (import the organisation file)",
+                missing=", ".join(missing),
+            )
+        )
     if not units:
-        raise InvalidAction("a person belongs to at least one unit")
+        raise InvalidAction(translatable("a person belongs to at least one unit"))
     return units
 
 
@@ -120,9 +146,9 @@ def person_create(
     require(actor, Action.ADMINISTER)
     user_model = get_user_model()
     if user_model.objects.filter(username=username).exists():
-        raise InvalidAction(f"user {username} exists")
+        raise InvalidAction(translatable("user {username} exists", username=username))
     if len(password) < 10:
-        raise InvalidAction("a password has at least 10 characters")
+        raise InvalidAction(translatable("a password has at least 10 characters"))
     units = _units(unit_codes)
     for unit in units:
         require_unit(actor, unit)
@@ -168,10 +194,14 @@ def person_update(
     """Change a person's roles, units, or whether they may sign in."""
     require(actor, Action.ADMINISTER)
     if is_system_actor(person):
-        raise InvalidAction("the system actor is no member of staff: it has no roles to change")
+        raise InvalidAction(
+            translatable("the system actor is no member of staff: it has no roles to change")
+        )
     if roles is None and unit_codes is None and department_codes is None and active is None:
         raise InvalidAction(
-            "nothing to change: give roles, units, departments or whether the person is active"
+            translatable(
+                "nothing to change: give roles, units, departments or whether the person is active"
+            )
         )
     before = _person_state(person)
     changes: dict[str, object] = {}
@@ -179,7 +209,12 @@ def person_update(
         changes["roles"] = _check_roles(roles)
     if active is not None:
         changes["active"] = active
-    compare_and_swap(person, version=version, what=f"user {person.user.get_username()}", **changes)
+    compare_and_swap(
+        person,
+        version=version,
+        what=translatable("user {username}", username=person.user.get_username()),
+        **changes,
+    )
     if unit_codes is not None:
         units = _units(unit_codes)
         for unit in units:
@@ -215,11 +250,17 @@ def team_create(
     """A clearing team covering units, or a task force for chosen hard cases."""
     require(actor, Action.ADMINISTER)
     if kind not in TeamKind.values:
-        raise InvalidAction(f"unknown team kind {kind!r}: one of {', '.join(TeamKind.values)}")
+        raise InvalidAction(
+            translatable(
+                "unknown team kind {kind!r}: one of {choices}",
+                kind=kind,
+                choices=", ".join(TeamKind.values),
+            )
+        )
     if Team.objects.filter(code=code).exists():
-        raise InvalidAction(f"team {code} exists")
+        raise InvalidAction(translatable("team {code} exists", code=code))
     if active_to is not None and active_to < active_from:
-        raise InvalidAction("a team is active to a day after it starts")
+        raise InvalidAction(translatable("a team is active to a day after it starts"))
     units = _units(unit_codes) if unit_codes else []
     for unit in units:
         require_unit(actor, unit)
@@ -254,7 +295,9 @@ def team_set_members(*, actor: Person, team: Team, version: int, members: Sequen
     for member in members:
         require_team_member(member, area=area, team_code=team.code)
     before = sorted(team.members.values_list("pk", flat=True))
-    compare_and_swap(team, version=version, what=f"team {team.code}")
+    compare_and_swap(
+        team, version=version, what=translatable("team {team_code}", team_code=team.code)
+    )
     team.members.set(members)
     audit.record(
         actor=actor,

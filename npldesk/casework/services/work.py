@@ -43,13 +43,20 @@ from npldesk.casework.models import (
 )
 from npldesk.casework.rules import strategy_tier
 from npldesk.casework.services._common import compare_and_swap, refresh_case, to_money
+from npldesk.core.i18n import translatable
 
 ZERO = Decimal("0.00")
 
 
 def _open_case(case: Case) -> None:
     if not case.is_open:
-        raise InvalidAction(f"case {case.number} is closed ({case.close_reason})")
+        raise InvalidAction(
+            translatable(
+                "case {case_number} is closed ({close_reason})",
+                case_number=case.number,
+                close_reason=case.close_reason,
+            )
+        )
 
 
 def _advance(case: Case, to_state: str, *, from_states: set[str]) -> None:
@@ -87,7 +94,9 @@ def investigation_record(
         value = to_money(item.get("estimated_value", 0))
         encumbrances = to_money(item.get("encumbrances", 0))
         if value < 0 or encumbrances < 0:
-            raise InvalidAction(f"property {number}: amounts cannot be negative")
+            raise InvalidAction(
+                translatable("property {number}: amounts cannot be negative", number=number)
+            )
         property_value += max(ZERO, value - encumbrances)
         cleaned.append(
             {
@@ -99,7 +108,7 @@ def investigation_record(
         )
     amounts = [to_money(a) for a in (monthly_income, vehicles, deposits, business_assets)]
     if any(a < 0 for a in amounts):
-        raise InvalidAction("income and assets cannot be negative")
+        raise InvalidAction(translatable("income and assets cannot be negative"))
     income, vehicle_value, deposit_value, business_value = amounts
     investigation = Investigation.objects.create(
         case=case,
@@ -158,10 +167,20 @@ def activity_record(
     _open_case(case)
     if kind not in ActivityKind.values:
         raise InvalidAction(
-            f"unknown activity kind {kind!r}: one of {', '.join(ActivityKind.values)}"
+            translatable(
+                "unknown activity kind {kind!r}: one of {choices}",
+                kind=kind,
+                choices=", ".join(ActivityKind.values),
+            )
         )
     if outcome not in Outcome.values:
-        raise InvalidAction(f"unknown outcome {outcome!r}: one of {', '.join(Outcome.values)}")
+        raise InvalidAction(
+            translatable(
+                "unknown outcome {outcome!r}: one of {choices}",
+                outcome=outcome,
+                choices=", ".join(Outcome.values),
+            )
+        )
     if party not in ActivityParty.values:
         raise InvalidAction(f"unknown party {party!r}: one of {', '.join(ActivityParty.values)}")
     if purpose not in ActivityPurpose.values:
@@ -178,10 +197,10 @@ def activity_record(
         occurred_on = local_at.date()
     if occurred_on is None:
         raise InvalidAction("an activity needs the time it took place (or at least its day)")
-    validation.event_date(case, occurred_on, "an activity")
+    validation.event_date(case, occurred_on, translatable("an activity"))
     if (outcome == Outcome.PROMISE) != (promise_amount is not None and promise_due_on is not None):
         raise InvalidAction(
-            "an outcome 'promise' needs a promised amount and due date, and only it"
+            translatable("an outcome 'promise' needs a promised amount and due date, and only it")
         )
     exception = (
         ConductException.objects.filter(
@@ -218,11 +237,11 @@ def activity_record(
     after: dict[str, Any] = {"activity": audit.snapshot(activity)}
     if promise_amount is not None and promise_due_on is not None:
         if promise_due_on < occurred_on:
-            raise InvalidAction("a promise falls due on or after the day it is made")
+            raise InvalidAction(translatable("a promise falls due on or after the day it is made"))
         promise = Promise.objects.create(
             case=case,
             activity=activity,
-            amount=validation.positive_amount(promise_amount, "a promised amount"),
+            amount=validation.positive_amount(promise_amount, translatable("a promised amount")),
             made_on=occurred_on,
             due_on=promise_due_on,
         )
@@ -280,12 +299,14 @@ def plan_propose(
     require(actor, Action.WORK_CASE, case)
     _open_case(case)
     if strategy not in Strategy.values:
-        raise InvalidAction(f"unknown strategy {strategy!r}")
+        raise InvalidAction(translatable("unknown strategy {strategy!r}", strategy=strategy))
     if not reason.strip():
-        raise InvalidAction("a plan needs the reason for its strategy")
-    target = to_money(target_amount, "the target amount")
+        raise InvalidAction(translatable("a plan needs the reason for its strategy"))
+    target = to_money(target_amount, translatable("the target amount"))
     if target < 0:
-        raise InvalidAction(f"the target amount cannot be negative, not {target}")
+        raise InvalidAction(
+            translatable("the target amount cannot be negative, not {target}", target=target)
+        )
     superseded = list(case.plans.filter(state=PlanState.PROPOSED).values_list("pk", flat=True))
     case.plans.filter(pk__in=superseded).update(state=PlanState.SUPERSEDED)
     plan = Plan.objects.create(
@@ -330,12 +351,27 @@ def plan_decide(*, actor: Person, plan: Plan, version: int, approve: bool, note:
     case = plan.case
     require(actor, Action.MANAGE_CASE, case)
     _open_case(case)
+    if plan.version != version:
+        # Decided (or changed) since the caller read it: a conflict to reload, not a mistake.
+        compare_and_swap(plan, version=version, what=f"plan {plan.pk}")
     if plan.state != PlanState.PROPOSED:
-        raise InvalidAction(f"plan {plan.pk} is {plan.state}, not proposed")
+        raise InvalidAction(
+            translatable(
+                "plan {plan_id} is {plan_state}, not proposed",
+                plan_id=plan.pk,
+                plan_state=plan.state,
+            )
+        )
     if plan.proposed_by_id == actor.pk:
-        raise InvalidAction(f"plan {plan.pk} is decided by someone other than who proposed it")
+        raise InvalidAction(
+            translatable(
+                "plan {plan_id} is decided by someone other than who proposed it", plan_id=plan.pk
+            )
+        )
     decision = PlanState.APPROVED if approve else PlanState.REJECTED
-    compare_and_swap(plan, version=version, what=f"plan {plan.pk}", state=decision)
+    compare_and_swap(
+        plan, version=version, what=translatable("plan {plan_id}", plan_id=plan.pk), state=decision
+    )
     PlanDecision.objects.create(
         plan=plan, decision=decision, by=actor, at=timezone.now(), note=note
     )
@@ -382,7 +418,11 @@ def milestone_complete(*, actor: Person, milestone: Milestone, done_on: date) ->
     require(actor, Action.WORK_CASE, case)
     _open_case(case)
     if milestone.done_on is not None:
-        raise InvalidAction(f"milestone {milestone.task!r} is already done")
+        raise InvalidAction(
+            translatable(
+                "milestone {milestone_task!r} is already done", milestone_task=milestone.task
+            )
+        )
     Milestone.objects.filter(pk=milestone.pk).update(done_on=done_on)
     milestone.done_on = done_on
     audit.record(
@@ -411,23 +451,33 @@ def repayment_plan_agree(
     require(actor, Action.WORK_CASE, case)
     _open_case(case)
     if kind not in RepaymentPlanKind.values:
-        raise InvalidAction(f"unknown repayment plan kind {kind!r}")
+        raise InvalidAction(translatable("unknown repayment plan kind {kind!r}", kind=kind))
     if not instalments:
-        raise InvalidAction("a repayment plan needs at least one instalment")
-    validation.event_date(case, agreed_on, "a repayment plan")
+        raise InvalidAction(translatable("a repayment plan needs at least one instalment"))
+    validation.event_date(case, agreed_on, translatable("a repayment plan"))
     dues = [due for due, _ in instalments]
     if dues != sorted(dues) or len(set(dues)) != len(dues) or dues[0] < agreed_on:
-        raise InvalidAction("instalments fall due on distinct days, in order, after the agreement")
+        raise InvalidAction(
+            translatable("instalments fall due on distinct days, in order, after the agreement")
+        )
     amounts = [
-        validation.positive_amount(amount, f"instalment {n}")
+        validation.positive_amount(amount, translatable("instalment {n}", n=n))
         for n, (_, amount) in enumerate(instalments, 1)
     ]
-    discount_value = to_money(discount, "the discount")
+    discount_value = to_money(discount, translatable("the discount"))
     if discount_value < 0:
-        raise InvalidAction(f"a discount cannot be negative, not {discount_value}")
+        raise InvalidAction(
+            translatable(
+                "a discount cannot be negative, not {discount_value}", discount_value=discount_value
+            )
+        )
     validation.repayment_plan_amounts(case, kind, sum(amounts, ZERO), discount_value)
     if case.repayment_plans.filter(state=RepaymentPlanState.ACTIVE).exists():
-        raise InvalidAction(f"case {case.number} already has an active repayment plan")
+        raise InvalidAction(
+            translatable(
+                "case {case_number} already has an active repayment plan", case_number=case.number
+            )
+        )
     plan = RepaymentPlan.objects.create(
         case=case,
         kind=kind,
@@ -464,10 +514,17 @@ def repayment_plan_cancel(
     case = plan.case
     require(actor, Action.MANAGE_CASE, case)
     if plan.state in {RepaymentPlanState.CANCELLED, RepaymentPlanState.COMPLETED}:
-        raise InvalidAction(f"repayment plan {plan.pk} is {plan.state}")
+        raise InvalidAction(
+            translatable(
+                "repayment plan {plan_id} is {plan_state}", plan_id=plan.pk, plan_state=plan.state
+            )
+        )
     before = {"state": plan.state}
     compare_and_swap(
-        plan, version=version, what=f"repayment plan {plan.pk}", state=RepaymentPlanState.CANCELLED
+        plan,
+        version=version,
+        what=translatable("repayment plan {plan_id}", plan_id=plan.pk),
+        state=RepaymentPlanState.CANCELLED,
     )
     derived = refresh_case(case, today=cancelled_on or timezone.localdate())
     audit.record(
@@ -494,13 +551,20 @@ def household_update_contact(
     """Correct a household's phones or address (personal data: the audit keeps no values)."""
     case = household.cases.filter(closed_on__isnull=True).first()
     if case is None:
-        raise InvalidAction(f"household {household.borrower_id} has no open case")
+        raise InvalidAction(
+            translatable(
+                "household {borrower_id} has no open case", borrower_id=household.borrower_id
+            )
+        )
     require(actor, Action.WORK_CASE, case)
     changes = {k: v for k, v in {"phones": phones, "address": address}.items() if v is not None}
     if not changes:
-        raise InvalidAction("nothing to change")
+        raise InvalidAction(translatable("nothing to change"))
     compare_and_swap(
-        household, version=version, what=f"household {household.borrower_id}", **changes
+        household,
+        version=version,
+        what=translatable("household {borrower_id}", borrower_id=household.borrower_id),
+        **changes,
     )
     audit.record(
         actor=actor,

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from npldesk.core.errors import DataError, NpldeskError, UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label
 from npldesk.tape.importer.commit import commit_snapshots
 from npldesk.tape.importer.history import check_history
@@ -42,12 +43,12 @@ def import_files(
     problem found, leaving the store as it was, when any row breaks a rule."""
     say = progress or (lambda _message: None)
     if not files:
-        raise UsageError("no file to import")
+        raise UsageError(translatable("no file to import"))
     for path in files:
         if not Path(path).is_file():
-            raise UsageError(f"file not found: {path}")
+            raise UsageError(translatable("file not found: {path}", path=path))
     if options.as_of is not None and len(files) > 1:
-        raise UsageError("--as-of names one month; give one file with it")
+        raise UsageError(translatable("--as-of names one month; give one file with it"))
     try:
         return _import(store, files, options, say)
     except OSError as exc:
@@ -58,8 +59,11 @@ def import_files(
     except duckdb.PermissionException as exc:
         # Only a mapping's `sql:` can name a file the import was not given (the sandbox).
         raise UsageError(
-            "the mapping tried to reach outside the files being imported, which a mapping may "
-            f"not do ({_first_line(exc)}); nothing imported"
+            translatable(
+                "the mapping tried to reach outside the files being imported, which a mapping "
+                "may not do ({exc}); nothing imported",
+                exc=_first_line(exc),
+            )
         ) from exc
     except duckdb.IOException as exc:
         raise NpldeskError(
@@ -68,7 +72,9 @@ def import_files(
         ) from exc
     except duckdb.Error as exc:
         # Most often a mapping's `sql:` expression that DuckDB cannot run.
-        raise UsageError(f"the import failed: {_first_line(exc)}; the store is unchanged") from exc
+        raise UsageError(
+            translatable("the import failed: {exc}; the store is unchanged", exc=_first_line(exc))
+        ) from exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -81,8 +87,10 @@ def _import(store: Store, files: list[Path], options: ImportOptions, say: Progre
         org = load_org(store)
         if not org:
             raise UsageError(
-                "no organisation file imported yet: run `npldesk org import FILE` first "
-                "(every loan's org_unit is checked against it)"
+                translatable(
+                    "no organisation file imported yet: run `npldesk org import FILE` first "
+                    "(every loan's org_unit is checked against it)"
+                )
             )
         staging = stage_files(transaction, options, files, say)
         try:
@@ -90,7 +98,7 @@ def _import(store: Store, files: list[Path], options: ImportOptions, say: Progre
             rows = check_rows(staging, {u.code for u in org})
             months = rows.months
             if not months and not staging.problems:
-                raise UsageError("the file(s) hold no rows")
+                raise UsageError(translatable("the file(s) hold no rows"))
             existing = [m for m in months if m in set(store.months())]
             if existing and not options.replace:
                 raise UsageError(
@@ -104,7 +112,11 @@ def _import(store: Store, files: list[Path], options: ImportOptions, say: Progre
                 staging.problems.problems.sort(key=lambda p: (p.file or "", p.row or 0))
                 names = ", ".join(Path(p).name for p in files)
                 raise DataError(
-                    f"{names}: {staging.problems.total} problem(s) found; nothing imported",
+                    translatable(
+                        "{names}: {problems_total} problem(s) found; nothing imported",
+                        names=names,
+                        problems_total=staging.problems.total,
+                    ),
                     problems=staging.problems.problems,
                     total=staging.problems.total,
                 )

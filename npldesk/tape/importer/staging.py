@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from npldesk.core.errors import Problem, ProblemList, Severity, UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label
 from npldesk.core.system import fsync_path
 from npldesk.tape.checks import RowCheck, row_checks
@@ -66,8 +67,14 @@ def _resolve_join(source: Path, pattern: str, name: str, given: dict[str, Path])
     if len(matches) != 1:
         found = "no file" if not matches else f"{len(matches)} files"
         raise UsageError(
-            f"the mapping joins {name!r} from {pattern!r} next to {source.name}, and {found} "
-            f"matched; give it with --join {name}=FILE"
+            translatable(
+                "the mapping joins {name!r} from {pattern!r} next to {source_name}, and {found} "
+                "matched; give it with --join {name}=FILE",
+                name=name,
+                pattern=pattern,
+                source_name=source.name,
+                found=found,
+            )
         )
     return Path(matches[0])
 
@@ -131,9 +138,14 @@ class Staging:
             ]
             if missing:
                 raise UsageError(
-                    f"{path.name}: required column(s) {', '.join(missing)} not found; the file "
-                    f"has {', '.join(source.columns)}. Name the columns as in the canonical tape "
-                    "or give a mapping with --mapping"
+                    translatable(
+                        "{path_name}: required column(s) {missing} not found; the file has "
+                        "{source_columns}. Name the columns as in the canonical tape or give a "
+                        "mapping with --mapping",
+                        path_name=path.name,
+                        missing=", ".join(missing),
+                        source_columns=", ".join(source.columns),
+                    )
                 )
             for column in unknown:
                 self.warnings.add(
@@ -158,11 +170,21 @@ class Staging:
             joins.append(joined)
             if join.right_on not in joined.columns:
                 raise UsageError(
-                    f"{join_path.name} (joined as {join.name!r}) has no column {join.right_on!r}"
+                    translatable(
+                        "{join_path_name} (joined as {join_name!r}) has no column {right_on!r}",
+                        join_path_name=join_path.name,
+                        join_name=join.name,
+                        right_on=join.right_on,
+                    )
                 )
             if join.left_on not in source.columns:
                 raise UsageError(
-                    f"{path.name} has no column {join.left_on!r} to join {join.name!r} on"
+                    translatable(
+                        "{path_name} has no column {left_on!r} to join {join_name!r} on",
+                        path_name=path.name,
+                        left_on=join.left_on,
+                        join_name=join.name,
+                    )
                 )
             # A key more than once is reported; the tape's rows are then checked against the
             # first row of each key, so that one import reports every problem of the files.
@@ -177,7 +199,12 @@ class Staging:
             for column in wanted:
                 if column not in joined.columns:
                     raise UsageError(
-                        f"{join_path.name} (joined as {join.name!r}) has no column {column!r}"
+                        translatable(
+                            "{join_path_name} (joined as {join_name!r}) has no column {column!r}",
+                            join_path_name=join_path.name,
+                            join_name=join.name,
+                            column=column,
+                        )
                     )
                 available[f"{join.name}.{column}"] = f"{alias}.{quote(column)}"
             join_sql += (

@@ -44,6 +44,7 @@ from npldesk.casework.choices import (
 )
 from npldesk.casework.errors import AccessDenied, Conflict, InvalidAction
 from npldesk.casework.selectors import CaseDetail, CaseFilters
+from npldesk.reports.labels import localise
 from npldesk.web.cases import forms as case_forms
 
 PAGE_SIZE = 50
@@ -155,7 +156,7 @@ def personal_data(request: HttpRequest, number: str) -> HttpResponse:
     try:
         detail = selectors.case_detail(request.person, number, unmask=True)  # type: ignore[attr-defined]
     except AccessDenied as exc:
-        messages.error(request, exc.message)
+        messages.error(request, localise(exc.message))
         return redirect("web:case", number=number)
     return render(request, "web/cases/detail.html", _detail_context(request, detail))
 
@@ -178,10 +179,10 @@ def _act(
     try:
         call(form.cleaned_data)
     except Conflict as exc:
-        messages.error(request, _("Not saved: %(message)s") % {"message": exc.message})
+        messages.error(request, _("Not saved: %(message)s") % {"message": localise(exc.message)})
         return redirect(target)
     except InvalidAction as exc:
-        messages.error(request, exc.message)
+        messages.error(request, localise(exc.message))
         return redirect(target)
     messages.success(request, done)
     return redirect(target)

@@ -6,8 +6,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
+from npldesk.core import numbers
 from npldesk.reports.labels import STATE_LABELS, STATUS_LABELS
 from npldesk.reports.labels import label as report_label
 
@@ -63,3 +64,39 @@ def class_label(value: str | None) -> str:
 def status_label(value: str | None) -> str:
     """A loan's tape status: on the books, or how it left them."""
     return report_label(STATUS_LABELS, value) or "—"
+
+
+@register.filter
+def points(value: Any) -> str:
+    """A change of a ratio in percentage points, signed, half-up: +0.22."""
+    if value is None or value == "":
+        return "—"
+    return numbers.points(Decimal(str(value)))
+
+
+@register.filter
+def has_role(person: Any, roles: str) -> bool:
+    """Whether ``person`` holds one of the comma-separated ``roles`` (what a menu offers)."""
+    return bool(person) and person.has_role(*roles.split(","))
+
+
+@register.simple_tag
+def money_unit() -> str:
+    """The unit of the money a table compares units in: 万元 in Chinese, yuan otherwise."""
+    if (get_language() or "").startswith("zh"):
+        return gettext("(10,000 yuan)")
+    return gettext("(yuan)")
+
+
+@register.filter
+def verdict(value: bool | None) -> str:
+    """The double-reduction verdict in words."""
+    if value is None:
+        return gettext("no baseline")
+    return gettext("Double reduction achieved") if value else gettext("Not achieved")
+
+
+@register.filter
+def count(value: Any) -> str:
+    """A count with thousands separators: 1,161."""
+    return "—" if value is None or value == "" else numbers.grouped(int(value))

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casework', '0005_loan_owed_and_unexplained_exit'),
+        ('casework', '0008_jobs'),
     ]
 
     operations = [

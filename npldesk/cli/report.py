@@ -1,0 +1,98 @@
+"""``npldesk report monthly``: the monthly asset-quality report as PDF, XLSX or HTML.
+
+Thin: parse the options, open an analytics session on the home in its language, call the report
+builder (``reports.monthly``) and hand its one typed result to a renderer. The file is written
+beside the target and renamed into place, so a reader never sees half a report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from npldesk.analytics.session import Analytics
+from npldesk.cli.language import say, use_language
+from npldesk.cli.options import BackendOption, HomeOption, RuleSetOption, month_option
+from npldesk.cli.output import err_console, progress_reporter
+from npldesk.core.i18n import translatable
+from npldesk.core.months import month_label
+from npldesk.core.system import current_user
+from npldesk.home import load_home
+from npldesk.reports.exports import check_target, replacing
+from npldesk.reports.monthly import MonthlyReport, monthly_report
+from npldesk.reports.monthly_render import write_html, write_pdf, write_xlsx
+
+report_app = typer.Typer(help="Reports: the monthly asset-quality report.", no_args_is_help=True)
+
+
+class ReportFormat(StrEnum):
+    pdf = "pdf"
+    xlsx = "xlsx"
+    html = "html"
+
+
+WRITERS: dict[ReportFormat, Callable[[MonthlyReport, Path], None]] = {
+    ReportFormat.pdf: write_pdf,
+    ReportFormat.xlsx: write_xlsx,
+    ReportFormat.html: write_html,
+}
+
+
+def _format_of(out: Path | None) -> ReportFormat:
+    """The format ``--out``'s suffix names; a PDF otherwise."""
+    suffix = "" if out is None else out.suffix.lower().lstrip(".")
+    return ReportFormat(suffix) if suffix in set(ReportFormat) else ReportFormat.pdf
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``npldesk report`` to ``app``."""
+    app.add_typer(report_app, name="report")
+
+
+@report_app.command("monthly")
+def monthly(
+    as_of: Annotated[str, typer.Option("--as-of", help="The month, YYYY-MM")],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="The unit's code (default: the bank)")
+    ] = None,
+    fmt: Annotated[
+        ReportFormat | None,
+        typer.Option("--format", help="pdf, xlsx or html (default: from --out's suffix, or pdf)"),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write here (default: report-UNIT-YYYY-MM.FORMAT)"),
+    ] = None,
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    rule_set: RuleSetOption = None,
+) -> None:
+    """The monthly asset-quality report of the bank or one unit."""
+    month = month_option(as_of, "--as-of")
+    chosen = fmt or _format_of(out)
+    if out is not None:
+        check_target(out)
+    loaded = load_home(home)
+    use_language(loaded)
+    session = Analytics.for_home(loaded, backend=backend, rule_set=rule_set)
+    with progress_reporter() as say_progress:
+        session.progress = say_progress
+        report = monthly_report(
+            session,
+            month,
+            unit=unit,
+            generated_by=current_user(),
+            generated_at=datetime.now(UTC),
+        )
+    target = out or Path(f"report-{report.unit.code}-{month_label(month)}.{chosen.value}")
+    check_target(target)
+    with replacing(target) as partial:
+        WRITERS[chosen](report, partial)
+    err_console().print(
+        say(translatable("wrote the report to {out}", out=str(target))), highlight=False
+    )

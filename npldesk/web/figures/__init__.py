@@ -1,0 +1,1 @@
+"""Figures for people: the dashboard and the figures pages."""

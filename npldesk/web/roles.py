@@ -1,0 +1,51 @@
+"""Which pages each role uses: the navigation shows only those, and any other is a 404.
+
+A page a role never uses answers as if it did not exist (``docs/web.md``: a refusal to a
+signed-in person is a 404, never a 403), so a loan officer cannot learn that ``/finance/`` is
+there by trying it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+from npldesk.casework.choices import Role
+
+# Page name (the URL name of its entry) → the roles that use it.
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    "teams": frozenset({Role.TEAM_LEAD}),
+    "legal": frozenset({Role.LEGAL}),
+    "finance": frozenset({Role.FINANCE, Role.LEADER}),
+    "administration": frozenset({Role.ADMIN}),
+}
+
+View = Callable[..., HttpResponse]
+
+
+def uses(person: Any, page: str) -> bool:
+    return person is not None and person.active and person.has_role(*PAGE_ROLES[page])
+
+
+def for_page(page: str) -> Callable[[View], View]:
+    """Answer 404 to anyone whose roles do not use ``page``."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not uses(getattr(request, "person", None), page):
+                raise Http404(page)
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Template context: the role pages the signed-in person uses (``nav_pages``)."""
+    person = getattr(request, "person", None)
+    return {"nav_pages": frozenset(page for page in PAGE_ROLES if uses(person, page))}

@@ -1,0 +1,53 @@
+"""API fixtures: the casework world, and clients that call ``/api/v1/`` with a person's token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from npldesk.casework import services
+from npldesk.casework.models import Person
+
+Call = Callable[..., Any]
+
+
+@pytest.fixture
+def token_for() -> Callable[[Person], str]:
+    """A fresh API token's secret for ``person`` (made by the person themselves)."""
+
+    def make(person: Person, days: int = 30) -> str:
+        return services.api_token_create(actor=person, person=person, name="test", days=days).secret
+
+    return make
+
+
+class ApiClient:
+    """A test client whose every request carries ``Authorization: Bearer <secret>``."""
+
+    def __init__(self, secret: str | None) -> None:
+        self.client = Client()
+        self.headers = {"Accept-Language": "en"}
+        if secret is not None:
+            self.headers["Authorization"] = f"Bearer {secret}"
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
+
+    def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+        return self.client.post(
+            f"/api/v1{path}",
+            body,
+            content_type="application/json",
+            headers={**self.headers, **(headers or {})},
+        )
+
+
+@pytest.fixture
+def api_for(token_for: Callable[[Person], str]) -> Callable[[Person | None], ApiClient]:
+    def make(person: Person | None) -> ApiClient:
+        return ApiClient(None if person is None else token_for(person))
+
+    return make
