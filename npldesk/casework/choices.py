@@ -149,6 +149,18 @@ class ActivityKind(models.TextChoices):
     GUARANTOR_CONTACT = "guarantor_contact", _("Guarantor contact")
 
 
+class ActivityParty(models.TextChoices):
+    BORROWER = "borrower", pgettext_lazy("party reached", "Borrower")
+    HOUSEHOLD_MEMBER = "household_member", _("Household member")
+    GUARANTOR = "guarantor", _("Guarantor")
+    THIRD_PARTY = "third_party", _("Third party")
+
+
+class ActivityPurpose(models.TextChoices):
+    COLLECTION = "collection", _("Collection")
+    LOCATING = "locating", _("Locating the borrower")
+
+
 # Kinds that are an attempt to reach the household (counted for willingness).
 CONTACT_KINDS = frozenset(
     {

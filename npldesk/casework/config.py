@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from npldesk.casework.clocks import Calendar, calendar_from_config
+from npldesk.casework.conduct import ConductParams, conduct_params
 from npldesk.casework.rules import CaseworkParams, PolicyRow, casework_params, policy_from_config
 from npldesk.home import load_home
 
@@ -14,12 +16,19 @@ from npldesk.home import load_home
 class CaseworkSettings:
     params: CaseworkParams
     policy: tuple[PolicyRow, ...]
+    conduct: ConductParams = field(default_factory=ConductParams)
+    calendar: Calendar = field(default_factory=Calendar)
 
 
 @functools.cache
 def _for_home(home: str | None) -> CaseworkSettings:
     config = load_home(home, must_exist=False).config
-    return CaseworkSettings(casework_params(config), policy_from_config(config))
+    return CaseworkSettings(
+        casework_params(config),
+        policy_from_config(config),
+        conduct_params(config),
+        calendar_from_config(config),
+    )
 
 
 def casework_settings() -> CaseworkSettings:

@@ -8,6 +8,7 @@ access helper in ``access``. Money is ``DecimalField(max_digits=18, decimal_plac
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -293,13 +294,45 @@ class Activity(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="activities")
     kind = models.CharField(max_length=30, choices=choices.ActivityKind.choices)
     occurred_on = models.DateField()
+    # The moment of the contact (null for activities recorded before times were kept, and for
+    # steps other than calls and visits recorded by the day only).
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    party = models.CharField(
+        max_length=20, choices=choices.ActivityParty.choices, default=choices.ActivityParty.BORROWER
+    )
+    purpose = models.CharField(
+        max_length=20,
+        choices=choices.ActivityPurpose.choices,
+        default=choices.ActivityPurpose.COLLECTION,
+    )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(max_length=20, choices=choices.Outcome.choices)
     notes = models.TextField(blank=True)
     attachments = models.JSONField(default=list, blank=True)
+    # The team lead's exception that let a contact past the conduct rules, if one did.
+    conduct_exception = models.ForeignKey(
+        "ConductException", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
-        ordering = ["-occurred_on", "-id"]
+        ordering = ["-occurred_on", "-occurred_at", "-id"]
+
+
+class ConductException(models.Model):
+    """A team lead's documented exception to the conduct rules: one case, at most 7 days."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="conduct_exceptions")
+    granted_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField()
+    starts_on = models.DateField()
+    ends_on = models.DateField()  # inclusive
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+
+    def covers(self, on: date) -> bool:
+        return self.starts_on <= on <= self.ends_on
 
 
 class Promise(models.Model):
@@ -376,6 +409,10 @@ class LegalCase(models.Model):
     costs = money(default=0)
     limitation_date = models.DateField(null=True, blank=True)
     seizure_expiry_date = models.DateField(null=True, blank=True)
+    # The judgment's effective date and its last date for performance: the enforcement clock
+    # (``casework/clocks.py``) runs two years from the latter, or the former when none is set.
+    judgment_effective_on = models.DateField(null=True, blank=True)
+    performance_due_on = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     @property

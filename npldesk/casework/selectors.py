@@ -32,7 +32,7 @@ from django.db.models import (
     When,
 )
 
-from npldesk.casework import access
+from npldesk.casework import access, clocks
 from npldesk.casework.audit import record_personal_data_access
 from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role, RunKind
 from npldesk.casework.config import casework_settings
@@ -1241,3 +1241,95 @@ def job_get(person: Person, job_id: int) -> Job:
     if job is None:
         raise NotFound(f"no job {job_id}")
     return job
+
+
+# -- clocks ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClockAlert:
+    """A clock that runs out within the window (or has run out): what it is, on which case and
+    legal case, its last day and what last set it going."""
+
+    case_number: str
+    legal_case_id: int
+    clock: str  # "enforcement", or "limitation" for a date the legal desk typed
+    last_day: date
+    days_left: int
+    state: str  # clocks.ClockState: due_60, due_30 or expired
+    anchor_reason: str
+
+
+# A legal stage entered counts for the enforcement clock as: an application stops it, the end of
+# enforcement without full recovery lets it run again from that day.
+_ENFORCEMENT_EVENTS = {
+    "enforcement_applied": clocks.Event.FILING,
+    "terminated_unrecovered": clocks.Event.PROCEEDINGS_END,
+}
+
+
+@selector
+def clock_alerts(person: Person, *, today: date, within_days: int = 60) -> list[ClockAlert]:
+    """The clocks of open legal cases the person may see that run out within ``within_days``
+    of ``today`` or have run out, soonest first: the enforcement clock computed from the
+    judgment (``casework/clocks.py``, the holiday calendar of ``[clocks]``), and a limitation
+    date typed on the legal case. Alerts at 60 and 30 days (``state``) and on expiry."""
+    calendar = casework_settings().calendar
+    legal_cases = (
+        LegalCase.objects.filter(case__in=cases_visible(person))
+        .exclude(stage="closed")
+        .select_related("case")
+        .prefetch_related("stages")
+        .order_by("pk")
+    )
+    alerts: list[ClockAlert] = []
+    for legal_case in legal_cases:
+        found: list[tuple[str, clocks.Clock]] = []
+        if legal_case.judgment_effective_on is not None:
+            events = [
+                (entry.entered_on, _ENFORCEMENT_EVENTS[entry.stage])
+                for entry in legal_case.stages.all()
+                if entry.stage in _ENFORCEMENT_EVENTS
+            ]
+            found.append(
+                (
+                    "enforcement",
+                    clocks.enforcement(
+                        effective_on=legal_case.judgment_effective_on,
+                        performance_due_on=legal_case.performance_due_on,
+                        events=events,
+                        as_of=today,
+                        calendar=calendar,
+                    ),
+                )
+            )
+        if legal_case.limitation_date is not None:
+            left = (legal_case.limitation_date - today).days
+            found.append(
+                (
+                    "limitation",
+                    clocks.Clock(
+                        anchor=legal_case.limitation_date,
+                        anchor_reason="typed",
+                        last_day=legal_case.limitation_date,
+                        state=clocks.state_for(left),
+                        days_left=left,
+                    ),
+                )
+            )
+        for name, clock in found:
+            if clock.last_day is None or clock.days_left is None:
+                continue
+            if clock.days_left <= within_days:
+                alerts.append(
+                    ClockAlert(
+                        case_number=legal_case.case.number,
+                        legal_case_id=legal_case.pk,
+                        clock=name,
+                        last_day=clock.last_day,
+                        days_left=clock.days_left,
+                        state=str(clock.state),
+                        anchor_reason=clock.anchor_reason,
+                    )
+                )
+    return sorted(alerts, key=lambda a: (a.last_day, a.case_number, a.clock))

@@ -31,7 +31,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -543,7 +543,7 @@ class History:
                     actor=worker,
                     case=Case.objects.get(pk=case_pk),
                     kind=self.rng.choice([ActivityKind.PHONE, ActivityKind.VISIT]),
-                    occurred_on=on,
+                    occurred_at=self._at(on),
                     outcome=Outcome.PROMISE,
                     notes="promised to pay",
                     promise_amount=payment.amount,
@@ -767,6 +767,12 @@ class History:
             events += self._legal_events(case, story, first, month)
         return events
 
+    def _at(self, on: date) -> datetime:
+        """A time within the contact hours (09:00-18:59), spread without drawing from the
+        random stream (the demo's figures stay as they were)."""
+        n = self.counts["activities"] + self.counts["promises"]
+        return datetime.combine(on, time(9 + n % 10, (7 * n) % 60))
+
     def _activity(
         self, case: Case, worker: Person, kind: str, on: date, outcome: str
     ) -> Callable[[], None]:
@@ -775,7 +781,7 @@ class History:
                 actor=worker,
                 case=Case.objects.get(pk=case.pk),
                 kind=kind,
-                occurred_on=on,
+                occurred_at=self._at(on),
                 outcome=outcome,
             )
             self.counts["activities"] += 1
@@ -792,7 +798,7 @@ class History:
                 actor=worker,
                 case=Case.objects.get(pk=case.pk),
                 kind=ActivityKind.PHONE,
-                occurred_on=made,
+                occurred_at=self._at(made),
                 outcome=Outcome.PROMISE,
                 notes="promised a part payment",
                 promise_amount=amount,

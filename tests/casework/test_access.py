@@ -37,6 +37,7 @@ from npldesk.casework.models import (
 )
 from npldesk.core.system import current_user
 from tests.casework.factories import PersonFactory, TeamFactory, case_with_loan
+from tests.casework.world import at
 
 ROLES = tuple(Role)
 TODAY = date(2020, 1, 15)
@@ -221,7 +222,7 @@ WRITES: dict[str, tuple[Callable[[Person, World], Any], frozenset[str]]] = {
     ),
     "activity": (
         lambda p, w: services.activity_record(
-            actor=p, case=w.case, kind="visit", occurred_on=TODAY, outcome="contacted"
+            actor=p, case=w.case, kind="visit", occurred_at=at(TODAY), outcome="contacted"
         ),
         frozenset({Role.OFFICER, Role.TEAM_LEAD}),
     ),
@@ -230,7 +231,7 @@ WRITES: dict[str, tuple[Callable[[Person, World], Any], frozenset[str]]] = {
             actor=p,
             case=w.case,
             kind="phone",
-            occurred_on=TODAY,
+            occurred_at=at(TODAY),
             outcome="promise",
             promise_amount=Decimal("800.00"),
             promise_due_on=date(2020, 2, 1),

@@ -37,7 +37,7 @@ from npldesk.casework.models import (
     Unit,
 )
 from tests.casework.factories import TeamFactory, case_with_loan
-from tests.casework.world import OPENED, World, build_world, propose_plan
+from tests.casework.world import OPENED, World, at, build_world, propose_plan
 
 D = Decimal
 
@@ -294,7 +294,14 @@ CALLS: dict[str, Call] = {
     "activity_record": Call(
         officer,
         lambda w, a, _: services.activity_record(
-            actor=a, case=w.case, kind="phone", occurred_on=OPENED, outcome="contacted"
+            actor=a, case=w.case, kind="phone", occurred_at=at(OPENED), outcome="contacted"
+        ),
+        before=False,
+    ),
+    "conduct_exception_grant": Call(
+        lead,
+        lambda w, a, _: services.conduct_exception_grant(
+            actor=a, case=w.case, starts_on=OPENED, days=7, reason="court order: visit at 07:30"
         ),
         before=False,
     ),

@@ -42,7 +42,7 @@ from npldesk.casework.models import (
 )
 from npldesk.casework.selectors import system_actor
 from tests.casework.factories import HouseholdFactory, TeamFactory, case_with_loan
-from tests.casework.world import OPENED, World, build_world, person, propose_plan, settle
+from tests.casework.world import OPENED, World, at, build_world, person, propose_plan, settle
 
 D = Decimal
 
@@ -175,7 +175,7 @@ def test_case_override_sets_overridden_and_the_rules_leave_it_alone(world: World
             actor=world.officer,
             case=case,
             kind="phone",
-            occurred_on=date(2020, 3, day),
+            occurred_at=at(date(2020, 3, day)),
             outcome="no_answer",
         )
     case = world.fresh()
@@ -300,7 +300,7 @@ def test_activity_with_a_promise_and_its_judgement(world: World) -> None:
         actor=world.officer,
         case=world.case,
         kind="phone",
-        occurred_on=date(2020, 1, 5),
+        occurred_at=at(date(2020, 1, 5)),
         outcome="promise",
         promise_amount=D("5000.00"),
         promise_due_on=date(2020, 1, 20),
@@ -327,7 +327,7 @@ def test_two_broken_promises_make_the_household_unwilling(world: World) -> None:
             actor=world.officer,
             case=world.case,
             kind="visit",
-            occurred_on=made,
+            occurred_at=at(made),
             outcome="promise",
             promise_amount=D("100.00"),
             promise_due_on=due,
@@ -343,7 +343,7 @@ def test_two_broken_promises_make_the_household_unwilling(world: World) -> None:
 
 
 def test_activity_refusals(world: World) -> None:
-    base = {"actor": world.officer, "case": world.case, "occurred_on": OPENED}
+    base = {"actor": world.officer, "case": world.case, "occurred_at": at(OPENED)}
     with pytest.raises(InvalidAction, match="unknown activity kind 'carrier_pigeon'"):
         services.activity_record(**base, kind="carrier_pigeon", outcome="contacted")
     with pytest.raises(InvalidAction, match="unknown outcome"):
@@ -390,7 +390,7 @@ def test_plan_approval_by_another_person_sets_the_strategy(world: World) -> None
         actor=world.officer,
         case=case,
         kind="phone",
-        occurred_on=date(2020, 2, 1),
+        occurred_at=at(date(2020, 2, 1)),
         outcome="refusal",
     )
     case = world.fresh()
@@ -781,7 +781,7 @@ def test_a_reversed_recovery_no_longer_keeps_a_promise(world: World) -> None:
         actor=world.officer,
         case=world.case,
         kind="phone",
-        occurred_on=date(2020, 1, 5),
+        occurred_at=at(date(2020, 1, 5)),
         outcome="promise",
         promise_amount=D("1000.00"),
         promise_due_on=date(2020, 1, 20),

@@ -14,7 +14,7 @@ from npldesk.casework import services
 from npldesk.casework.choices import Strategy
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import AuditRecord, Case, CaseLoan, Recovery, Unit
-from tests.casework.world import OPENED, World, build_world
+from tests.casework.world import OPENED, World, at, build_world
 
 TOMORROW = timezone.localdate() + timedelta(days=1)
 FUTURE = date(2099, 1, 1)
@@ -94,7 +94,7 @@ def test_activities_promises_plans_legal_stages_and_closings_are_dated_in_the_ca
             actor=world.officer,
             case=case,
             kind="phone",
-            occurred_on=on,
+            occurred_at=at(on),
             outcome="promise",
             promise_amount=D("100.00"),
             promise_due_on=on + timedelta(days=10),
@@ -219,7 +219,7 @@ def test_every_amount_is_positive(world: World, amount: str):
             actor=world.officer,
             case=case,
             kind="phone",
-            occurred_on=OPENED,
+            occurred_at=at(OPENED),
             outcome="promise",
             promise_amount=D(amount),
             promise_due_on=OPENED,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from npldesk.casework import services
@@ -37,6 +37,11 @@ class World:
     def fresh(self) -> Case:
         """The case as the database has it now."""
         return Case.objects.get(pk=self.case.pk)
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    """A moment on ``day`` within the contact hours (local time) for a call or visit."""
+    return datetime.combine(day, time(hour))
 
 
 def person(role: str, unit: Unit) -> Person:

@@ -213,7 +213,7 @@ def test_the_daily_judge_breaks_yesterdays_promise_and_puts_it_first_in_the_work
     # broken, and nothing has judged it since.
     due = morning - timedelta(days=2 + grace_days)
     services.activity_record(
-        actor=officer, case=promised, kind="phone", occurred_on=due - timedelta(days=5),
+        actor=officer, case=promised, kind="letter", occurred_on=due - timedelta(days=5),
         outcome="promise", promise_amount=Decimal("5000.00"), promise_due_on=due,
     )  # fmt: skip
 

@@ -74,7 +74,9 @@ def test_an_activity_with_a_promise_is_one_service_call_from_one_form(
         {
             "kind": "visit",
             "outcome": "promise",
-            "occurred_on": today.isoformat(),
+            "occurred_at": f"{today.isoformat()}T10:30",
+            "party": "borrower",
+            "purpose": "collection",
             "notes": "met at the shop",
             "promise_amount": "1500.00",
             "promise_due_on": (today + timedelta(days=7)).isoformat(),
@@ -93,7 +95,13 @@ def test_a_form_that_breaks_a_rule_comes_back_with_the_message_and_writes_nothin
     client = client_for(world.officer)
     response = client.post(
         f"/cases/{world.case.number}/activity/",
-        {"kind": "visit", "outcome": "promise", "occurred_on": "2019-12-31"},
+        {
+            "kind": "visit",
+            "outcome": "promise",
+            "occurred_at": "2019-12-31T10:00",
+            "party": "borrower",
+            "purpose": "collection",
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -161,7 +169,9 @@ def test_a_refusal_of_casework_is_said_in_the_readers_language(
     late = {
         "kind": "visit",
         "outcome": "promise",
-        "occurred_on": today.isoformat(),
+        "occurred_at": f"{today.isoformat()}T10:00",
+        "party": "borrower",
+        "purpose": "collection",
         "promise_amount": "1500.00",
         "promise_due_on": (today - timedelta(days=1)).isoformat(),
     }

@@ -151,7 +151,7 @@ def _officer_day(
     visit = page.locator("form[action$='/activity/']")
     visit.locator("[name=kind]").select_option("visit")
     visit.locator("[name=outcome]").select_option("promise")
-    visit.locator("[name=occurred_on]").fill(today.isoformat())
+    visit.locator("[name=occurred_at]").fill(f"{today.isoformat()}T10:00")
     visit.locator("[name=notes]").fill("journey: met at the shop")
     visit.locator("[name=promise_amount]").fill("1500.00")
     visit.locator("[name=promise_due_on]").fill((today + timedelta(days=7)).isoformat())

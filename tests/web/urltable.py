@@ -261,7 +261,9 @@ WRITES: dict[str, Write] = {
         lambda o, d: {
             "kind": "visit",
             "outcome": "promise",
-            "occurred_on": _day(d),
+            "occurred_at": f"{_day(d)}T10:00",
+            "party": "borrower",
+            "purpose": "collection",
             "promise_amount": "1500.00",
             "promise_due_on": _day(d),
         },

@@ -41,6 +41,7 @@ from npldesk.casework.services.people import (
 from npldesk.casework.services.runs import run_finish, run_start, run_step_finish, run_step_start
 from npldesk.casework.services.work import (
     activity_record,
+    conduct_exception_grant,
     household_update_contact,
     investigation_record,
     milestone_complete,
@@ -61,6 +62,7 @@ __all__ = [
     "case_override",
     "case_reassign_bulk",
     "cases_judge",
+    "conduct_exception_grant",
     "household_update_contact",
     "investigation_record",
     "job_claim",

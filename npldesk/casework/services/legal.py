@@ -21,6 +21,8 @@ TRACKED = [
     "next_hearing_on",
     "limitation_date",
     "seizure_expiry_date",
+    "judgment_effective_on",
+    "performance_due_on",
     "costs",
 ]
 
@@ -85,6 +87,8 @@ def legal_case_advance(
     next_hearing_on: date | None = None,
     seizure_expiry_date: date | None = None,
     limitation_date: date | None = None,
+    judgment_effective_on: date | None = None,
+    performance_due_on: date | None = None,
 ) -> LegalCase:
     """Enter the next stage (stages may be skipped, never gone back to) and the dates it sets."""
     case = legal_case.case
@@ -112,6 +116,12 @@ def legal_case_advance(
             translatable("a stage is entered on or after the day of the previous one")
         )
     validation.event_date(case, entered_on, translatable("a legal stage"))
+    effective = judgment_effective_on or legal_case.judgment_effective_on
+    if performance_due_on is not None and (effective is None or performance_due_on < effective):
+        raise InvalidAction(
+            "the last date for performance needs the judgment's effective date, and falls on "
+            "or after it"
+        )
     before = audit.snapshot(legal_case, TRACKED)
     changes: dict[str, object] = {"stage": stage, "stage_since": entered_on}
     if stage != legal_case.stage:
@@ -129,6 +139,8 @@ def legal_case_advance(
         ("next_hearing_on", next_hearing_on),
         ("seizure_expiry_date", seizure_expiry_date),
         ("limitation_date", limitation_date),
+        ("judgment_effective_on", judgment_effective_on),
+        ("performance_due_on", performance_due_on),
     ):
         if value is not None:
             changes[key] = value

@@ -4,17 +4,20 @@ approval, milestones, repayment plans, and a household's contact details."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
 
-from npldesk.casework import audit, validation
+from npldesk.casework import audit, conduct, validation
 from npldesk.casework.access import Action, require
 from npldesk.casework.choices import (
+    CONTACT_KINDS,
     ActivityKind,
+    ActivityParty,
+    ActivityPurpose,
     CaseState,
     Outcome,
     PlanState,
@@ -27,6 +30,7 @@ from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import (
     Activity,
     Case,
+    ConductException,
     Household,
     Instalment,
     Investigation,
@@ -142,14 +146,23 @@ def activity_record(
     actor: Person,
     case: Case,
     kind: str,
-    occurred_on: date,
     outcome: str,
+    occurred_at: datetime | None = None,
+    occurred_on: date | None = None,
+    party: str = ActivityParty.BORROWER,
+    purpose: str = ActivityPurpose.COLLECTION,
     notes: str = "",
     attachments: Sequence[str] = (),
     promise_amount: Decimal | None = None,
     promise_due_on: date | None = None,
 ) -> Activity:
-    """Log a contact or step; an outcome ``promise`` records the promise with it."""
+    """Log a contact or step; an outcome ``promise`` records the promise with it.
+
+    ``occurred_at`` is the moment (a naive time is local to ``[conduct] timezone``); a step
+    that is not a call or visit may give only its day, ``occurred_on``. The conduct rules
+    (``casework/conduct.py``) refuse a contact that breaks one, naming the rule, unless a team
+    lead's exception covers the case on that day.
+    """
     require(actor, Action.WORK_CASE, case)
     _open_case(case)
     if kind not in ActivityKind.values:
@@ -168,19 +181,58 @@ def activity_record(
                 choices=", ".join(Outcome.values),
             )
         )
+    if party not in ActivityParty.values:
+        raise InvalidAction(f"unknown party {party!r}: one of {', '.join(ActivityParty.values)}")
+    if purpose not in ActivityPurpose.values:
+        raise InvalidAction(
+            f"unknown purpose {purpose!r}: one of {', '.join(ActivityPurpose.values)}"
+        )
+    params = casework_settings().conduct
+    local_at = params.local(occurred_at) if occurred_at is not None else None
+    if local_at is not None:
+        if occurred_on is not None and occurred_on != local_at.date():
+            raise InvalidAction(
+                f"the day {occurred_on} and the time {local_at:%Y-%m-%d %H:%M} disagree"
+            )
+        occurred_on = local_at.date()
+    if occurred_on is None:
+        raise InvalidAction("an activity needs the time it took place (or at least its day)")
     validation.event_date(case, occurred_on, translatable("an activity"))
     if (outcome == Outcome.PROMISE) != (promise_amount is not None and promise_due_on is not None):
         raise InvalidAction(
             translatable("an outcome 'promise' needs a promised amount and due date, and only it")
         )
+    exception = (
+        ConductException.objects.filter(
+            case=case, starts_on__lte=occurred_on, ends_on__gte=occurred_on
+        )
+        .order_by("-granted_at")
+        .first()
+    )
+    if exception is None:
+        earlier = Activity.objects.filter(
+            case__household_id=case.household_id,
+            kind__in=CONTACT_KINDS,
+            occurred_on__gte=occurred_on - timedelta(days=6),
+            occurred_on__lte=occurred_on,
+        ).values_list("occurred_on", flat=True)
+        conduct.check(
+            conduct.Contact(kind=kind, at=local_at, on=occurred_on, party=party, purpose=purpose),
+            earlier=earlier,
+            params=params,
+        )
     activity = Activity.objects.create(
         case=case,
         kind=kind,
         occurred_on=occurred_on,
+        occurred_at=local_at,
+        party=party,
+        purpose=purpose,
         person=actor,
         outcome=outcome,
         notes=notes,
         attachments=list(attachments),
+        conduct_exception=exception,
     )
     after: dict[str, Any] = {"activity": audit.snapshot(activity)}
     if promise_amount is not None and promise_due_on is not None:
@@ -198,6 +250,38 @@ def activity_record(
     after["case"] = refresh_case(case, today=occurred_on)
     audit.record(actor=actor, action="activity_record", obj=activity, case=case, after=after)
     return activity
+
+
+@audit.service()
+def conduct_exception_grant(
+    *, actor: Person, case: Case, starts_on: date, days: int, reason: str
+) -> ConductException:
+    """A team lead's documented exception to the conduct rules for one case, for ``days`` days
+    from ``starts_on`` (at most ``conduct.MAX_EXCEPTION_DAYS``)."""
+    require(actor, Action.MANAGE_CASE, case)
+    _open_case(case)
+    if not reason.strip():
+        raise InvalidAction("an exception to the conduct rules needs its documented reason")
+    if isinstance(days, bool) or not 1 <= days <= conduct.MAX_EXCEPTION_DAYS:
+        raise InvalidAction(
+            f"an exception covers 1 to {conduct.MAX_EXCEPTION_DAYS} days, not {days}"
+        )
+    exception = ConductException.objects.create(
+        case=case,
+        granted_by=actor,
+        granted_at=timezone.now(),
+        starts_on=starts_on,
+        ends_on=starts_on + timedelta(days=days - 1),
+        reason=reason.strip(),
+    )
+    audit.record(
+        actor=actor,
+        action="conduct_exception_grant",
+        obj=exception,
+        case=case,
+        after={"exception": audit.snapshot(exception)},
+    )
+    return exception
 
 
 @audit.service()

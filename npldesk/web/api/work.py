@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Header, Router, Schema, Status
 
 from npldesk.casework import selectors, services
-from npldesk.casework.choices import ActivityKind, Outcome
+from npldesk.casework.choices import ActivityKind, ActivityParty, ActivityPurpose, Outcome
 from npldesk.casework.documents import day_text, money_text
 from npldesk.web.api.common import PROBLEMS, Problem, once, person
 
@@ -19,7 +19,12 @@ router = Router(tags=["work"])
 
 class ActivityIn(Schema):
     kind: ActivityKind
-    occurred_on: date
+    # The moment of the contact (calls and visits need it: the conduct rules' contact hours);
+    # another step may give only its day.
+    occurred_at: datetime | None = None
+    occurred_on: date | None = None
+    party: ActivityParty = ActivityParty.BORROWER
+    purpose: ActivityPurpose = ActivityPurpose.COLLECTION
     outcome: Outcome
     notes: str = Field("", max_length=5000)
     promise_amount: Decimal | None = Field(None, max_digits=18, decimal_places=2, gt=0)
@@ -31,6 +36,9 @@ class ActivityOut(Schema):
     case_id: str
     kind: str
     occurred_on: date
+    occurred_at: datetime | None
+    party: str
+    purpose: str
     outcome: str
     person: str
     promise: dict[str, Any] | None
@@ -56,7 +64,10 @@ def activity_record(
             actor=acting,
             case=case,
             kind=body.kind,
+            occurred_at=body.occurred_at,
             occurred_on=body.occurred_on,
+            party=body.party,
+            purpose=body.purpose,
             outcome=body.outcome,
             notes=body.notes,
             promise_amount=body.promise_amount,
@@ -68,6 +79,11 @@ def activity_record(
             "case_id": case.number,
             "kind": activity.kind,
             "occurred_on": day_text(activity.occurred_on),
+            "occurred_at": None
+            if activity.occurred_at is None
+            else activity.occurred_at.isoformat(timespec="minutes"),
+            "party": activity.party,
+            "purpose": activity.purpose,
             "outcome": activity.outcome,
             "person": acting.user.get_username(),
             "promise": None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from npldesk.casework.choices import (
     ActivityKind,
+    ActivityParty,
+    ActivityPurpose,
     CaseState,
     CloseReason,
     LegalStage,
@@ -21,6 +23,7 @@ from npldesk.casework.choices import (
     Strategy,
     Tier,
 )
+from npldesk.casework.config import casework_settings
 
 
 def money_field(label: Any, *, required: bool = True) -> forms.DecimalField:
@@ -72,16 +75,25 @@ class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
+def _now_local() -> datetime:
+    """Now, to the minute, in the conduct rules' time zone (the bank's contact hours)."""
+    zone = casework_settings().conduct.zone
+    return timezone.now().astimezone(zone).replace(second=0, microsecond=0, tzinfo=None)
+
+
 class ActivityForm(forms.Form):
     """One-step activity entry: kind, outcome, note, next action; a promise from the same form."""
 
     kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
-    occurred_on = forms.DateField(
-        label=_("Day"),
-        initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    occurred_at = forms.DateTimeField(
+        label=_("When"),
+        initial=_now_local,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+    party = forms.ChoiceField(label=_("Party reached"), choices=ActivityParty.choices)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=ActivityPurpose.choices)
     notes = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea({"rows": 2}))
     promise_amount = money_field(_("Promised amount"), required=False)
     promise_due_on = forms.DateField(
@@ -99,6 +111,9 @@ class ActivityForm(forms.Form):
             raise forms.ValidationError(_("A promise needs the amount and the day it is due."))
         if promised and data.get("outcome") != Outcome.PROMISE:
             raise forms.ValidationError(_("An amount and a day are given only with a promise."))
+        if data.get("occurred_at") is not None:
+            # The wall-clock time typed, read in the conduct rules' time zone by the service.
+            data["occurred_at"] = timezone.localtime(data["occurred_at"]).replace(tzinfo=None)
         return data
 
 

@@ -24,6 +24,8 @@ from npldesk.casework import access, selectors, services
 from npldesk.casework.choices import (
     Ability,
     ActivityKind,
+    ActivityParty,
+    ActivityPurpose,
     CaseKind,
     CaseState,
     CloseReason,
@@ -50,6 +52,8 @@ VOCABULARIES = {
     "Ability": Ability,
     "Willingness": Willingness,
     "ActivityKind": ActivityKind,
+    "ActivityParty": ActivityParty,
+    "ActivityPurpose": ActivityPurpose,
     "CaseKind": CaseKind,
     "CaseState": CaseState,
     "CloseReason": CloseReason,
@@ -204,7 +208,9 @@ def activity(request: HttpRequest, number: str) -> HttpResponse:
             actor=request.person,  # type: ignore[attr-defined]
             case=case,
             kind=data["kind"],
-            occurred_on=data["occurred_on"],
+            occurred_at=data["occurred_at"],
+            party=data["party"],
+            purpose=data["purpose"],
             outcome=data["outcome"],
             notes=data["notes"],
             promise_amount=data.get("promise_amount"),

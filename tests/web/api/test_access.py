@@ -46,7 +46,7 @@ SAMPLES: dict[str, Sample] = {
     "activity_record": lambda w, case: (
         "post",
         f"/cases/{case.number}/activities",
-        {"kind": "phone", "occurred_on": TODAY, "outcome": "contacted"},
+        {"kind": "phone", "occurred_at": f"{TODAY}T10:00:00+08:00", "outcome": "contacted"},
     ),
     "recovery_enter": lambda w, case: (
         "post",

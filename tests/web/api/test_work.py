@@ -5,7 +5,12 @@ from __future__ import annotations
 from npldesk.casework.models import Activity, AuditRecord, Promise
 from tests.casework.world import World, propose_plan
 
-VISIT = {"kind": "visit", "occurred_on": "2020-01-05", "outcome": "contacted", "notes": "home"}
+VISIT = {
+    "kind": "visit",
+    "occurred_at": "2020-01-05T10:00:00+08:00",
+    "outcome": "contacted",
+    "notes": "home",
+}
 
 
 def test_an_officer_logs_an_activity_with_a_promise(world: World, api_for) -> None:
