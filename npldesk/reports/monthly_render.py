@@ -377,7 +377,7 @@ table { border-collapse: collapse; margin: 4pt 0 8pt; break-inside: avoid; }
 .lineage table { break-inside: auto; }
 th, td { border-bottom: 0.5pt solid #ccc; padding: 2pt 6pt; text-align: left; }
 th { background: #eef3f7; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .small table { font-size: 7pt; }
 .wide table { width: 100%%; }
 .small th, .small td { padding: 1pt 2pt; }
