@@ -32,6 +32,7 @@ class Action(StrEnum):
     MANAGE_CASE = "manage_case"  # assign, approve plans, set segment/strategy/tier/deadline
     CONFIRM_RECOVERY = "confirm_recovery"
     WORK_LEGAL = "work_legal"  # legal cases and their stages
+    DRAFT_DOCUMENT = "draft_document"  # legal documents drafted from a case
     PREPARE_WRITEOFF = "prepare_writeoff"
     REVIEW_WRITEOFF = "review_writeoff"
     APPROVE_WRITEOFF = "approve_writeoff"
@@ -47,6 +48,7 @@ ACTION_ROLES: dict[Action, frozenset[str]] = {
     Action.MANAGE_CASE: frozenset({Role.TEAM_LEAD}),
     Action.CONFIRM_RECOVERY: frozenset({Role.TEAM_LEAD, Role.FINANCE}),
     Action.WORK_LEGAL: frozenset({Role.LEGAL}),
+    Action.DRAFT_DOCUMENT: frozenset({Role.OFFICER, Role.LEGAL}),
     Action.PREPARE_WRITEOFF: frozenset({Role.FINANCE}),
     Action.REVIEW_WRITEOFF: frozenset({Role.FINANCE}),
     Action.APPROVE_WRITEOFF: frozenset({Role.LEADER}),

@@ -147,6 +147,7 @@ class ActivityKind(models.TextChoices):
     PUBLIC_NOTICE = "public_notice", _("Public notice")
     ASSET_SEARCH = "asset_search", _("Asset search")
     GUARANTOR_CONTACT = "guarantor_contact", _("Guarantor contact")
+    DOCUMENT = "document", _("Legal document drafted")
 
 
 class ActivityParty(models.TextChoices):
@@ -182,6 +183,7 @@ class Outcome(models.TextChoices):
     PAYMENT = "payment", _("Payment")
     DISPUTE = "dispute", _("Dispute")
     WRONG_NUMBER = "wrong_number", _("Wrong number")
+    DRAFTED = "drafted", _("Drafted")  # a legal document drafted from the case
 
 
 # Outcomes of a contact attempt that reached nobody.
@@ -277,3 +279,15 @@ class JobKind(models.TextChoices):
     TAPE_IMPORT = "tape_import", _("Tape import")
     MONTH_END = "month_end", _("Month-end run")
     JUDGE = "judge", _("Daily judgement")
+
+
+class DocumentKind(models.TextChoices):
+    """The legal documents drafted from a case (``casework/legaldocs.py``)."""
+
+    LAWYERS_LETTER = "lawyers_letter", _("Lawyer's letter (律师函)")
+    DEMAND_NOTICE = "demand_notice", _("Payment demand notice (催收通知书)")
+    COMPLAINT = "complaint", _("Civil complaint draft (民事起诉状)")
+    ENFORCEMENT_APPLICATION = (
+        "enforcement_application",
+        _("Application for enforcement (强制执行申请书)"),
+    )

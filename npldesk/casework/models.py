@@ -784,3 +784,44 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.pk} {self.kind}"
+
+
+# -- legal documents ----------------------------------------------------------------------
+
+
+class UnitLegalDetails(models.Model):
+    """A bank unit's own legal details, as its documents name it (kept in administration)."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.PROTECT, related_name="legal_details")
+    legal_name = models.CharField(max_length=200)
+    address = models.CharField(max_length=400)
+    legal_representative = models.CharField(max_length=100)
+    phone = models.CharField(max_length=100, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+
+class Document(models.Model):
+    """A legal document drafted from a case: what it is, the day its amounts are owed on, the
+    snapshot they came from, and its files under the home (owner-only)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=30, choices=choices.DocumentKind.choices)
+    as_of = models.DateField()
+    snapshot_as_of = models.DateField()
+    generated_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField()
+    activity = models.OneToOneField(Activity, on_delete=models.PROTECT, related_name="document")
+    # The amounts the document states (decimal strings), for the record and the tests.
+    figures = models.JSONField(default=dict)
+    # Paths relative to the home, by format ("docx", "pdf"), and their SHA-256.
+    files = models.JSONField(default=dict)
+    checksums = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-generated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.kind} {self.as_of}"

@@ -42,10 +42,12 @@ from npldesk.casework.models import (
     AuditRecord,
     Case,
     Department,
+    Document,
     Household,
     Instalment,
     Job,
     LegalCase,
+    LegalStageEntry,
     Person,
     Plan,
     Recovery,
@@ -55,6 +57,7 @@ from npldesk.casework.models import (
     Team,
     TransferPackage,
     Unit,
+    UnitLegalDetails,
     WriteOff,
 )
 from npldesk.core.i18n import translatable
@@ -1333,3 +1336,230 @@ def clock_alerts(person: Person, *, today: date, within_days: int = 60) -> list[
                     )
                 )
     return sorted(alerts, key=lambda a: (a.last_day, a.case_number, a.clock))
+
+
+# -- legal documents and the clocks of one case -----------------------------------------------
+
+
+@selector
+def case_documents(person: Person, case: Case) -> list[Document]:
+    """The legal documents drafted from ``case`` (which the person reads), latest first."""
+    case_get(person, case.number)
+    return list(Document.objects.filter(case=case).select_related("generated_by__user", "activity"))
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    document: Document
+    path: Any  # pathlib.Path under the home
+    filename: str
+    content_type: str
+
+
+DOCUMENT_CONTENT_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+
+
+@selector
+def document_file(person: Person, number: str, document_id: int, fmt: str) -> DocumentFile:
+    """One file of a case's document, for someone who may see the household's personal data
+    (those who work the case): the face records the export before it sends the file."""
+    import os
+
+    from npldesk.casework.legaldocs import TITLES
+    from npldesk.home import load_home
+
+    case = case_get(person, number)
+    if not access.may_see_personal_data(person, case):
+        raise AccessDenied(
+            translatable(
+                "{username} does not work case {case_number}: its documents show personal data",
+                username=person.user.get_username(),
+                case_number=case.number,
+            )
+        )
+    document = Document.objects.filter(case=case, pk=document_id).first()
+    if document is None or fmt not in DOCUMENT_CONTENT_TYPES or fmt not in document.files:
+        raise NotFound(translatable("no document {document_id}", document_id=document_id))
+    home = load_home(os.environ.get("NPLDESK_HOME"), must_exist=False)
+    path = home.path / document.files[fmt]
+    if not path.is_file():
+        raise NotFound(
+            translatable(
+                "the file of document {document_id} is missing from the home",
+                document_id=document_id,
+            )
+        )
+    name = f"{case.number}-{TITLES[document.kind]}-{document.as_of.isoformat()}.{fmt}"
+    return DocumentFile(document, path, name, DOCUMENT_CONTENT_TYPES[fmt])
+
+
+@selector
+def unit_legal_details_list(person: Person) -> list[tuple[Unit, UnitLegalDetails | None]]:
+    """The units an admin administers, each with its legal details (or ``None``)."""
+    if not (access.is_system_actor(person) or (person.active and person.has_role(Role.ADMIN))):
+        return []
+    units = [
+        unit
+        for unit in Unit.objects.order_by("path")
+        if access.is_system_actor(person) or access.covers_unit(person, unit)
+    ]
+    details = {d.unit_id: d for d in UnitLegalDetails.objects.filter(unit__in=units)}
+    return [(unit, details.get(unit.pk)) for unit in units]
+
+
+@dataclass(frozen=True)
+class LoanClock:
+    """A loan's limitation clock, or why there is none (``missing``: no maturity known)."""
+
+    loan_id: str
+    maturity_date: date | None
+    clock: clocks.Clock | None
+
+
+@dataclass(frozen=True)
+class EnforcementClock:
+    legal_case: LegalCase
+    clock: clocks.Clock
+
+
+@dataclass(frozen=True)
+class GuaranteePeriod:
+    """A guarantor's guarantee period for one loan: six months from its due date (Civil Code
+    art. 692), never restarted."""
+
+    guarantor: str  # the guarantor's borrower id (not personal data)
+    loan_id: str
+    last_day: date
+    days_left: int
+    state: str
+
+
+@dataclass
+class CaseClocks:
+    today: date
+    loans: list[LoanClock] = field(default_factory=list)
+    legal: list[EnforcementClock] = field(default_factory=list)
+    guarantees: list[GuaranteePeriod] = field(default_factory=list)
+    tape_read: bool = True
+
+
+# Activities that count as a receipted demand reaching the debtor, and their outcomes that
+# say it did.
+_DEMAND_KINDS = frozenset({"letter", "lawyers_letter"})
+_REACHED = frozenset({"contacted", "promise", "refusal", "payment", "dispute"})
+_LIMITATION_STAGES = {
+    "filed": clocks.Event.FILING,
+    "closed": clocks.Event.PROCEEDINGS_END,
+    "terminated_unrecovered": clocks.Event.PROCEEDINGS_END,
+}
+GUARANTEE_MONTHS = 6
+
+
+def _add_months(day: date, months: int) -> date:
+    import calendar as _calendar
+
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, _calendar.monthrange(year, month)[1])
+    )
+
+
+def limitation_events(case: Case) -> dict[str, list[tuple[date, clocks.Event]]]:
+    """The dated events of ``case`` that restart or interrupt its loans' limitation, by loan id
+    ("" for those of every loan): demands delivered, acknowledgements (promises, repayment
+    plans agreed), partial payments (per loan), filings and the end of proceedings."""
+    events: dict[str, list[tuple[date, clocks.Event]]] = {"": []}
+    common = events[""]
+    for kind, day, outcome in case.activities.values_list("kind", "occurred_on", "outcome"):
+        if kind in _DEMAND_KINDS and outcome in _REACHED:
+            common.append((day, clocks.Event.DEMAND))
+    for day in case.promises.values_list("made_on", flat=True):
+        common.append((day, clocks.Event.ACKNOWLEDGEMENT))
+    for day in case.repayment_plans.values_list("agreed_on", flat=True):
+        common.append((day, clocks.Event.ACKNOWLEDGEMENT))
+    for entry in LegalStageEntry.objects.filter(legal_case__case=case):
+        if entry.stage in _LIMITATION_STAGES:
+            common.append((entry.entered_on, _LIMITATION_STAGES[entry.stage]))
+    reversed_ids = set(
+        Recovery.objects.filter(case=case, reverses__isnull=False).values_list(
+            "reverses_id", flat=True
+        )
+    )
+    for recovery in Recovery.objects.filter(case=case, amount__gt=0):
+        if recovery.pk not in reversed_ids:
+            events.setdefault(recovery.loan_id, []).append(
+                (recovery.received_on, clocks.Event.PARTIAL_PAYMENT)
+            )
+    return events
+
+
+@selector
+def case_clocks(person: Person, case: Case, *, today: date) -> CaseClocks:
+    """The clocks running on ``case`` on ``today``: limitation per loan (from its maturity date
+    in the tape, and what last restarted it), enforcement per legal case with a judgment, and
+    the guarantee period per guarantor and loan. Without a tape store the loans' clocks are
+    left out (``tape_read`` false)."""
+    import os
+
+    from npldesk.casework.legaldocs import latest_tape_loans
+    from npldesk.home import load_home
+    from npldesk.tape.store import Store
+
+    case_get(person, case.number)
+    calendar = casework_settings().calendar
+    result = CaseClocks(today=today)
+    loan_ids = sorted(case.loans.values_list("loan_id", flat=True))
+    store = Store(load_home(os.environ.get("NPLDESK_HOME"), must_exist=False).store_path)
+    try:
+        tape = latest_tape_loans(store, today, loan_ids)
+    except Exception:  # no store, or one that cannot be read: the page still shows
+        tape, result.tape_read = {}, False
+    events = limitation_events(case)
+    for loan_id in loan_ids:
+        maturity = tape[loan_id].maturity_date if loan_id in tape else None
+        clock = None
+        if maturity is not None:
+            clock = clocks.limitation(
+                maturity=maturity,
+                events=events[""] + events.get(loan_id, []),
+                as_of=today,
+                calendar=calendar,
+            )
+        result.loans.append(LoanClock(loan_id, maturity, clock))
+    for legal_case in case.legal_cases.prefetch_related("stages").order_by("pk"):
+        if legal_case.judgment_effective_on is None:
+            continue
+        stage_events = [
+            (entry.entered_on, _ENFORCEMENT_EVENTS[entry.stage])
+            for entry in legal_case.stages.all()
+            if entry.stage in _ENFORCEMENT_EVENTS
+        ]
+        result.legal.append(
+            EnforcementClock(
+                legal_case,
+                clocks.enforcement(
+                    effective_on=legal_case.judgment_effective_on,
+                    performance_due_on=legal_case.performance_due_on,
+                    events=stage_events,
+                    as_of=today,
+                    calendar=calendar,
+                ),
+            )
+        )
+    guarantors = list(case.household.guarantors.order_by("borrower_id"))
+    for guarantor in guarantors:
+        for loan in result.loans:
+            if loan.maturity_date is None:
+                continue
+            end = calendar.next_working_day(_add_months(loan.maturity_date, GUARANTEE_MONTHS))
+            left = (end - today).days
+            result.guarantees.append(
+                GuaranteePeriod(
+                    guarantor.borrower_id, loan.loan_id, end, left, str(clocks.state_for(left))
+                )
+            )
+    return result

@@ -15,6 +15,7 @@ from npldesk.casework.services.cases import (
     case_reassign_bulk,
     cases_judge,
 )
+from npldesk.casework.services.documents import document_generate, unit_legal_details_set
 from npldesk.casework.services.jobs import job_claim, job_enqueue, job_finish, job_progress
 from npldesk.casework.services.ledger import (
     recovery_confirm,
@@ -63,6 +64,7 @@ __all__ = [
     "case_reassign_bulk",
     "cases_judge",
     "conduct_exception_grant",
+    "document_generate",
     "household_update_contact",
     "investigation_record",
     "job_claim",
@@ -90,6 +92,7 @@ __all__ = [
     "team_set_members",
     "transfer_approve",
     "transfer_prepare",
+    "unit_legal_details_set",
     "units_sync",
     "writeoff_approve",
     "writeoff_prepare",
