@@ -291,3 +291,23 @@ class DocumentKind(models.TextChoices):
         "enforcement_application",
         _("Application for enforcement (强制执行申请书)"),
     )
+
+
+class ClockWord(models.TextChoices):
+    """How a page says a clock's state and what last set it going (``casework/clocks.py``)."""
+
+    RUNNING = "running", _("running")
+    DUE_60 = "due_60", _("60 days or fewer left")
+    DUE_30 = "due_30", _("30 days or fewer left")
+    EXPIRED = "expired", _("expired")
+    INTERRUPTED = "interrupted", _("interrupted: proceedings under way")
+    MATURITY = "maturity", _("maturity")
+    ACCELERATION = "acceleration", _("acceleration")
+    DEMAND = "demand", _("demand delivered")
+    ACKNOWLEDGEMENT = "acknowledgement", _("debt acknowledged")
+    PARTIAL_PAYMENT = "partial_payment", _("partial payment")
+    FILING = "filing", _("filing")
+    PROCEEDINGS_END = "proceedings_end", _("end of proceedings")
+    PERFORMANCE_DUE = "performance_due", _("last date for performance")
+    JUDGMENT_EFFECTIVE = "judgment_effective", _("judgment took effect")
+    TYPED = "typed", _("date typed by the legal desk")

@@ -1354,6 +1354,7 @@ class DocumentFile:
     path: Any  # pathlib.Path under the home
     filename: str
     content_type: str
+    home: Any  # npldesk.home.Home the file is kept in (where its export is logged)
 
 
 DOCUMENT_CONTENT_TYPES = {
@@ -1393,7 +1394,7 @@ def document_file(person: Person, number: str, document_id: int, fmt: str) -> Do
             )
         )
     name = f"{case.number}-{TITLES[document.kind]}-{document.as_of.isoformat()}.{fmt}"
-    return DocumentFile(document, path, name, DOCUMENT_CONTENT_TYPES[fmt])
+    return DocumentFile(document, path, name, DOCUMENT_CONTENT_TYPES[fmt], home)
 
 
 @selector

@@ -48,7 +48,11 @@ def import_tape(home: Path, world: World) -> Store:
     files = [
         write_csv(
             home / "dec.csv",
-            [loan_row(1, DECEMBER, principal_balance="100000.00", overdue_interest="900.00", **common)],
+            [
+                loan_row(
+                    1, DECEMBER, principal_balance="100000.00", overdue_interest="900.00", **common
+                )
+            ],
         ),
         write_csv(
             home / "jan.csv",
@@ -78,7 +82,9 @@ def legal_details(world: World) -> None:
     )
 
 
-def judged_legal_case(world: World, *, court_case_number: str = "（2020）皖0621民初100号") -> LegalCase:
+def judged_legal_case(
+    world: World, *, court_case_number: str = "（2020）皖0621民初100号"
+) -> LegalCase:
     Case.objects.filter(pk=world.case.pk).update(strategy=Strategy.LITIGATION_ENFORCEMENT)
     world.case.refresh_from_db()
     legal_case = services.legal_case_open(

@@ -166,6 +166,10 @@ OWN_TESTS: dict[str, str] = {
     "web:dashboard": "tests/web/test_dashboard.py",
     "web:quality": "tests/web/test_quality.py",
     "web:movement": "tests/web/test_movement.py",
+    "web:case_document": "tests/web/test_documents.py",
+    "web:case_document_download": "tests/web/test_documents.py",
+    "web:admin_legal_details": "tests/web/test_documents.py",
+    "web:admin_unit_legal_details": "tests/web/test_documents.py",
 }
 
 # Namespaces with their own tests: Django's admin (tests/casework/test_admin*.py) and the API

@@ -173,6 +173,10 @@ def activity_record(
                 choices=", ".join(ActivityKind.values),
             )
         )
+    if kind == ActivityKind.DOCUMENT or outcome == Outcome.DRAFTED:
+        raise InvalidAction(
+            translatable("a legal document is drafted from the case's documents section")
+        )
     if outcome not in Outcome.values:
         raise InvalidAction(
             translatable(

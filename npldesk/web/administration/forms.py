@@ -63,3 +63,13 @@ class TeamMembersForm(VersionedForm):
     def __init__(self, *args: Any, people: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["members"]).choices = list(people)
+
+
+class LegalDetailsForm(forms.Form):
+    """A unit's legal details, as its legal documents name it."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200)
+    address = forms.CharField(label=_("Address"), max_length=400)
+    legal_representative = forms.CharField(label=_("Legal representative"), max_length=100)
+    phone = forms.CharField(label=_("Phone"), max_length=100, required=False)

@@ -11,7 +11,7 @@ import secrets
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,7 +27,9 @@ from npldesk.casework.choices import (
 )
 from npldesk.casework.errors import Conflict, InvalidAction
 from npldesk.casework.models import Person
+from npldesk.reports.labels import localise
 from npldesk.web.administration.forms import (
+    LegalDetailsForm,
     PersonCreateForm,
     PersonUpdateForm,
     TeamCreateForm,
@@ -223,4 +225,64 @@ def policy(request: HttpRequest) -> HttpResponse:
             "Strategy": Strategy,
             "Tier": Tier,
         },
+    )
+
+
+@require_http_methods(["GET"])
+@for_page("administration")
+def legal_details(request: HttpRequest) -> HttpResponse:
+    """The units' legal details (name, address, legal representative) their documents state."""
+    return render(
+        request,
+        "web/administration/legal_details.html",
+        {"rows": selectors.unit_legal_details_list(request.person)},  # type: ignore[attr-defined]
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@for_page("administration")
+def unit_legal_details(request: HttpRequest, code: str) -> HttpResponse:
+    actor = request.person  # type: ignore[attr-defined]
+    found = [(u, d) for u, d in selectors.unit_legal_details_list(actor) if u.code == code]
+    if not found:
+        raise Http404(code)
+    unit, details = found[0]
+    if request.method == "POST":
+        form = LegalDetailsForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.unit_legal_details_set(
+                    actor=actor,
+                    unit=unit,
+                    legal_name=data["legal_name"],
+                    address=data["address"],
+                    legal_representative=data["legal_representative"],
+                    phone=data["phone"],
+                    version=data["version"],
+                )
+            except Conflict as exc:
+                messages.error(
+                    request, _("Not saved: %(message)s") % {"message": localise(exc.message)}
+                )
+            except InvalidAction as exc:
+                messages.error(request, localise(exc.message))
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("web:admin_legal_details")
+    else:
+        initial: dict[str, Any] = {}
+        if details is not None:
+            initial = {
+                "version": details.version,
+                "legal_name": details.legal_name,
+                "address": details.address,
+                "legal_representative": details.legal_representative,
+                "phone": details.phone,
+            }
+        form = LegalDetailsForm(initial=initial)
+    return render(
+        request,
+        "web/administration/unit_legal_details.html",
+        {"unit": unit, "details": details, "form": form},
     )

@@ -16,6 +16,7 @@ from npldesk.casework.choices import (
     ActivityPurpose,
     CaseState,
     CloseReason,
+    DocumentKind,
     LegalStage,
     Outcome,
     RecoverySource,
@@ -84,8 +85,13 @@ def _now_local() -> datetime:
 class ActivityForm(forms.Form):
     """One-step activity entry: kind, outcome, note, next action; a promise from the same form."""
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices)
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[c for c in ActivityKind.choices if c[0] != ActivityKind.DOCUMENT],
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[c for c in Outcome.choices if c[0] != Outcome.DRAFTED]
+    )
     occurred_at = forms.DateTimeField(
         label=_("When"),
         initial=_now_local,
@@ -355,3 +361,14 @@ def _dated_lines(lines: str, *, as_task: bool) -> list[tuple[date, Any]]:
             )
         result.append((on, amount))
     return result
+
+
+class DocumentForm(forms.Form):
+    """A legal document to draft from the case: its kind and the day its amounts are owed on."""
+
+    kind = forms.ChoiceField(label=_("Document"), choices=DocumentKind.choices)
+    as_of = forms.DateField(
+        label=_("Amounts owed as of"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )

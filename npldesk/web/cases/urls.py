@@ -36,6 +36,12 @@ urlpatterns = [
         views.legal_advance,
         name="case_legal_advance",
     ),
+    path("<str:number>/documents/", views.document_generate, name="case_document"),
+    path(
+        "<str:number>/documents/<int:document_id>.<str:fmt>",
+        views.document_download,
+        name="case_document_download",
+    ),
     path("<str:number>/writeoff/", views.writeoff_prepare, name="case_writeoff"),
     path(
         "<str:number>/writeoffs/<int:writeoff_id>/decide/",

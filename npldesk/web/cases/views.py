@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +28,9 @@ from npldesk.casework.choices import (
     ActivityPurpose,
     CaseKind,
     CaseState,
+    ClockWord,
     CloseReason,
+    DocumentKind,
     InstalmentState,
     LegalStage,
     Outcome,
@@ -42,9 +44,10 @@ from npldesk.casework.choices import (
     Willingness,
     WriteOffState,
 )
-from npldesk.casework.errors import AccessDenied, Conflict, InvalidAction
+from npldesk.casework.errors import AccessDenied, Conflict, InvalidAction, NotFound
 from npldesk.casework.selectors import CaseDetail, CaseFilters
 from npldesk.reports.labels import localise
+from npldesk.reports.pii import record_personal_data_export
 from npldesk.web.cases import forms as case_forms
 
 PAGE_SIZE = 50
@@ -57,6 +60,8 @@ VOCABULARIES = {
     "CaseKind": CaseKind,
     "CaseState": CaseState,
     "CloseReason": CloseReason,
+    "ClockWord": ClockWord,
+    "DocumentKind": DocumentKind,
     "InstalmentState": InstalmentState,
     "LegalStage": LegalStage,
     "Outcome": Outcome,
@@ -140,6 +145,9 @@ def _detail_context(request: HttpRequest, detail: CaseDetail) -> dict[str, Any]:
         "repayment_form": case_forms.RepaymentPlanForm(),
         "legal_open_form": case_forms.LegalOpenForm(),
         "writeoff_form": case_forms.WriteOffPrepareForm(loans=loans),
+        "document_form": case_forms.DocumentForm(),
+        "documents": selectors.case_documents(person, case),
+        "clocks": selectors.case_clocks(person, case, today=timezone.localdate()),
         **VOCABULARIES,
     }
 
@@ -531,4 +539,50 @@ def writeoff_decide(request: HttpRequest, number: str, writeoff_id: int) -> Http
 
     return _act(
         request, number, case_forms.DecisionForm(request.POST), call, _("Decision recorded.")
+    )
+
+
+@require_POST
+def document_generate(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case(request, number)
+
+    def call(data: dict[str, Any]) -> Any:
+        return services.document_generate(
+            actor=request.person,  # type: ignore[attr-defined]
+            case=case,
+            kind=data["kind"],
+            as_of=data["as_of"],
+        )
+
+    return _act(
+        request, number, case_forms.DocumentForm(request.POST), call, _("Document drafted.")
+    )
+
+
+@require_GET
+def document_download(request: HttpRequest, number: str, document_id: int, fmt: str) -> Any:
+    """A drafted document's DOCX or PDF: an export of personal data, recorded before it is
+    sent (``reports/pii.py``)."""
+    person = request.person  # type: ignore[attr-defined]
+    try:
+        found = selectors.document_file(person, number, document_id, fmt)
+    except AccessDenied as exc:
+        messages.error(request, localise(exc.message))
+        return redirect("web:case", number=number)
+    except NotFound as exc:
+        raise Http404(localise(exc.message)) from exc
+    record_personal_data_export(
+        found.home,
+        actor=person,
+        what=f"document {found.document.pk} ({found.document.kind}, {fmt}) of case {number}",
+        rows=1,
+        case=number,
+        document=found.document.pk,
+        format=fmt,
+    )
+    return FileResponse(
+        found.path.open("rb"),
+        as_attachment=True,
+        filename=found.filename,
+        content_type=found.content_type,
     )

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from npldesk.casework import selectors
-from npldesk.casework.choices import LegalStage
+from npldesk.casework.choices import ClockWord, LegalStage
 from npldesk.web.roles import for_page
 
 
@@ -22,6 +22,8 @@ def legal_board(request: HttpRequest) -> HttpResponse:
         "web/legal/board.html",
         {
             "board": board,
+            "alerts": selectors.clock_alerts(request.person, today=today),  # type: ignore[attr-defined]
+            "ClockWord": ClockWord,
             "today": today,
             "LegalStage": LegalStage,
             "stall_days": selectors.LEGAL_STALL_DAYS,
