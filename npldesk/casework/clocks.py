@@ -19,6 +19,7 @@ them.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -29,6 +30,7 @@ from npldesk.core.errors import UsageError
 
 LIMITATION_YEARS = 3
 ENFORCEMENT_YEARS = 2
+GUARANTEE_MONTHS = 6
 ALERT_DAYS = (60, 30)
 
 
@@ -188,6 +190,22 @@ def enforcement(
         as_of=as_of,
         calendar=calendar,
     )
+
+
+def add_months(day: date, months: int) -> date:
+    """The corresponding day ``months`` later, or that month's last day when it has none."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
+
+
+def guarantee(*, due_on: date, as_of: date, calendar: Calendar = Calendar()) -> Clock:
+    """A guarantor's guarantee period when the contract sets none: six months from the main
+    debt's due date (Civil Code art. 692). Nothing restarts it: a guarantor not claimed
+    against by its last day is released."""
+    end = calendar.next_working_day(add_months(due_on, GUARANTEE_MONTHS))
+    left = (end - as_of).days
+    return Clock(due_on, "maturity", end, state_for(left), left)
 
 
 def calendar_from_config(config: Mapping[str, Any]) -> Calendar:

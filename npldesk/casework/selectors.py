@@ -1456,17 +1456,6 @@ _LIMITATION_STAGES = {
     "closed": clocks.Event.PROCEEDINGS_END,
     "terminated_unrecovered": clocks.Event.PROCEEDINGS_END,
 }
-GUARANTEE_MONTHS = 6
-
-
-def _add_months(day: date, months: int) -> date:
-    import calendar as _calendar
-
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, _calendar.monthrange(year, month)[1])
-    )
 
 
 def limitation_events(case: Case) -> dict[str, list[tuple[date, clocks.Event]]]:
@@ -1556,11 +1545,16 @@ def case_clocks(person: Person, case: Case, *, today: date) -> CaseClocks:
         for loan in result.loans:
             if loan.maturity_date is None:
                 continue
-            end = calendar.next_working_day(_add_months(loan.maturity_date, GUARANTEE_MONTHS))
-            left = (end - today).days
+            period = clocks.guarantee(due_on=loan.maturity_date, as_of=today, calendar=calendar)
+            assert period.last_day is not None
+            assert period.days_left is not None
             result.guarantees.append(
                 GuaranteePeriod(
-                    guarantor.borrower_id, loan.loan_id, end, left, str(clocks.state_for(left))
+                    guarantor.borrower_id,
+                    loan.loan_id,
+                    period.last_day,
+                    period.days_left,
+                    str(period.state),
                 )
             )
     return result

@@ -1,5 +1,6 @@
-"""The clocks (limitation, enforcement): examples from the rules, and a property test of
-restart and expiry over random event sequences against a plain day-by-day reference."""
+"""The clocks (limitation, enforcement, guarantee period): examples from the rules, and
+property tests of restart, expiry and the 60/30-day alerts over random event sequences against
+a plain day-by-day reference."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from npldesk.casework.clocks import (
     Event,
     add_years,
     enforcement,
+    guarantee,
     limitation,
 )
 
@@ -167,3 +169,91 @@ def test_limitation_agrees_with_the_day_by_day_reference(
         assert clock.state == ClockState.EXPIRED
     else:
         assert clock.state != ClockState.EXPIRED and clock.days_left == (end - as_of).days
+
+
+def _alert_state(days_left: int) -> ClockState:
+    """The alerts by hand: 60 days or fewer, 30 days or fewer, and past the last day."""
+    if days_left < 0:
+        return ClockState.EXPIRED
+    if days_left <= 30:
+        return ClockState.DUE_30
+    if days_left <= 60:
+        return ClockState.DUE_60
+    return ClockState.RUNNING
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    effective=days,
+    performance_due=st.one_of(st.none(), days),
+    events=st.lists(st.tuples(days, st.sampled_from(list(Event))), max_size=8),
+    as_of=days,
+    holidays=holiday_sets,
+)
+def test_enforcement_agrees_with_the_day_by_day_reference_and_alerts_at_60_and_30_days(
+    effective: date,
+    performance_due: date | None,
+    events: list[tuple[date, Event]],
+    as_of: date,
+    holidays: frozenset[date],
+) -> None:
+    cal = Calendar(holidays=holidays)
+    clock = enforcement(
+        effective_on=effective,
+        performance_due_on=performance_due,
+        events=events,
+        as_of=as_of,
+        calendar=cal,
+    )
+    anchor = performance_due if performance_due is not None else effective
+    state, end = _reference(anchor, 2, events, as_of, cal)
+    assert clock.last_day == end
+    if state == "interrupted":
+        assert clock.state == ClockState.INTERRUPTED and clock.days_left is None
+    else:
+        assert end is not None and clock.days_left == (end - as_of).days
+        assert clock.state == _alert_state(clock.days_left)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    maturity=days,
+    events=st.lists(st.tuples(days, st.sampled_from(list(Event))), max_size=8),
+    as_of=days,
+)
+def test_what_last_set_the_clock_going_is_the_last_event_that_moved_it(
+    maturity: date, events: list[tuple[date, Event]], as_of: date
+) -> None:
+    clock = limitation(maturity=maturity, events=events, as_of=as_of)
+    if clock.anchor_reason == "maturity":
+        assert clock.anchor == maturity
+    else:
+        # The anchor is the day of a known event of that kind, on or after maturity.
+        kind = Event(clock.anchor_reason)
+        assert (clock.anchor, kind) in events or kind == Event.FILING
+        assert maturity <= clock.anchor <= as_of
+
+
+@settings(max_examples=150, deadline=None)
+@given(due=days, as_of=days, holidays=holiday_sets)
+def test_the_guarantee_period_is_six_months_to_the_next_working_day_and_never_restarts(
+    due: date, as_of: date, holidays: frozenset[date]
+) -> None:
+    cal = Calendar(holidays=holidays)
+    period = guarantee(due_on=due, as_of=as_of, calendar=cal)
+    # By hand: the same day six months on (or that month's last), then day by day to a
+    # working day.
+    month = due.month + 6
+    year, month = due.year + (month - 1) // 12, (month - 1) % 12 + 1
+    number = due.day
+    while True:
+        try:
+            end = date(year, month, number)
+            break
+        except ValueError:
+            number -= 1
+    while _rest(end, cal):
+        end += timedelta(days=1)
+    assert period.last_day == end
+    assert period.anchor == due and period.anchor_reason == "maturity"
+    assert period.state == _alert_state((end - as_of).days)
