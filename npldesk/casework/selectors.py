@@ -47,7 +47,6 @@ from npldesk.casework.models import (
     Instalment,
     Job,
     LegalCase,
-    LegalStageEntry,
     Person,
     Plan,
     Recovery,
@@ -244,7 +243,7 @@ def case_detail(person: Person, number: str, *, unmask: bool = False) -> CaseDet
                 "milestones__owner__user", "decisions__by__user"
             )
         ),
-        activities=list(case.activities.select_related("person__user")),
+        activities=list(case.activities.select_related("person__user", "document")),
         promises=list(case.promises.all()),
         repayment_plans=list(
             case.repayment_plans.prefetch_related(
@@ -1342,10 +1341,16 @@ def clock_alerts(person: Person, *, today: date, within_days: int = 60) -> list[
 
 
 @selector
-def case_documents(person: Person, case: Case) -> list[Document]:
-    """The legal documents drafted from ``case`` (which the person reads), latest first."""
-    case_get(person, case.number)
-    return list(Document.objects.filter(case=case).select_related("generated_by__user", "activity"))
+def case_documents(person: Person, detail: CaseDetail) -> list[Document]:
+    """The legal documents drafted from the case of ``detail`` (``case_detail``'s for
+    ``person``), latest first: each is an activity's, loaded with it (no query)."""
+    documents = []
+    for activity in detail.activities:
+        try:
+            documents.append(activity.document)
+        except Document.DoesNotExist:
+            continue
+    return sorted(documents, key=lambda d: (d.generated_at, d.pk), reverse=True)
 
 
 @dataclass(frozen=True)
@@ -1458,29 +1463,27 @@ _LIMITATION_STAGES = {
 }
 
 
-def limitation_events(case: Case) -> dict[str, list[tuple[date, clocks.Event]]]:
-    """The dated events of ``case`` that restart or interrupt its loans' limitation, by loan id
+def limitation_events(detail: CaseDetail) -> dict[str, list[tuple[date, clocks.Event]]]:
+    """The dated events of a case that restart or interrupt its loans' limitation, by loan id
     ("" for those of every loan): demands delivered, acknowledgements (promises, repayment
-    plans agreed), partial payments (per loan), filings and the end of proceedings."""
+    plans agreed), partial payments (per loan, less those reversed), filings and the end of
+    proceedings. Read from what ``case_detail`` loaded: no query."""
     events: dict[str, list[tuple[date, clocks.Event]]] = {"": []}
     common = events[""]
-    for kind, day, outcome in case.activities.values_list("kind", "occurred_on", "outcome"):
-        if kind in _DEMAND_KINDS and outcome in _REACHED:
-            common.append((day, clocks.Event.DEMAND))
-    for day in case.promises.values_list("made_on", flat=True):
-        common.append((day, clocks.Event.ACKNOWLEDGEMENT))
-    for day in case.repayment_plans.values_list("agreed_on", flat=True):
-        common.append((day, clocks.Event.ACKNOWLEDGEMENT))
-    for entry in LegalStageEntry.objects.filter(legal_case__case=case):
-        if entry.stage in _LIMITATION_STAGES:
-            common.append((entry.entered_on, _LIMITATION_STAGES[entry.stage]))
-    reversed_ids = set(
-        Recovery.objects.filter(case=case, reverses__isnull=False).values_list(
-            "reverses_id", flat=True
-        )
-    )
-    for recovery in Recovery.objects.filter(case=case, amount__gt=0):
-        if recovery.pk not in reversed_ids:
+    for activity in detail.activities:
+        if activity.kind in _DEMAND_KINDS and activity.outcome in _REACHED:
+            common.append((activity.occurred_on, clocks.Event.DEMAND))
+    for promise in detail.promises:
+        common.append((promise.made_on, clocks.Event.ACKNOWLEDGEMENT))
+    for plan in detail.repayment_plans:
+        common.append((plan.agreed_on, clocks.Event.ACKNOWLEDGEMENT))
+    for legal_case in detail.legal_cases:
+        for entry in legal_case.stages.all():
+            if entry.stage in _LIMITATION_STAGES:
+                common.append((entry.entered_on, _LIMITATION_STAGES[entry.stage]))
+    reversed_ids = {r.reverses_id for r in detail.recoveries if r.reverses_id is not None}
+    for recovery in detail.recoveries:
+        if recovery.amount > 0 and recovery.pk not in reversed_ids:
             events.setdefault(recovery.loan_id, []).append(
                 (recovery.received_on, clocks.Event.PARTIAL_PAYMENT)
             )
@@ -1488,27 +1491,27 @@ def limitation_events(case: Case) -> dict[str, list[tuple[date, clocks.Event]]]:
 
 
 @selector
-def case_clocks(person: Person, case: Case, *, today: date) -> CaseClocks:
-    """The clocks running on ``case`` on ``today``: limitation per loan (from its maturity date
-    in the tape, and what last restarted it), enforcement per legal case with a judgment, and
-    the guarantee period per guarantor and loan. Without a tape store the loans' clocks are
-    left out (``tape_read`` false)."""
+def case_clocks(person: Person, detail: CaseDetail, *, today: date) -> CaseClocks:
+    """The clocks running on the case of ``detail`` (``case_detail``'s, for ``person``) on
+    ``today``: limitation per loan (from its maturity date in the latest tape snapshot that
+    has it, and what last restarted it), enforcement per legal case with a judgment, and the
+    guarantee period per guarantor and loan. Without a readable tape store the loans' clocks
+    are left out (``tape_read`` false). One query (the guarantors) beyond ``detail``."""
     import os
 
     from npldesk.casework.legaldocs import latest_tape_loans
     from npldesk.home import load_home
     from npldesk.tape.store import Store
 
-    case_get(person, case.number)
     calendar = casework_settings().calendar
     result = CaseClocks(today=today)
-    loan_ids = sorted(case.loans.values_list("loan_id", flat=True))
+    loan_ids = sorted(loan.loan_id for loan in detail.loans)
     store = Store(load_home(os.environ.get("NPLDESK_HOME"), must_exist=False).store_path)
     try:
         tape = latest_tape_loans(store, today, loan_ids)
-    except Exception:  # no store, or one that cannot be read: the page still shows
+    except Exception:  # a store that cannot be read: the page still shows
         tape, result.tape_read = {}, False
-    events = limitation_events(case)
+    events = limitation_events(detail)
     for loan_id in loan_ids:
         maturity = tape[loan_id].maturity_date if loan_id in tape else None
         clock = None
@@ -1520,7 +1523,7 @@ def case_clocks(person: Person, case: Case, *, today: date) -> CaseClocks:
                 calendar=calendar,
             )
         result.loans.append(LoanClock(loan_id, maturity, clock))
-    for legal_case in case.legal_cases.prefetch_related("stages").order_by("pk"):
+    for legal_case in sorted(detail.legal_cases, key=lambda item: item.pk):
         if legal_case.judgment_effective_on is None:
             continue
         stage_events = [
@@ -1540,21 +1543,21 @@ def case_clocks(person: Person, case: Case, *, today: date) -> CaseClocks:
                 ),
             )
         )
-    guarantors = list(case.household.guarantors.order_by("borrower_id"))
-    for guarantor in guarantors:
-        for loan in result.loans:
-            if loan.maturity_date is None:
-                continue
-            period = clocks.guarantee(due_on=loan.maturity_date, as_of=today, calendar=calendar)
-            assert period.last_day is not None
-            assert period.days_left is not None
-            result.guarantees.append(
-                GuaranteePeriod(
-                    guarantor.borrower_id,
-                    loan.loan_id,
-                    period.last_day,
-                    period.days_left,
-                    str(period.state),
+    with_maturity = [loan for loan in result.loans if loan.maturity_date is not None]
+    if with_maturity:
+        for guarantor in detail.case.household.guarantors.order_by("borrower_id"):
+            for loan in with_maturity:
+                assert loan.maturity_date is not None
+                period = clocks.guarantee(due_on=loan.maturity_date, as_of=today, calendar=calendar)
+                assert period.last_day is not None
+                assert period.days_left is not None
+                result.guarantees.append(
+                    GuaranteePeriod(
+                        guarantor.borrower_id,
+                        loan.loan_id,
+                        period.last_day,
+                        period.days_left,
+                        str(period.state),
+                    )
                 )
-            )
     return result

@@ -16,13 +16,18 @@ from tests.casework.legaldocs_world import MATURITY, documents_world
 from tests.casework.world import World, at, build_world
 
 
+def _clocks(world: World, *, today: date) -> selectors.CaseClocks:
+    detail = selectors.case_detail(world.legal, world.case.number)
+    return selectors.case_clocks(world.legal, detail, today=today)
+
+
 @pytest.fixture
 def world(units: dict[str, Unit], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
     return documents_world(build_world(units), tmp_path, monkeypatch)
 
 
 def test_limitation_runs_from_the_loans_maturity_in_the_tape(world: World) -> None:
-    clocks = selectors.case_clocks(world.legal, world.case, today=date(2022, 5, 15))
+    clocks = _clocks(world, today=date(2022, 5, 15))
     (loan,) = clocks.loans
     assert (loan.loan_id, loan.maturity_date) == (world.loan_id, MATURITY)
     assert loan.clock is not None
@@ -45,7 +50,7 @@ def test_a_delivered_demand_then_a_partial_payment_restart_it(world: World) -> N
         purpose="collection",
         outcome="contacted",
     )
-    (loan,) = selectors.case_clocks(world.legal, world.case, today=date(2020, 4, 1)).loans
+    (loan,) = _clocks(world, today=date(2020, 4, 1)).loans
     assert loan.clock is not None
     assert (loan.clock.anchor_reason, loan.clock.anchor) == ("demand", date(2020, 3, 2))
     assert loan.clock.last_day == date(2023, 3, 2)
@@ -57,7 +62,7 @@ def test_a_delivered_demand_then_a_partial_payment_restart_it(world: World) -> N
         amount=Decimal("100.00"),
         source="borrower",
     )
-    (loan,) = selectors.case_clocks(world.legal, world.case, today=date(2020, 5, 1)).loans
+    (loan,) = _clocks(world, today=date(2020, 5, 1)).loans
     assert loan.clock is not None
     assert (loan.clock.anchor_reason, loan.clock.last_day) == ("partial_payment", date(2023, 4, 10))
 
@@ -72,12 +77,12 @@ def test_a_letter_that_reached_nobody_restarts_nothing(world: World) -> None:
         purpose="collection",
         outcome="no_answer",
     )
-    (loan,) = selectors.case_clocks(world.legal, world.case, today=date(2020, 4, 1)).loans
+    (loan,) = _clocks(world, today=date(2020, 4, 1)).loans
     assert loan.clock is not None and loan.clock.anchor_reason == "maturity"
 
 
 def test_the_judgments_enforcement_clock_and_the_guarantee_period(world: World) -> None:
-    clocks = selectors.case_clocks(world.legal, world.case, today=date(2022, 1, 1))
+    clocks = _clocks(world, today=date(2022, 1, 1))
     (enforcement,) = clocks.legal
     # Effective Monday 3 February 2020, no date for performance: two years on, Thursday.
     assert enforcement.clock.last_day == date(2022, 2, 3)
@@ -100,7 +105,7 @@ def test_without_the_tape_the_loans_show_no_clock(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NPLDESK_HOME", str(tmp_path / "elsewhere"))
-    clocks = selectors.case_clocks(world.legal, world.case, today=date(2022, 1, 1))
+    clocks = _clocks(world, today=date(2022, 1, 1))
     (loan,) = clocks.loans
     assert loan.maturity_date is None and loan.clock is None
     assert clocks.guarantees == []

@@ -122,7 +122,8 @@ def test_the_document_is_kept_with_the_case_as_an_activity_and_audited(
 ) -> None:
     before = AuditRecord.objects.count()
     document = _draft(world, "lawyers_letter")
-    assert selectors.case_documents(world.legal, world.case) == [document]
+    detail = selectors.case_detail(world.legal, world.case.number)
+    assert selectors.case_documents(world.legal, detail) == [document]
     activity = Activity.objects.get(pk=document.activity_id)
     assert (activity.kind, activity.outcome, activity.person_id) == (
         "document",

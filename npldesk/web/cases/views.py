@@ -146,8 +146,8 @@ def _detail_context(request: HttpRequest, detail: CaseDetail) -> dict[str, Any]:
         "legal_open_form": case_forms.LegalOpenForm(),
         "writeoff_form": case_forms.WriteOffPrepareForm(loans=loans),
         "document_form": case_forms.DocumentForm(),
-        "documents": selectors.case_documents(person, case),
-        "clocks": selectors.case_clocks(person, case, today=timezone.localdate()),
+        "documents": selectors.case_documents(person, detail),
+        "clocks": selectors.case_clocks(person, detail, today=timezone.localdate()),
         **VOCABULARIES,
     }
 
