@@ -293,6 +293,7 @@ p { margin: 0 0 6pt; }
 p.p { text-indent: 2em; }
 p.right { text-align: right; }
 p.small { font-size: 9pt; color: #444; margin-top: 18pt; }
+div.slip { break-inside: avoid; }
 p.cut { text-align: center; font-size: 9pt; color: #444; border-top: 1px dashed #000;
   padding-top: 4pt; margin-top: 28pt; }
 table { border-collapse: collapse; width: 100%; margin: 4pt 0 8pt; font-size: 9.5pt; }
@@ -310,9 +311,14 @@ def write_html(kind: str, blocks: list[tuple[str, ...]]) -> None:
         CSS,
         "</style></head><body>",
     ]
+    slip = False
     for block in blocks:
         how, text = block[0], block[1]
         condition = block[2] if len(block) > 2 else None
+        if how == "cut":
+            # The receipt slip stays whole, with its cut line, on one page.
+            lines.append('<div class="slip">')
+            slip = True
         if condition:
             lines.append("{% if " + condition + " %}")
         if how == "title":
@@ -332,6 +338,8 @@ def write_html(kind: str, blocks: list[tuple[str, ...]]) -> None:
             lines.append(f'<p class="{how}">{text}</p>')
         if condition:
             lines.append("{% endif %}")
+    if slip:
+        lines.append("</div>")
     lines.append("</body></html>")
     (OUT / f"{kind}.html").write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -249,6 +249,67 @@ def show(
             )
 
 
+@cases_app.command("document")
+def document(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="The case number")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="lawyers_letter, demand_notice, complaint or enforcement_application",
+        ),
+    ],
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="The day the amounts are owed on, YYYY-MM-DD")
+    ],
+    out: Annotated[str, typer.Option("--out", help="Where to write it: a .docx or a .pdf file")],
+    home: HomeOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Draft a legal document from a case (kept with the case, recorded as its activity) and
+    write a copy to --out: an export of the household's personal data, recorded."""
+    from pathlib import Path
+
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError as exc:
+        raise UsageError(f"--as-of: expected a day as YYYY-MM-DD, not {as_of!r}") from exc
+    target = Path(out)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in ("docx", "pdf"):
+        raise UsageError(f"--out: a .docx or .pdf file, not {out!r}")
+    if target.exists():
+        raise UsageError(f"--out: {out} exists; give a new file")
+    loaded = load_home(home)
+    with casework(loaded):
+        from npldesk.casework.selectors import case_get, document_file
+        from npldesk.casework.services import document_generate
+        from npldesk.reports.pii import record_personal_data_export
+
+        person = acting_person(as_user)
+        drafted = document_generate(
+            actor=person, case=case_get(person, case_id), kind=kind, as_of=day, home=loaded
+        )
+        found = document_file(person, case_id, drafted.pk, fmt)
+        record_personal_data_export(
+            loaded,
+            actor=person,
+            what=f"document {drafted.pk} ({kind}, {fmt}) of case {case_id}",
+            rows=1,
+            case=case_id,
+            document=drafted.pk,
+            format=fmt,
+        )
+    target.write_bytes(found.path.read_bytes())
+    from npldesk.core.system import make_owner_only
+
+    make_owner_only(target)
+    console().print(
+        f"{kind} of case {case_id} as of {day.isoformat()} (amounts from the snapshot of "
+        f"{drafted.snapshot_as_of.isoformat()}, owed {drafted.figures['owed']}): {target}"
+    )
+
+
 @cases_app.command("judge")
 def judge(
     today: Annotated[
