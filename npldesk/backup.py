@@ -6,6 +6,8 @@ already) of::
 
     home/npldesk.toml, home/secret.key, home/demo-credentials.txt (if any),
     home/audit/...              the export log
+    home/documents/...          the legal documents drafted from cases (ADR 0019)
+    home/legaldocs/...          the bank's own document templates and contract numbers
     store/manifest.json and every file it names (snapshots, organisation tree, derived files)
     database/npldesk.sqlite3    SQLite's online backup, or database/casework.pgdump (pg_dump)
     backup.json                 what the archive holds, with every file's SHA-256
@@ -42,7 +44,7 @@ from npldesk.tape.manifest import Manifest
 ARCHIVE_FORMAT = 1
 INDEX = "backup.json"
 HOME_FILES = (CONFIG_NAME, SECRET_KEY_NAME, "demo-credentials.txt")
-HOME_FOLDERS = ("audit",)
+HOME_FOLDERS = ("audit", "documents", "legaldocs")
 DATABASE_FILES = {"sqlite": "database/npldesk.sqlite3", "postgresql": "database/casework.pgdump"}
 _CHUNK = 1 << 20
 
