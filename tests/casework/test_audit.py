@@ -177,6 +177,23 @@ def _claimed_job(world: World) -> Job:
     )
 
 
+def _document_home(world: World) -> Any:
+    """A home with the case's loan in the tape and the bank's legal details (set by an admin
+    before the records are counted): a document can be drafted from the case."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from npldesk.home import load_home
+    from tests.casework.legaldocs_world import import_tape, legal_details
+
+    folder = Path(tempfile.mkdtemp(prefix="npldesk-audit-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    import_tape(folder, world)
+    legal_details(world)
+    return load_home(folder, must_exist=False)
+
+
 def lead(w: World) -> Person:
     return w.lead
 
@@ -348,6 +365,26 @@ CALLS: dict[str, Call] = {
             actor=a, household=w.case.household, version=1, address="2 Synthetic Road"
         ),
         before=False,
+    ),
+    "document_generate": Call(
+        officer,
+        lambda w, a, home: services.document_generate(
+            actor=a, case=w.case, kind="demand_notice", as_of=date(2020, 2, 15), home=home
+        ),
+        before=False,
+        prepare=_document_home,
+    ),
+    "unit_legal_details_set": Call(
+        admin,
+        lambda w, a, _: services.unit_legal_details_set(
+            actor=a,
+            unit=w.units["HB01"],
+            legal_name="濉溪县支行",
+            address="濉溪路1号",
+            legal_representative="赵六",
+        ),
+        before=False,
+        case=False,
     ),
     "legal_case_open": Call(
         legal,
