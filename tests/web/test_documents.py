@@ -76,7 +76,7 @@ def test_the_legal_desk_drafts_a_document_and_it_is_listed_with_its_activity(
     assert "Document drafted." in text
     assert "Lawyer&#x27;s letter (律师函)" in text or "Lawyer's letter (律师函)" in text
     assert f"/cases/{world.case.number}/documents/{document.pk}.pdf" in text
-    assert "96234.56" in text and "2020-01-31" in text
+    assert "96,234.56" in text and "2020-01-31" in text
     assert Activity.objects.filter(case=world.case, kind="document").count() == 1
     assert "Legal document drafted" in text  # the activity in the case's list
 
