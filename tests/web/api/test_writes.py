@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from npldesk.casework import services
 from npldesk.casework.choices import Strategy
@@ -26,6 +27,7 @@ from npldesk.casework.models import (
     WriteOff,
     WriteOffDecision,
 )
+from tests.casework.factories import case_with_loan
 from tests.casework.world import World, propose_plan
 
 DAY = date(2020, 1, 6)
@@ -577,3 +579,35 @@ def test_an_unknown_owner_is_422_on_its_field(world: World, api_for) -> None:
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["owner"]
     assert world.fresh().owner == world.officer
+
+
+def test_the_transfer_list_takes_as_many_queries_for_two_packages_as_for_twenty(
+    world: World, api_for
+) -> None:
+    api = api_for(world.finance)
+    for n in range(20):
+        case = case_with_loan(world.units["HB0101"], owner=world.officer)
+        services.transfer_prepare(
+            actor=world.finance,
+            code=f"AMC-{n:02}",
+            buyer="Synthetic AMC",
+            unit=world.units["HB01"],
+            cut_off_on=DAY,
+            price=Decimal("10.00"),
+            loans=[(case, case.loans.get().loan_id)],
+        )
+
+    def count(limit: int) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert len(api.get("/transfers", limit=limit).json()["items"]) == limit
+        return len(queries)
+
+    api.get("/transfers")  # the token's first use is recorded once
+    assert count(2) == count(20)
+    first = api.get("/transfers", limit=15).json()
+    rest = api.get("/transfers", limit=15, cursor=first["next"]).json()
+    codes = [item["code"] for item in first["items"] + rest["items"]]
+    assert codes == [f"AMC-{n:02}" for n in range(20)] and rest["next"] is None
+    assert {item["loans"] for item in first["items"]} == {1}
+    assert {item["book_value"] for item in first["items"]} == {"100000.00"}
+    assert api_for(world.officer).get("/transfers").json()["items"] == []
