@@ -340,6 +340,16 @@ def test_every_write_of_the_schema_is_here() -> None:
     assert set(SAMPLES) - reads - {"transfers_list"} - confirmations == set(WRITES)
 
 
+def test_the_api_offers_every_write_of_the_case_page() -> None:
+    from tests.web.urltable import WRITES as WEB_WRITES
+
+    web = {write.action for name, write in WEB_WRITES.items() if name.startswith("web:case_")} - {
+        "personal_data_view"
+    }  # a read the web records, not a write
+    api = {write.action for write in WRITES.values()} | {"recovery_confirm", "recovery_reverse"}
+    assert sorted(web - api) == []
+
+
 @pytest.mark.parametrize("operation", sorted(WRITES))
 def test_the_right_role_writes_once_with_one_audit_record(
     world: World, api_for, operation: str
