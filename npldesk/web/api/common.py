@@ -76,7 +76,8 @@ def idempotency_key() -> Any:
     )
 
 
-_ETAG = re.compile(r'\s*(?:W/)?"?([0-9]{1,9})"?\s*')
+# An entity tag of a version: "3" (as the API gives it), W/"3" or a bare 3.
+_ETAG = re.compile(r'\s*(?:W/)?(?:"([0-9]{1,9})"|([0-9]{1,9}))\s*')
 
 
 def _invalid(field: str, message: str) -> ValidationError:
@@ -93,9 +94,10 @@ def version_of(body: Versioned, header: str | None) -> int:
     from_header = None
     if header is not None:
         match = _ETAG.fullmatch(header)
-        if match is None or int(match.group(1)) < 1:
+        number = None if match is None else match.group(1) or match.group(2)
+        if number is None or int(number) < 1:
             raise _invalid("If-Match", _('If-Match is the version as read, e.g. "3".'))
-        from_header = int(match.group(1))
+        from_header = int(number)
     if body.version is not None and from_header is not None and body.version != from_header:
         raise _invalid("version", _("The version in the body and If-Match disagree."))
     version = body.version if body.version is not None else from_header
@@ -105,8 +107,8 @@ def version_of(body: Versioned, header: str | None) -> int:
 
 
 def referenced(field: str, lookup: Callable[[], T]) -> T:
-    """An object the body names (a person, a team, a unit): one the caller may not see or
-    that does not exist is a 422 on that field, not a 404 of the operation."""
+    """A person or team the body names: one the caller may not see, or who may not take the
+    case, is a 422 on that field, not a 404 of the operation (whose path names the object)."""
     try:
         return lookup()
     except NotFound as exc:
@@ -128,7 +130,7 @@ def once(
     if key is None:
         return Status(*write())
     fingerprint = request_fingerprint(request.method or "", request.path, payload)
-    status, body, _ = run_once(
+    status, body, _replayed = run_once(
         person=person(request), key=key, fingerprint=fingerprint, write=write
     )
     return Status(status, body)

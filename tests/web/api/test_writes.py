@@ -441,7 +441,7 @@ def test_if_match_carries_the_version_and_a_stale_one_is_409(world: World, api_f
     assert stale.status_code == 409
     assert stale["Content-Type"] == "application/problem+json"
     assert stale.json()["current_version"] == 1
-    done = api.post(path, body, headers={"If-Match": '"1"'})
+    done = api.post(path, body, headers={"If-Match": 'W/"1"'})
     assert done.status_code == 200, done.content
     assert done.json()["version"] == 2 and done.json()["tier"] == "long"
     assert world.fresh().tier == "long"
@@ -452,6 +452,8 @@ def test_if_match_carries_the_version_and_a_stale_one_is_409(world: World, api_f
     [
         ({}, None, "version"),
         ({"If-Match": "soon"}, None, "If-Match"),
+        ({"If-Match": '"1'}, None, "If-Match"),
+        ({"If-Match": '"0"'}, None, "If-Match"),
         ({"If-Match": '"1"'}, 2, "version"),
     ],
 )
