@@ -30,6 +30,7 @@ from npldesk.casework.selectors import CaseFilters
 from npldesk.web.api.common import (
     MAX_PAGE,
     PROBLEMS,
+    Input,
     Problem,
     Versioned,
     if_match,
@@ -50,7 +51,7 @@ SORT_FIELD = {
 }
 
 
-class CaseListQuery(Schema):
+class CaseListQuery(Input):
     state: CaseState | None = None
     unit: str | None = Field(None, max_length=32)
     team: str | None = Field(None, max_length=32)

@@ -10,6 +10,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Schema, Status
 from ninja.errors import ValidationError
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 
 from npldesk.casework.accounts import request_fingerprint, run_once
 from npldesk.casework.errors import NotFound
@@ -48,7 +50,19 @@ PROBLEMS: dict[int, type[Problem]] = {
 }
 
 
-class Versioned(Schema):
+class Input(Schema):
+    """What a caller sends (a body or a query): text holding a NUL character is refused on its
+    field (PostgreSQL cannot store it; SQLite would, and the two would differ)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("nul_character", _("Text may not hold a NUL character."))
+        return value
+
+
+class Versioned(Input):
     """The body of a write on an existing object: the version read, here or as ``If-Match``."""
 
     version: int | None = Field(

@@ -13,7 +13,7 @@ from ninja import Field, Router, Schema, Status
 from npldesk.casework import selectors, services
 from npldesk.casework.documents import day_text, money_text
 from npldesk.casework.models import Investigation
-from npldesk.web.api.common import PROBLEMS, idempotency_key, once, person
+from npldesk.web.api.common import PROBLEMS, Input, idempotency_key, once, person
 
 router = Router(tags=["households"])
 
@@ -90,14 +90,14 @@ def household_show(request: HttpRequest, number: str) -> dict[str, Any]:
     }
 
 
-class PropertyIn(Schema):
+class PropertyIn(Input):
     type: str = Field("", max_length=100)
     location: str = Field("", max_length=200)
     estimated_value: Decimal = _money()
     encumbrances: Decimal = _money()
 
 
-class InvestigationIn(Schema):
+class InvestigationIn(Input):
     investigated_on: date
     family_status: str = Field("", max_length=200)
     dependants: int = Field(0, ge=0, le=100)

@@ -17,6 +17,7 @@ from npldesk.casework.documents import day_text, money_text
 from npldesk.casework.models import WriteOff
 from npldesk.web.api.common import (
     PROBLEMS,
+    Input,
     Problem,
     Versioned,
     idempotency_key,
@@ -29,7 +30,7 @@ from npldesk.web.api.common import (
 router = Router(tags=["ledger"])
 
 
-class RecoveryIn(Schema):
+class RecoveryIn(Input):
     loan_id: str = Field(max_length=64)
     received_on: date
     amount: Decimal = Field(max_digits=18, decimal_places=2, gt=0)
@@ -115,7 +116,7 @@ def recovery_confirm(request: HttpRequest, number: str, recovery_id: int) -> dic
     return {"recovery_id": entry.pk, "confirmed_by": acting.user.get_username()}
 
 
-class ReversalIn(Schema):
+class ReversalIn(Input):
     reversed_on: date
     reason: str = Field(min_length=1, max_length=5000)
 
@@ -156,7 +157,7 @@ def recovery_reverse(
     return once(request, idempotency_key, body.model_dump(mode="json"), write)
 
 
-class WriteOffIn(Schema):
+class WriteOffIn(Input):
     loan_id: str = Field(max_length=64)
     principal: Decimal = Field(max_digits=18, decimal_places=2, gt=0)
     interest: Decimal = Field(Decimal("0.00"), max_digits=18, decimal_places=2, ge=0)

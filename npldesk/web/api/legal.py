@@ -16,6 +16,7 @@ from npldesk.casework.documents import day_text, money_text
 from npldesk.casework.models import LegalCase
 from npldesk.web.api.common import (
     PROBLEMS,
+    Input,
     Problem,
     Versioned,
     idempotency_key,
@@ -70,7 +71,7 @@ def _legal_case(legal_case: LegalCase, number: str) -> dict[str, Any]:
     }
 
 
-class LegalCaseIn(Schema):
+class LegalCaseIn(Input):
     court: str = Field(min_length=1, max_length=200)
     claim_amount: Decimal = Field(max_digits=18, decimal_places=2, gt=0)
     opened_on: date

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from npldesk.casework import selectors, services
 from npldesk.casework.documents import day_text, money_text
@@ -19,6 +19,7 @@ from npldesk.casework.models import TransferPackage
 from npldesk.web.api.common import (
     MAX_PAGE,
     PROBLEMS,
+    Input,
     Problem,
     Versioned,
     idempotency_key,
@@ -65,7 +66,7 @@ def _transfer(package: TransferPackage, loans: int) -> dict[str, Any]:
     }
 
 
-class TransferListQuery(Schema):
+class TransferListQuery(Input):
     limit: int = Field(50, ge=1, le=MAX_PAGE)
     cursor: str | None = Field(None, max_length=200)
 
@@ -102,12 +103,12 @@ def transfers_list(request: HttpRequest, query: Query[TransferListQuery]) -> dic
     }
 
 
-class TransferLoanIn(Schema):
+class TransferLoanIn(Input):
     case_id: str = Field(max_length=64)
     loan_id: str = Field(max_length=64)
 
 
-class TransferIn(Schema):
+class TransferIn(Input):
     code: str = Field(min_length=1, max_length=32)
     buyer: str = Field(min_length=1, max_length=200)
     unit: str = Field(max_length=32, description="The unit whose NPLs the package holds")
@@ -159,8 +160,8 @@ class TransferApprovalIn(Versioned):
 )
 def transfer_approve(
     request: HttpRequest,
-    code: str,
     body: TransferApprovalIn,
+    code: str = Path(max_length=32, pattern=r"^[^\x00]+$"),
     if_match: str | None = if_match(),
 ) -> dict[str, Any]:
     """A leader approves the sale (not whoever prepared it); the loans leave the books when the

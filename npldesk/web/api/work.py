@@ -23,6 +23,7 @@ from npldesk.casework.documents import day_text, money_text
 from npldesk.casework.models import Activity, Person, Plan, RepaymentPlan
 from npldesk.web.api.common import (
     PROBLEMS,
+    Input,
     Problem,
     Versioned,
     idempotency_key,
@@ -36,7 +37,7 @@ from npldesk.web.api.common import (
 router = Router(tags=["work"])
 
 
-class ActivityIn(Schema):
+class ActivityIn(Input):
     kind: ActivityKind
     # The moment of the contact (calls and visits need it: the conduct rules' contact hours);
     # another step may give only its day.
@@ -117,7 +118,7 @@ def activity_record(
     return once(request, idempotency_key, body.model_dump(mode="json"), write)
 
 
-class PromiseIn(Schema):
+class PromiseIn(Input):
     kind: ActivityKind = Field(
         ActivityKind.PHONE, description="The contact the promise was made in"
     )
@@ -184,7 +185,7 @@ def promise_create(
     return once(request, idempotency_key, body.model_dump(mode="json"), write)
 
 
-class MilestoneIn(Schema):
+class MilestoneIn(Input):
     task: str = Field(min_length=1, max_length=200)
     due_on: date
     owner: str | None = Field(
@@ -192,7 +193,7 @@ class MilestoneIn(Schema):
     )
 
 
-class ProposalIn(Schema):
+class ProposalIn(Input):
     strategy: Strategy
     reason: str = Field(min_length=1, max_length=5000)
     target_amount: Decimal = Field(max_digits=18, decimal_places=2, ge=0)
@@ -309,7 +310,7 @@ def plan_decide(
     return _plan(plan, number)
 
 
-class MilestoneDoneIn(Schema):
+class MilestoneDoneIn(Input):
     done_on: date
 
 
@@ -337,12 +338,12 @@ def milestone_complete(
     }
 
 
-class InstalmentIn(Schema):
+class InstalmentIn(Input):
     due_on: date
     amount: Decimal = Field(max_digits=18, decimal_places=2, gt=0)
 
 
-class RepaymentPlanIn(Schema):
+class RepaymentPlanIn(Input):
     kind: RepaymentPlanKind
     agreed_on: date
     instalments: list[InstalmentIn] = Field(min_length=1, max_length=360)

@@ -623,3 +623,14 @@ def test_the_transfer_list_takes_as_many_queries_for_two_packages_as_for_twenty(
     assert {item["loans"] for item in first["items"]} == {1}
     assert {item["book_value"] for item in first["items"]} == {"100000.00"}
     assert api_for(world.officer).get("/transfers").json()["items"] == []
+
+
+def test_text_with_a_nul_character_is_422_on_its_field(world: World, api_for) -> None:
+    path, body = WRITES["investigation_record"].request(world)
+    response = api_for(world.officer).post(path, {**body, "employment_state": "a\x00b"})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["employment_state"]
+    approval = {"version": 1, "signed_on": "2020-01-08"}
+    refused = api_for(world.leader).post("/transfers/A%00B/approval", approval)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "code"
+    assert api_for(world.officer).get("/cases", q="a\x00").status_code == 422
