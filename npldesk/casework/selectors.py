@@ -925,7 +925,7 @@ def team_cases_for_reassignment(person: Person, numbers: list[str]) -> list[Case
     cases = list(
         cases_visible(person)
         .filter(number__in=numbers, closed_on__isnull=True)
-        .select_related("unit", "team")
+        .select_related("unit", "team", "household", "owner__user")
         .order_by("number")
     )
     missing = sorted(set(numbers) - {case.number for case in cases})

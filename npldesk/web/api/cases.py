@@ -249,3 +249,53 @@ def case_assign(
         reason=body.reason,
     )
     return _written(acting, case.number)
+
+
+class ReassignedCaseIn(Input):
+    case_id: str = Field(max_length=64)
+    version: int = Field(ge=1, description="The case's version as read")
+
+
+class ReassignmentIn(Input):
+    cases: list[ReassignedCaseIn] = Field(min_length=1, max_length=MAX_PAGE)
+    owner: str | None = Field(None, max_length=150, description="The new owner's username")
+    team: str | None = Field(None, max_length=32, description="The new team's code")
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class ReassignmentOut(Schema):
+    changed: int = Field(description="How many cases changed hands")
+    items: list[CaseWrittenOut]
+
+
+@router.post(
+    "/reassignments",
+    response={200: ReassignmentOut, 409: Problem, **PROBLEMS},
+    operation_id="case_reassign_bulk",
+)
+def case_reassign_bulk(request: HttpRequest, body: ReassignmentIn) -> dict[str, Any]:
+    """A lead gives many cases to another owner (and team) at once, each at the version read:
+    one case changed since fails the whole batch with a 409 and changes none."""
+    acting = person(request)
+    chosen = {item.case_id: item.version for item in body.cases}
+    cases = selectors.team_cases_for_reassignment(acting, list(chosen))
+    for case in cases:
+        # The batch is compared against what the caller read, not what the database holds now.
+        case.version = chosen[case.number]
+    owner, team = body.owner, body.team
+    changed = services.case_reassign_bulk(
+        actor=acting,
+        cases=cases,
+        owner=None
+        if not owner
+        else referenced("owner", lambda: selectors.case_owner_get(acting, cases[0], owner)),
+        team=None if not team else referenced("team", lambda: selectors.team_get(acting, team)),
+        reason=body.reason,
+    )
+    return {
+        "changed": changed,
+        "items": [
+            {**case_row(case), "version": case.version}
+            for case in selectors.team_cases_for_reassignment(acting, list(chosen))
+        ],
+    }

@@ -212,6 +212,11 @@ SAMPLES: dict[str, Sample] = {
         f"/cases/{case.number}/assignment",
         {"version": case.version, "reason": "leave"},
     ),
+    "case_reassign_bulk": lambda w, case: (
+        "post",
+        "/reassignments",
+        {"cases": [{"case_id": case.number, "version": case.version}], "reason": "leave"},
+    ),
 }
 # Operations about the caller, not about a case: no case outside scope to ask for.
 NOT_CASE_SCOPED = {"worklist", "people_list", "transfers_list"}

@@ -98,6 +98,8 @@ class Write:
     request: Callable[[World], tuple[str, dict[str, Any]]]
     action: str
     status: int = 200
+    # A write of many objects: its audit records after the first (one per object, the run's).
+    more: tuple[str, ...] = ()
 
 
 def _n(world: World) -> str:
@@ -321,6 +323,19 @@ WRITES: dict[str, Write] = {
         ),
         "case_assign",
     ),
+    "case_reassign_bulk": Write(
+        "lead",
+        lambda w: (
+            "/reassignments",
+            {
+                "cases": [{"case_id": _n(w), "version": 1}],
+                "owner": w.officer2.user.get_username(),
+                "reason": "rebalancing",
+            },
+        ),
+        "case_reassign_bulk",
+        more=("case_reassign_bulk_run",),
+    ),
     "case_close": Write(
         "lead",
         lambda w: (
@@ -364,7 +379,7 @@ def test_the_right_role_writes_once_with_one_audit_record(
     response = api.post(path, body)
     assert response.status_code == write.status, response.content
     records = AuditRecord.objects.order_by("id")[before:]
-    assert [r.action for r in records] == [write.action]
+    assert [r.action for r in records] == [write.action, *write.more]
     assert records[0].actor == getattr(world, write.role)
 
 
@@ -634,3 +649,22 @@ def test_text_with_a_nul_character_is_422_on_its_field(world: World, api_for) ->
     refused = api_for(world.leader).post("/transfers/A%00B/approval", approval)
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "code"
     assert api_for(world.officer).get("/cases", q="a\x00").status_code == 422
+
+
+def test_a_reassignment_of_many_cases_fails_whole_on_one_stale_case(world: World, api_for) -> None:
+    second = case_with_loan(world.units["HB0101"], owner=world.officer)
+    body = {
+        "cases": [{"case_id": _n(world), "version": 1}, {"case_id": second.number, "version": 1}],
+        "owner": world.officer2.user.get_username(),
+        "reason": "rebalancing",
+    }
+    Case.objects.filter(pk=second.pk).update(version=2)  # someone else changed it meanwhile
+    api = api_for(world.lead)
+    stale = api.post("/reassignments", body)
+    assert stale.status_code == 409, stale.content
+    assert world.fresh().owner == world.officer
+    body["cases"][1]["version"] = 2
+    done = api.post("/reassignments", body)
+    assert done.status_code == 200, done.content
+    assert done.json()["changed"] == 2
+    assert {item["owner"] for item in done.json()["items"]} == {world.officer2.user.get_username()}
