@@ -47,6 +47,7 @@ from npldesk.casework.models import (
     Instalment,
     Job,
     LegalCase,
+    Milestone,
     Person,
     Plan,
     Recovery,
@@ -610,6 +611,21 @@ def case_owner_candidates(person: Person, case: Case) -> list[Person]:
     return [candidate for candidate in people if access.may_own_case(candidate, case)]
 
 
+@selector
+def case_owner_get(person: Person, case: Case, username: str) -> Person:
+    """One of ``case_owner_candidates`` by username, or ``NotFound``."""
+    for candidate in case_owner_candidates(person, case):
+        if candidate.user.get_username() == username:
+            return candidate
+    raise NotFound(
+        translatable(
+            "no user {username!r} who may own case {case_number}",
+            username=username,
+            case_number=case.number,
+        )
+    )
+
+
 @dataclass(frozen=True)
 class CaseRow:
     """A row of the case list as people see it: the household's name masked."""
@@ -911,7 +927,7 @@ def team_cases_for_reassignment(person: Person, numbers: list[str]) -> list[Case
     cases = list(
         cases_visible(person)
         .filter(number__in=numbers, closed_on__isnull=True)
-        .select_related("unit", "team")
+        .select_related("unit", "team", "household", "owner__user")
         .order_by("number")
     )
     missing = sorted(set(numbers) - {case.number for case in cases})
@@ -1175,6 +1191,72 @@ def case_recovery(person: Person, number: str, recovery_id: int) -> Recovery:
         raise NotFound(f"no recovery {recovery_id} on case {number}")
     entry.case = case
     return entry
+
+
+@selector
+def case_milestone(person: Person, number: str, milestone_id: int) -> Milestone:
+    """One milestone of a plan of a case the person may read, or ``NotFound``."""
+    case = case_get(person, number)
+    milestone = Milestone.objects.select_related("plan").filter(plan__case=case, pk=milestone_id)
+    found = milestone.first()
+    if found is None:
+        raise NotFound(f"no milestone {milestone_id} on case {number}")
+    found.plan.case = case
+    return found
+
+
+@selector
+def case_repayment_plan(person: Person, number: str, plan_id: int) -> RepaymentPlan:
+    """One repayment plan of a case the person may read, or ``NotFound``."""
+    case = case_get(person, number)
+    plan = RepaymentPlan.objects.filter(case=case, pk=plan_id).first()
+    if plan is None:
+        raise NotFound(f"no repayment plan {plan_id} on case {number}")
+    plan.case = case
+    return plan
+
+
+@selector
+def case_legal_case(person: Person, number: str, legal_case_id: int) -> LegalCase:
+    """One legal case of a case the person may read, or ``NotFound``."""
+    case = case_get(person, number)
+    legal_case = LegalCase.objects.filter(case=case, pk=legal_case_id).first()
+    if legal_case is None:
+        raise NotFound(f"no legal case {legal_case_id} on case {number}")
+    legal_case.case = case
+    return legal_case
+
+
+@selector
+def case_writeoff(person: Person, number: str, writeoff_id: int) -> WriteOff:
+    """One write-off application of a case the person may read, or ``NotFound``."""
+    case = case_get(person, number)
+    writeoff = WriteOff.objects.filter(case=case, pk=writeoff_id).first()
+    if writeoff is None:
+        raise NotFound(f"no write-off {writeoff_id} on case {number}")
+    writeoff.case = case
+    return writeoff
+
+
+@selector
+def transfer_list(person: Person) -> QuerySet[TransferPackage]:
+    """Transfer packages of the person's units (finance, leaders, analysts), newest first,
+    with their unit and how many loans each holds, in one query."""
+    return (
+        transfer_packages_visible(person)
+        .select_related("unit", "prepared_by__user", "approved_by__user")
+        .annotate(loan_count=Count("loans"))
+        .order_by("-cut_off_on", "code")
+    )
+
+
+@selector
+def transfer_get(person: Person, code: str) -> TransferPackage:
+    """One transfer package the person may see, or ``NotFound``."""
+    package = transfer_packages_visible(person).select_related("unit").filter(code=code).first()
+    if package is None:
+        raise NotFound(f"no transfer package {code} that you may see")
+    return package
 
 
 # -- runs ----------------------------------------------------------------------------------

@@ -275,6 +275,13 @@ def _decide(
     note: str,
     on: date | None = None,
 ) -> WriteOff:
+    if writeoff.version != version:
+        # Changed since the caller read it: a conflict to reload, not a mistake.
+        compare_and_swap(
+            writeoff,
+            version=version,
+            what=translatable("write-off {writeoff_id}", writeoff_id=writeoff.pk),
+        )
     if writeoff.state != expected:
         raise InvalidAction(
             translatable(
@@ -439,6 +446,13 @@ def transfer_approve(
     """A leader approves the sale; the loans leave the books when the tape shows them
     ``transferred``."""
     require_transfer(actor, Action.APPROVE_TRANSFER, package)
+    if package.version != version:
+        # Changed since the caller read it: a conflict to reload, not a mistake.
+        compare_and_swap(
+            package,
+            version=version,
+            what=translatable("transfer package {package_code}", package_code=package.code),
+        )
     if package.state != TransferState.PREPARED:
         raise InvalidAction(
             translatable(

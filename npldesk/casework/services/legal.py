@@ -93,6 +93,13 @@ def legal_case_advance(
     """Enter the next stage (stages may be skipped, never gone back to) and the dates it sets."""
     case = legal_case.case
     require(actor, Action.WORK_LEGAL, case)
+    if legal_case.version != version:
+        # Changed since the caller read it: a conflict to reload, not a mistake.
+        compare_and_swap(
+            legal_case,
+            version=version,
+            what=translatable("legal case {legal_case_id}", legal_case_id=legal_case.pk),
+        )
     if stage not in LegalStage.values:
         raise InvalidAction(
             translatable(

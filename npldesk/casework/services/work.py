@@ -517,6 +517,11 @@ def repayment_plan_cancel(
     plan, the next instalment due) are refreshed as of ``cancelled_on`` (today by default)."""
     case = plan.case
     require(actor, Action.MANAGE_CASE, case)
+    if plan.version != version:
+        # Changed since the caller read it: a conflict to reload, not a mistake.
+        compare_and_swap(
+            plan, version=version, what=translatable("repayment plan {plan_id}", plan_id=plan.pk)
+        )
     if plan.state in {RepaymentPlanState.CANCELLED, RepaymentPlanState.COMPLETED}:
         raise InvalidAction(
             translatable(

@@ -13,7 +13,17 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
-from npldesk.web.api import cases, errors, ledger, people, work, worklist
+from npldesk.web.api import (
+    cases,
+    errors,
+    households,
+    ledger,
+    legal,
+    people,
+    transfers,
+    work,
+    worklist,
+)
 from npldesk.web.api.auth import AUTH
 
 
@@ -45,6 +55,9 @@ def build() -> NinjaAPI:
     api.add_router("", worklist.router)
     api.add_router("", work.router)
     api.add_router("", ledger.router)
+    api.add_router("", households.router)
+    api.add_router("", legal.router)
+    api.add_router("", transfers.router)
     api.add_router("", people.router)
     return api
 

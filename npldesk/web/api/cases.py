@@ -14,12 +14,30 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from npldesk.casework import selectors, services
-from npldesk.casework.choices import CaseState, CloseReason, LegalStage, Strategy, Tier
+from npldesk.casework.choices import (
+    Ability,
+    CaseState,
+    CloseReason,
+    LegalStage,
+    Strategy,
+    Tier,
+    Willingness,
+)
 from npldesk.casework.documents import case_document, case_row
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import Case
 from npldesk.casework.selectors import CaseFilters
-from npldesk.web.api.common import MAX_PAGE, PROBLEMS, Problem, person
+from npldesk.web.api.common import (
+    MAX_PAGE,
+    PROBLEMS,
+    Input,
+    Problem,
+    Versioned,
+    if_match,
+    person,
+    referenced,
+    version_of,
+)
 
 router = Router(tags=["cases"])
 
@@ -33,7 +51,7 @@ SORT_FIELD = {
 }
 
 
-class CaseListQuery(Schema):
+class CaseListQuery(Input):
     state: CaseState | None = None
     unit: str | None = Field(None, max_length=32)
     team: str | None = Field(None, max_length=32)
@@ -132,8 +150,16 @@ def case_show(request: HttpRequest, number: str) -> dict[str, Any]:
     return case_document(selectors.case_detail(person(request), number))
 
 
-class CloseIn(Schema):
-    version: int = Field(ge=1, description="The case's version as read")
+class CaseWrittenOut(CaseRowOut):
+    version: int = Field(description="The case's version after the write")
+
+
+def _written(acting: Any, number: str) -> dict[str, Any]:
+    case = selectors.case_get(acting, number)
+    return {**case_row(case), "version": case.version}
+
+
+class CloseIn(Versioned):
     reason: CloseReason
     closed_on: date
     note: str = Field("", max_length=5000)
@@ -141,18 +167,135 @@ class CloseIn(Schema):
 
 @router.post(
     "/cases/{number}/closing",
-    response={200: CaseRowOut, 409: Problem, **PROBLEMS},
+    response={200: CaseWrittenOut, 409: Problem, **PROBLEMS},
     operation_id="case_close",
 )
-def case_close(request: HttpRequest, number: str, body: CloseIn) -> dict[str, Any]:
+def case_close(
+    request: HttpRequest, number: str, body: CloseIn, if_match: str | None = if_match()
+) -> dict[str, Any]:
     """A lead closes a case with a reason; a stale ``version`` is a 409."""
     acting = person(request)
     case = services.case_close(
         actor=acting,
         case=selectors.case_get(acting, number),
-        version=body.version,
+        version=version_of(body, if_match),
         reason=body.reason,
         closed_on=body.closed_on,
         note=body.note,
     )
-    return case_row(selectors.case_get(acting, case.number))
+    return _written(acting, case.number)
+
+
+class OverrideIn(Versioned):
+    reason: str = Field(min_length=1, max_length=5000, description="Why the rules are overridden")
+    ability: Ability | None = None
+    willingness: Willingness | None = None
+    strategy: Strategy | None = None
+    tier: Tier | None = None
+    deadline: date | None = None
+
+
+@router.post(
+    "/cases/{number}/override",
+    response={200: CaseWrittenOut, 409: Problem, **PROBLEMS},
+    operation_id="case_override",
+)
+def case_override(
+    request: HttpRequest, number: str, body: OverrideIn, if_match: str | None = if_match()
+) -> dict[str, Any]:
+    """A lead sets segment, strategy, tier or deadline by hand, with a reason; the rules then
+    leave what was set alone. A stale ``version`` is a 409."""
+    acting = person(request)
+    case = services.case_override(
+        actor=acting,
+        case=selectors.case_get(acting, number),
+        version=version_of(body, if_match),
+        reason=body.reason,
+        ability=body.ability,
+        willingness=body.willingness,
+        strategy=body.strategy,
+        tier=body.tier,
+        deadline=body.deadline,
+    )
+    return _written(acting, case.number)
+
+
+class AssignmentIn(Versioned):
+    owner: str | None = Field(None, max_length=150, description="The new owner's username")
+    team: str | None = Field(None, max_length=32, description="The new team's code")
+    reason: str = Field("", max_length=5000)
+
+
+@router.post(
+    "/cases/{number}/assignment",
+    response={200: CaseWrittenOut, 409: Problem, **PROBLEMS},
+    operation_id="case_assign",
+)
+def case_assign(
+    request: HttpRequest, number: str, body: AssignmentIn, if_match: str | None = if_match()
+) -> dict[str, Any]:
+    """A lead gives the case to another owner (and team); none of either takes it away."""
+    acting = person(request)
+    case = selectors.case_get(acting, number)
+    owner, team = body.owner, body.team
+    case = services.case_assign(
+        actor=acting,
+        case=case,
+        version=version_of(body, if_match),
+        owner=None
+        if not owner
+        else referenced("owner", lambda: selectors.case_owner_get(acting, case, owner)),
+        team=None if not team else referenced("team", lambda: selectors.team_get(acting, team)),
+        reason=body.reason,
+    )
+    return _written(acting, case.number)
+
+
+class ReassignedCaseIn(Input):
+    case_id: str = Field(max_length=64)
+    version: int = Field(ge=1, description="The case's version as read")
+
+
+class ReassignmentIn(Input):
+    cases: list[ReassignedCaseIn] = Field(min_length=1, max_length=MAX_PAGE)
+    owner: str | None = Field(None, max_length=150, description="The new owner's username")
+    team: str | None = Field(None, max_length=32, description="The new team's code")
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class ReassignmentOut(Schema):
+    changed: int = Field(description="How many cases changed hands")
+    items: list[CaseWrittenOut]
+
+
+@router.post(
+    "/reassignments",
+    response={200: ReassignmentOut, 409: Problem, **PROBLEMS},
+    operation_id="case_reassign_bulk",
+)
+def case_reassign_bulk(request: HttpRequest, body: ReassignmentIn) -> dict[str, Any]:
+    """A lead gives many cases to another owner (and team) at once, each at the version read:
+    one case changed since fails the whole batch with a 409 and changes none."""
+    acting = person(request)
+    chosen = {item.case_id: item.version for item in body.cases}
+    cases = selectors.team_cases_for_reassignment(acting, list(chosen))
+    for case in cases:
+        # The batch is compared against what the caller read, not what the database holds now.
+        case.version = chosen[case.number]
+    owner, team = body.owner, body.team
+    changed = services.case_reassign_bulk(
+        actor=acting,
+        cases=cases,
+        owner=None
+        if not owner
+        else referenced("owner", lambda: selectors.case_owner_get(acting, cases[0], owner)),
+        team=None if not team else referenced("team", lambda: selectors.team_get(acting, team)),
+        reason=body.reason,
+    )
+    return {
+        "changed": changed,
+        "items": [
+            {**case_row(case), "version": case.version}
+            for case in selectors.team_cases_for_reassignment(acting, list(chosen))
+        ],
+    }

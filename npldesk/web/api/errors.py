@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 
 from npldesk.casework.errors import AccessDenied, Conflict, InvalidAction, NotFound
 from npldesk.core.errors import NpldeskError
+from npldesk.reports.labels import localise
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -98,15 +99,16 @@ def install(api: NinjaAPI) -> None:
         return problem(413, _("The request body is too large."))
 
     def on_npldesk(request: HttpRequest, exc: Any) -> HttpResponse:
+        detail = localise(exc.message)
         if isinstance(exc, NotFound):
-            return problem(404, exc.message)
+            return problem(404, detail)
         if isinstance(exc, AccessDenied):
-            return problem(403, exc.message)
+            return problem(403, detail)
         if isinstance(exc, Conflict):
-            return problem(409, exc.message, current_version=exc.current_version)
+            return problem(409, detail, current_version=exc.current_version)
         if isinstance(exc, InvalidAction):
-            return problem(422, exc.message, errors=[])
-        return problem(400, exc.message)
+            return problem(422, detail, errors=[])
+        return problem(400, detail)
 
     api.add_exception_handler(ValidationError, on_validation)
     api.add_exception_handler(AuthenticationError, on_authentication)

@@ -1,4 +1,5 @@
-"""``/api/v1/cases/{number}/recoveries``: money received, entered once per Idempotency-Key."""
+"""Money on a case: recoveries entered once per Idempotency-Key, confirmed and reversed, and
+write-off applications with their steps (prepared, reviewed, approved by different people)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,29 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Header, Router, Schema, Status
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
 
 from npldesk.casework import selectors, services
 from npldesk.casework.choices import RecoverySource
 from npldesk.casework.documents import day_text, money_text
-from npldesk.web.api.common import PROBLEMS, once, person
+from npldesk.casework.models import WriteOff
+from npldesk.web.api.common import (
+    PROBLEMS,
+    Input,
+    Problem,
+    Versioned,
+    idempotency_key,
+    if_match,
+    once,
+    person,
+    version_of,
+)
 
 router = Router(tags=["ledger"])
 
 
-class RecoveryIn(Schema):
+class RecoveryIn(Input):
     loan_id: str = Field(max_length=64)
     received_on: date
     amount: Decimal = Field(max_digits=18, decimal_places=2, gt=0)
@@ -48,7 +61,7 @@ def recovery_enter(
     request: HttpRequest,
     number: str,
     body: RecoveryIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+    idempotency_key: str | None = idempotency_key(),
 ) -> Status[Any]:
     """Enter money received for a loan of the case; it waits for finance's confirmation.
 
@@ -103,7 +116,7 @@ def recovery_confirm(request: HttpRequest, number: str, recovery_id: int) -> dic
     return {"recovery_id": entry.pk, "confirmed_by": acting.user.get_username()}
 
 
-class ReversalIn(Schema):
+class ReversalIn(Input):
     reversed_on: date
     reason: str = Field(min_length=1, max_length=5000)
 
@@ -118,7 +131,7 @@ def recovery_reverse(
     number: str,
     recovery_id: int,
     body: ReversalIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+    idempotency_key: str | None = idempotency_key(),
 ) -> Status[Any]:
     """Correct an entry with its exact opposite (never an edit); once per Idempotency-Key."""
     acting = person(request)
@@ -142,3 +155,154 @@ def recovery_reverse(
         }
 
     return once(request, idempotency_key, body.model_dump(mode="json"), write)
+
+
+class WriteOffIn(Input):
+    loan_id: str = Field(max_length=64)
+    principal: Decimal = Field(max_digits=18, decimal_places=2, gt=0)
+    interest: Decimal = Field(Decimal("0.00"), max_digits=18, decimal_places=2, ge=0)
+    prepared_on: date
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class WriteOffStepOut(Schema):
+    step: str
+    by: str
+    note: str
+
+
+class WriteOffOut(Schema):
+    id: int
+    version: int
+    case_id: str
+    loan_id: str
+    principal: str
+    interest: str
+    state: str
+    prepared_on: date
+    approved_on: date | None
+    steps: list[WriteOffStepOut]
+
+
+def _writeoff(writeoff: WriteOff, number: str) -> dict[str, Any]:
+    writeoff.refresh_from_db()
+    return {
+        "id": writeoff.pk,
+        "version": writeoff.version,
+        "case_id": number,
+        "loan_id": writeoff.loan_id,
+        "principal": money_text(writeoff.principal),
+        "interest": money_text(writeoff.interest),
+        "state": writeoff.state,
+        "prepared_on": day_text(writeoff.prepared_on),
+        "approved_on": day_text(writeoff.approved_on),
+        "steps": [
+            {"step": d.step, "by": d.by.user.get_username(), "note": d.note}
+            for d in writeoff.decisions.select_related("by__user").order_by("at", "id")
+        ],
+    }
+
+
+@router.post(
+    "/cases/{number}/writeoffs",
+    response={201: WriteOffOut, **PROBLEMS},
+    operation_id="writeoff_prepare",
+)
+def writeoff_prepare(
+    request: HttpRequest,
+    number: str,
+    body: WriteOffIn,
+    idempotency_key: str | None = idempotency_key(),
+) -> Status[Any]:
+    """Finance prepares a write-off application for a loan of the case; a second finance
+    officer reviews it and a leader approves it. Once per Idempotency-Key."""
+    acting = person(request)
+
+    def write() -> tuple[int, Any]:
+        case = selectors.case_get(acting, number)
+        writeoff = services.writeoff_prepare(
+            actor=acting,
+            case=case,
+            loan_id=body.loan_id,
+            principal=body.principal,
+            interest=body.interest,
+            prepared_on=body.prepared_on,
+            reason=body.reason,
+        )
+        return 201, _writeoff(writeoff, case.number)
+
+    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+
+
+class WriteOffDecisionIn(Versioned):
+    approve: bool
+    note: str = Field("", max_length=5000)
+
+
+@router.post(
+    "/cases/{number}/writeoffs/{writeoff_id}/review",
+    response={200: WriteOffOut, 409: Problem, **PROBLEMS},
+    operation_id="writeoff_review",
+)
+def writeoff_review(
+    request: HttpRequest,
+    number: str,
+    writeoff_id: int,
+    body: WriteOffDecisionIn,
+    if_match: str | None = if_match(),
+    idempotency_key: str | None = idempotency_key(),
+) -> Status[Any]:
+    """A second finance officer reviews (or rejects) a prepared write-off: each step is
+    someone else's. Once per Idempotency-Key; a stale ``version`` is a 409."""
+    acting = person(request)
+    version = version_of(body, if_match)
+
+    def write() -> tuple[int, Any]:
+        writeoff = services.writeoff_review(
+            actor=acting,
+            writeoff=selectors.case_writeoff(acting, number, writeoff_id),
+            version=version,
+            approve=body.approve,
+            note=body.note,
+        )
+        return 200, _writeoff(writeoff, number)
+
+    payload = {**body.model_dump(mode="json"), "version": version}
+    return once(request, idempotency_key, payload, write)
+
+
+class WriteOffApprovalIn(WriteOffDecisionIn):
+    approved_on: date | None = Field(None, description="The day of the approval; today by default")
+
+
+@router.post(
+    "/cases/{number}/writeoffs/{writeoff_id}/approval",
+    response={200: WriteOffOut, 409: Problem, **PROBLEMS},
+    operation_id="writeoff_approve",
+)
+def writeoff_approve(
+    request: HttpRequest,
+    number: str,
+    writeoff_id: int,
+    body: WriteOffApprovalIn,
+    if_match: str | None = if_match(),
+    idempotency_key: str | None = idempotency_key(),
+) -> Status[Any]:
+    """A leader approves (or rejects) a reviewed write-off; the tape's ``written_off`` row is
+    what takes the loan off the books. Once per Idempotency-Key; a stale ``version`` is a 409."""
+    acting = person(request)
+    version = version_of(body, if_match)
+
+    def write() -> tuple[int, Any]:
+        writeoff = services.writeoff_approve(
+            actor=acting,
+            writeoff=selectors.case_writeoff(acting, number, writeoff_id),
+            version=version,
+            approve=body.approve,
+            note=body.note,
+            on=body.approved_on or timezone.localdate(),
+        )
+        return 200, _writeoff(writeoff, number)
+
+    payload = {**body.model_dump(mode="json"), "version": version}
+    return once(request, idempotency_key, payload, write)

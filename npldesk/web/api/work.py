@@ -1,4 +1,5 @@
-"""``/api/v1/cases/{number}/activities`` and plan decisions: the officer's and the lead's work."""
+"""The officer's and the lead's work on a case: activities and promises, disposal plans with
+their milestones and decisions, repayment plans with their instalments."""
 
 from __future__ import annotations
 
@@ -7,17 +8,36 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Header, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from npldesk.casework import selectors, services
-from npldesk.casework.choices import ActivityKind, ActivityParty, ActivityPurpose, Outcome
+from npldesk.casework.choices import (
+    ActivityKind,
+    ActivityParty,
+    ActivityPurpose,
+    Outcome,
+    RepaymentPlanKind,
+    Strategy,
+)
 from npldesk.casework.documents import day_text, money_text
-from npldesk.web.api.common import PROBLEMS, Problem, once, person
+from npldesk.casework.models import Activity, Person, Plan, RepaymentPlan
+from npldesk.web.api.common import (
+    PROBLEMS,
+    Input,
+    Problem,
+    Versioned,
+    idempotency_key,
+    if_match,
+    once,
+    person,
+    referenced,
+    version_of,
+)
 
 router = Router(tags=["work"])
 
 
-class ActivityIn(Schema):
+class ActivityIn(Input):
     kind: ActivityKind
     # The moment of the contact (calls and visits need it: the conduct rules' contact hours);
     # another step may give only its day.
@@ -53,7 +73,7 @@ def activity_record(
     request: HttpRequest,
     number: str,
     body: ActivityIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+    idempotency_key: str | None = idempotency_key(),
 ) -> Status[Any]:
     """Log a contact or step; the outcome ``promise`` records the promise with it."""
     acting = person(request)
@@ -98,10 +118,95 @@ def activity_record(
     return once(request, idempotency_key, body.model_dump(mode="json"), write)
 
 
-class DecisionIn(Schema):
-    version: int = Field(ge=1, description="The plan's version as read")
-    approve: bool
-    note: str = Field("", max_length=5000)
+class PromiseIn(Input):
+    kind: ActivityKind = Field(
+        ActivityKind.PHONE, description="The contact the promise was made in"
+    )
+    occurred_at: datetime | None = None
+    occurred_on: date | None = None
+    party: ActivityParty = ActivityParty.BORROWER
+    purpose: ActivityPurpose = ActivityPurpose.COLLECTION
+    amount: Decimal = Field(max_digits=18, decimal_places=2, gt=0)
+    due_on: date
+    notes: str = Field("", max_length=5000)
+
+
+class PromiseOut(Schema):
+    id: int
+    case_id: str
+    activity_id: int
+    amount: str
+    made_on: date
+    due_on: date
+    state: str
+
+
+@router.post(
+    "/cases/{number}/promises",
+    response={201: PromiseOut, **PROBLEMS},
+    operation_id="promise_create",
+)
+def promise_create(
+    request: HttpRequest,
+    number: str,
+    body: PromiseIn,
+    idempotency_key: str | None = idempotency_key(),
+) -> Status[Any]:
+    """Record a promise to pay, with the contact it was made in (an activity whose outcome is
+    ``promise``); it is judged kept or broken against recoveries. Once per Idempotency-Key."""
+    acting = person(request)
+
+    def write() -> tuple[int, Any]:
+        case = selectors.case_get(acting, number)
+        activity: Activity = services.activity_record(
+            actor=acting,
+            case=case,
+            kind=body.kind,
+            occurred_at=body.occurred_at,
+            occurred_on=body.occurred_on,
+            party=body.party,
+            purpose=body.purpose,
+            outcome=Outcome.PROMISE,
+            notes=body.notes,
+            promise_amount=body.amount,
+            promise_due_on=body.due_on,
+        )
+        promise = activity.promises.get()
+        return 201, {
+            "id": promise.pk,
+            "case_id": case.number,
+            "activity_id": activity.pk,
+            "amount": money_text(promise.amount),
+            "made_on": day_text(promise.made_on),
+            "due_on": day_text(promise.due_on),
+            "state": promise.state,
+        }
+
+    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+
+
+class MilestoneIn(Input):
+    task: str = Field(min_length=1, max_length=200)
+    due_on: date
+    owner: str | None = Field(
+        None, max_length=150, description="Who does it (a username); the proposer by default"
+    )
+
+
+class ProposalIn(Input):
+    strategy: Strategy
+    reason: str = Field(min_length=1, max_length=5000)
+    target_amount: Decimal = Field(max_digits=18, decimal_places=2, ge=0)
+    target_date: date
+    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=50)
+
+
+class MilestoneOut(Schema):
+    id: int
+    task: str
+    owner: str
+    due_on: date
+    done_on: date | None
 
 
 class PlanOut(Schema):
@@ -110,6 +215,73 @@ class PlanOut(Schema):
     case_id: str
     strategy: str
     state: str
+    milestones: list[MilestoneOut]
+
+
+def _plan(plan: Plan, number: str) -> dict[str, Any]:
+    return {
+        "id": plan.pk,
+        "version": plan.version,
+        "case_id": number,
+        "strategy": plan.strategy,
+        "state": plan.state,
+        "milestones": [
+            {
+                "id": m.pk,
+                "task": m.task,
+                "owner": m.owner.user.get_username(),
+                "due_on": day_text(m.due_on),
+                "done_on": day_text(m.done_on),
+            }
+            for m in plan.milestones.select_related("owner__user").order_by("due_on", "id")
+        ],
+    }
+
+
+def _milestone_owner(acting: Person, n: int, username: str | None) -> Person:
+    if not username:
+        return acting
+    return referenced(f"milestones.{n}.owner", lambda: selectors.person_get(acting, username))
+
+
+@router.post(
+    "/cases/{number}/plans",
+    response={201: PlanOut, **PROBLEMS},
+    operation_id="plan_propose",
+)
+def plan_propose(
+    request: HttpRequest,
+    number: str,
+    body: ProposalIn,
+    idempotency_key: str | None = idempotency_key(),
+) -> Status[Any]:
+    """Propose the household's disposal plan with its milestones; an earlier proposal still
+    open is superseded. Once per Idempotency-Key."""
+    acting = person(request)
+
+    def write() -> tuple[int, Any]:
+        case = selectors.case_get(acting, number)
+        milestones = [
+            (m.task, _milestone_owner(acting, n, m.owner), m.due_on)
+            for n, m in enumerate(body.milestones)
+        ]
+        plan = services.plan_propose(
+            actor=acting,
+            case=case,
+            strategy=body.strategy,
+            reason=body.reason,
+            target_amount=body.target_amount,
+            target_date=body.target_date,
+            milestones=milestones,
+        )
+        return 201, _plan(plan, case.number)
+
+    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+
+
+class DecisionIn(Versioned):
+    approve: bool
+    note: str = Field("", max_length=5000)
 
 
 @router.post(
@@ -117,18 +289,166 @@ class PlanOut(Schema):
     response={200: PlanOut, 409: Problem, **PROBLEMS},
     operation_id="plan_decide",
 )
-def plan_decide(request: HttpRequest, number: str, plan_id: int, body: DecisionIn) -> Any:
+def plan_decide(
+    request: HttpRequest,
+    number: str,
+    plan_id: int,
+    body: DecisionIn,
+    if_match: str | None = if_match(),
+) -> Any:
     """A lead approves or rejects a proposed plan; a stale ``version`` is a 409."""
     acting = person(request)
     plan = selectors.case_plan(acting, number, plan_id)
     plan = services.plan_decide(
-        actor=acting, plan=plan, version=body.version, approve=body.approve, note=body.note
+        actor=acting,
+        plan=plan,
+        version=version_of(body, if_match),
+        approve=body.approve,
+        note=body.note,
     )
     plan.refresh_from_db()
+    return _plan(plan, number)
+
+
+class MilestoneDoneIn(Input):
+    done_on: date
+
+
+@router.post(
+    "/cases/{number}/milestones/{milestone_id}/completion",
+    response={200: MilestoneOut, **PROBLEMS},
+    operation_id="milestone_complete",
+)
+def milestone_complete(
+    request: HttpRequest, number: str, milestone_id: int, body: MilestoneDoneIn
+) -> dict[str, Any]:
+    """Mark a milestone of the case's plan done (once: done again is a 422)."""
+    acting = person(request)
+    milestone = services.milestone_complete(
+        actor=acting,
+        milestone=selectors.case_milestone(acting, number, milestone_id),
+        done_on=body.done_on,
+    )
+    return {
+        "id": milestone.pk,
+        "task": milestone.task,
+        "owner": milestone.owner.user.get_username(),
+        "due_on": day_text(milestone.due_on),
+        "done_on": day_text(milestone.done_on),
+    }
+
+
+class InstalmentIn(Input):
+    due_on: date
+    amount: Decimal = Field(max_digits=18, decimal_places=2, gt=0)
+
+
+class RepaymentPlanIn(Input):
+    kind: RepaymentPlanKind
+    agreed_on: date
+    instalments: list[InstalmentIn] = Field(min_length=1, max_length=360)
+    discount: Decimal = Field(Decimal("0.00"), max_digits=18, decimal_places=2, ge=0)
+
+
+class InstalmentOut(Schema):
+    id: int
+    number: int
+    due_on: date
+    amount: str
+    paid: str
+    state: str
+
+
+class RepaymentPlanOut(Schema):
+    id: int
+    version: int
+    case_id: str
+    kind: str
+    state: str
+    total: str
+    discount: str
+    agreed_on: date
+    instalments: list[InstalmentOut]
+
+
+def _repayment_plan(plan: RepaymentPlan, number: str) -> dict[str, Any]:
     return {
         "id": plan.pk,
         "version": plan.version,
         "case_id": number,
-        "strategy": plan.strategy,
+        "kind": plan.kind,
         "state": plan.state,
+        "total": money_text(plan.total),
+        "discount": money_text(plan.discount),
+        "agreed_on": day_text(plan.agreed_on),
+        "instalments": [
+            {
+                "id": i.pk,
+                "number": i.number,
+                "due_on": day_text(i.due_on),
+                "amount": money_text(i.amount),
+                "paid": money_text(i.paid),
+                "state": i.state,
+            }
+            for i in plan.instalments.order_by("number")
+        ],
     }
+
+
+@router.post(
+    "/cases/{number}/repayment-plans",
+    response={201: RepaymentPlanOut, **PROBLEMS},
+    operation_id="repayment_plan_agree",
+)
+def repayment_plan_agree(
+    request: HttpRequest,
+    number: str,
+    body: RepaymentPlanIn,
+    idempotency_key: str | None = idempotency_key(),
+) -> Status[Any]:
+    """Agree instalments with the household (full, or a settlement with a discount); they are
+    judged against recoveries from then on. Once per Idempotency-Key."""
+    acting = person(request)
+
+    def write() -> tuple[int, Any]:
+        case = selectors.case_get(acting, number)
+        plan = services.repayment_plan_agree(
+            actor=acting,
+            case=case,
+            kind=body.kind,
+            agreed_on=body.agreed_on,
+            instalments=[(i.due_on, i.amount) for i in body.instalments],
+            discount=body.discount,
+        )
+        return 201, _repayment_plan(plan, case.number)
+
+    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+
+
+class CancellationIn(Versioned):
+    reason: str = Field(min_length=1, max_length=5000)
+    cancelled_on: date | None = None
+
+
+@router.post(
+    "/cases/{number}/repayment-plans/{plan_id}/cancellation",
+    response={200: RepaymentPlanOut, 409: Problem, **PROBLEMS},
+    operation_id="repayment_plan_cancel",
+)
+def repayment_plan_cancel(
+    request: HttpRequest,
+    number: str,
+    plan_id: int,
+    body: CancellationIn,
+    if_match: str | None = if_match(),
+) -> dict[str, Any]:
+    """A lead cancels a repayment plan with a reason; a stale ``version`` is a 409."""
+    acting = person(request)
+    plan = services.repayment_plan_cancel(
+        actor=acting,
+        plan=selectors.case_repayment_plan(acting, number, plan_id),
+        version=version_of(body, if_match),
+        reason=body.reason,
+        cancelled_on=body.cancelled_on,
+    )
+    return _repayment_plan(plan, number)

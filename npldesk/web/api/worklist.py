@@ -11,12 +11,12 @@ from ninja import Field, Query, Router, Schema
 
 from npldesk.casework import selectors
 from npldesk.casework.documents import day_text, money_text
-from npldesk.web.api.common import MAX_PAGE, PROBLEMS, person
+from npldesk.web.api.common import MAX_PAGE, PROBLEMS, Input, person
 
 router = Router(tags=["worklist"])
 
 
-class WorklistQuery(Schema):
+class WorklistQuery(Input):
     limit: int = Field(50, ge=1, le=MAX_PAGE)
 
 

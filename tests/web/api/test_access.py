@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from npldesk.casework import access, services
+from npldesk.casework import access, selectors, services
 from npldesk.casework.choices import Strategy
+from npldesk.casework.models import Case, Milestone, TransferPackage
 from npldesk.web.api import api
 from tests.casework.factories import case_with_loan
-from tests.casework.world import World, propose_plan
+from tests.casework.world import World
 from tests.casework.world import person as staff
 from tests.web.api.conftest import ApiClient
 
@@ -37,6 +38,24 @@ def _plan_id(case: Any) -> int:
 def _recovery_id(case: Any) -> int:
     entry = case.recoveries.first()
     return 0 if entry is None else int(entry.pk)
+
+
+def _first(related: Any) -> Any:
+    return related.order_by("pk").first()
+
+
+def _milestone_id(case: Any) -> int:
+    milestone = Milestone.objects.filter(plan__case=case).order_by("pk").first()
+    return 0 if milestone is None else int(milestone.pk)
+
+
+def _package(case: Any) -> TransferPackage:
+    return TransferPackage.objects.get(loans__case=case)
+
+
+def _versioned(case: Any, related: str) -> tuple[int, int]:
+    item = _first(getattr(case, related))
+    return (0, 1) if item is None else (int(item.pk), int(item.version))
 
 
 SAMPLES: dict[str, Sample] = {
@@ -79,9 +98,131 @@ SAMPLES: dict[str, Sample] = {
         {"version": case.version, "reason": "settled", "closed_on": TODAY},
     ),
     "people_list": lambda w, case: ("get", "/people", None),
+    "household_show": lambda w, case: ("get", f"/cases/{case.number}/household", None),
+    "investigation_record": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/investigations",
+        {"investigated_on": TODAY, "monthly_income": "3000.00"},
+    ),
+    "promise_create": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/promises",
+        {
+            "occurred_at": f"{TODAY}T10:00:00+08:00",
+            "amount": "100.00",
+            "due_on": TODAY,
+        },
+    ),
+    "plan_propose": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/plans",
+        {
+            "strategy": "repayment_plan",
+            "reason": "pays monthly",
+            "target_amount": "1000.00",
+            "target_date": TODAY,
+            "milestones": [{"task": "visit", "due_on": TODAY}],
+        },
+    ),
+    "milestone_complete": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/milestones/{_milestone_id(case)}/completion",
+        {"done_on": TODAY},
+    ),
+    "repayment_plan_agree": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/repayment-plans",
+        {
+            "kind": "settlement",
+            "agreed_on": TODAY,
+            "instalments": [{"due_on": TODAY, "amount": "500.00"}],
+        },
+    ),
+    "repayment_plan_cancel": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/repayment-plans/{_versioned(case, 'repayment_plans')[0]}"
+        "/cancellation",
+        {"version": _versioned(case, "repayment_plans")[1], "reason": "moved away"},
+    ),
+    "legal_case_open": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/legal-cases",
+        {"court": "Synthetic District Court", "claim_amount": "1000.00", "opened_on": TODAY},
+    ),
+    "legal_case_advance": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/legal-cases/{_versioned(case, 'legal_cases')[0]}/stages",
+        {
+            "version": _versioned(case, "legal_cases")[1],
+            "stage": "filed",
+            "entered_on": TODAY,
+            "next_hearing_on": TODAY,
+        },
+    ),
+    "legal_case_add_costs": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/legal-cases/{_versioned(case, 'legal_cases')[0]}/costs",
+        {"version": _versioned(case, "legal_cases")[1], "amount": "50.00"},
+    ),
+    "writeoff_prepare": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/writeoffs",
+        {
+            "loan_id": case.loans.get().loan_id,
+            "principal": "10.00",
+            "prepared_on": TODAY,
+            "reason": "exhausted",
+        },
+    ),
+    "writeoff_review": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/writeoffs/{_versioned(case, 'writeoffs')[0]}/review",
+        {"version": _versioned(case, "writeoffs")[1], "approve": True},
+    ),
+    "writeoff_approve": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/writeoffs/{_versioned(case, 'writeoffs')[0]}/approval",
+        {"version": _versioned(case, "writeoffs")[1], "approve": True},
+    ),
+    "transfers_list": lambda w, case: ("get", "/transfers", None),
+    "transfer_prepare": lambda w, case: (
+        "post",
+        "/transfers",
+        {
+            "code": f"NEW-{case.number}",
+            "buyer": "Synthetic AMC",
+            "unit": case.unit.code,
+            "cut_off_on": TODAY,
+            "price": "10.00",
+            "loans": [{"case_id": case.number, "loan_id": case.loans.get().loan_id}],
+        },
+    ),
+    "transfer_approve": lambda w, case: (
+        "post",
+        f"/transfers/{_package(case).code}/approval",
+        {"version": _package(case).version, "signed_on": TODAY},
+    ),
+    "case_override": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/override",
+        {"version": case.version, "reason": "court order", "tier": "long"},
+    ),
+    "case_assign": lambda w, case: (
+        "post",
+        f"/cases/{case.number}/assignment",
+        {"version": case.version, "reason": "leave"},
+    ),
+    "case_reassign_bulk": lambda w, case: (
+        "post",
+        "/reassignments",
+        {"cases": [{"case_id": case.number, "version": case.version}], "reason": "leave"},
+    ),
 }
 # Operations about the caller, not about a case: no case outside scope to ask for.
-NOT_CASE_SCOPED = {"worklist", "people_list"}
+NOT_CASE_SCOPED = {"worklist", "people_list", "transfers_list"}
+# Operations on a transfer package: their scope is the packages the person may see (finance,
+# leaders and analysts of the package's unit), not the cases in it.
+TRANSFER_SCOPED = {"transfer_approve"}
 
 
 def _operation_ids() -> set[str]:
@@ -97,6 +238,61 @@ def test_every_operation_has_a_sample() -> None:
     assert _operation_ids() == set(SAMPLES)
 
 
+def _objects_of(world: World, owner: Any, case: Any) -> None:
+    """A ledger entry, a milestone, a repayment plan, a legal case, a write-off and a
+    transfer package on ``case``, for the operations on them."""
+    loan_id = case.loans.get().loan_id
+    on = date(2020, 1, 2)
+    services.recovery_enter(
+        actor=owner,
+        case=case,
+        loan_id=loan_id,
+        received_on=on,
+        amount=Decimal(5),
+        source="borrower",
+    )
+    services.plan_propose(
+        actor=owner,
+        case=case,
+        strategy=Strategy.REPAYMENT_PLAN,
+        reason="r",
+        target_amount=Decimal(1),
+        target_date=on,
+        milestones=[("visit", owner, on)],
+    )
+    services.repayment_plan_agree(
+        actor=owner,
+        case=case,
+        kind="settlement",
+        agreed_on=on,
+        instalments=[(date(2020, 2, 15), Decimal("1000.00"))],
+    )
+    # A case the legal desk may work: one with a legal strategy.
+    Case.objects.filter(pk=case.pk).update(strategy=Strategy.TRACE_AND_LITIGATE)
+    case.refresh_from_db()
+    services.legal_case_open(
+        actor=world.legal, case=case, court="Court", claim_amount=Decimal(1000), opened_on=on
+    )
+    services.writeoff_prepare(
+        actor=world.finance,
+        case=case,
+        loan_id=loan_id,
+        principal=Decimal(10),
+        interest=Decimal(0),
+        prepared_on=on,
+        reason="matrix",
+    )
+    services.transfer_prepare(
+        actor=world.finance,
+        code=f"T-{case.number}",
+        buyer="Synthetic AMC",
+        unit=case.unit,
+        cut_off_on=on,
+        price=Decimal(10),
+        loans=[(case, loan_id)],
+    )
+
+
 def _call(api_client: Any, sample: tuple[str, str, dict[str, Any] | None]) -> Any:
     method, path, body = sample
     if method == "get":
@@ -106,26 +302,10 @@ def _call(api_client: Any, sample: tuple[str, str, dict[str, Any] | None]) -> An
 
 @pytest.mark.parametrize("operation", sorted(SAMPLES))
 def test_the_access_matrix(world: World, api_for, operation: str) -> None:
-    propose_plan(world)
     stranger = staff("officer", world.units["HB02"])
     other = case_with_loan(world.units["HB0201"], owner=stranger)
-    services.plan_propose(
-        actor=stranger,
-        case=other,
-        strategy=Strategy.REPAYMENT_PLAN,
-        reason="r",
-        target_amount=Decimal(1),
-        target_date=date(2020, 1, 1),
-    )
     for owner, case in ((world.officer, world.case), (stranger, other)):
-        services.recovery_enter(
-            actor=owner,
-            case=case,
-            loan_id=case.loans.get().loan_id,
-            received_on=date(2020, 1, 2),
-            amount=Decimal(5),
-            source="borrower",
-        )
+        _objects_of(world, owner, case)
     sample = SAMPLES[operation]
     assert _call(api_for(None), sample(world, world.case)).status_code == 401
     for role in ROLES:
@@ -142,6 +322,11 @@ def test_the_access_matrix(world: World, api_for, operation: str) -> None:
                 assert status in (200, 404), (role, status)
                 numbers = [item["case_id"] for item in response.json().get("items", [])]
                 assert all(access.can_read_case(person, case) for _ in numbers), role
+            elif operation in TRANSFER_SCOPED:
+                visible = (
+                    selectors.transfer_packages_visible(person).filter(loans__case=case).exists()
+                )
+                assert (status != 404) == visible, (role, case, status, response.content)
             elif access.can_read_case(person, case):
                 assert status in (200, 201, 403, 409, 422), (role, case, response.content)
             else:
