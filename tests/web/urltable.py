@@ -166,6 +166,11 @@ OWN_TESTS: dict[str, str] = {
     "web:dashboard": "tests/web/test_dashboard.py",
     "web:quality": "tests/web/test_quality.py",
     "web:movement": "tests/web/test_movement.py",
+    "web:tape": "tests/web/test_tape.py",
+    "web:tape_upload": "tests/web/test_tape.py",
+    "web:tape_job": "tests/web/test_tape.py",
+    "web:tape_job_progress": "tests/web/test_tape.py",
+    "web:tape_run": "tests/web/test_tape.py",
 }
 
 # Namespaces with their own tests: Django's admin (tests/casework/test_admin*.py) and the API

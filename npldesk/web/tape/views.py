@@ -70,7 +70,9 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(_("Give the month as YYYY-MM, e.g. 2019-12.")) from error
 
 
-def _tape_page(request: HttpRequest, form: UploadForm, status: int = 200) -> HttpResponse:
+def _tape_page(
+    request: HttpRequest, form: UploadForm, status: int = 200, error: str | None = None
+) -> HttpResponse:
     person = _person(request)
     home = settings.HOME
     runs = list(selectors.runs_visible(person)[:24])
@@ -81,6 +83,7 @@ def _tape_page(request: HttpRequest, form: UploadForm, status: int = 200) -> Htt
         "runs": runs,
         "latest_summary": latest.summary() if latest is not None else None,
         "form": form,
+        "error": error,
         "limit_mb": uploads.upload_limit(home) // (1024 * 1024),
         "JobState": JobState,
     }
@@ -100,13 +103,10 @@ def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     too_large = getattr(request, "upload_too_large", None)
     if too_large is not None:
-        form = UploadForm()
-        form.add_error(
-            None,
-            _("The file is larger than the upload limit of %(megabytes)s MB.")
-            % {"megabytes": too_large // (1024 * 1024)},
-        )
-        return _tape_page(request, form, status=413)
+        message = _("The file is larger than the upload limit of %(megabytes)s MB.") % {
+            "megabytes": too_large // (1024 * 1024)
+        }
+        return _tape_page(request, UploadForm(), status=413, error=message)
     if not form.is_valid():
         return _tape_page(request, form, status=400)
     sent = form.cleaned_data["file"]
