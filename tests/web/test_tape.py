@@ -71,7 +71,7 @@ def test_a_good_month_uploaded_is_imported_by_the_worker_and_shown_in_the_manife
     kept = figures_home.path / str(job.parameters["file"])
     assert kept.read_bytes() == february_csv(tmp_path)
     queued = page(client, f"/tape/uploads/{job.pk}/")
-    assert 'hx-get="/tape/uploads/%d/progress/"' % job.pk in queued
+    assert f'hx-get="/tape/uploads/{job.pk}/progress/"' in queued
     assert 'data-state="queued"' in queued
 
     assert work(figures_home).state == "done"
