@@ -10,7 +10,7 @@ with the API.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
@@ -19,6 +19,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -77,8 +79,12 @@ def _tape_page(
     home = settings.HOME
     runs = list(selectors.runs_visible(person)[:24])
     latest = selectors.latest_month_end_run(person)
+    manifest = uploads.manifest_document(home, person)
+    replaced = [m["replaces"] for m in manifest["months"] if m["replaces"]]
+    for entry in [*manifest["months"], *replaced, manifest["org"] or {}]:
+        entry["imported_local"] = _local(entry.get("imported_at"))
     context = {
-        "manifest": uploads.manifest_document(home, person),
+        "manifest": manifest,
         "uploads": uploads.recent_uploads(person),
         "runs": runs,
         "latest_summary": latest.summary() if latest is not None else None,
@@ -88,6 +94,14 @@ def _tape_page(
         "JobState": JobState,
     }
     return render(request, "web/tape/tape.html", context, status=status)
+
+
+def _local(moment: str | None) -> datetime | None:
+    """A manifest's time (ISO 8601, UTC) in the home's time zone, for people."""
+    found = parse_datetime(moment) if moment else None
+    if found is None:
+        return None
+    return timezone.localtime(found) if timezone.is_aware(found) else found
 
 
 @require_GET
@@ -149,6 +163,7 @@ def upload_page(request: HttpRequest, job_id: int) -> HttpResponse:
     page = Paginator(status["problems"], PROBLEMS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "job": status,
+        "month": status["as_of"][:7] if status["as_of"] else None,
         "finished": _finished(status),
         "problems": page,
         "more": status["problem_total"] - len(status["problems"]),
