@@ -11,12 +11,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from npldesk.casework import selectors
-from npldesk.casework.models import Job, Person, Run, RunStep
+from npldesk.casework import selectors, services
+from npldesk.casework.models import RUN_SUMMARY_LINES, Job, Person, Run, RunStep
 from npldesk.home import Home
 from npldesk.monthend.worker import run_next
 from npldesk.tape.store import Store
@@ -98,6 +99,11 @@ def test_a_month_end_run_queued_for_the_month_is_linked_and_its_steps_shown(
     client = client_for(world.admin)
     upload(client, february_csv(tmp_path))
     job = work(figures_home)
+    queued = services.job_enqueue(
+        actor=selectors.system_actor(), kind="month_end", parameters={"as_of": "2020-02-29"}
+    )
+    assert ">queued</td>" in page(client, f"/tape/uploads/{job.pk}/").replace("\n", "")
+    queued.delete()
     run = Run.objects.create(as_of=FEBRUARY, started_at=timezone.now(), started_by=world.admin)
     RunStep.objects.create(
         run=run,
@@ -244,8 +250,12 @@ def test_only_the_roles_that_may_import_see_the_tape_pages(
 
 
 def test_the_leaders_dashboard_shows_the_last_month_end_run(
-    world: World, figures_home: Home, client_for: Sign
+    world: World, figures_home: Home, client_for: Sign, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A step added to the run adds its line (here one that counts reminder packs).
+    monkeypatch.setitem(
+        RUN_SUMMARY_LINES, "reminders", lambda counts: f"{counts['delivered']} packs delivered"
+    )
     finished = timezone.now()
     run = Run.objects.create(
         as_of=date(2020, 1, 31),
@@ -255,7 +265,12 @@ def test_the_leaders_dashboard_shows_the_last_month_end_run(
         started_by=selectors.system_actor(),
     )
     for position, (name, counts) in enumerate(
-        [("sync", {"opened": 31, "closed_total": 4}), ("judge", {"changed": 1234})], start=2
+        [
+            ("sync", {"opened": 31, "closed_total": 4}),
+            ("judge", {"changed": 1234}),
+            ("reminders", {"delivered": 7}),
+        ],
+        start=2,
     ):
         RunStep.objects.create(
             run=run,
@@ -272,6 +287,6 @@ def test_the_leaders_dashboard_shows_the_last_month_end_run(
     at = timezone.localtime(finished).strftime("%Y-%m-%d %H:%M")
     assert line.group(1) == (
         f"month-end 2020-01: done at {at}, 31 cases opened, 4 closed, "
-        "1,234 cases changed by the rules"
+        "1,234 cases changed by the rules, 7 packs delivered"
     )
     assert "run-line" not in page(client_for(world.officer), "/")
