@@ -290,3 +290,24 @@ def test_the_leaders_dashboard_shows_the_last_month_end_run(
         "1,234 cases changed by the rules, 7 packs delivered"
     )
     assert "run-line" not in page(client_for(world.officer), "/")
+
+
+def test_the_worker_reports_the_imports_stages_as_a_fraction(
+    world: World, figures_home: Home, client_for: Sign, tmp_path: Path
+) -> None:
+    upload(client_for(world.analyst), february_csv(tmp_path))
+    reported: list[tuple[str, float | None]] = []
+    original = services.job_progress
+
+    def recorded(**kwargs: Any) -> Any:
+        reported.append((kwargs["text"], kwargs["fraction"]))
+        return original(**kwargs)
+
+    from npldesk.monthend import worker
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(worker.services, "job_progress", recorded)
+        assert work(figures_home).state == "done"
+    fractions = [f for _, f in reported if f is not None]
+    assert fractions and fractions == sorted(fractions)
+    assert ("committing", 0.9) in reported
