@@ -90,6 +90,12 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "npldesk.urls"
+# An upload over the home's limit is refused before it is read (the tape page, the API).
+FILE_UPLOAD_HANDLERS = [
+    "npldesk.web.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 TEMPLATES = [
     {

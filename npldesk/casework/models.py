@@ -8,6 +8,7 @@ access helper in ``access``. Money is ``DecimalField(max_digits=18, decimal_plac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -691,8 +692,6 @@ class Run(models.Model):
         from django.utils import timezone
         from django.utils.translation import gettext
 
-        from npldesk.core.numbers import grouped
-
         month = f"{self.as_of:%Y-%m}"
         steps = {step.name: step for step in self.steps.all()}
         if self.state == choices.RunState.DONE and self.finished_at is not None:
@@ -711,22 +710,43 @@ class Run(models.Model):
                 month=month, time=f"{timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
             )
         parts = [head]
-        sync = steps.get("sync")
-        if sync is not None and sync.state == choices.RunState.DONE:
-            parts.append(
-                gettext("{opened} cases opened, {closed} closed").format(
-                    opened=grouped(int(sync.counts.get("opened", 0)), 0),
-                    closed=grouped(int(sync.counts.get("closed_total", 0)), 0),
-                )
-            )
-        judge = steps.get("judge")
-        if judge is not None and judge.state == choices.RunState.DONE:
-            parts.append(
-                gettext("{changed} cases changed by the rules").format(
-                    changed=grouped(int(judge.counts.get("changed", 0)), 0)
-                )
-            )
+        for step in sorted(steps.values(), key=lambda s: s.position):
+            describe = RUN_SUMMARY_LINES.get(step.name)
+            if describe is not None and step.state == choices.RunState.DONE:
+                line = describe(step.counts or {})
+                if line:
+                    parts.append(line)
         return gettext(", ").join(parts)
+
+
+def _sync_line(counts: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    from npldesk.core.numbers import grouped
+
+    return gettext("{opened} cases opened, {closed} closed").format(
+        opened=grouped(int(counts.get("opened", 0)), 0),
+        closed=grouped(int(counts.get("closed_total", 0)), 0),
+    )
+
+
+def _judge_line(counts: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    from npldesk.core.numbers import grouped
+
+    return gettext("{changed} cases changed by the rules").format(
+        changed=grouped(int(counts.get("changed", 0)), 0)
+    )
+
+
+# What a step that is done adds to its run's one-line summary (``Run.summary``: the tape page,
+# the leader's dashboard), from the counts it recorded, by step name. A step added to the run
+# (``npldesk.monthend.run.register_step``) adds its line here.
+RUN_SUMMARY_LINES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "sync": _sync_line,
+    "judge": _judge_line,
+}
 
 
 class RunStep(models.Model):

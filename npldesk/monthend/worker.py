@@ -120,6 +120,15 @@ def tape_import(context: JobContext) -> dict[str, Any]:
 
     home, parameters = context.home, context.job.parameters
     path = home.path / str(parameters["file"])
+    furthest: list[float] = [0.0]
+
+    def reached(message: str) -> float | None:
+        # The bar never goes back (a file read again after its encoding was found).
+        stage = import_stage(message)
+        if stage is not None:
+            furthest[0] = max(furthest[0], stage)
+        return furthest[0] or None
+
     try:
         options = ImportOptions(
             mapping=load_mapping(parameters["mapping"]) if parameters.get("mapping") else None,
@@ -133,7 +142,7 @@ def tape_import(context: JobContext) -> dict[str, Any]:
             Store(home.store_path),
             [path],
             options,
-            progress=lambda message: context.progress(message, None),
+            progress=lambda message: context.progress(message, reached(message)),
         )
     except NpldeskError as exc:
         raise JobFailed(
@@ -158,6 +167,26 @@ def tape_import(context: JobContext) -> dict[str, Any]:
         "warnings": [w.as_dict() for w in result.warnings],
         "warning_total": result.warning_total,
     }
+
+
+# How far an import is when the importer says it begins a stage (the progress bar's fraction):
+# reading the file, converting and checking its rows, finding the rows that break a rule,
+# writing the months, committing.
+IMPORT_STAGES = (
+    ("reading", 0.1),
+    ("converting", 0.3),
+    ("finding", 0.5),
+    ("writing", 0.7),
+    ("committing", 0.9),
+)
+
+
+def import_stage(message: str) -> float | None:
+    """The fraction of an import done when the importer says ``message`` (``None``: unknown)."""
+    for prefix, fraction in IMPORT_STAGES:
+        if message.startswith(prefix):
+            return fraction
+    return None
 
 
 def _month(text: Any) -> date | None:

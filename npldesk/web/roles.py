@@ -14,6 +14,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 
 from npldesk.casework.choices import Role
+from npldesk.monthend.uploads import TAPE_ROLES
 
 # Page name (the URL name of its entry) → the roles that use it.
 PAGE_ROLES: dict[str, frozenset[str]] = {
@@ -21,6 +22,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "legal": frozenset({Role.LEGAL}),
     "finance": frozenset({Role.FINANCE, Role.LEADER}),
     "administration": frozenset({Role.ADMIN}),
+    # The roles that may import a month (``casework.services.jobs.ENQUEUERS``).
+    "tape": TAPE_ROLES,
 }
 
 View = Callable[..., HttpResponse]

@@ -170,6 +170,11 @@ OWN_TESTS: dict[str, str] = {
     "web:case_document_download": "tests/web/test_documents.py",
     "web:admin_legal_details": "tests/web/test_documents.py",
     "web:admin_unit_legal_details": "tests/web/test_documents.py",
+    "web:tape": "tests/web/test_tape.py",
+    "web:tape_upload": "tests/web/test_tape.py",
+    "web:tape_job": "tests/web/test_tape.py",
+    "web:tape_job_progress": "tests/web/test_tape.py",
+    "web:tape_run": "tests/web/test_tape.py",
 }
 
 # Namespaces with their own tests: Django's admin (tests/casework/test_admin*.py) and the API

@@ -88,6 +88,7 @@ def investigation_record(
     """Record what was found about the household; the case's ability is derived from it."""
     require(actor, Action.WORK_CASE, case)
     _open_case(case)
+    validation.event_date(case, investigated_on, translatable("an investigation"))
     cleaned = []
     property_value = ZERO
     for number, item in enumerate(properties, start=1):

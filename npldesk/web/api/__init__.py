@@ -20,6 +20,7 @@ from npldesk.web.api import (
     ledger,
     legal,
     people,
+    tape,
     transfers,
     work,
     worklist,
@@ -59,6 +60,7 @@ def build() -> NinjaAPI:
     api.add_router("", legal.router)
     api.add_router("", transfers.router)
     api.add_router("", people.router)
+    api.add_router("", tape.router)
     return api
 
 

@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 
 from npldesk.casework.errors import AccessDenied, Conflict, InvalidAction, NotFound
 from npldesk.core.errors import NpldeskError
+from npldesk.monthend.uploads import UploadTooLarge
 from npldesk.reports.labels import localise
 
 PROBLEM_TYPE = "application/problem+json"
@@ -71,6 +72,9 @@ def install(api: NinjaAPI) -> None:
     """Register the table's handlers on ``api``."""
 
     def on_validation(request: HttpRequest, exc: Any) -> HttpResponse:
+        if getattr(request, "upload_too_large", None) is not None:
+            # The upload was over the limit and left unread (``npldesk.web.uploads``).
+            return on_too_big(request, exc)
         errors = [
             {"field": _field(error.get("loc", ())), "message": str(error.get("msg", ""))}
             for error in exc.errors
@@ -104,6 +108,8 @@ def install(api: NinjaAPI) -> None:
             return problem(404, detail)
         if isinstance(exc, AccessDenied):
             return problem(403, detail)
+        if isinstance(exc, UploadTooLarge):
+            return problem(413, detail, errors=[])
         if isinstance(exc, Conflict):
             return problem(409, detail, current_version=exc.current_version)
         if isinstance(exc, InvalidAction):

@@ -140,6 +140,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     unit = _scope_unit(person, request.GET.get("unit"))
     as_of = _month(request.GET.get("as_of")) or _latest_month()
     context: dict[str, Any] = {"unit": unit, "as_of": as_of}
+    latest_run = selectors.latest_month_end_run(person)
+    context["run_line"] = latest_run.summary() if latest_run is not None else None
     cases = selectors.case_counts_by_state(person, unit=unit)
     context["cases"] = [(label_of_state(state), count) for state, count in cases.items()]
     if as_of is None:

@@ -51,3 +51,13 @@ def api_for(token_for: Callable[[Person], str]) -> Callable[[Person | None], Api
         return ApiClient(None if person is None else token_for(person))
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def api_home(tmp_path_factory: pytest.TempPathFactory, settings: Any) -> Any:
+    """A home of the test's own as the web's home: uploads sent to the API are kept there."""
+    from npldesk.home import create_home
+
+    home, _ = create_home(tmp_path_factory.mktemp("api") / "home")
+    settings.HOME = home
+    return home

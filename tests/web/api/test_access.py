@@ -14,10 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from npldesk.casework import access, selectors, services
 from npldesk.casework.choices import Strategy
-from npldesk.casework.models import Case, Milestone, TransferPackage
+from npldesk.casework.models import Case, Job, Milestone, TransferPackage
 from npldesk.web.api import api
 from tests.casework.factories import case_with_loan
 from tests.casework.world import World
@@ -217,12 +218,27 @@ SAMPLES: dict[str, Sample] = {
         "/reassignments",
         {"cases": [{"case_id": case.number, "version": case.version}], "reason": "leave"},
     ),
+    "tape_upload": lambda w, case: (
+        "multipart",
+        "/tape/uploads",
+        {"file": SimpleUploadedFile("2020-01.csv", b"as_of,loan_id\n", "text/csv")},
+    ),
+    "tape_upload_show": lambda w, case: ("get", f"/tape/uploads/{_upload_id()}", None),
+    "manifest": lambda w, case: ("get", "/manifest", None),
 }
 # Operations about the caller, not about a case: no case outside scope to ask for.
 NOT_CASE_SCOPED = {"worklist", "people_list", "transfers_list"}
 # Operations on a transfer package: their scope is the packages the person may see (finance,
 # leaders and analysts of the package's unit), not the cases in it.
 TRANSFER_SCOPED = {"transfer_approve"}
+# Operations of the roles that may import (the tape page's): any other role is refused (403).
+TAPE_OPERATIONS = {"tape_upload", "tape_upload_show", "manifest"}
+TAPE_ROLES = {"analyst", "admin"}
+
+
+def _upload_id() -> int:
+    job = Job.objects.filter(kind="tape_import").first()
+    return 0 if job is None else int(job.pk)
 
 
 def _operation_ids() -> set[str]:
@@ -297,6 +313,8 @@ def _call(api_client: Any, sample: tuple[str, str, dict[str, Any] | None]) -> An
     method, path, body = sample
     if method == "get":
         return api_client.client.get(f"/api/v1{path}", headers=api_client.headers)
+    if method == "multipart":
+        return api_client.client.post(f"/api/v1{path}", body, headers=api_client.headers)
     return api_client.post(path, body or {})
 
 
@@ -306,6 +324,9 @@ def test_the_access_matrix(world: World, api_for, operation: str) -> None:
     other = case_with_loan(world.units["HB0201"], owner=stranger)
     for owner, case in ((world.officer, world.case), (stranger, other)):
         _objects_of(world, owner, case)
+    services.job_enqueue(
+        actor=world.analyst, kind="tape_import", parameters={"file": "x.csv", "name": "x.csv"}
+    )
     sample = SAMPLES[operation]
     assert _call(api_for(None), sample(world, world.case)).status_code == 401
     for role in ROLES:
@@ -315,7 +336,10 @@ def test_the_access_matrix(world: World, api_for, operation: str) -> None:
             response = _call(client, sample(world, case))
             status = response.status_code
             assert status < 500, (role, response.content)
-            if operation in NOT_CASE_SCOPED:
+            if operation in TAPE_OPERATIONS:
+                expected = (200, 202) if role in TAPE_ROLES else (403,)
+                assert status in expected, (role, response.content)
+            elif operation in NOT_CASE_SCOPED:
                 assert status == 200, (role, response.content)
             elif operation == "cases_list":
                 # A unit the person may not see is 404; a visible one lists readable cases only.

@@ -5,3 +5,13 @@ document.addEventListener("change", function (event) {
     target.form.submit();
   }
 });
+
+// The tape page's upload: how much of the file has been sent (htmx posts the form).
+document.addEventListener("htmx:xhr:progress", function (event) {
+  var bar = document.getElementById("upload-progress");
+  var detail = event.detail || {};
+  if (bar && detail.lengthComputable && detail.total) {
+    bar.hidden = false;
+    bar.value = Math.round((detail.loaded / detail.total) * 100);
+  }
+});
