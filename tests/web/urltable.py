@@ -166,6 +166,9 @@ OWN_TESTS: dict[str, str] = {
     "web:dashboard": "tests/web/test_dashboard.py",
     "web:quality": "tests/web/test_quality.py",
     "web:movement": "tests/web/test_movement.py",
+    "web:migration": "tests/web/test_migration.py",
+    "web:loan_list": "tests/web/test_lists.py",
+    "web:reports": "tests/web/test_reports.py",
 }
 
 # Namespaces with their own tests: Django's admin (tests/casework/test_admin*.py) and the API
