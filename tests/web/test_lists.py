@@ -96,7 +96,13 @@ def test_the_csv_download_is_the_commands_csv(
         response = client_for(world.leader).get(f"/lists/{name}/?as_of=2020-01&format=csv")
         assert response.status_code == 200
         expected = npldesk(
-            figures_home, "list", name, "--as-of", "2020-01", "--format", "csv",
+            figures_home,
+            "list",
+            name,
+            "--as-of",
+            "2020-01",
+            "--format",
+            "csv",
             monkeypatch=monkeypatch,
         )
         assert response.content.decode() == expected
@@ -195,8 +201,9 @@ def test_a_product_filter_keeps_that_products_loans(
     world: World, figures_home: Home, client_for: Sign
 ) -> None:
     client = client_for(world.leader)
-    assert len(rows_shown(client.get("/lists/top-npl/?as_of=2020-01&product=consumer").content.decode())) == 3
-    assert rows_shown(client.get("/lists/top-npl/?as_of=2020-01&product=mortgage").content.decode()) == {}
+    url = "/lists/top-npl/?as_of=2020-01&product="
+    assert len(rows_shown(client.get(url + "consumer").content.decode())) == 3
+    assert rows_shown(client.get(url + "mortgage").content.decode()) == {}
 
 
 def test_a_bad_start_month_is_said_not_raised(

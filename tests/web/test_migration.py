@@ -47,9 +47,7 @@ def test_the_matrix_and_rates_shown_are_the_commands_json(
     world: World, figures_home: Home, client_for: Sign, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # No base month asked for: the start of the year, 2019-12 for 2020-01.
-    response = client_for(world.analyst).get(
-        "/migration/?as_of=2020-01", HTTP_ACCEPT_LANGUAGE="en"
-    )
+    response = client_for(world.analyst).get("/migration/?as_of=2020-01", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     text = response.content.decode()
     expected = cli_json(
@@ -114,9 +112,11 @@ def test_a_base_month_not_imported_is_said_not_raised(
 def test_in_chinese_the_classes_are_translated(
     world: World, figures_home: Home, client_for: Sign
 ) -> None:
-    text = client_for(world.leader).get(
-        "/migration/?as_of=2020-01", HTTP_ACCEPT_LANGUAGE="zh-hans"
-    ).content.decode()
+    text = (
+        client_for(world.leader)
+        .get("/migration/?as_of=2020-01", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        .content.decode()
+    )
     assert "迁徙" in text and "次级" in text and "万元" in text
 
 

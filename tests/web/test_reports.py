@@ -98,9 +98,11 @@ def test_the_page_is_the_commands_report(
 def test_in_chinese_the_report_speaks_chinese(
     world: World, figures_home: Home, client_for: Sign
 ) -> None:
-    text = client_for(world.leader).get(
-        "/reports/?as_of=2020-01", HTTP_ACCEPT_LANGUAGE="zh-hans"
-    ).content.decode()
+    text = (
+        client_for(world.leader)
+        .get("/reports/?as_of=2020-01", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        .content.decode()
+    )
     assert "不良" in text and "资产质量" in text
 
 
