@@ -238,3 +238,28 @@ def test_the_leaders_journey_from_the_dashboard_to_a_sub_branchs_new_npl_downloa
     sheet = load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
     assert sheet.cell(row=4, column=1).value == "L000006"
     assert sheet.cell(row=4, column=6).value == 70000
+
+
+def test_a_list_page_costs_the_same_queries_for_one_case_as_for_three(
+    world: World, figures_home: Home, client_for: Sign
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    world.lead.units.set([world.units["HB"]])  # a lead of the whole bank: every row's case
+    client = client_for(world.lead)
+    url = "/lists/top-npl/?as_of=2020-01&pii=1"
+
+    def queries() -> int:
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    case_with_loan(world.units["HB0101"], loan_id="L000001", owner=world.officer)
+    one = queries()
+    case_with_loan(world.units["HB0201"], loan_id="L000005", owner=world.officer)
+    case_with_loan(world.units["HB0201"], loan_id="L000006", owner=world.officer)
+    assert queries() == one
+    text = client.get(url).content.decode()
+    assert len(re.findall(r'href="/cases/[^"]+/"', text)) == 3 and text.count("张三") == 3
