@@ -92,13 +92,15 @@
       xAxis: { type: "category", data: heat.columns, splitArea: { show: true },
                axisLabel: { interval: 0, rotate: 40 } },
       yAxis: { type: "category", data: heat.rows, inverse: true, splitArea: { show: true } },
-      visualMap: { min: 0, max: 100, calculable: false, orient: "horizontal", left: "center",
+      visualMap: { min: 0, max: 100, dimension: 2, calculable: false, orient: "horizontal", left: "center",
                    bottom: 0, itemHeight: 120, text: ["100 %", "0 %"],
                    inRange: { color: ["#f7fbf9", "#7fb89b", "#0b5a3c"] } },
       series: [{
         type: "heatmap",
         data: heat.data.map(function (d) { return [d[0], d[1], d[2] === null ? "-" : Number(d[2]), d[3], d[4]]; }),
-        label: { show: true, formatter: function (p) { return p.data[4] ? p.data[2].toFixed(1) : ""; } },
+        // Each cell's share on a wide screen; on a phone the cells are too small to read.
+        label: { show: element.clientWidth >= 600, fontSize: 11,
+                 formatter: function (p) { return p.data[4] ? p.data[2].toFixed(1) : ""; } },
         emphasis: { itemStyle: { borderColor: "#333", borderWidth: 1 } }
       }]
     });
