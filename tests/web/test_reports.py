@@ -91,7 +91,8 @@ def test_the_page_is_the_commands_report(
     shown = re.search(r'<article class="report">(.*)</article>', page.content.decode(), re.S)
     written = re.search(r"</h1>(.*)</body>", command, re.S)
     assert shown is not None and written is not None
-    assert shown.group(1) == written.group(1)
+    # The same report; in the app each table is also reachable from the keyboard.
+    assert shown.group(1).replace('<table tabindex="0">', "<table>") == written.group(1)
     assert "濉溪县支行 asset-quality report 2020-01" in page.content.decode()
 
 
