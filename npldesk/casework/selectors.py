@@ -41,6 +41,7 @@ from npldesk.casework.models import (
     Activity,
     AuditRecord,
     Case,
+    CaseLoan,
     Department,
     Document,
     Household,
@@ -387,6 +388,41 @@ def unit_in_scope(person: Person, code: str) -> Unit:
 def unit_children(person: Person, unit: Unit) -> QuerySet[Unit]:
     """The units directly below ``unit`` within the person's scope, in tree order."""
     return units_visible(person).filter(parent=unit)
+
+
+@dataclass(frozen=True)
+class LoanCase:
+    """The case a listed loan belongs to, as one reader sees it."""
+
+    number: str
+    # The reader works the case: they may ask for its household's personal data.
+    works: bool
+
+
+LOAN_BATCH = 500
+
+
+@selector
+def loan_cases(person: Person, loan_ids: list[str]) -> dict[str, LoanCase]:
+    """For each of ``loan_ids`` in a case the person may read: that case's number, and whether
+    they work it (the latest case when a loan has had several). Two queries per 500 loans."""
+    found: dict[str, LoanCase] = {}
+    wanted = sorted(set(loan_ids))
+    for first in range(0, len(wanted), LOAN_BATCH):
+        batch = wanted[first : first + LOAN_BATCH]
+        links = list(
+            CaseLoan.objects.filter(loan_id__in=batch, case__in=access.visible_cases(person))
+            .order_by("case_id")
+            .values_list("loan_id", "case_id", "case__number")
+        )
+        working = set(
+            Case.objects.filter(access.works_scope(person), pk__in={pk for _, pk, _ in links})
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+        for loan_id, pk, number in links:
+            found[loan_id] = LoanCase(number, pk in working)
+    return found
 
 
 @selector

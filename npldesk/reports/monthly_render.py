@@ -393,19 +393,10 @@ def css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def html_document(report: MonthlyReport) -> str:
-    """The report as one standalone HTML page (what the PDF is printed from)."""
-    title = localise(report_title(report))
-    month = month_label(report.as_of)
-    language = "zh-Hans" if localise(TERMS["npl"]) != TERMS["npl"] else "en"
-    style = STYLE % {
-        "unit": css_string(report.unit.name),
-        "month": css_string(month),
-        "lineage": css_string(lineage_text(report)),
-    }
-    body = "".join(
+def html_sections(report: MonthlyReport) -> str:
+    """The report's sections as HTML (no title): the PDF's body, and the web app's page."""
+    return "".join(
         [
-            f"<h1>{escape(title)}</h1>",
             _headline_section(report),
             _by_unit_section(report),
             _trend_section(report),
@@ -416,6 +407,19 @@ def html_document(report: MonthlyReport) -> str:
             _lineage_section(report),
         ]
     )
+
+
+def html_document(report: MonthlyReport) -> str:
+    """The report as one standalone HTML page (what the PDF is printed from)."""
+    title = localise(report_title(report))
+    month = month_label(report.as_of)
+    language = "zh-Hans" if localise(TERMS["npl"]) != TERMS["npl"] else "en"
+    style = STYLE % {
+        "unit": css_string(report.unit.name),
+        "month": css_string(month),
+        "lineage": css_string(lineage_text(report)),
+    }
+    body = f"<h1>{escape(title)}</h1>" + html_sections(report)
     return (
         f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{style}</style></head><body>{body}</body></html>"
@@ -443,6 +447,10 @@ def _number(value: Decimal | None) -> float | None:
 def write_xlsx(report: MonthlyReport, target: Path) -> None:
     """One sheet per section; money and ratios as numbers with formats; native charts."""
     workbook = xlsxwriter.Workbook(str(target), {"strings_to_formulas": False})
+    # The workbook's creation time is the report's, to the minute as the report says it: the
+    # same report written twice (the command line, the web app) is the same bytes.
+    created = report.generated_at.replace(second=0, microsecond=0, tzinfo=None)
+    workbook.set_properties({"created": created})
     try:
         bold = workbook.add_format({"bold": True})
         title_format = workbook.add_format({"bold": True, "font_size": 14})

@@ -175,6 +175,9 @@ OWN_TESTS: dict[str, str] = {
     "web:tape_job": "tests/web/test_tape.py",
     "web:tape_job_progress": "tests/web/test_tape.py",
     "web:tape_run": "tests/web/test_tape.py",
+    "web:migration": "tests/web/test_migration.py",
+    "web:loan_list": "tests/web/test_lists.py",
+    "web:reports": "tests/web/test_reports.py",
 }
 
 # Namespaces with their own tests: Django's admin (tests/casework/test_admin*.py) and the API

@@ -73,6 +73,40 @@
     return chart;
   }
 
+  function heatmapChart(element, heat) {
+    // The migration matrix: each cell coloured by its share of the row's start balance.
+    var chart = echarts.init(element);
+    chart.setOption({
+      aria: { enabled: true },
+      tooltip: {
+        position: "top",
+        formatter: function (p) {
+          var d = p.data;
+          return heat.rows[d[1]] + " → " + heat.columns[d[0]] + "<br>" +
+            heat.loans + ": " + d[4] + "<br>" +
+            heat.balance + ": " + fixed(amount(d[3], heat.wan)) + "<br>" +
+            (d[2] === null ? "—" : d[2] + " %");
+        }
+      },
+      grid: { left: 8, right: 8, bottom: 64, top: 8, containLabel: true },
+      xAxis: { type: "category", data: heat.columns, splitArea: { show: true },
+               axisLabel: { interval: 0, rotate: 40 } },
+      yAxis: { type: "category", data: heat.rows, inverse: true, splitArea: { show: true } },
+      visualMap: { min: 0, max: 100, dimension: 2, calculable: false, orient: "horizontal", left: "center",
+                   bottom: 0, itemHeight: 120, text: ["100 %", "0 %"],
+                   inRange: { color: ["#f7fbf9", "#7fb89b", "#0b5a3c"] } },
+      series: [{
+        type: "heatmap",
+        data: heat.data.map(function (d) { return [d[0], d[1], d[2] === null ? "-" : Number(d[2]), d[3], d[4]]; }),
+        // Each cell's share on a wide screen; on a phone the cells are too small to read.
+        label: { show: element.clientWidth >= 600, fontSize: 11,
+                 formatter: function (p) { return p.data[4] ? p.data[2].toFixed(1) : ""; } },
+        emphasis: { itemStyle: { borderColor: "#333", borderWidth: 1 } }
+      }]
+    });
+    return chart;
+  }
+
   function draw() {
     var source = document.getElementById("dashboard-data");
     if (!source || typeof echarts === "undefined") { return; }
@@ -83,6 +117,8 @@
     if (trend && data.trend) { charts.push(trendChart(trend, data.trend)); }
     var waterfall = document.getElementById("waterfall-chart");
     if (waterfall && data.waterfall) { charts.push(waterfallChart(waterfall, data.waterfall)); }
+    var heatmap = document.getElementById("heatmap-chart");
+    if (heatmap && data.heatmap) { charts.push(heatmapChart(heatmap, data.heatmap)); }
     window.addEventListener("resize", function () {
       charts.forEach(function (chart) { chart.resize(); });
     });
