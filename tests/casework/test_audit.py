@@ -113,8 +113,8 @@ def _writeoff(world: World, reviewed: bool = False) -> Any:
         reason="r",
     )
     if reviewed:
-        writeoff = services.writeoff_review(
-            actor=world.finance2, writeoff=writeoff, version=1, approve=True, note=""
+        writeoff = services.writeoff_decide(
+            actor=world.finance2, writeoff=writeoff, version=1, approve=True, note="", on=OPENED
         )
     return writeoff
 
@@ -389,17 +389,9 @@ CALLS: dict[str, Call] = {
         prepare=_recovery,
     ),
     "writeoff_prepare": Call(lambda w: w.finance, lambda w, a, _: _writeoff(w), before=False),
-    "writeoff_review": Call(
-        lambda w: w.finance2,
-        lambda w, a, writeoff: services.writeoff_review(
-            actor=a, writeoff=writeoff, version=1, approve=True, note="n"
-        ),
-        before=True,
-        prepare=_writeoff,
-    ),
-    "writeoff_approve": Call(
+    "writeoff_decide": Call(
         lambda w: w.leader,
-        lambda w, a, writeoff: services.writeoff_approve(
+        lambda w, a, writeoff: services.writeoff_decide(
             actor=a, writeoff=writeoff, version=2, approve=True, note="n", on=OPENED
         ),
         before=True,

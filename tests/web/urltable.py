@@ -383,6 +383,6 @@ WRITES: dict[str, Write] = {
     "web:case_writeoff_decide": Write(
         Role.FINANCE,
         lambda o, d: {"version": o.writeoff.version, "approve": "1", "note": "checked"},
-        "writeoff_review",
+        "writeoff_decide",
     ),
 }

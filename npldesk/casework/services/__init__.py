@@ -22,9 +22,8 @@ from npldesk.casework.services.ledger import (
     recovery_reverse,
     transfer_approve,
     transfer_prepare,
-    writeoff_approve,
+    writeoff_decide,
     writeoff_prepare,
-    writeoff_review,
 )
 from npldesk.casework.services.legal import (
     legal_case_add_costs,
@@ -91,7 +90,6 @@ __all__ = [
     "transfer_approve",
     "transfer_prepare",
     "units_sync",
-    "writeoff_approve",
+    "writeoff_decide",
     "writeoff_prepare",
-    "writeoff_review",
 ]

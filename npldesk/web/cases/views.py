@@ -512,15 +512,7 @@ def writeoff_decide(request: HttpRequest, number: str, writeoff_id: int) -> Http
 
     def call(data: dict[str, Any]) -> Any:
         person = request.person  # type: ignore[attr-defined]
-        if writeoff.state == WriteOffState.PREPARED:
-            return services.writeoff_review(
-                actor=person,
-                writeoff=writeoff,
-                version=data["version"],
-                approve=data["approve"],
-                note=data["note"],
-            )
-        return services.writeoff_approve(
+        return services.writeoff_decide(
             actor=person,
             writeoff=writeoff,
             version=data["version"],
