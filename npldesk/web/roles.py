@@ -15,8 +15,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from npldesk.casework.choices import Role
 
-# Page name (the URL name of its entry) → the roles that use it.
+# Page (or group of pages) → the roles that use it. The one gate of the web app: views use
+# ``for_page``, the navigation ``nav_pages``, and a view that chooses between pages ``uses``.
 PAGE_ROLES: dict[str, frozenset[str]] = {
+    # The units' dashboard, a leader's or risk analyst's home.
+    "dashboard": frozenset({Role.LEADER, Role.RISK_ANALYST}),
+    # The figures pages: asset quality and the NPL movement, with their downloads.
+    "figures": frozenset({Role.LEADER, Role.RISK_ANALYST, Role.TEAM_LEAD, Role.FINANCE}),
     "teams": frozenset({Role.TEAM_LEAD}),
     "legal": frozenset({Role.LEGAL}),
     "finance": frozenset({Role.FINANCE, Role.LEADER}),
