@@ -485,6 +485,14 @@ def test_every_registered_service_has_a_case_in_the_walk() -> None:
             assert (root / module).is_file(), f"{name}'s audit test {module} is missing"
 
 
+def test_every_action_has_words_for_people() -> None:
+    """The case page's history names each action in the page's language (``AuditAction``)."""
+    from npldesk.casework.choices import AuditAction
+
+    bulk = {f"{name}_run" for name, info in audit.SERVICES.items() if info.bulk}
+    assert set(audit.SERVICES) | bulk | {"cases_sync"} <= set(AuditAction.values)
+
+
 def _ledger() -> list[tuple[Any, ...]]:
     return [tuple(row.values()) for row in Recovery.objects.order_by("pk").values()]
 

@@ -33,7 +33,8 @@ sys.path.remove(str(REPO / "scripts"))
 READ_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
 # Printf and brace placeholders: a message is matched by its literal pieces between them.
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]+\}")
-ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+# A message is looked for when it has an English word of three letters or more ("to" is not).
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 class VisibleText(HTMLParser):
@@ -80,7 +81,8 @@ def english_messages() -> tuple[tuple[str, re.Pattern[str]], ...]:
         piece = max(PLACEHOLDER.split(entry.msgid), key=len).strip(" :,.;()")
         if not ENGLISH_WORD.search(piece):
             continue
-        found.append((entry.msgid, re.compile(rf"(?<![A-Za-z]){re.escape(piece)}(?![A-Za-z])")))
+        # A code (``cases_sync``) is not the word ``cases``.
+        found.append((entry.msgid, re.compile(rf"(?<![\w-]){re.escape(piece)}(?![\w-])")))
     return tuple(found)
 
 
