@@ -328,4 +328,7 @@ class AuditAction(models.TextChoices):
     TRANSFER_PREPARE = "transfer_prepare", _("Transfer prepared")
     UNITS_SYNC = "units_sync", _("Units synchronised")
     WRITEOFF_DECIDE = "writeoff_decide", _("Write-off reviewed or approved")
+    # Before writeoff_decide (ADR 0024) each step had its own record.
+    WRITEOFF_REVIEW = "writeoff_review", _("Write-off reviewed")
+    WRITEOFF_APPROVE = "writeoff_approve", _("Write-off approved")
     WRITEOFF_PREPARE = "writeoff_prepare", _("Write-off prepared")

@@ -11,7 +11,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from npldesk.casework.choices import Role
 
@@ -28,7 +29,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "administration": frozenset({Role.ADMIN}),
 }
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def uses(person: Any, page: str) -> bool:
@@ -40,7 +41,7 @@ def for_page(page: str) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
-        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not uses(getattr(request, "person", None), page):
                 raise Http404(page)
             return view(request, *args, **kwargs)

@@ -99,7 +99,7 @@ def _latest_month() -> date | None:
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponseBase:
     """The person's home: the dashboard for leaders and risk analysts, else the worklist."""
     if uses(_person(request), "dashboard"):
         return dashboard(request)
