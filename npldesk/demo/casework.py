@@ -592,14 +592,15 @@ class History:
                 prepared_on=prepared,
                 reason="recovery exhausted: borrower unable to repay, collateral insufficient",
             )
-            writeoff = services.writeoff_review(
+            writeoff = services.writeoff_decide(
                 actor=self.people["demo-finance-2"],
                 writeoff=writeoff,
                 version=writeoff.version,
                 approve=True,
                 note="documents complete",
+                on=prepared,
             )
-            services.writeoff_approve(
+            services.writeoff_decide(
                 actor=self.people["demo-leader"],
                 writeoff=writeoff,
                 version=writeoff.version,

@@ -11,13 +11,22 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from npldesk.casework.choices import Role
 from npldesk.monthend.uploads import TAPE_ROLES
 
-# Page name (the URL name of its entry) → the roles that use it.
+# Page (or group of pages) → the roles that use it. The one gate of the web app: views use
+# ``for_page``, the navigation ``nav_pages``, and a view that chooses between pages ``uses``.
 PAGE_ROLES: dict[str, frozenset[str]] = {
+    # The units' dashboard, a leader's or risk analyst's home.
+    "dashboard": frozenset({Role.LEADER, Role.RISK_ANALYST}),
+    # The figures pages: asset quality, the NPL movement, migration and the loan lists, with
+    # their downloads.
+    "figures": frozenset({Role.LEADER, Role.RISK_ANALYST, Role.TEAM_LEAD, Role.FINANCE}),
+    # The monthly asset-quality report for the leaders.
+    "reports": frozenset({Role.LEADER, Role.RISK_ANALYST}),
     "teams": frozenset({Role.TEAM_LEAD}),
     "legal": frozenset({Role.LEGAL}),
     "finance": frozenset({Role.FINANCE, Role.LEADER}),
@@ -26,7 +35,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "tape": TAPE_ROLES,
 }
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def uses(person: Any, page: str) -> bool:
@@ -38,7 +47,7 @@ def for_page(page: str) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
-        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not uses(getattr(request, "person", None), page):
                 raise Http404(page)
             return view(request, *args, **kwargs)

@@ -303,7 +303,7 @@ WRITES: dict[str, tuple[Callable[[Person, World], Any], frozenset[str]]] = {
         frozenset({Role.FINANCE}),
     ),
     "writeoff_approval": (
-        lambda p, w: services.writeoff_approve(
+        lambda p, w: services.writeoff_decide(
             actor=p,
             writeoff=w.reviewed_writeoff,
             version=w.reviewed_writeoff.version,

@@ -113,8 +113,8 @@ def _writeoff(world: World, reviewed: bool = False) -> Any:
         reason="r",
     )
     if reviewed:
-        writeoff = services.writeoff_review(
-            actor=world.finance2, writeoff=writeoff, version=1, approve=True, note=""
+        writeoff = services.writeoff_decide(
+            actor=world.finance2, writeoff=writeoff, version=1, approve=True, note="", on=OPENED
         )
     return writeoff
 
@@ -426,17 +426,9 @@ CALLS: dict[str, Call] = {
         prepare=_recovery,
     ),
     "writeoff_prepare": Call(lambda w: w.finance, lambda w, a, _: _writeoff(w), before=False),
-    "writeoff_review": Call(
-        lambda w: w.finance2,
-        lambda w, a, writeoff: services.writeoff_review(
-            actor=a, writeoff=writeoff, version=1, approve=True, note="n"
-        ),
-        before=True,
-        prepare=_writeoff,
-    ),
-    "writeoff_approve": Call(
+    "writeoff_decide": Call(
         lambda w: w.leader,
-        lambda w, a, writeoff: services.writeoff_approve(
+        lambda w, a, writeoff: services.writeoff_decide(
             actor=a, writeoff=writeoff, version=2, approve=True, note="n", on=OPENED
         ),
         before=True,
@@ -528,6 +520,14 @@ def test_every_registered_service_has_a_case_in_the_walk() -> None:
     for name, module in BULK_TESTED_ELSEWHERE.items():
         if name in bulk:
             assert (root / module).is_file(), f"{name}'s audit test {module} is missing"
+
+
+def test_every_action_has_words_for_people() -> None:
+    """The case page's history names each action in the page's language (``AuditAction``)."""
+    from npldesk.casework.choices import AuditAction
+
+    bulk = {f"{name}_run" for name, info in audit.SERVICES.items() if info.bulk}
+    assert set(audit.SERVICES) | bulk | {"cases_sync"} <= set(AuditAction.values)
 
 
 def _ledger() -> list[tuple[Any, ...]]:

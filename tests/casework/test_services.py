@@ -812,31 +812,27 @@ def test_writeoff_chain_prepared_reviewed_approved(world: World) -> None:
     application = writeoff(world)
     with pytest.raises(InvalidAction, match="already has a write-off application"):
         writeoff(world)
+    decide = {"approve": True, "note": "", "on": OPENED}
     with pytest.raises(InvalidAction, match="different person"):
-        services.writeoff_review(
-            actor=world.finance, writeoff=application, version=1, approve=True, note=""
-        )
+        services.writeoff_decide(actor=world.finance, writeoff=application, version=1, **decide)
     with pytest.raises(AccessDenied, match="system may not review writeoff"):
-        services.writeoff_review(
-            actor=system_actor(), writeoff=application, version=1, approve=True, note=""
-        )
+        services.writeoff_decide(actor=system_actor(), writeoff=application, version=1, **decide)
+    # A prepared application waits for a finance officer's review: a leader cannot skip it.
     with pytest.raises(AccessDenied):
-        services.writeoff_review(
-            actor=world.leader, writeoff=application, version=1, approve=True, note=""
-        )
-    with pytest.raises(InvalidAction, match="is prepared, not reviewed"):
-        services.writeoff_approve(
-            actor=world.leader, writeoff=application, version=1, approve=True, note="", on=OPENED
-        )
-    reviewed = services.writeoff_review(
-        actor=world.finance2, writeoff=application, version=1, approve=True, note="checked"
+        services.writeoff_decide(actor=world.leader, writeoff=application, version=1, **decide)
+    reviewed = services.writeoff_decide(
+        actor=world.finance2,
+        writeoff=application,
+        version=1,
+        approve=True,
+        note="checked",
+        on=OPENED,
     )
-    assert reviewed.state == WriteOffState.REVIEWED
+    assert (reviewed.state, reviewed.approved_on) == (WriteOffState.REVIEWED, None)
+    # A reviewed one waits for a leader's approval.
     with pytest.raises(AccessDenied):
-        services.writeoff_approve(
-            actor=world.finance, writeoff=reviewed, version=2, approve=True, note="", on=OPENED
-        )
-    approved = services.writeoff_approve(
+        services.writeoff_decide(actor=world.finance, writeoff=reviewed, version=2, **decide)
+    approved = services.writeoff_decide(
         actor=world.leader,
         writeoff=reviewed,
         version=2,
@@ -845,20 +841,36 @@ def test_writeoff_chain_prepared_reviewed_approved(world: World) -> None:
         on=date(2020, 6, 30),
     )
     assert (approved.state, approved.approved_on) == (WriteOffState.APPROVED, date(2020, 6, 30))
+    with pytest.raises(InvalidAction, match="nothing is left to decide"):
+        services.writeoff_decide(actor=world.leader, writeoff=approved, version=3, **decide)
     steps = list(WriteOffDecision.objects.values_list("step", "by"))
     assert steps == [
         (WriteOffState.PREPARED, world.finance.pk),
         (WriteOffState.REVIEWED, world.finance2.pk),
         (WriteOffState.APPROVED, world.leader.pk),
     ]
+    records = AuditRecord.objects.filter(action="writeoff_decide").order_by("id")
+    assert [(r.before, r.after) for r in records] == [
+        ({"state": "prepared"}, {"state": "reviewed"}),
+        ({"state": "reviewed"}, {"state": "approved"}),
+    ]
 
 
 def test_writeoff_rejected_then_prepared_again(world: World) -> None:
     application = writeoff(world)
-    rejected = services.writeoff_review(
-        actor=world.finance2, writeoff=application, version=1, approve=False, note="not yet"
+    rejected = services.writeoff_decide(
+        actor=world.finance2,
+        writeoff=application,
+        version=1,
+        approve=False,
+        note="not yet",
+        on=OPENED,
     )
     assert rejected.state == WriteOffState.REJECTED
+    with pytest.raises(InvalidAction, match="nothing is left to decide"):
+        services.writeoff_decide(
+            actor=world.leader, writeoff=rejected, version=2, approve=True, note="", on=OPENED
+        )
     writeoff(world)
 
 

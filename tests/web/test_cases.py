@@ -185,3 +185,17 @@ def test_a_refusal_of_casework_is_said_in_the_readers_language(
     assert not Promise.objects.exists()
     assert said["zh-hans"] == ["还款承诺的到期日不得早于作出承诺的当天"]
     assert said["en"] == ["a promise falls due on or after the day it is made"]
+
+
+def test_the_history_names_each_action_in_the_readers_language(
+    world: World, client_for: Sign
+) -> None:
+    from django.conf import settings
+
+    propose_plan(world)
+    client = client_for(world.officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    text = client.get(f"/cases/{world.case.number}/").content.decode()
+    history = text.split('id="hist-h"')[1]
+    assert "方案已提交" in history
+    assert "plan_propose" not in history

@@ -75,7 +75,7 @@ def test_a_write_off_goes_through_three_different_people(
     assert [w.pk for w in reviewer.get("/finance/").context["desk"].to_review] == [writeoff.pk]
     before = AuditRecord.objects.count()
     _decide(reviewer, writeoff)
-    assert _added(before) == ["writeoff_review"]
+    assert _added(before) == ["writeoff_decide"]
     writeoff.refresh_from_db()
     assert writeoff.state == "reviewed"
 
@@ -83,7 +83,7 @@ def test_a_write_off_goes_through_three_different_people(
     assert [w.pk for w in leader.get("/finance/").context["desk"].to_approve] == [writeoff.pk]
     before = AuditRecord.objects.count()
     _decide(leader, writeoff)
-    assert _added(before) == ["writeoff_approve"]
+    assert _added(before) == ["writeoff_decide"]
     assert WriteOff.objects.get(pk=writeoff.pk).state == "approved"
 
 

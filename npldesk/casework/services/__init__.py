@@ -23,9 +23,8 @@ from npldesk.casework.services.ledger import (
     recovery_reverse,
     transfer_approve,
     transfer_prepare,
-    writeoff_approve,
+    writeoff_decide,
     writeoff_prepare,
-    writeoff_review,
 )
 from npldesk.casework.services.legal import (
     legal_case_add_costs,
@@ -94,7 +93,6 @@ __all__ = [
     "transfer_prepare",
     "unit_legal_details_set",
     "units_sync",
-    "writeoff_approve",
+    "writeoff_decide",
     "writeoff_prepare",
-    "writeoff_review",
 ]

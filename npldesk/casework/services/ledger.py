@@ -269,28 +269,11 @@ def _decide(
     writeoff: WriteOff,
     version: int,
     *,
-    expected: str,
     step: str,
     approve: bool,
     note: str,
-    on: date | None = None,
+    on: date,
 ) -> WriteOff:
-    if writeoff.version != version:
-        # Changed since the caller read it: a conflict to reload, not a mistake.
-        compare_and_swap(
-            writeoff,
-            version=version,
-            what=translatable("write-off {writeoff_id}", writeoff_id=writeoff.pk),
-        )
-    if writeoff.state != expected:
-        raise InvalidAction(
-            translatable(
-                "write-off {writeoff_id} is {writeoff_state}, not {expected}",
-                writeoff_id=writeoff.pk,
-                writeoff_state=writeoff.state,
-                expected=expected,
-            )
-        )
     decider = require_named_person(actor, translatable("a write-off's review or approval"))
     if WriteOffDecision.objects.filter(writeoff=writeoff, by=decider).exists():
         raise InvalidAction(
@@ -312,7 +295,7 @@ def _decide(
     )
     audit.record(
         actor=actor,
-        action=f"writeoff_{'review' if expected == WriteOffState.PREPARED else 'approve'}",
+        action="writeoff_decide",
         obj=writeoff,
         case=writeoff.case,
         before=before,
@@ -322,40 +305,40 @@ def _decide(
     return writeoff
 
 
-@audit.service()
-def writeoff_review(
-    *, actor: Person, writeoff: WriteOff, version: int, approve: bool, note: str
-) -> WriteOff:
-    """A second finance officer reviews the application (four eyes)."""
-    require(actor, Action.REVIEW_WRITEOFF, writeoff.case)
-    return _decide(
-        actor,
-        writeoff,
-        version,
-        expected=WriteOffState.PREPARED,
-        step=WriteOffState.REVIEWED,
-        approve=approve,
-        note=note,
-    )
+# The step a write-off in each state waits for, and the action that takes it.
+_WRITEOFF_STEPS = {
+    WriteOffState.PREPARED: (WriteOffState.REVIEWED, Action.REVIEW_WRITEOFF),
+    WriteOffState.REVIEWED: (WriteOffState.APPROVED, Action.APPROVE_WRITEOFF),
+}
 
 
 @audit.service()
-def writeoff_approve(
+def writeoff_decide(
     *, actor: Person, writeoff: WriteOff, version: int, approve: bool, note: str, on: date
 ) -> WriteOff:
-    """A leader approves (or rejects) a reviewed write-off. The tape's ``written_off`` row is
-    what takes the loan off the books; reconciliation lists approvals the tape has not shown."""
-    require(actor, Action.APPROVE_WRITEOFF, writeoff.case)
-    return _decide(
-        actor,
-        writeoff,
-        version,
-        expected=WriteOffState.REVIEWED,
-        step=WriteOffState.APPROVED,
-        approve=approve,
-        note=note,
-        on=on,
-    )
+    """The next step of a write-off application, approved or rejected (four eyes): a second
+    finance officer reviews a prepared one; a leader approves a reviewed one, on ``on``. The
+    tape's ``written_off`` row is what takes the loan off the books; reconciliation lists
+    approvals the tape has not shown."""
+    if writeoff.version != version:
+        # Changed since the caller read it: a conflict to reload, not a step to take.
+        compare_and_swap(
+            writeoff,
+            version=version,
+            what=translatable("write-off {writeoff_id}", writeoff_id=writeoff.pk),
+        )
+    step = _WRITEOFF_STEPS.get(WriteOffState(writeoff.state))
+    if step is None:
+        raise InvalidAction(
+            translatable(
+                "write-off {writeoff_id} is {writeoff_state}: nothing is left to decide",
+                writeoff_id=writeoff.pk,
+                writeoff_state=writeoff.state,
+            )
+        )
+    state, action = step
+    require(actor, action, writeoff.case)
+    return _decide(actor, writeoff, version, step=state, approve=approve, note=note, on=on)
 
 
 @audit.service()

@@ -239,68 +239,40 @@ class WriteOffDecisionIn(Versioned):
     note: str = Field("", max_length=5000)
 
 
+class WriteOffDecisionOn(WriteOffDecisionIn):
+    decided_on: date | None = Field(
+        None, description="The day of the decision (an approval's date); today by default"
+    )
+
+
 @router.post(
-    "/cases/{number}/writeoffs/{writeoff_id}/review",
+    "/cases/{number}/writeoffs/{writeoff_id}/decision",
     response={200: WriteOffOut, 409: Problem, **PROBLEMS},
-    operation_id="writeoff_review",
+    operation_id="writeoff_decide",
 )
-def writeoff_review(
+def writeoff_decide(
     request: HttpRequest,
     number: str,
     writeoff_id: int,
-    body: WriteOffDecisionIn,
+    body: WriteOffDecisionOn,
     if_match: str | None = if_match(),
     idempotency_key: str | None = idempotency_key(),
 ) -> Status[Any]:
-    """A second finance officer reviews (or rejects) a prepared write-off: each step is
-    someone else's. Once per Idempotency-Key; a stale ``version`` is a 409."""
+    """The write-off's next step, approved or rejected, each by someone else: a second finance
+    officer reviews a prepared one, a leader approves a reviewed one (the tape's
+    ``written_off`` row is what takes the loan off the books). Once per Idempotency-Key; a
+    stale ``version`` is a 409."""
     acting = person(request)
     version = version_of(body, if_match)
 
     def write() -> tuple[int, Any]:
-        writeoff = services.writeoff_review(
+        writeoff = services.writeoff_decide(
             actor=acting,
             writeoff=selectors.case_writeoff(acting, number, writeoff_id),
             version=version,
             approve=body.approve,
             note=body.note,
-        )
-        return 200, _writeoff(writeoff, number)
-
-    payload = {**body.model_dump(mode="json"), "version": version}
-    return once(request, idempotency_key, payload, write)
-
-
-class WriteOffApprovalIn(WriteOffDecisionIn):
-    approved_on: date | None = Field(None, description="The day of the approval; today by default")
-
-
-@router.post(
-    "/cases/{number}/writeoffs/{writeoff_id}/approval",
-    response={200: WriteOffOut, 409: Problem, **PROBLEMS},
-    operation_id="writeoff_approve",
-)
-def writeoff_approve(
-    request: HttpRequest,
-    number: str,
-    writeoff_id: int,
-    body: WriteOffApprovalIn,
-    if_match: str | None = if_match(),
-    idempotency_key: str | None = idempotency_key(),
-) -> Status[Any]:
-    """A leader approves (or rejects) a reviewed write-off; the tape's ``written_off`` row is
-    what takes the loan off the books. Once per Idempotency-Key; a stale ``version`` is a 409."""
-    acting = person(request)
-    version = version_of(body, if_match)
-
-    def write() -> tuple[int, Any]:
-        writeoff = services.writeoff_approve(
-            actor=acting,
-            writeoff=selectors.case_writeoff(acting, number, writeoff_id),
-            version=version,
-            approve=body.approve,
-            note=body.note,
-            on=body.approved_on or timezone.localdate(),
+            on=body.decided_on or timezone.localdate(),
         )
         return 200, _writeoff(writeoff, number)
 

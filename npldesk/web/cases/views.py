@@ -26,6 +26,7 @@ from npldesk.casework.choices import (
     ActivityKind,
     ActivityParty,
     ActivityPurpose,
+    AuditAction,
     CaseKind,
     CaseState,
     ClockWord,
@@ -62,6 +63,7 @@ VOCABULARIES = {
     "CloseReason": CloseReason,
     "ClockWord": ClockWord,
     "DocumentKind": DocumentKind,
+    "AuditAction": AuditAction,
     "InstalmentState": InstalmentState,
     "LegalStage": LegalStage,
     "Outcome": Outcome,
@@ -520,15 +522,7 @@ def writeoff_decide(request: HttpRequest, number: str, writeoff_id: int) -> Http
 
     def call(data: dict[str, Any]) -> Any:
         person = request.person  # type: ignore[attr-defined]
-        if writeoff.state == WriteOffState.PREPARED:
-            return services.writeoff_review(
-                actor=person,
-                writeoff=writeoff,
-                version=data["version"],
-                approve=data["approve"],
-                note=data["note"],
-            )
-        return services.writeoff_approve(
+        return services.writeoff_decide(
             actor=person,
             writeoff=writeoff,
             version=data["version"],

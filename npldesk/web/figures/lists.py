@@ -38,15 +38,14 @@ from npldesk.reports.pii import MASKS, mask_rows, record_personal_data_export
 from npldesk.web.figures import source
 from npldesk.web.figures.migration import unit_codes
 from npldesk.web.figures.views import (
-    FIGURE_ROLES,
     _ancestors,
     _download,
     _latest_month,
     _month,
     _person,
-    _require_role,
     _scope_unit,
 )
+from npldesk.web.roles import for_page
 
 PAGE_SIZE = 50
 # What the page shows of every list (every column is in the downloads), then the list's own.
@@ -155,9 +154,9 @@ def _record(
 
 
 @require_GET
+@for_page("figures")
 def loan_list(request: HttpRequest, name: str) -> HttpResponseBase:
     person = _person(request)
-    _require_role(person, FIGURE_ROLES)
     if name not in LIST_NAMES:
         raise Http404(_("no such list"))
     unit = _scope_unit(person, request.GET.get("unit"))

@@ -27,16 +27,15 @@ from npldesk.reports.labels import RATE_LABELS, STATE_LABELS, TERMS, label, loca
 from npldesk.tape.org import load_org
 from npldesk.web.figures import source
 from npldesk.web.figures.views import (
-    FIGURE_ROLES,
     _ancestors,
     _download,
     _is_chinese,
     _latest_month,
     _month,
     _person,
-    _require_role,
     _scope_unit,
 )
+from npldesk.web.roles import for_page
 
 BASES = ("class", "dpd")
 MIGRATION_COLUMNS = ("from", "to", "count", "balance", "share_of_row")
@@ -135,11 +134,11 @@ def _export(report: MigrationReport, rows: list[MatrixRow], unit: Unit) -> expor
 
 
 @require_GET
+@for_page("figures")
 def migration(request: HttpRequest) -> HttpResponseBase:
     """The migration matrix and rates of a unit's loans from ``from`` (default: the previous
     December) to ``as_of``, on the class or days-past-due basis."""
     person = _person(request)
-    _require_role(person, FIGURE_ROLES)
     unit = _scope_unit(person, request.GET.get("unit"))
     as_of = _month(request.GET.get("as_of")) or _latest_month()
     basis = request.GET.get("basis") or "class"

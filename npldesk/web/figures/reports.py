@@ -21,7 +21,6 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from npldesk.casework.choices import Role
 from npldesk.core.errors import UsageError
 from npldesk.core.months import month_label
 from npldesk.reports.labels import localise
@@ -33,11 +32,10 @@ from npldesk.web.figures.views import (
     _latest_month,
     _month,
     _person,
-    _require_role,
     _scope_unit,
 )
+from npldesk.web.roles import for_page
 
-REPORT_ROLES = (Role.LEADER, Role.RISK_ANALYST)
 # Built once per month-end and unit; the author and the time are the request's.
 UNSIGNED = datetime(1970, 1, 1, tzinfo=UTC)
 CONTENT_TYPES = {
@@ -59,11 +57,11 @@ def _file(report: MonthlyReport, fmt: str) -> HttpResponseBase:
 
 
 @require_GET
+@for_page("reports")
 def reports(request: HttpRequest) -> HttpResponseBase:
     """The monthly report of a unit (default: the person's highest) at a month (default: the
     latest imported), as a page, a PDF or a workbook."""
     person = _person(request)
-    _require_role(person, REPORT_ROLES)
     unit = _scope_unit(person, request.GET.get("unit"))
     as_of = _month(request.GET.get("as_of")) or _latest_month()
     fmt = request.GET.get("format")

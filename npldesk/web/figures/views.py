@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 
 from npldesk.analytics.movement import GROUP_LINES
 from npldesk.casework import selectors
-from npldesk.casework.choices import CaseState, Role
+from npldesk.casework.choices import CaseState
 from npldesk.casework.models import Person, Unit
 from npldesk.core.errors import UsageError
 from npldesk.core.months import month_label, parse_month, previous_december
@@ -39,11 +39,9 @@ from npldesk.reports.figures import (
 )
 from npldesk.reports.labels import MOVEMENT_LABELS, QUALITY_LABELS, TERMS, label, localise
 from npldesk.web.figures import source
+from npldesk.web.roles import for_page, uses
 from npldesk.web.worklist.views import worklist
 
-# Who has a dashboard as their home; who may read the figures pages.
-DASHBOARD_ROLES = (Role.LEADER, Role.RISK_ANALYST)
-FIGURE_ROLES = (Role.LEADER, Role.RISK_ANALYST, Role.TEAM_LEAD, Role.FINANCE)
 QUALITY_COLUMNS = (
     "key",
     "name",
@@ -76,11 +74,6 @@ def _person(request: HttpRequest) -> Person:
     return person
 
 
-def _require_role(person: Person, roles: tuple[str, ...]) -> None:
-    if not person.has_role(*roles):
-        raise Http404(_("no such page"))
-
-
 def _scope_unit(person: Person, code: str | None) -> Unit:
     """The unit asked for (it must be in the person's scope), else their highest unit."""
     if code:
@@ -106,9 +99,9 @@ def _latest_month() -> date | None:
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponseBase:
     """The person's home: the dashboard for leaders and risk analysts, else the worklist."""
-    if _person(request).has_role(*DASHBOARD_ROLES):
+    if uses(_person(request), "dashboard"):
         return dashboard(request)
     return worklist(request)
 
@@ -134,9 +127,9 @@ def _waterfall(lines: MovementLines) -> list[dict[str, Any]]:
 
 
 @require_GET
+@for_page("dashboard")
 def dashboard(request: HttpRequest) -> HttpResponse:
     person = _person(request)
-    _require_role(person, DASHBOARD_ROLES)
     unit = _scope_unit(person, request.GET.get("unit"))
     as_of = _month(request.GET.get("as_of")) or _latest_month()
     context: dict[str, Any] = {"unit": unit, "as_of": as_of}
@@ -316,9 +309,9 @@ def _download(table: exports.ExportTable, fmt: str) -> HttpResponseBase:
 
 
 @require_GET
+@for_page("figures")
 def quality(request: HttpRequest) -> HttpResponseBase:
     person = _person(request)
-    _require_role(person, FIGURE_ROLES)
     by = request.GET.get("by") or "org_unit"
     if by != "org_unit":
         raise Http404(_("the figures pages group by organisation unit"))
@@ -413,11 +406,11 @@ def _movement_export(
 
 
 @require_GET
+@for_page("figures")
 def movement(request: HttpRequest) -> HttpResponseBase:
     """The NPL movement of a unit and the units below it over a month, the year to date or a
     range (``period``, ``from``), with the CLI's filters and its downloads."""
     person = _person(request)
-    _require_role(person, FIGURE_ROLES)
     unit = _scope_unit(person, request.GET.get("unit"))
     as_of = _month(request.GET.get("as_of")) or _latest_month()
     start = _month(request.GET.get("from"))

@@ -93,15 +93,7 @@ def writeoff_decide(request: HttpRequest, writeoff_id: int) -> HttpResponse:
     writeoff = selectors.writeoff_get(person, writeoff_id)
 
     def call(data: dict[str, Any]) -> Any:
-        if writeoff.state == WriteOffState.PREPARED:
-            return services.writeoff_review(
-                actor=person,
-                writeoff=writeoff,
-                version=data["version"],
-                approve=data["approve"],
-                note=data["note"],
-            )
-        return services.writeoff_approve(
+        return services.writeoff_decide(
             actor=person,
             writeoff=writeoff,
             version=data["version"],

@@ -74,12 +74,6 @@ def points(value: Any) -> str:
     return numbers.points(Decimal(str(value)))
 
 
-@register.filter
-def has_role(person: Any, roles: str) -> bool:
-    """Whether ``person`` holds one of the comma-separated ``roles`` (what a menu offers)."""
-    return bool(person) and person.has_role(*roles.split(","))
-
-
 @register.simple_tag
 def money_unit() -> str:
     """The unit of the money a table compares units in: 万元 in Chinese, yuan otherwise."""

@@ -175,14 +175,9 @@ SAMPLES: dict[str, Sample] = {
             "reason": "exhausted",
         },
     ),
-    "writeoff_review": lambda w, case: (
+    "writeoff_decide": lambda w, case: (
         "post",
-        f"/cases/{case.number}/writeoffs/{_versioned(case, 'writeoffs')[0]}/review",
-        {"version": _versioned(case, "writeoffs")[1], "approve": True},
-    ),
-    "writeoff_approve": lambda w, case: (
-        "post",
-        f"/cases/{case.number}/writeoffs/{_versioned(case, 'writeoffs')[0]}/approval",
+        f"/cases/{case.number}/writeoffs/{_versioned(case, 'writeoffs')[0]}/decision",
         {"version": _versioned(case, "writeoffs")[1], "approve": True},
     ),
     "transfers_list": lambda w, case: ("get", "/transfers", None),

@@ -61,8 +61,13 @@ def _writeoff(world: World, *, reviewed: bool = False) -> WriteOff:
         reason="recovery exhausted",
     )
     if reviewed:
-        services.writeoff_review(
-            actor=world.finance2, writeoff=writeoff, version=1, approve=True, note="checked"
+        services.writeoff_decide(
+            actor=world.finance2,
+            writeoff=writeoff,
+            version=1,
+            approve=True,
+            note="checked",
+            on=DAY,
         )
         writeoff.refresh_from_db()
     return writeoff
@@ -267,21 +272,15 @@ WRITES: dict[str, Write] = {
         "writeoff_prepare",
         201,
     ),
-    "writeoff_review": Write(
-        "finance2",
-        lambda w: (
-            f"/cases/{_n(w)}/writeoffs/{_writeoff(w).pk}/review",
-            {"version": 1, "approve": True, "note": "checked"},
-        ),
-        "writeoff_review",
-    ),
-    "writeoff_approve": Write(
+    # The review (a second finance officer) and the approval (a leader) are the one decision
+    # operation: the write-off's state says which step it takes.
+    "writeoff_decide": Write(
         "leader",
         lambda w: (
-            f"/cases/{_n(w)}/writeoffs/{_writeoff(w, reviewed=True).pk}/approval",
-            {"version": 2, "approve": True, "approved_on": "2020-01-08"},
+            f"/cases/{_n(w)}/writeoffs/{_writeoff(w, reviewed=True).pk}/decision",
+            {"version": 2, "approve": True, "decided_on": "2020-01-08"},
         ),
-        "writeoff_approve",
+        "writeoff_decide",
     ),
     "transfer_prepare": Write(
         "finance",
@@ -413,12 +412,12 @@ def test_a_write_off_is_prepared_reviewed_and_approved_by_three_people(
     path, body = WRITES["writeoff_prepare"].request(world)
     writeoff = api_for(world.finance).post(path, body).json()
     step = f"/cases/{_n(world)}/writeoffs/{writeoff['id']}"
-    own = api_for(world.finance).post(f"{step}/review", {"version": 1, "approve": True})
+    own = api_for(world.finance).post(f"{step}/decision", {"version": 1, "approve": True})
     assert own.status_code == 422  # the preparer may not review it
-    reviewed = api_for(world.finance2).post(f"{step}/review", {"version": 1, "approve": True})
+    reviewed = api_for(world.finance2).post(f"{step}/decision", {"version": 1, "approve": True})
     assert reviewed.json()["state"] == "reviewed"
     approved = api_for(world.leader).post(
-        f"{step}/approval", {"approve": True}, headers={"If-Match": '"2"'}
+        f"{step}/decision", {"approve": True}, headers={"If-Match": '"2"'}
     )
     assert approved.status_code == 200, approved.content
     assert approved.json()["state"] == "approved"
@@ -499,7 +498,7 @@ def test_a_write_off_step_from_a_stale_version_is_409_not_a_wrong_state(
     world: World, api_for
 ) -> None:
     writeoff = _writeoff(world)
-    path = f"/cases/{_n(world)}/writeoffs/{writeoff.pk}/review"
+    path = f"/cases/{_n(world)}/writeoffs/{writeoff.pk}/decision"
     first = api_for(world.finance2).post(path, {"version": 1, "approve": True, "note": "ok"})
     assert first.status_code == 200
     late = api_for(world.finance2).post(path, {"version": 1, "approve": False, "note": "no"})
@@ -558,14 +557,14 @@ def test_a_promise_posted_twice_with_one_key_is_one_promise(world: World, api_fo
 
 def test_a_write_off_step_sent_twice_with_one_key_is_taken_once(world: World, api_for) -> None:
     writeoff = _writeoff(world)
-    path = f"/cases/{_n(world)}/writeoffs/{writeoff.pk}/review"
+    path = f"/cases/{_n(world)}/writeoffs/{writeoff.pk}/decision"
     api = api_for(world.finance2)
     key = {"Idempotency-Key": "review-1"}
     first = api.post(path, {"version": 1, "approve": True}, headers=key)
     again = api.post(path, {"version": 1, "approve": True}, headers=key)
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json()
-    assert AuditRecord.objects.filter(action="writeoff_review").count() == 1
+    assert AuditRecord.objects.filter(action="writeoff_decide").count() == 1
     # The version may come as If-Match instead: the same request, the same answer.
     same = api.post(path, {"approve": True}, headers={**key, "If-Match": '"1"'})
     assert same.status_code == 200 and same.json() == first.json()
