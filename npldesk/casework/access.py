@@ -148,6 +148,19 @@ def works_case(person: Person, case: Case) -> bool:
     return person.has_role(Role.LEGAL) and case.legal_cases.filter(holder=person).exists()
 
 
+def cases_worked(person: Person, case_ids: list[int]) -> set[int]:
+    """Which of the cases ``case_ids`` ``person`` works (``works_case`` for many cases in two
+    queries: the rule is the same, read for a list such as a reminder pack)."""
+    if not person.active or not case_ids:
+        return set()
+    mine = Q(owner=person) | Q(team__leader=person) | Q(team__members=person)
+    if person.has_role(Role.LEGAL):
+        mine |= Q(_holds_legal_case(person))
+    if person.has_role(Role.TEAM_LEAD):
+        mine |= in_units(person, "unit__path")
+    return set(Case.objects.filter(mine, pk__in=case_ids).values_list("pk", flat=True))
+
+
 def may_see_personal_data(person: Person, case: Case) -> bool:
     """Who may ask for a household's personal data unmasked (the view is then recorded): those
     who work the case, and the system actor (the command line on the server, ``cases show
