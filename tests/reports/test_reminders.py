@@ -35,7 +35,7 @@ from npldesk.casework.models import (
 from npldesk.home import load_home
 from npldesk.tape.org import load_org
 from tests.casework.factories import PersonFactory
-from tests.cli.conftest import cli, cli_user, make_home, on_casework  # noqa: F401
+from tests.cli.conftest import make_home
 from tests.tape_factory import loan_row
 
 pytestmark = pytest.mark.usefixtures("on_casework")
@@ -229,7 +229,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 

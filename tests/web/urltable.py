@@ -109,6 +109,7 @@ URLS: dict[str, Url] = {
     "web:health": Url(signed_out=PAGE),
     "web:home": Url(),
     "web:worklist": Url(),
+    "web:inbox": Url(),
     "web:cases": Url(query=lambda o: f"unit={o.unit.code}"),
     "web:case": Url(kwargs=_case, roles=CASE_ROLES),
     "web:case_personal_data": Url(kwargs=_case, method=POST, roles=CASE_ROLES),
@@ -166,6 +167,10 @@ OWN_TESTS: dict[str, str] = {
     "web:dashboard": "tests/web/test_dashboard.py",
     "web:quality": "tests/web/test_quality.py",
     "web:movement": "tests/web/test_movement.py",
+    # A delivery is one person's: everyone else (whatever their role) is told it is not found.
+    "web:inbox_pack": "tests/web/test_inbox.py",
+    "web:inbox_read": "tests/web/test_inbox.py",
+    "web:inbox_acknowledge": "tests/web/test_inbox.py",
 }
 
 # Namespaces with their own tests: Django's admin (tests/casework/test_admin*.py) and the API
