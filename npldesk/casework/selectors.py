@@ -1531,12 +1531,14 @@ def reminder_pack_view(person: Person, delivery: ReminderDelivery) -> ReminderPa
         rows = []
         for item in items:
             found = case_of.get(str(item.get("household") or ""))
-            full = found.household.name if found is not None else ""
-            if found is not None and found.pk in worked:
-                display, masked = full, False
-                unmasked += 1 if full else 0
+            if found is None:
+                # No case: nobody works the household; the tape's name, masked when built.
+                display, masked = str(item.get("masked_name") or ""), True
+            elif found.pk in worked:
+                display, masked = found.household.name, False
+                unmasked += 1 if display else 0
             else:
-                display, masked = mask_name(full) or "", True
+                display, masked = mask_name(found.household.name) or "", True
             rows.append(item | {"name": display, "masked": masked})
         shown.append(ReminderSection(name, rows))
     if unmasked:

@@ -127,8 +127,6 @@ def reminders(
     """Build each unit's risk-reminder pack and deliver it to the unit's people: the web app's
     inbox, and an e-mail notice through the `[mail]` SMTP server when one is configured.
     Delivering a month again delivers nothing twice."""
-    from npldesk.reports.reminders import SECTIONS, deliver_reminders
-
     month = month_option(as_of, "--as-of")
     if today is None:
         day = date.today()
@@ -143,6 +141,9 @@ def reminders(
     use_language(loaded)
     session = Analytics.for_home(loaded)
     with casework(loaded), progress_reporter() as say_progress:
+        # Imported once Django is set up on the home (the builder reads casework).
+        from npldesk.reports.reminders import SECTIONS, deliver_reminders, section_title
+
         session.progress = say_progress
         result = deliver_reminders(
             loaded,
@@ -175,4 +176,10 @@ def reminders(
             )
         ),
         right=[*SECTIONS, "people", "mailed"],
+        headers={
+            "unit": say(translatable("Unit")),
+            **{name: say(section_title(name)) for name in SECTIONS},
+            "people": say(translatable("People")),
+            "mailed": say(translatable("E-mails")),
+        },
     )

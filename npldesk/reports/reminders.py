@@ -7,9 +7,9 @@ cuts them; its open cases past their deadline, with broken promises or a breache
 plan; its legal alerts: stages stalled and limitation or enforcement clocks within 60 days
 (``selectors.reminder_case_items``). Each section carries a short instruction line.
 
-The pack keeps codes, amounts and dates only: names are shown to each reader through the
-masking rules that apply to them (``selectors.reminder_pack_view``), and the e-mail carries
-counts and a link to the pack, never personal data.
+The pack keeps codes, amounts and dates, and no name but a masked one: names are shown to
+each reader through the masking rules that apply to them (``selectors.reminder_pack_view``),
+and the e-mail carries counts and a link to the pack, never personal data.
 
 Delivering is idempotent: a unit whose pack for the month has reached every one of its people
 is skipped, so a month-end run resumed or repeated delivers nothing twice (an e-mail notice is
@@ -34,6 +34,7 @@ from npldesk.core.months import previous_month_end
 from npldesk.home import Home
 from npldesk.reports.labels import Label, _
 from npldesk.reports.mail import MailSettings, mail_settings, send_notices
+from npldesk.reports.pii import mask_name
 from npldesk.tape.org import load_org
 
 SECTIONS = selectors.REMINDER_SECTIONS
@@ -135,6 +136,8 @@ def _loan_rows(session: Analytics, as_of: date) -> dict[str, list[dict[str, Any]
 def _loan(row: Mapping[str, Any]) -> dict[str, Any]:
     item = {name: row.get(name) for name in LOAN_FIELDS}
     item["household"] = item["borrower_id"]
+    # Shown only when the household has no case (whoever works a case sees its full name).
+    item["masked_name"] = mask_name(row.get("borrower_name")) or ""
     item["principal_balance"] = str(item["principal_balance"])
     return item
 

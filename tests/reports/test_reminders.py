@@ -189,9 +189,10 @@ def test_each_units_pack_holds_exactly_its_own_loans_and_cases(cli: Any, home: P
     assert packs["HB0102"].sections["early_warning"] == []
     assert [i["household"] for i in packs["HB0102"].sections["broken_promise"]] == ["B000002"]
     assert packs["HB0101"].sections["broken_promise"] == []
-    # A pack keeps codes and amounts, never a name, an ID number or a phone.
+    # A pack keeps codes and amounts, never a name unmasked, an ID number or a phone.
     text = json.dumps([p.sections for p in packs.values()], ensure_ascii=False)
     assert "张三" not in text and "13800000000" not in text and "340602" not in text
+    assert {i["masked_name"] for i in packs["HB00"].sections["early_warning"]} == {"张*"}
     # Each unit's people have its pack, and nobody else.
     assert {(d.person_id, d.pack.unit.code) for d in ReminderDelivery.objects.all()} == {
         (staff.owner.pk, "HB0101"),
