@@ -26,7 +26,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
 
-from npldesk.core.errors import DataError, UsageError
+from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
 from npldesk.home import Home
 from npldesk.reports.labels import _, localise
@@ -110,16 +110,25 @@ def notice(settings: MailSettings, pack: ReminderPack, delivery: ReminderDeliver
     return message
 
 
+@dataclass
+class Sent:
+    """The notices the server accepted (delivery id → address), and why the rest were not
+    sent (empty when all were)."""
+
+    accepted: dict[int, str]
+    problem: str = ""
+
+
 def send_notices(
     settings: MailSettings, pack: ReminderPack, deliveries: Sequence[ReminderDelivery]
-) -> dict[int, str]:
-    """Send the notice to every delivery whose person has an address; the deliveries the
-    server accepted (delivery id → address). A server that cannot be reached is a data error
-    naming it (the month-end step fails and resumes later, mailing only what is left)."""
+) -> Sent:
+    """Send the notice to every delivery whose person has an address. A server that cannot be
+    reached, or that refuses part way, ends the sending with the problem named: the caller
+    records what was accepted and then fails, so that the next run sends only the rest."""
     wanted = [d for d in deliveries if d.person.user.email]
+    sent = Sent({})
     if not wanted:
-        return {}
-    sent: dict[int, str] = {}
+        return sent
     try:
         with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as server:
             if settings.starttls:
@@ -128,17 +137,12 @@ def send_notices(
                 server.login(settings.username, settings.password)
             for delivery in wanted:
                 server.send_message(notice(settings, pack, delivery))
-                sent[delivery.pk] = delivery.person.user.email
+                sent.accepted[delivery.pk] = delivery.person.user.email
     except (OSError, smtplib.SMTPException) as exc:
-        if sent:
-            # What went before the failure is recorded by the caller; the rest is tried again.
-            return sent
-        raise DataError(
-            translatable(
-                "cannot send e-mail through {host}:{port}: {problem}",
-                host=settings.host,
-                port=settings.port,
-                problem=str(exc),
-            )
-        ) from exc
+        sent.problem = translatable(
+            "cannot send e-mail through {host}:{port}: {problem}",
+            host=settings.host,
+            port=settings.port,
+            problem=str(exc),
+        )
     return sent

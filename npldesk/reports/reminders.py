@@ -28,7 +28,7 @@ from npldesk.analytics.org import units_below
 from npldesk.analytics.session import Analytics
 from npldesk.casework import selectors, services
 from npldesk.casework.models import Person, ReminderPack, Unit
-from npldesk.core.errors import UsageError
+from npldesk.core.errors import DataError, UsageError
 from npldesk.core.i18n import translatable
 from npldesk.core.months import previous_month_end
 from npldesk.home import Home
@@ -221,9 +221,11 @@ def deliver_reminders(
         if settings is not None:
             pending = selectors.reminder_deliveries_unmailed(actor, pack)
             sent = send_notices(settings, pack, pending)
-            if sent:
-                services.reminder_pack_mailed(actor=actor, pack=pack, mailed=sent)
-                mailed = len(sent)
+            if sent.accepted:
+                services.reminder_pack_mailed(actor=actor, pack=pack, mailed=sent.accepted)
+                mailed = len(sent.accepted)
+            if sent.problem:
+                raise DataError(sent.problem)
         result.mailed += mailed
         result.units.append(
             {

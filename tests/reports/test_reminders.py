@@ -225,10 +225,19 @@ def test_the_60_and_30_day_clocks_and_the_stall_appear_in_the_pack(cli: Any, sta
 
 
 class Inbox:
-    """What a local SMTP server received."""
+    """What a local SMTP server received; it refuses the addresses in ``refused``."""
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refused:
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
@@ -342,6 +351,25 @@ def test_acknowledgement_is_recorded_and_names_follow_the_readers_masking(cli: A
         services.reminder_delivery_acknowledge(actor=staff.other, delivery=theirs)
     with pytest.raises(Exception, match="only the person"):
         services.reminder_delivery_read(actor=staff.owner, delivery=theirs)
+
+
+def test_a_notice_refused_part_way_fails_and_the_next_run_sends_only_the_rest(
+    cli: Any, staff: Staff, smtp: Inbox
+):
+    smtp.refused = {"lead@bank.test"}
+    code, _, err = cli("report", "reminders", "--as-of", AS_OF, "--today", TODAY.isoformat())
+    assert code == 1 and "cannot send e-mail through 127.0.0.1" in err and "Traceback" not in err
+    # What the server accepted before is recorded; the refused notice is not.
+    assert ReminderDelivery.objects.get(person=staff.lead).emailed_at is None
+    first = {m["To"] for m in smtp.messages}
+    assert "lead@bank.test" not in first
+    smtp.refused = set()
+    _deliver(cli)
+    again = [m["To"] for m in smtp.messages[len(first) :]]
+    assert sorted(again) == sorted(
+        {f"{n}@bank.test" for n in ("owner", "other", "lead", "analyst")} - first
+    )
+    assert not ReminderDelivery.objects.filter(emailed_at__isnull=True).exists()
 
 
 def test_an_unreachable_smtp_server_is_a_clear_error_and_the_inbox_still_has_the_packs(
