@@ -26,7 +26,7 @@ from npldesk.monthend.run import RunContext, register_step
 from npldesk.planner.pipeline import read_pipeline
 from npldesk.planner.plan import PlanRequest, plan_report
 from npldesk.reports.exports import replacing
-from npldesk.reports.monthly import monthly_report
+from npldesk.reports.monthly import monthly_report, shared_figures
 from npldesk.reports.monthly_render import html_document
 from npldesk.reports.reminders import deliver_reminders
 from npldesk.tape.org import load_org
@@ -88,6 +88,8 @@ def report(context: RunContext) -> dict[str, Any]:
     stamp = datetime.combine(context.today, time(0), tzinfo=UTC)
     month = month_label(context.as_of)
     units = load_org(context.session.store)
+    # The figures by unit every report reads, computed once for all of them.
+    figures = shared_figures(context.session, context.as_of)
     with translation.override(context.home.language):
         for unit in units:
             context.progress(f"report {unit.code} {month}")
@@ -97,6 +99,7 @@ def report(context: RunContext) -> dict[str, Any]:
                 unit=unit.code,
                 generated_by=current_user(),
                 generated_at=stamp,
+                shared=figures,
             )
             name = f"report-{unit.code}-{month}"
             _write_whole(folder / f"{name}.html", html_document(built))
