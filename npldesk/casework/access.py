@@ -162,6 +162,18 @@ def works_scope(person: Person) -> Q:
     return scope
 
 
+def cases_worked(person: Person, case_ids: list[int]) -> set[int]:
+    """Which of the cases ``case_ids`` ``person`` works (``works_scope`` read for a list such
+    as a reminder pack)."""
+    if not case_ids:
+        return set()
+    return set(
+        Case.objects.filter(works_scope(person), pk__in=case_ids)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
 def may_see_personal_data(person: Person, case: Case) -> bool:
     """Who may ask for a household's personal data unmasked (the view is then recorded): those
     who work the case, and the system actor (the command line on the server, ``cases show

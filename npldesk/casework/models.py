@@ -845,3 +845,55 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.number} {self.kind} {self.as_of}"
+
+
+# -- risk reminders ---------------------------------------------------------------------------
+
+
+class ReminderPack(models.Model):
+    """One unit's risk-reminder pack for a month: the loans and cases its people must act on.
+
+    The items hold codes, amounts and dates only (loan, household and case identifiers, never
+    a name): a reader sees the household's name through the masking rules that apply to them
+    when the pack is shown (``selectors.reminder_pack_view``)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="reminder_packs")
+    as_of = models.DateField()
+    # The day the case alerts (deadlines, promises, plans, legal stalls and clocks) were read.
+    built_on = models.DateField()
+    built_at = models.DateTimeField()
+    # Section → number of items, and section → its items (see ``reports.reminders``).
+    counts = models.JSONField(default=dict)
+    sections = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-as_of", "unit__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "as_of"], name="one_reminder_pack_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"reminders {self.unit.code} {self.as_of:%Y-%m}"
+
+
+class ReminderDelivery(models.Model):
+    """A pack delivered to one person's inbox: when, when e-mailed, read and acknowledged."""
+
+    pack = models.ForeignKey(ReminderPack, on_delete=models.PROTECT, related_name="deliveries")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="reminders")
+    delivered_at = models.DateTimeField()
+    # The address the notice went to (counts and a link only, no personal data).
+    emailed_to = models.CharField(max_length=254, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pack__as_of", "pack__unit__path", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pack", "person"], name="one_delivery_per_person")
+        ]
+        indexes = [models.Index(fields=["person", "read_at"], name="reminder_person_read")]
+
+    def __str__(self) -> str:
+        return f"{self.pack} to {self.person_id}"

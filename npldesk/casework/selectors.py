@@ -52,6 +52,8 @@ from npldesk.casework.models import (
     Person,
     Plan,
     Recovery,
+    ReminderDelivery,
+    ReminderPack,
     RepaymentPlan,
     Run,
     RunStep,
@@ -1679,3 +1681,217 @@ def case_clocks(person: Person, detail: CaseDetail, *, today: date) -> CaseClock
                     )
                 )
     return result
+
+
+# -- risk reminders ----------------------------------------------------------------------------
+
+# The sections of a pack, in the order a reader meets them; the first two are loans of the
+# tape's lists, the others cases (``reports.reminders`` builds them).
+REMINDER_SECTIONS = (
+    "new_npl",
+    "early_warning",
+    "deadline_past",
+    "broken_promise",
+    "plan_breached",
+    "legal_stall",
+    "legal_clock",
+)
+
+
+@dataclass(frozen=True)
+class ReminderCaseItem:
+    """An open case that a unit's pack names in one of its case sections."""
+
+    section: str
+    unit_path: str
+    item: dict[str, Any]
+
+
+@selector
+def reminder_case_items(person: Person, *, today: date) -> list[ReminderCaseItem]:
+    """The open cases the person may read that a reminder pack names as of ``today``: deadline
+    past, broken promises, breached repayment plans, legal stages stalled for
+    ``LEGAL_STALL_DAYS``, and limitation or enforcement clocks within ``LEGAL_CLOCK_DAYS``
+    (``clock_alerts``); each with its unit's path, so a pack takes those of its subtree."""
+    cases = list(
+        cases_visible(person)
+        .filter(closed_on__isnull=True)
+        .filter(
+            Q(deadline__lt=today)
+            | Q(broken_promises__gt=0)
+            | Q(plan_breached=True)
+            | Q(legal_cases__isnull=False)
+        )
+        .select_related("household", "unit", "owner")
+        .distinct()
+        .order_by("number")
+    )
+    by_number = {case.number: case for case in cases}
+    items: list[ReminderCaseItem] = []
+
+    def add(section: str, case: Case, **details: Any) -> None:
+        base = {
+            "case": case.number,
+            "household": case.household.borrower_id,
+            "npl_balance": str(case.npl_balance),
+            "owner": case.owner.name if case.owner is not None else "",
+        }
+        items.append(ReminderCaseItem(section, case.unit.path, base | details))
+
+    for case in cases:
+        if case.deadline < today:
+            add("deadline_past", case, deadline=case.deadline.isoformat())
+        if case.broken_promises > 0:
+            add("broken_promise", case, broken_promises=case.broken_promises)
+        if case.plan_breached:
+            due = case.next_instalment_due
+            add("plan_breached", case, instalment_due=None if due is None else due.isoformat())
+    board = legal_board(person, today=today)
+    for legal_case in board.stalled:
+        stalled = by_number.get(legal_case.case.number)
+        if stalled is not None:
+            add(
+                "legal_stall",
+                stalled,
+                stage=legal_case.stage,
+                stage_since=legal_case.stage_since.isoformat(),
+            )
+    for alert in clock_alerts(person, today=today, within_days=LEGAL_CLOCK_DAYS):
+        clocked = by_number.get(alert.case_number)
+        if clocked is not None:
+            add(
+                "legal_clock",
+                clocked,
+                clock=alert.clock,
+                last_day=alert.last_day.isoformat(),
+                days_left=alert.days_left,
+                state=alert.state,
+            )
+    return items
+
+
+@selector
+def reminder_recipients(person: Person, unit: Unit) -> list[Person]:
+    """The people a unit's pack goes to: the active staff who belong to the unit itself (a
+    county branch's people get the county's pack, which covers its sub-branches)."""
+    return list(
+        Person.objects.filter(units=unit, active=True)
+        .exclude(user__username=SYSTEM_USERNAME)
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
+@selector
+def reminder_pack_find(person: Person, unit: Unit, as_of: date) -> ReminderPack | None:
+    """The unit's pack for the month, if it was delivered (with its deliveries' people)."""
+    return (
+        ReminderPack.objects.filter(unit=unit, as_of=as_of)
+        .prefetch_related("deliveries")
+        .select_related("unit")
+        .first()
+    )
+
+
+@selector
+def reminder_deliveries_unmailed(person: Person, pack: ReminderPack) -> list[ReminderDelivery]:
+    """The pack's deliveries whose e-mail notice has not gone yet."""
+    return list(
+        pack.deliveries.filter(emailed_at__isnull=True)
+        .select_related("person__user")
+        .order_by("person__user__username")
+    )
+
+
+@selector
+def inbox(person: Person) -> QuerySet[ReminderDelivery]:
+    """The reminder packs delivered to the person, latest month first."""
+    return ReminderDelivery.objects.filter(person=person).select_related("pack__unit")
+
+
+@selector
+def inbox_unread(person: Person) -> int:
+    """How many packs delivered to the person are not read yet."""
+    return ReminderDelivery.objects.filter(person=person, read_at__isnull=True).count()
+
+
+@selector
+def inbox_delivery(person: Person, delivery_id: int) -> ReminderDelivery:
+    """One pack delivered to the person; anyone else's is not found."""
+    delivery = (
+        ReminderDelivery.objects.filter(person=person, pk=delivery_id)
+        .select_related("pack__unit", "person__user")
+        .first()
+    )
+    if delivery is None:
+        raise NotFound(f"no reminder {delivery_id} of yours")
+    return delivery
+
+
+@dataclass(frozen=True)
+class ReminderSection:
+    """One section of a pack as a reader sees it."""
+
+    name: str
+    items: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ReminderPackView:
+    """A pack for its reader: each item's household name masked unless the reader works the
+    household's case (the unmasked names shown are recorded)."""
+
+    delivery: ReminderDelivery
+    pack: ReminderPack
+    sections: list[ReminderSection]
+    unmasked: int
+
+
+@selector
+def reminder_pack_view(person: Person, delivery: ReminderDelivery) -> ReminderPackView:
+    """The pack of ``delivery`` (the person's own, from ``inbox_delivery``) with names as the
+    person may see them. Three queries, plus one audit record when a name is shown unmasked."""
+    if delivery.person_id != person.pk:
+        raise NotFound(f"no reminder {delivery.pk} of yours")
+    pack = delivery.pack
+    sections = {name: list(pack.sections.get(name, [])) for name in REMINDER_SECTIONS}
+    households = {
+        str(item["household"])
+        for items in sections.values()
+        for item in items
+        if item.get("household")
+    }
+    cases = list(
+        Case.objects.filter(household__borrower_id__in=households)
+        .select_related("household")
+        .order_by("household_id", F("closed_on").desc(nulls_first=True), "-pk")
+    )
+    # The household's open case (else its latest): whoever works it sees the name.
+    case_of: dict[str, Case] = {}
+    for case in cases:
+        case_of.setdefault(case.household.borrower_id, case)
+    worked = access.cases_worked(person, [case.pk for case in case_of.values()])
+    unmasked = 0
+    shown: list[ReminderSection] = []
+    for name, items in sections.items():
+        rows = []
+        for item in items:
+            found = case_of.get(str(item.get("household") or ""))
+            if found is None:
+                # No case: nobody works the household; the tape's name, masked when built.
+                display, masked = str(item.get("masked_name") or ""), True
+            elif found.pk in worked:
+                display, masked = found.household.name, False
+                unmasked += 1 if display else 0
+            else:
+                display, masked = mask_name(found.household.name) or "", True
+            rows.append(item | {"name": display, "masked": masked})
+        shown.append(ReminderSection(name, rows))
+    if unmasked:
+        record_personal_data_access(
+            actor=person,
+            what=f"reminder pack {pack.unit.code} {pack.as_of:%Y-%m}",
+            case=None,
+            rows=unmasked,
+        )
+    return ReminderPackView(delivery, pack, shown, unmasked)

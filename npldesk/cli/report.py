@@ -8,7 +8,7 @@ beside the target and renamed into place, so a reader never sees half a report.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,9 +16,19 @@ from typing import Annotated
 import typer
 
 from npldesk.analytics.session import Analytics
+from npldesk.bootstrap import casework
 from npldesk.cli.language import say, use_language
-from npldesk.cli.options import BackendOption, HomeOption, RuleSetOption, month_option
-from npldesk.cli.output import err_console, progress_reporter
+from npldesk.cli.options import (
+    AsOption,
+    BackendOption,
+    FormatOption,
+    HomeOption,
+    RuleSetOption,
+    acting_person,
+    month_option,
+)
+from npldesk.cli.output import OutputFormat, emit, err_console, progress_reporter
+from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label
 from npldesk.core.system import current_user
@@ -27,7 +37,9 @@ from npldesk.reports.exports import check_target, replacing
 from npldesk.reports.monthly import MonthlyReport, monthly_report
 from npldesk.reports.monthly_render import write_html, write_pdf, write_xlsx
 
-report_app = typer.Typer(help="Reports: the monthly asset-quality report.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Reports: the monthly asset-quality report and the risk reminders.", no_args_is_help=True
+)
 
 
 class ReportFormat(StrEnum):
@@ -95,4 +107,79 @@ def monthly(
         WRITERS[chosen](report, partial)
     err_console().print(
         say(translatable("wrote the report to {out}", out=str(target))), highlight=False
+    )
+
+
+@report_app.command("reminders")
+def reminders(
+    as_of: Annotated[str, typer.Option("--as-of", help="The month, YYYY-MM")],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Only this unit's pack (default: every unit)")
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option("--today", help="Read the case alerts as of this day (default: today)"),
+    ] = None,
+    home: HomeOption = None,
+    output: FormatOption = OutputFormat.table,
+    as_user: AsOption = None,
+) -> None:
+    """Build each unit's risk-reminder pack and deliver it to the unit's people: the web app's
+    inbox, and an e-mail notice through the `[mail]` SMTP server when one is configured.
+    Delivering a month again delivers nothing twice."""
+    month = month_option(as_of, "--as-of")
+    if today is None:
+        day = date.today()
+    else:
+        try:
+            day = date.fromisoformat(today)
+        except ValueError as exc:
+            raise UsageError(
+                translatable("--today: expected a day as YYYY-MM-DD, not {value}", value=today)
+            ) from exc
+    loaded = load_home(home)
+    use_language(loaded)
+    session = Analytics.for_home(loaded)
+    with casework(loaded), progress_reporter() as say_progress:
+        # Imported once Django is set up on the home (the builder reads casework).
+        from npldesk.reports.reminders import SECTIONS, deliver_reminders, section_title
+
+        session.progress = say_progress
+        result = deliver_reminders(
+            loaded,
+            session,
+            month,
+            actor=acting_person(as_user),
+            today=day,
+            unit=unit,
+            progress=say_progress,
+        )
+    rows = [
+        {"unit": row["unit"], **row["counts"], "people": row["people"], "mailed": row["mailed"]}
+        for row in result.units
+    ]
+    columns = ["unit", *SECTIONS, "people", "mailed"]
+    emit(
+        rows,
+        columns,
+        output,
+        json_document={"as_of": month.isoformat(), "today": day.isoformat(), **result.as_json()},
+        title=say(
+            translatable(
+                "reminders {month}: {packs} packs delivered to {people} people, "
+                "{mailed} e-mails, {skipped} already delivered",
+                month=month_label(month),
+                packs=result.packs,
+                people=result.delivered,
+                mailed=result.mailed,
+                skipped=result.skipped,
+            )
+        ),
+        right=[*SECTIONS, "people", "mailed"],
+        headers={
+            "unit": say(translatable("Unit")),
+            **{name: say(section_title(name)) for name in SECTIONS},
+            "people": say(translatable("People")),
+            "mailed": say(translatable("E-mails")),
+        },
     )

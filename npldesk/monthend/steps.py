@@ -1,27 +1,35 @@
 """The built-in steps of the month-end run, in the order they run: classification, the case
-sync, the judgement, the planner's re-run.
+sync, the judgement, the monthly report of the bank and every unit, the risk reminders, the
+planner's re-run.
 
-The monthly report for every unit and the risk reminders join between the judgement and the
-planner with one line each (``register_step(NAME, WORK, before="plan")``) where their builders
-live in ``npldesk.reports``.
+The report and the reminders joined between the judgement and the planner with one line each
+(``register_step(NAME, WORK, before="plan")``); their builders live in ``npldesk.reports``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
+
+from django.utils import translation
 
 from npldesk.analytics.classify import ensure_classified
 from npldesk.analytics.forecast import year_end_of
 from npldesk.casework.services import cases_judge
 from npldesk.casework.sync import month_end_sync, units_from_store
 from npldesk.core.months import month_label
-from npldesk.core.system import fsync_path, make_owner_only
+from npldesk.core.system import current_user, fsync_path, make_owner_only
 from npldesk.monthend.run import RunContext, register_step
 from npldesk.planner.pipeline import read_pipeline
 from npldesk.planner.plan import PlanRequest, plan_report
+from npldesk.reports.exports import replacing
+from npldesk.reports.monthly import monthly_report, shared_figures
+from npldesk.reports.monthly_render import html_document
+from npldesk.reports.reminders import deliver_reminders
+from npldesk.tape.org import load_org
 
 
 def classify(context: RunContext) -> dict[str, Any]:
@@ -53,9 +61,71 @@ def judge(context: RunContext) -> dict[str, Any]:
     return {"changed": cases_judge(actor=context.actor, today=context.today)}
 
 
+def run_folder(context: RunContext) -> Path:
+    """Where the run keeps its files: in the home, owner-only."""
+    return context.home.path / "runs" / f"month-end-{month_label(context.as_of)}"
+
+
 def plan_document_path(context: RunContext) -> Path:
-    """Where the run keeps the planner's document: in the home, owner-only."""
-    return context.home.path / "runs" / f"month-end-{month_label(context.as_of)}" / "plan.json"
+    """Where the run keeps the planner's document."""
+    return run_folder(context) / "plan.json"
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """``text`` to ``path`` whole or not at all, owner-only, on disk before it is renamed."""
+    with replacing(path) as partial:
+        partial.write_text(text, encoding="utf-8")
+        make_owner_only(partial)
+        fsync_path(partial)
+
+
+def report(context: RunContext) -> dict[str, Any]:
+    """The monthly report (``npldesk report monthly``) of the bank and of every unit, as HTML
+    and its JSON, in the home's language, kept in ``runs/month-end-YYYY-MM/reports/``. Stamped
+    with the judge's day, not the clock, so a step redone writes the same files."""
+    folder = run_folder(context) / "reports"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = datetime.combine(context.today, time(0), tzinfo=UTC)
+    month = month_label(context.as_of)
+    units = load_org(context.session.store)
+    # The figures by unit every report reads, computed once for all of them.
+    figures = shared_figures(context.session, context.as_of)
+    with translation.override(context.home.language):
+        for unit in units:
+            context.progress(f"report {unit.code} {month}")
+            built = monthly_report(
+                context.session,
+                context.as_of,
+                unit=unit.code,
+                generated_by=current_user(),
+                generated_at=stamp,
+                shared=figures,
+            )
+            name = f"report-{unit.code}-{month}"
+            _write_whole(folder / f"{name}.html", html_document(built))
+            _write_whole(
+                folder / f"{name}.json",
+                json.dumps(built.as_json(), ensure_ascii=False, indent=2, sort_keys=True),
+            )
+    return {"reports": len(units), "folder": str(folder.relative_to(context.home.path))}
+
+
+def reminders(context: RunContext) -> dict[str, Any]:
+    """Each unit's risk-reminder pack delivered to its people, and the e-mail notices
+    (``npldesk report reminders``). Not one transaction: each pack is delivered in its own,
+    and a pack already delivered is skipped, so a redone step delivers nothing twice."""
+    with translation.override(context.home.language):
+        result = deliver_reminders(
+            context.home,
+            context.session,
+            context.as_of,
+            actor=context.actor,
+            today=context.today,
+            progress=context.progress,
+        )
+    counts = result.as_json()
+    counts.pop("units")
+    return counts
 
 
 def plan(context: RunContext) -> dict[str, Any]:
@@ -85,3 +155,5 @@ register_step("classify", classify)
 register_step("sync", sync, in_transaction=True)
 register_step("judge", judge, in_transaction=True)
 register_step("plan", plan)
+register_step("report", report, before="plan")
+register_step("reminders", reminders, before="plan")

@@ -28,7 +28,9 @@ from npldesk.core.months import month_label, previous_december, previous_month_e
 from npldesk.reports.figures import (
     MigrationReport,
     MovementLines,
+    MovementReport,
     QualityLine,
+    QualityReport,
     QualityRow,
     SnapshotSource,
     migration_report,
@@ -263,6 +265,32 @@ def _trend(session: Analytics, as_of: date, units: list[OrgUnit], top: OrgUnit) 
     return sorted(points, key=lambda p: p.as_of)
 
 
+@dataclass(frozen=True)
+class SharedFigures:
+    """The figures every unit's report of a month reads whole: asset quality and the NPL
+    movement (month and year to date) by unit. The month-end builds the report of every unit
+    from one of these, computed once (the movement is most of a report's cost)."""
+
+    as_of: date
+    quality: QualityReport
+    movement_month: MovementReport
+    movement_ytd: MovementReport | None
+
+
+def shared_figures(session: Analytics, as_of: date) -> SharedFigures:
+    """The month's figures by unit that ``monthly_report`` reads for any unit."""
+    session.require_month(as_of)
+    ytd = None
+    if previous_december(as_of) in set(session.months()):
+        ytd = movement_report(session, as_of, period="ytd", by="org_unit")
+    return SharedFigures(
+        as_of=as_of,
+        quality=quality_report(session, as_of, by="org_unit"),
+        movement_month=movement_report(session, as_of, period="month", by="org_unit"),
+        movement_ytd=ytd,
+    )
+
+
 def monthly_report(
     session: Analytics,
     as_of: date,
@@ -270,12 +298,17 @@ def monthly_report(
     unit: str | None = None,
     generated_by: str,
     generated_at: datetime,
+    shared: SharedFigures | None = None,
 ) -> MonthlyReport:
-    """The monthly report of ``unit`` (default: the bank, the root of the tree) at ``as_of``."""
+    """The monthly report of ``unit`` (default: the bank, the root of the tree) at ``as_of``;
+    ``shared``: the month's figures by unit when computed already (``shared_figures``)."""
     session.require_month(as_of)
+    if shared is not None and shared.as_of != as_of:
+        raise ValueError(f"figures of {shared.as_of} given for a report of {as_of}")
     units = load_org(session.store)
     top = _unit(units, unit)
-    quality = quality_report(session, as_of, by="org_unit")
+    figures = shared if shared is not None else shared_figures(session, as_of)
+    quality = figures.quality
     rows = {row.key: row for row in quality.rows}
     headline = rows[top.code].line
     children = [u.code for u in units if u.parent_code == top.code]
@@ -283,16 +316,14 @@ def monthly_report(
         (rows[code] for code in children),
         key=lambda r: (r.line.npl_ratio is None, r.line.npl_ratio or Decimal(0), r.key or ""),
     )
-    month = movement_report(session, as_of, period="month", by="org_unit")
-    month_lines = next(r.lines for r in month.rows if r.key == top.code)
+    month_lines = next(r.lines for r in figures.movement_month.rows if r.key == top.code)
     ytd_lines: MovementLines | None = None
     ytd_start: date | None = None
     baseline = previous_december(as_of)
     months = set(session.months())
-    if baseline in months:
-        ytd = movement_report(session, as_of, period="ytd", by="org_unit")
-        ytd_lines = next(r.lines for r in ytd.rows if r.key == top.code)
-        ytd_start = ytd.start
+    if figures.movement_ytd is not None:
+        ytd_lines = next(r.lines for r in figures.movement_ytd.rows if r.key == top.code)
+        ytd_start = figures.movement_ytd.start
     migration = None
     if baseline in months:
         below = None if top.parent_code is None else sorted(_below(units, top))

@@ -14,6 +14,7 @@ urlpatterns = [
     path("legal/", include("npldesk.web.legal.urls")),
     path("finance/", include("npldesk.web.finance.urls")),
     path("admin/", include("npldesk.web.administration.urls")),
+    path("inbox/", include("npldesk.web.inbox.urls")),
     path("", include("npldesk.web.figures.urls")),
     path("tape/", include("npldesk.web.tape.urls")),
     path("health/", health.health, name="health"),

@@ -31,6 +31,8 @@ from npldesk.casework.models import (
     Milestone,
     Person,
     Recovery,
+    ReminderDelivery,
+    ReminderPack,
     Run,
     RunStep,
     Team,
@@ -194,8 +196,22 @@ def _document_home(world: World) -> Any:
     return load_home(folder, must_exist=False)
 
 
+def _delivered(world: World) -> Any:
+    """HB01's reminder pack delivered to the world's officer (test data, made directly)."""
+    pack = ReminderPack.objects.create(
+        unit=world.units["HB01"], as_of=OPENED, built_on=OPENED, built_at=timezone.now()
+    )
+    return ReminderDelivery.objects.create(
+        pack=pack, person=world.officer, delivered_at=timezone.now()
+    )
+
+
 def lead(w: World) -> Person:
     return w.lead
+
+
+def analyst(w: World) -> Person:
+    return w.analyst
 
 
 def officer(w: World) -> Person:
@@ -211,6 +227,43 @@ def admin(w: World) -> Person:
 
 
 CALLS: dict[str, Call] = {
+    "reminder_pack_deliver": Call(
+        analyst,
+        lambda w, a, _: services.reminder_pack_deliver(
+            actor=a,
+            unit=w.units["HB01"],
+            as_of=OPENED,
+            built_on=OPENED,
+            counts={"deadline_past": 0},
+            sections={"deadline_past": []},
+            people=[w.officer, w.lead],
+        ),
+        before=False,
+        case=False,
+    ),
+    "reminder_pack_mailed": Call(
+        analyst,
+        lambda w, a, d: services.reminder_pack_mailed(
+            actor=a, pack=d.pack, mailed={d.pk: "officer@bank.test"}
+        ),
+        before=False,
+        case=False,
+        prepare=_delivered,
+    ),
+    "reminder_delivery_read": Call(
+        officer,
+        lambda w, a, d: services.reminder_delivery_read(actor=a, delivery=d),
+        before=False,
+        case=False,
+        prepare=_delivered,
+    ),
+    "reminder_delivery_acknowledge": Call(
+        officer,
+        lambda w, a, d: services.reminder_delivery_acknowledge(actor=a, delivery=d),
+        before=True,
+        case=False,
+        prepare=_delivered,
+    ),
     "job_enqueue": Call(
         admin,
         lambda w, a, _: services.job_enqueue(actor=a, kind="judge", parameters={}),

@@ -132,7 +132,8 @@ def test_a_month_end_job_killed_halfway_resumes_and_completes_once(
     run = Run.objects.get()
     assert run.state == "running"
     assert {s.name: s.state for s in run.steps.all()} == {
-        "classify": "done", "sync": "done", "judge": "done", "plan": "running",
+        "classify": "done", "sync": "done", "judge": "done", "report": "done",
+        "reminders": "done", "plan": "running",
     }  # fmt: skip
     cases = casework_state()
 

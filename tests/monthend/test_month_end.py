@@ -5,6 +5,7 @@ on the test database (SQLite or PostgreSQL, whichever the run uses)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,13 +16,21 @@ from django.db import transaction
 
 from npldesk.casework import selectors, services
 from npldesk.casework.choices import PromiseState
-from npldesk.casework.models import AuditRecord, Case, Promise, Run, RunStep
+from npldesk.casework.models import (
+    AuditRecord,
+    Case,
+    Promise,
+    ReminderDelivery,
+    ReminderPack,
+    Run,
+    RunStep,
+)
 from npldesk.core.errors import DataError
 from npldesk.monthend import STEPS
 from tests.casework.factories import PersonFactory, case_with_loan
 from tests.cli.conftest import make_home
 from tests.conftest import tree_state
-from tests.tape_factory import loan_row
+from tests.tape_factory import ORG_ROWS, loan_row
 
 pytestmark = pytest.mark.usefixtures("on_casework")
 
@@ -72,8 +81,36 @@ def casework_state() -> list[tuple[Any, ...]]:
     )  # fmt: skip
 
 
-def separate_commands(cli: Any, month: str) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
-    """The cases and the plan after the separate commands in order, rolled back after."""
+def reminders_state() -> dict[str, Any]:
+    """Every unit's pack of risk reminders (sections and counts) and who has it."""
+    return {
+        pack.unit.code: {
+            "as_of": pack.as_of,
+            "built_on": pack.built_on,
+            "counts": pack.counts,
+            "sections": pack.sections,
+            "people": sorted(d.person.user.get_username() for d in pack.deliveries.all()),
+        }
+        for pack in ReminderPack.objects.select_related("unit").prefetch_related(
+            "deliveries__person__user"
+        )
+    }
+
+
+# The one line of a report that says when it was made: the run stamps its reports with the
+# judge's day (so that a step redone writes the same file), a command with the clock.
+_WHEN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
+
+
+def report_html(path: Path) -> str:
+    return _WHEN.sub("WHEN", path.read_text(encoding="utf-8"))
+
+
+def separate_commands(
+    cli: Any, month: str, reports: Path | None = None
+) -> tuple[list[tuple[Any, ...]], dict[str, Any], dict[str, Any]]:
+    """The cases, the plan and the reminders after the separate commands in order, rolled back
+    after; with ``reports``, each unit's monthly report written there as HTML."""
     try:
         with transaction.atomic():
             for command in (
@@ -82,13 +119,29 @@ def separate_commands(cli: Any, month: str) -> tuple[list[tuple[Any, ...]], dict
             ):
                 code, _, err = cli(*command)
                 assert code == 0, err
+            if reports is not None:
+                reports.mkdir(exist_ok=True)
+                for unit in ORG_ROWS:
+                    out = reports / f"report-{unit['code']}-{month}.html"
+                    code, _, err = cli(
+                        "report", "monthly", "--as-of", month, "--unit", unit["code"],
+                        "--format", "html", "--out", str(out),
+                    )  # fmt: skip
+                    assert code == 0, err
+            code, _, err = cli("report", "reminders", "--as-of", month, "--today", TODAY)
+            assert code == 0, err
             code, out, err = cli("plan", "--as-of", month, "--by", "org_unit", "--format", "json")
             assert code == 0, err
-            state = casework_state(), without_pipeline_warning(json.loads(out))
+            state = (
+                casework_state(),
+                without_pipeline_warning(json.loads(out)),
+                reminders_state(),
+            )
             raise Undo
     except Undo:
         pass
     assert not Case.objects.exists()
+    assert not ReminderPack.objects.exists()
     return state
 
 
@@ -107,18 +160,36 @@ def plan_document(home: Path, month: str) -> dict[str, Any]:
     return without_pipeline_warning(document)
 
 
-def test_the_run_ends_as_the_separate_commands_and_a_second_run_writes_nothing(cli, home: Path):
-    expected_cases, expected_plan = separate_commands(cli, "2020-01")
+def test_the_run_ends_as_the_separate_commands_and_a_second_run_writes_nothing(
+    cli, home: Path, tmp_path: Path
+):
+    separate = tmp_path / "separate"
+    expected_cases, expected_plan, expected_reminders = separate_commands(
+        cli, "2020-01", reports=separate
+    )
 
     code, out, err = cli("month-end", "--as-of", "2020-01", "--today", TODAY, "--format", "json")
     assert code == 0, err
     document = json.loads(out)
-    assert document["ran"] == ["classify", "sync", "judge", "plan"]
-    assert [s["state"] for s in document["steps"]] == ["done"] * 4
+    assert document["ran"] == ["classify", "sync", "judge", "report", "reminders", "plan"]
+    assert [s["state"] for s in document["steps"]] == ["done"] * 6
     assert document["steps"][1]["counts"]["months"] == ["2020-01"]
     assert casework_state() == expected_cases
     assert plan_document(home, "2020-01") == expected_plan
     assert (home / "runs" / "month-end-2020-01" / "plan.json").stat().st_mode & 0o077 == 0
+    # The report of the bank and every unit, as `npldesk report monthly` writes it.
+    kept = home / "runs" / "month-end-2020-01" / "reports"
+    for unit in ORG_ROWS:
+        name = f"report-{unit['code']}-2020-01"
+        assert report_html(kept / f"{name}.html") == report_html(separate / f"{name}.html")
+        assert (
+            json.loads((kept / f"{name}.json").read_text(encoding="utf-8"))["unit"]["code"]
+            == (unit["code"])
+        )
+        assert (kept / f"{name}.html").stat().st_mode & 0o077 == 0
+    # The reminders, as `npldesk report reminders` delivers them.
+    assert reminders_state() == expected_reminders
+    assert set(expected_reminders) == {u["code"] for u in ORG_ROWS}
 
     records, files = AuditRecord.objects.count(), tree_state(home)
     steps = list(RunStep.objects.values())
@@ -133,7 +204,7 @@ def test_the_run_ends_as_the_separate_commands_and_a_second_run_writes_nothing(c
 def test_a_failed_step_stops_the_run_and_the_next_run_resumes_from_it(
     cli, home: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    expected_cases, expected_plan = separate_commands(cli, "2020-01")
+    expected_cases, expected_plan, _ = separate_commands(cli, "2020-01")
 
     # The sync's input, the month's loans read from the tape, is unreadable this time.
     def unreadable(*args: Any, **kwargs: Any) -> Any:
@@ -158,11 +229,11 @@ def test_a_failed_step_stops_the_run_and_the_next_run_resumes_from_it(
     )
     assert code == 0, err
     document = json.loads(out)
-    assert document["ran"] == ["sync", "judge", "plan"]
+    assert document["ran"] == ["sync", "judge", "report", "reminders", "plan"]
     # The resumed run judges as of the day the run started with, not the one given now.
     assert document["parameters"]["today"] == TODAY
     assert {s["step"]: s["attempts"] for s in document["steps"]} == {
-        "classify": 1, "sync": 2, "judge": 1, "plan": 1,
+        "classify": 1, "sync": 2, "judge": 1, "report": 1, "reminders": 1, "plan": 1,
     }  # fmt: skip
     assert casework_state() == expected_cases
     assert plan_document(home, "2020-01") == expected_plan
@@ -181,8 +252,11 @@ def test_a_month_not_imported_starts_no_run(cli):
 
 
 def test_steps_join_the_run_by_registration_in_order():
-    assert [step.name for step in STEPS] == ["classify", "sync", "judge", "plan"]
-    assert [step.in_transaction for step in STEPS] == [False, True, True, False]
+    assert [step.name for step in STEPS] == [
+        "classify", "sync", "judge", "report", "reminders", "plan",
+    ]  # fmt: skip
+    # The report writes files; the reminders send e-mail after each pack's own transaction.
+    assert [step.in_transaction for step in STEPS] == [False, True, True, False, False, False]
 
 
 def test_who_may_see_the_runs(cli, units):
@@ -231,3 +305,41 @@ def test_the_daily_judge_breaks_yesterdays_promise_and_puts_it_first_in_the_work
     assert listed[0].number == promised.number
     assert selectors.worklist_reason(listed[0]) == "broken_promise"
     assert {c.number for c in listed[1:]} == {quiet.number, other.number}
+
+
+def test_reminders_killed_halfway_resume_and_deliver_nothing_twice(
+    cli, home: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The reminders step stops after some packs were delivered (a kill, or a failure); the
+    run resumed delivers the rest, and no unit's pack twice."""
+    code, _, err = cli("cases", "sync", "--as-of", "2019-12")
+    assert code == 0, err
+    units = {u.code: u for u in selectors.units_visible(selectors.system_actor())}
+    people = [
+        PersonFactory(roles=["officer"], units=[units[code]], user__password="!")
+        for code in ("HB0101", "HB01", "HB00")
+    ]
+    original = services.reminder_pack_deliver
+    delivered: list[str] = []
+
+    def dies_on_the_third(**kwargs: Any) -> Any:
+        if len(delivered) == 2:
+            raise DataError("the worker was stopped")
+        delivered.append(kwargs["unit"].code)
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "reminder_pack_deliver", dies_on_the_third)
+    code, _, err = cli("month-end", "--as-of", "2020-01", "--today", TODAY)
+    assert code == 1 and "stopped at step reminders" in err
+    assert ReminderPack.objects.count() == 2
+    monkeypatch.undo()
+
+    code, out, err = cli("month-end", "--as-of", "2020-01", "--today", TODAY, "--format", "json")
+    assert code == 0, err
+    counts = next(s for s in json.loads(out)["steps"] if s["step"] == "reminders")["counts"]
+    assert (counts["packs"], counts["skipped"]) == (len(ORG_ROWS) - 2, 2)
+    assert ReminderPack.objects.count() == len(ORG_ROWS)
+    assert AuditRecord.objects.filter(action="reminder_pack_deliver").count() == len(ORG_ROWS)
+    assert sorted(ReminderDelivery.objects.values_list("person_id", "pack__unit__code")) == sorted(
+        zip((p.pk for p in people), ("HB0101", "HB01", "HB00"), strict=True)
+    )

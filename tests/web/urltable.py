@@ -121,6 +121,7 @@ URLS: dict[str, Url] = {
     "web:health": Url(signed_out=PAGE),
     "web:home": Url(),
     "web:worklist": Url(),
+    "web:inbox": Url(),
     "web:cases": Url(query=lambda o: f"unit={o.unit.code}"),
     "web:case": Url(kwargs=_case, roles=CASE_ROLES),
     "web:case_personal_data": Url(kwargs=_case, method=POST, roles=CASE_ROLES),
@@ -202,6 +203,10 @@ OWN_TESTS: dict[str, str] = {
     "web:migration": "tests/web/test_migration.py",
     "web:loan_list": "tests/web/test_lists.py",
     "web:reports": "tests/web/test_reports.py",
+    # A delivery is one person's: everyone else (whatever their role) is told it is not found.
+    "web:inbox_pack": "tests/web/test_inbox.py",
+    "web:inbox_read": "tests/web/test_inbox.py",
+    "web:inbox_acknowledge": "tests/web/test_inbox.py",
 }
 
 # Namespaces with their own tests: Django's admin (tests/casework/test_admin*.py) and the API

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casework', '0009_activity_conduct_and_judgment_dates'),
+        ('casework', '0010_reminders'),
     ]
 
     operations = [

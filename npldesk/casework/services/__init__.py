@@ -38,6 +38,12 @@ from npldesk.casework.services.people import (
     team_set_members,
     units_sync,
 )
+from npldesk.casework.services.reminders import (
+    reminder_delivery_acknowledge,
+    reminder_delivery_read,
+    reminder_pack_deliver,
+    reminder_pack_mailed,
+)
 from npldesk.casework.services.runs import run_finish, run_start, run_step_finish, run_step_start
 from npldesk.casework.services.work import (
     activity_record,
@@ -81,6 +87,10 @@ __all__ = [
     "recovery_confirm",
     "recovery_enter",
     "recovery_reverse",
+    "reminder_delivery_acknowledge",
+    "reminder_delivery_read",
+    "reminder_pack_deliver",
+    "reminder_pack_mailed",
     "repayment_plan_agree",
     "repayment_plan_cancel",
     "run_finish",
