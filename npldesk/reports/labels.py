@@ -150,6 +150,20 @@ LIST_COLUMN_LABELS: Mapping[str, Label] = {
 }
 
 
+# The planner (docs/planner.md): tracking against double reduction, and the levers.
+TRACKING_LABELS: Mapping[str, Label] = {
+    "on_track": _("On track"),
+    "at_risk": _("At risk"),
+    "off_track": _("Off track"),
+}
+LEVER_LABELS: Mapping[str, Label] = {
+    "cash": _("Cash recovery"),
+    "upgrade": _("Upgrade"),
+    "write_off": _("Write-off"),
+    "transfer": _("Transfer"),
+}
+
+
 # Cases (``npldesk cases list``): the columns; their codes are said by ``case_value``.
 CASE_COLUMN_LABELS: Mapping[str, Label] = {
     "case_id": _("Case"),

@@ -15,5 +15,6 @@ urlpatterns = [
     path("finance/", include("npldesk.web.finance.urls")),
     path("admin/", include("npldesk.web.administration.urls")),
     path("", include("npldesk.web.figures.urls")),
+    path("", include("npldesk.web.planner.urls")),
     path("health/", health.health, name="health"),
 ]

@@ -166,6 +166,7 @@ OWN_TESTS: dict[str, str] = {
     "web:dashboard": "tests/web/test_dashboard.py",
     "web:quality": "tests/web/test_quality.py",
     "web:movement": "tests/web/test_movement.py",
+    "web:planner": "tests/web/test_planner.py",
 }
 
 # Namespaces with their own tests: Django's admin (tests/casework/test_admin*.py) and the API
