@@ -70,6 +70,19 @@ class PlanForm(forms.Form):
     transfer = _money(_("Transfer capacity"))
     quota = _money(_("Write-off quota"))
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An empty field is the command line's default: say which.
+        defaults = {
+            "growth": "0",
+            "window": str(DEFAULT_WINDOW),
+            "draws": str(DEFAULT_DRAWS),
+            "seed": str(DEFAULT_SEED),
+            "price_ratio": f"{DEFAULT_PRICE_RATIO:f}",
+        }
+        for name, default in defaults.items():
+            self.fields[name].widget.attrs["placeholder"] = default
+
     def month(self) -> date | None:
         """The month asked for, at its end (``None``: the latest imported)."""
         from npldesk.core.months import parse_month
