@@ -182,7 +182,8 @@ CASE_COLUMN_LABELS: Mapping[str, Label] = {
 
 def case_value(column: str, code: str | None) -> str:
     """A case's code in the active language: its kind, state, strategy, tier or segment (ability
-    × willingness, ``able×willing``); other columns as they are."""
+    × willingness, ``able×willing``), a legal case's stage, a recovery's source; other columns
+    as they are."""
     from npldesk.casework import choices
 
     if code is None:
@@ -193,6 +194,8 @@ def case_value(column: str, code: str | None) -> str:
         "strategy": choices.Strategy,
         "tier": choices.Tier,
         "close_reason": choices.CloseReason,
+        "legal_stage": choices.LegalStage,
+        "source": choices.RecoverySource,
     }
     if column == "segment":
         ability, _sep, willingness = code.partition("×")

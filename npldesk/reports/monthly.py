@@ -10,11 +10,11 @@ what this result holds, so the report's figures are the commands' figures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from npldesk.analytics.groups import KEY, resolve_grouping
 from npldesk.analytics.lists import run_list
@@ -37,6 +37,9 @@ from npldesk.reports.figures import (
 )
 from npldesk.reports.pii import mask_name
 from npldesk.tape.org import OrgUnit, load_org
+
+if TYPE_CHECKING:
+    from npldesk.casework.models import Person
 
 TOP_HOUSEHOLDS = 10
 
@@ -100,6 +103,142 @@ class EarlyWarning:
 
 
 @dataclass(frozen=True)
+class RecoveryLine:
+    """Recoveries under one unit directly below the report's (or the unit itself) from one
+    source, before or after write-off: in the month and the year to date."""
+
+    key: str
+    name: str
+    source: str
+    after_write_off: bool
+    month: Decimal
+    year_to_date: Decimal
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "source": self.source,
+            "after_write_off": self.after_write_off,
+            "month": format_money(self.month),
+            "year_to_date": format_money(self.year_to_date),
+        }
+
+
+@dataclass(frozen=True)
+class Casework:
+    """§8: the casework of the unit's subtree as a casework reader sees it (the selector
+    ``casework_figures``): open cases by state, strategy and tier (codes → counts), deadlines
+    past, recoveries by unit below and source, legal cases by stage."""
+
+    open_cases: int
+    by_state: dict[str, int]
+    by_strategy: dict[str, int]
+    by_tier: dict[str, int]
+    deadlines_past: int
+    recoveries: tuple[RecoveryLine, ...]
+    legal_by_stage: dict[str, int]
+
+    def total(self, period: str, after_write_off: bool | None = None) -> Decimal:
+        """The recoveries of ``period`` (``month`` or ``year_to_date``), all or one side of
+        write-off."""
+        return sum(
+            (
+                getattr(line, period)
+                for line in self.recoveries
+                if after_write_off is None or line.after_write_off == after_write_off
+            ),
+            Decimal("0.00"),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "open_cases": self.open_cases,
+            "by_state": self.by_state,
+            "by_strategy": self.by_strategy,
+            "by_tier": self.by_tier,
+            "deadlines_past": self.deadlines_past,
+            "recoveries": [line.as_json() for line in self.recoveries],
+            "recoveries_month": format_money(self.total("month")),
+            "recoveries_year_to_date": format_money(self.total("year_to_date")),
+            "legal_by_stage": self.legal_by_stage,
+        }
+
+
+@dataclass(frozen=True)
+class OutlookLine:
+    """One unit's row of the month's plan (``npldesk plan --by org_unit``): the year-end NPL
+    balance (P10, P50, P90) and ratio (P50), the probability of double reduction, tracking and
+    the required reduction (the gap)."""
+
+    key: str
+    name: str
+    npl_p10: Decimal
+    npl_p50: Decimal
+    npl_p90: Decimal
+    ratio_p50: Decimal | None
+    probability: Decimal | None
+    tracking: str | None
+    required_reduction: Decimal | None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any], name: str) -> OutlookLine:
+        def number(value: Any) -> Decimal | None:
+            return None if value is None else Decimal(value)
+
+        npl = row["forecast_npl_balance"]
+        return cls(
+            key=str(row.get("key") or ""),
+            name=name,
+            npl_p10=Decimal(npl["p10"]),
+            npl_p50=Decimal(npl["p50"]),
+            npl_p90=Decimal(npl["p90"]),
+            ratio_p50=number(row["forecast_npl_ratio"]["p50"]),
+            probability=number(row["probability_double_reduction"]),
+            tracking=row["tracking"],
+            required_reduction=number(row["required_reduction"]),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "npl_p10": format_money(self.npl_p10),
+            "npl_p50": format_money(self.npl_p50),
+            "npl_p90": format_money(self.npl_p90),
+            "ratio_p50": None if self.ratio_p50 is None else f"{self.ratio_p50:f}",
+            "probability_double_reduction": (
+                None if self.probability is None else f"{self.probability:f}"
+            ),
+            "tracking": self.tracking,
+            "required_reduction": (
+                None if self.required_reduction is None else format_money(self.required_reduction)
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """§9: the planner's table for the unit and each unit directly below it, from the plan
+    document the caller passes (the month-end run's, or ``npldesk plan``'s)."""
+
+    year_end: date
+    baseline: date | None
+    draws: int
+    unit: OutlookLine | None
+    rows: tuple[OutlookLine, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "year_end": self.year_end.isoformat(),
+            "baseline": None if self.baseline is None else self.baseline.isoformat(),
+            "draws": self.draws,
+            "unit": None if self.unit is None else self.unit.as_json(),
+            "rows": [row.as_json() for row in self.rows],
+        }
+
+
+@dataclass(frozen=True)
 class MonthlyReport:
     """Everything the monthly report shows, exact; ``as_json`` is its machine form."""
 
@@ -119,6 +258,9 @@ class MonthlyReport:
     snapshots: tuple[SnapshotSource, ...]
     generated_at: datetime
     generated_by: str
+    # §8 without a casework database (or reader) to read, and §9 without a plan: ``None``.
+    casework: Casework | None = None
+    outlook: Outlook | None = None
 
     @property
     def achieved(self) -> tuple[QualityRow, ...]:
@@ -152,6 +294,8 @@ class MonthlyReport:
                 "top_households": [t.as_json() for t in new.top_households],
             },
             "early_warning": self.early_warning.as_json(),
+            "casework": None if self.casework is None else self.casework.as_json(),
+            "outlook": None if self.outlook is None else self.outlook.as_json(),
             "snapshots": [s.as_json() for s in self.snapshots],
             "generated_at": self.generated_at.isoformat(timespec="seconds"),
             "generated_by": self.generated_by,
@@ -263,6 +407,54 @@ def _trend(session: Analytics, as_of: date, units: list[OrgUnit], top: OrgUnit) 
     return sorted(points, key=lambda p: p.as_of)
 
 
+def _casework(reader: Person, as_of: date, units: list[OrgUnit], top: OrgUnit) -> Casework | None:
+    """§8 through the casework selector, as ``reader`` may see it; ``None`` where the
+    casework does not know the unit (its units come from the organisation file by the sync)."""
+    from npldesk.casework.errors import NotFound
+    from npldesk.casework.selectors import casework_figures
+
+    try:
+        found = casework_figures(reader, unit=top.code, as_of=as_of)
+    except NotFound:
+        return None
+    child_of = _child_of(units, top)
+    names = {u.code: u.name for u in units}
+    lines: dict[tuple[str, str, bool], list[Decimal]] = {}
+    for tally in found.recoveries:
+        key = (child_of.get(tally.unit, top.code), tally.source, tally.after_write_off)
+        month, ytd = lines.get(key, [Decimal("0.00"), Decimal("0.00")])
+        lines[key] = [month + tally.month, ytd + tally.year_to_date]
+    recoveries = tuple(
+        RecoveryLine(code, names.get(code, code), source, after, month, ytd)
+        for (code, source, after), (month, ytd) in sorted(
+            lines.items(), key=lambda item: (-item[1][1], item[0])
+        )
+    )
+    return Casework(
+        open_cases=found.open_cases,
+        by_state=found.open_by_state,
+        by_strategy=found.open_by_strategy,
+        by_tier=found.open_by_tier,
+        deadlines_past=found.deadlines_past,
+        recoveries=recoveries,
+        legal_by_stage=found.legal_by_stage,
+    )
+
+
+def _outlook(plan: Mapping[str, Any], units: list[OrgUnit], top: OrgUnit) -> Outlook:
+    rows = {row["key"]: row for row in plan["rows"]}
+    names = {u.code: u.name for u in units}
+    children = [u.code for u in units if u.parent_code == top.code]
+    own = rows.get(top.code)
+    return Outlook(
+        year_end=date.fromisoformat(plan["year_end"]),
+        baseline=None if plan["baseline"] is None else date.fromisoformat(plan["baseline"]),
+        draws=int(plan["draws"]),
+        unit=None if own is None else OutlookLine.of(own, top.name),
+        rows=tuple(OutlookLine.of(rows[code], names[code]) for code in children if code in rows),
+    )
+
+
 def monthly_report(
     session: Analytics,
     as_of: date,
@@ -270,8 +462,22 @@ def monthly_report(
     unit: str | None = None,
     generated_by: str,
     generated_at: datetime,
+    casework_reader: Person | None = None,
+    plan: Mapping[str, Any] | None = None,
 ) -> MonthlyReport:
-    """The monthly report of ``unit`` (default: the bank, the root of the tree) at ``as_of``."""
+    """The monthly report of ``unit`` (default: the bank, the root of the tree) at ``as_of``.
+
+    §8 reads the casework as ``casework_reader`` may see it (none: no §8, as in a tape-only
+    home); §9 shows ``plan``, the plan document by unit of the month (``npldesk plan --by
+    org_unit --format json``, or what the month-end run kept), computed once by the caller for
+    every unit's report (none: no §9)."""
+    if plan is not None and plan.get("as_of") != as_of.isoformat():
+        raise UsageError(
+            translatable(
+                "the plan given is from {month}, not the report's month",
+                month=str(plan.get("as_of"))[:7],
+            )
+        )
     session.require_month(as_of)
     units = load_org(session.store)
     top = _unit(units, unit)
@@ -316,6 +522,8 @@ def monthly_report(
         snapshots=SnapshotSource.of(session, used),
         generated_at=generated_at,
         generated_by=generated_by,
+        casework=None if casework_reader is None else _casework(casework_reader, as_of, units, top),
+        outlook=None if plan is None else _outlook(plan, units, top),
     )
 
 
