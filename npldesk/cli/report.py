@@ -79,8 +79,7 @@ def _plan(home: Home, session: Analytics, month: date, as_user: str | None) -> A
     """The month's plan by unit for §9: what the month-end run kept, else ``npldesk plan --by
     org_unit``'s with the defaults; none where no plan can be made from the months imported."""
     from npldesk.cli.plan import _pipeline
-    from npldesk.monthend.steps import stored_plan
-    from npldesk.planner.plan import PlanRequest, plan_report
+    from npldesk.planner.plan import PlanRequest, plan_report, stored_plan
 
     found = stored_plan(home.path, month)
     if found is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from npldesk.core.months import month_label
 from npldesk.core.system import fsync_path, make_owner_only
 from npldesk.monthend.run import RunContext, register_step
 from npldesk.planner.pipeline import read_pipeline
-from npldesk.planner.plan import PlanRequest, plan_report
+from npldesk.planner.plan import PlanRequest, plan_report, stored_plan_path
 
 
 def classify(context: RunContext) -> dict[str, Any]:
@@ -57,23 +56,6 @@ def judge(context: RunContext) -> dict[str, Any]:
 def plan_document_path(context: RunContext) -> Path:
     """Where the run keeps the planner's document: in the home, owner-only."""
     return stored_plan_path(context.home.path, context.as_of)
-
-
-def stored_plan_path(home: Path, as_of: date) -> Path:
-    """Where the month-end run of ``as_of`` keeps its plan document under the home ``home``."""
-    return home / "runs" / f"month-end-{month_label(as_of)}" / "plan.json"
-
-
-def stored_plan(home: Path, as_of: date) -> dict[str, Any] | None:
-    """The plan document the month-end run of ``as_of`` kept (``npldesk plan --by org_unit``
-    with the defaults, as the bank's system actor), or ``None`` before that run."""
-    path = stored_plan_path(home, as_of)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    found: dict[str, Any] = json.loads(text)
-    return found
 
 
 def plan(context: RunContext) -> dict[str, Any]:

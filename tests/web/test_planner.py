@@ -172,9 +172,8 @@ def test_the_month_ends_plan_is_shown_for_the_defaults(
     bank tracks); a what-if, or a snapshot replaced since, computes afresh."""
     from npldesk.analytics.session import Analytics
     from npldesk.core.months import parse_month
-    from npldesk.monthend.steps import stored_plan_path
     from npldesk.planner.pipeline import no_pipeline
-    from npldesk.planner.plan import PlanRequest, plan_report
+    from npldesk.planner.plan import PlanRequest, plan_report, stored_plan_path
 
     document = plan_report(
         Analytics.for_home(figures_home),
@@ -199,7 +198,7 @@ def test_the_dashboard_shows_each_units_tracking_and_links_here(
     world: World, figures_home: Home, client_for: Sign, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from npldesk.core.months import parse_month
-    from npldesk.monthend.steps import stored_plan_path
+    from npldesk.planner.plan import stored_plan_path
 
     document = cli_plan(figures_home, capsys, world.leader)
     path = stored_plan_path(figures_home.path, parse_month("2020-01"))

@@ -27,10 +27,9 @@ from npldesk.casework import selectors
 from npldesk.casework.choices import Role
 from npldesk.casework.models import Person, Unit
 from npldesk.core.errors import UsageError
-from npldesk.monthend.steps import stored_plan
 from npldesk.planner.levers import LEVERS
 from npldesk.planner.pipeline import read_pipeline
-from npldesk.planner.plan import PlanRequest, plan_report
+from npldesk.planner.plan import PlanRequest, plan_report, stored_plan
 from npldesk.reports.labels import LEVER_LABELS, label, localise
 from npldesk.web.figures import source
 
