@@ -7,9 +7,10 @@ put in a home (tape only: no casework database, so §8 says there is none) and, 
 month-end run leaves it: every month classified and the month's plan by unit kept under the
 home (``planner.plan.stored_plan_path``: what the planner's month-end step writes). Then one
 fresh process, as the month-end would make the reports, opens one analytics session and writes
-``report-<UNIT>-<MONTH>.pdf`` for the bank and each county branch through the report builder and
-the PDF renderer: measured (wall time, peak resident memory of the process tree, the builder's
-and the renderer's seconds per report) ``--repeat`` times.
+``report-<UNIT>-<MONTH>.pdf`` for the bank and each county branch through the report builder
+(the tree's quality and movement made once, ``tree_figures``) and the PDF renderer: measured
+(wall time, peak resident memory of the process tree, the builder's and the renderer's seconds
+per report) ``--repeat`` times.
 
     python benchmarks/monthly_report.py [--loans 1000000] [--months 24] [--repeat 1]
 """
@@ -54,7 +55,7 @@ def child_reports(home: Path, out: Path, folder: Path) -> None:
     from npldesk.analytics.session import Analytics
     from npldesk.home import load_home
     from npldesk.planner.plan import stored_plan
-    from npldesk.reports.monthly import monthly_report
+    from npldesk.reports.monthly import monthly_report, tree_figures
     from npldesk.reports.monthly_render import write_pdf
     from npldesk.tape.org import load_org
 
@@ -68,6 +69,8 @@ def child_reports(home: Path, out: Path, folder: Path) -> None:
     bank = next(u for u in units if u.parent_code is None)
     counties = [u for u in units if u.parent_code == bank.code]
     clock.step("open")
+    tree = tree_figures(session, as_of)
+    clock.step("tree_figures")
     timings = []
     for unit in [bank, *counties]:
         started = time.perf_counter()
@@ -78,6 +81,7 @@ def child_reports(home: Path, out: Path, folder: Path) -> None:
             generated_by="benchmark",
             generated_at=datetime.now(UTC),
             plan=plan,
+            tree=tree,
         )
         built = time.perf_counter()
         target = folder / f"report-{unit.code}-{as_of:%Y-%m}.pdf"

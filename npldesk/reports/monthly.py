@@ -28,7 +28,9 @@ from npldesk.core.months import month_label, previous_december, previous_month_e
 from npldesk.reports.figures import (
     MigrationReport,
     MovementLines,
+    MovementReport,
     QualityLine,
+    QualityReport,
     QualityRow,
     SnapshotSource,
     migration_report,
@@ -455,6 +457,32 @@ def _outlook(plan: Mapping[str, Any], units: list[OrgUnit], top: OrgUnit) -> Out
     )
 
 
+@dataclass(frozen=True)
+class TreeFigures:
+    """The month's figures of every unit of the tree (``npldesk quality`` and ``npldesk
+    movement`` by org_unit): each unit's report takes its rows, so the reports of the bank and
+    every branch compute them once."""
+
+    as_of: date
+    quality: QualityReport
+    month: MovementReport
+    ytd: MovementReport | None
+
+
+def tree_figures(session: Analytics, as_of: date) -> TreeFigures:
+    """Asset quality and the NPL movement of the month and the year to date (when the previous
+    December is imported), by every unit of the tree."""
+    ytd = None
+    if previous_december(as_of) in set(session.months()):
+        ytd = movement_report(session, as_of, period="ytd", by="org_unit")
+    return TreeFigures(
+        as_of=as_of,
+        quality=quality_report(session, as_of, by="org_unit"),
+        month=movement_report(session, as_of, period="month", by="org_unit"),
+        ytd=ytd,
+    )
+
+
 def monthly_report(
     session: Analytics,
     as_of: date,
@@ -464,13 +492,15 @@ def monthly_report(
     generated_at: datetime,
     casework_reader: Person | None = None,
     plan: Mapping[str, Any] | None = None,
+    tree: TreeFigures | None = None,
 ) -> MonthlyReport:
     """The monthly report of ``unit`` (default: the bank, the root of the tree) at ``as_of``.
 
     §8 reads the casework as ``casework_reader`` may see it (none: no §8, as in a tape-only
     home); §9 shows ``plan``, the plan document by unit of the month (``npldesk plan --by
     org_unit --format json``, or what the month-end run kept), computed once by the caller for
-    every unit's report (none: no §9)."""
+    every unit's report (none: no §9). ``tree``: the month's figures of the whole tree
+    (``tree_figures``), made once when one caller makes the reports of several units."""
     if plan is not None and plan.get("as_of") != as_of.isoformat():
         raise UsageError(
             translatable(
@@ -481,7 +511,9 @@ def monthly_report(
     session.require_month(as_of)
     units = load_org(session.store)
     top = _unit(units, unit)
-    quality = quality_report(session, as_of, by="org_unit")
+    if tree is None or tree.as_of != as_of:
+        tree = tree_figures(session, as_of)
+    quality = tree.quality
     rows = {row.key: row for row in quality.rows}
     headline = rows[top.code].line
     children = [u.code for u in units if u.parent_code == top.code]
@@ -489,16 +521,14 @@ def monthly_report(
         (rows[code] for code in children),
         key=lambda r: (r.line.npl_ratio is None, r.line.npl_ratio or Decimal(0), r.key or ""),
     )
-    month = movement_report(session, as_of, period="month", by="org_unit")
-    month_lines = next(r.lines for r in month.rows if r.key == top.code)
+    month_lines = next(r.lines for r in tree.month.rows if r.key == top.code)
     ytd_lines: MovementLines | None = None
     ytd_start: date | None = None
     baseline = previous_december(as_of)
     months = set(session.months())
-    if baseline in months:
-        ytd = movement_report(session, as_of, period="ytd", by="org_unit")
-        ytd_lines = next(r.lines for r in ytd.rows if r.key == top.code)
-        ytd_start = ytd.start
+    if tree.ytd is not None:
+        ytd_lines = next(r.lines for r in tree.ytd.rows if r.key == top.code)
+        ytd_start = tree.ytd.start
     migration = None
     if baseline in months:
         below = None if top.parent_code is None else sorted(_below(units, top))

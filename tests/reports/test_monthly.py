@@ -259,19 +259,18 @@ def test_a_units_report_holds_that_units_figures(
     assert new_npl["B4"].value == len(own)
 
 
-def test_an_unknown_unit_is_refused(demo_home: Path, tmp_path: Path, capsys: Any):
-    argv = [
-        "report",
-        "monthly",
-        "--as-of",
-        MONTH,
-        "--unit",
-        "XX99",
-        "--out",
-        str(tmp_path / "r.pdf"),
-    ]
-    assert run([*argv, "--home", str(demo_home)]) == 2
-    assert "unknown unit 'XX99'" in capsys.readouterr().err
+def test_an_unknown_unit_is_refused(demo_home: Path, tmp_path: Path):
+    command = [sys.executable, "-c", "from npldesk.cli import main; main()", "report", "monthly"]
+    options = ["--as-of", MONTH, "--unit", "XX99", "--out", str(tmp_path / "r.pdf")]
+    done = subprocess.run(
+        [*command, *options, "--home", str(demo_home)],
+        capture_output=True,
+        text=True,
+        env=clean_environment() | {"NPLDESK_LANGUAGE": "en"},
+        timeout=600,
+    )
+    assert done.returncode == 2
+    assert "unknown unit 'XX99'" in done.stderr
     assert not list(tmp_path.iterdir())
 
 
