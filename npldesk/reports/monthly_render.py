@@ -442,9 +442,8 @@ def _casework_section(report: MonthlyReport) -> str:
     else:
         parts.append(f"<p>{escape(word('no_recoveries'))}</p>")
     parts.append(f"<h3>{escape(word('legal_by_stage'))}</h3>")
-    parts.append(
-        _table([word("stage"), word("cases")], _counts("legal_stage", casework.legal_by_stage))
-    )
+    stages = {k: n for k, n in casework.legal_by_stage.items() if n} or casework.legal_by_stage
+    parts.append(_table([word("stage"), word("cases")], _counts("legal_stage", stages)))
     return "".join(parts)
 
 
@@ -479,11 +478,17 @@ def _outlook_section(report: MonthlyReport) -> str:
                 _ratio(line.ratio_p50),
                 _ratio(line.probability),
                 label(TRACKING_LABELS, line.tracking) if line.tracking else "—",
-                _money(line.required_reduction),
+                # None: no reduction can make it (a baseline without NPL).
+                _money(line.required_reduction) or "—",
             )
         )
     heads = [word("unit"), *(word(code) for code in OUTLOOK_HEADS)]
-    return heading + f"<p>{escape(outlook_note(report))}</p>" + _table(heads, rows)
+    # The heading, its note and the table on one page.
+    return (
+        f'<div class="keep">{heading}<p>{escape(outlook_note(report))}</p>'
+        + _table(heads, rows)
+        + "</div>"
+    )
 
 
 def _lineage_section(report: MonthlyReport) -> str:
@@ -519,7 +524,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .wide table { width: 100%%; }
 .small th, .small td { padding: 1pt 2pt; }
 td:first-child { white-space: nowrap; }
-.chart { break-inside: avoid; }
+.chart, .keep { break-inside: avoid; }
 .chart svg { width: 100%%; height: auto; }
 """
 
