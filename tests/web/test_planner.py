@@ -192,29 +192,3 @@ def test_the_month_ends_plan_is_shown_for_the_defaults(
     document["snapshots"][0]["sha256"] = "0" * 64
     path.write_text(json.dumps(document), encoding="utf-8")
     assert tables(page(client, ""))["plan"]["HB01"]["probability"][1] != "12.30 %"
-
-
-def test_the_dashboard_shows_each_units_tracking_and_links_here(
-    world: World, figures_home: Home, client_for: Sign, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from npldesk.core.months import parse_month
-    from npldesk.planner.plan import stored_plan_path
-
-    document = cli_plan(figures_home, capsys, world.leader)
-    path = stored_plan_path(figures_home.path, parse_month("2020-01"))
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps(document), encoding="utf-8")
-    response = client_for(world.leader).get("/", HTTP_ACCEPT_LANGUAGE="en")
-    text = response.content.decode()
-    rows = {row["key"]: row for row in document["rows"]}
-    for code in ("HB01", "HB02"):
-        cell = re.search(
-            rf'<tr data-unit="{code}">.*?data-key="tracking"[^>]*>'
-            r'<a[^>]*href="([^"]+)"[^>]*>([^<]*)</a>',
-            text,
-            re.S,
-        )
-        assert cell is not None
-        assert cell.group(1) == f"/planner/?as_of=2020-01&amp;unit={code}"
-        assert cell.group(2) == TRACKING[rows[code]["tracking"]]
-    assert "Year-end outlook" in text
