@@ -342,13 +342,13 @@ def _child_of(units: list[OrgUnit], top: OrgUnit) -> dict[str, str]:
 
 
 def _early_warning(
-    session: Analytics, as_of: date, units: list[OrgUnit], top: OrgUnit
+    listed: Sequence[dict[str, Any]], units: list[OrgUnit], top: OrgUnit
 ) -> EarlyWarning:
+    """§7 from the early-warning list of the whole book (``npldesk list early-warning``)."""
     child_of = _child_of(units, top)
-    result = run_list(session, "early-warning", as_of)
     rows = [
         row | {"_child": child_of[row["org_unit"]]}
-        for row in result.rows
+        for row in listed
         if row.get("org_unit") in child_of and row.get("becomes_npl_within_30_days")
     ]
     return EarlyWarning(
@@ -358,13 +358,15 @@ def _early_warning(
     )
 
 
-def _new_npl(session: Analytics, as_of: date, units: list[OrgUnit], top: OrgUnit) -> NewNpl | None:
-    start = previous_month_end(as_of)
-    if start not in set(session.months()):
+def _new_npl(
+    listed: Sequence[dict[str, Any]] | None, start: date, units: list[OrgUnit], top: OrgUnit
+) -> NewNpl | None:
+    """§6 from the new-NPL list of the whole book (``npldesk list new-npl``); none without the
+    month before."""
+    if listed is None:
         return None
     below = _below(units, top)
-    result = run_list(session, "new-npl", as_of, start=start)
-    rows = [row for row in result.rows if row.get("org_unit") in below]
+    rows = [row for row in listed if row.get("org_unit") in below]
     # Each loan counts for the child unit it sits under (or the unit itself).
     chains = ancestors_of(units)
     children = {u.code: u.name for u in units if u.parent_code == top.code}
@@ -387,26 +389,20 @@ def _new_npl(session: Analytics, as_of: date, units: list[OrgUnit], top: OrgUnit
     )
 
 
-def _trend(session: Analytics, as_of: date, units: list[OrgUnit], top: OrgUnit) -> list[TrendPoint]:
-    """Month ends since the start of last year, those imported."""
+def _trend(session: Analytics, as_of: date, units: list[OrgUnit]) -> dict[str, list[TrendPoint]]:
+    """Month ends since the start of last year, those imported, of every unit of the tree."""
     first = date(as_of.year - 1, 1, 31)
     months = [m for m in session.months() if first <= m <= as_of]
     grouping = resolve_grouping("org_unit", None, units)
     rollup = grouping.rollup()
     assert rollup is not None
-    table = asset_quality_by_month(
-        session.figures_span(months),
-        by="org_unit",
-        rollup=rollup.filter(rollup.unit == top.code),
-    )
-    points = []
+    table = asset_quality_by_month(session.figures_span(months), by="org_unit", rollup=rollup)
+    points: dict[str, list[TrendPoint]] = {}
     for row in session.rows(table):
-        if row[KEY] != top.code:
-            continue
         balance, npl = Decimal(row["balance"]), Decimal(row["npl_balance"])
         ratio = None if balance == 0 else npl / balance
-        points.append(TrendPoint(row["as_of"], balance, npl, ratio))
-    return sorted(points, key=lambda p: p.as_of)
+        points.setdefault(str(row[KEY]), []).append(TrendPoint(row["as_of"], balance, npl, ratio))
+    return {code: sorted(found, key=lambda p: p.as_of) for code, found in points.items()}
 
 
 def _casework(reader: Person, as_of: date, units: list[OrgUnit], top: OrgUnit) -> Casework | None:
@@ -467,19 +463,33 @@ class TreeFigures:
     quality: QualityReport
     month: MovementReport
     ytd: MovementReport | None
+    trend: dict[str, list[TrendPoint]]
+    # The lists' rows of the whole book (new NPL: none without the month before).
+    new_npl: list[dict[str, Any]] | None
+    early_warning: list[dict[str, Any]]
 
 
 def tree_figures(session: Analytics, as_of: date) -> TreeFigures:
     """Asset quality and the NPL movement of the month and the year to date (when the previous
-    December is imported), by every unit of the tree."""
+    December is imported), the trend, by every unit of the tree; the new-NPL and early-warning
+    lists of the whole book."""
+    months = set(session.months())
+    units = load_org(session.store)
     ytd = None
-    if previous_december(as_of) in set(session.months()):
+    if previous_december(as_of) in months:
         ytd = movement_report(session, as_of, period="ytd", by="org_unit")
+    start = previous_month_end(as_of)
+    new_npl = None
+    if start in months:
+        new_npl = list(run_list(session, "new-npl", as_of, start=start).rows)
     return TreeFigures(
         as_of=as_of,
         quality=quality_report(session, as_of, by="org_unit"),
         month=movement_report(session, as_of, period="month", by="org_unit"),
         ytd=ytd,
+        trend=_trend(session, as_of, units),
+        new_npl=new_npl,
+        early_warning=list(run_list(session, "early-warning", as_of).rows),
     )
 
 
@@ -533,7 +543,7 @@ def monthly_report(
     if baseline in months:
         below = None if top.parent_code is None else sorted(_below(units, top))
         migration = migration_report(session, baseline, as_of, units=below)
-    trend = _trend(session, as_of, units, top)
+    trend = tree.trend.get(top.code, [])
     used = sorted({*(p.as_of for p in trend), as_of, *([baseline] if baseline in months else [])})
     return MonthlyReport(
         as_of=as_of,
@@ -547,8 +557,8 @@ def monthly_report(
         movement_ytd=ytd_lines,
         movement_ytd_start=ytd_start,
         migration=migration,
-        new_npl=_new_npl(session, as_of, units, top),
-        early_warning=_early_warning(session, as_of, units, top),
+        new_npl=_new_npl(tree.new_npl, previous_month_end(as_of), units, top),
+        early_warning=_early_warning(tree.early_warning, units, top),
         snapshots=SnapshotSource.of(session, used),
         generated_at=generated_at,
         generated_by=generated_by,
