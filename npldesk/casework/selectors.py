@@ -1895,3 +1895,91 @@ def reminder_pack_view(person: Person, delivery: ReminderDelivery) -> ReminderPa
             rows=unmasked,
         )
     return ReminderPackView(delivery, pack, shown, unmasked)
+
+
+@dataclass(frozen=True)
+class RecoveryTally:
+    """Recoveries of one unit from one source, before or after write-off: in the month and in
+    the year to date (reversals netted: a reversal is a negative entry)."""
+
+    unit: str
+    source: str
+    after_write_off: bool
+    month: Decimal
+    year_to_date: Decimal
+
+
+@dataclass(frozen=True)
+class CaseworkFigures:
+    """The casework of a unit's subtree as the monthly report shows it (``docs/reports.md``
+    §8): open cases by state, strategy and tier, deadlines past, recoveries by unit and
+    source, legal cases by stage."""
+
+    open_by_state: dict[str, int]
+    open_by_strategy: dict[str, int]
+    open_by_tier: dict[str, int]
+    open_cases: int
+    deadlines_past: int
+    recoveries: tuple[RecoveryTally, ...]
+    legal_by_stage: dict[str, int]
+
+
+@selector
+def casework_figures(person: Person, *, unit: str, as_of: date) -> CaseworkFigures:
+    """The casework of ``unit`` (in ``person``'s scope) and the units below it, at the
+    month-end ``as_of``: cases open now (a case's state is today's: the casework keeps no
+    month-end copies), deadlines before ``as_of``, recoveries received in the month ending
+    ``as_of`` and since the start of its year, by the case's unit. Five queries, summed in the
+    database."""
+    from django.db.models import DecimalField, Q, Sum
+    from django.db.models.functions import Coalesce
+
+    from npldesk.casework.choices import LegalStage, Strategy, Tier
+    from npldesk.casework.models import LegalCase
+
+    top = unit_in_scope(person, unit)  # a unit's figures are for those who answer for it
+    cases = cases_visible(person).filter(unit__path__startswith=top.path)
+    # Open: not resolved (``cases list`` shows every case with its state).
+    open_cases = cases.exclude(state=CaseState.RESOLVED)
+
+    def counts(field_name: str, codes: list[str], rows: Any) -> dict[str, int]:
+        found = dict(rows.order_by().values_list(field_name).annotate(n=Count("pk")))
+        return {code: int(found.get(code, 0)) for code in codes}
+
+    open_states = [state for state in CaseState.values if state != CaseState.RESOLVED]
+    by_state = counts("state", open_states, open_cases)
+    month_start = as_of.replace(day=1)
+    year_start = date(as_of.year, 1, 1)
+    zero = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=2))
+    recoveries = (
+        Recovery.objects.filter(case__in=cases, received_on__gte=year_start, received_on__lte=as_of)
+        .order_by()
+        .values("case__unit__code", "source", "after_write_off")
+        .annotate(
+            month=Coalesce(Sum("amount", filter=Q(received_on__gte=month_start)), zero),
+            year_to_date=Coalesce(Sum("amount"), zero),
+        )
+    )
+    tallies = sorted(
+        (
+            RecoveryTally(
+                unit=row["case__unit__code"],
+                source=row["source"],
+                after_write_off=row["after_write_off"],
+                month=row["month"],
+                year_to_date=row["year_to_date"],
+            )
+            for row in recoveries
+        ),
+        key=lambda t: (t.unit, t.source, t.after_write_off),
+    )
+    legal = LegalCase.objects.filter(case__in=cases)
+    return CaseworkFigures(
+        open_by_state=by_state,
+        open_by_strategy=counts("strategy", Strategy.values, open_cases),
+        open_by_tier=counts("tier", Tier.values, open_cases),
+        open_cases=sum(by_state.values()),
+        deadlines_past=open_cases.filter(deadline__lt=as_of).count(),
+        recoveries=tuple(tallies),
+        legal_by_stage=counts("stage", LegalStage.values, legal),
+    )

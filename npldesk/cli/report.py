@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,7 +32,7 @@ from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label
 from npldesk.core.system import current_user
-from npldesk.home import load_home
+from npldesk.home import Home, load_home
 from npldesk.reports.exports import check_target, replacing
 from npldesk.reports.monthly import MonthlyReport, monthly_report
 from npldesk.reports.monthly_render import write_html, write_pdf, write_xlsx
@@ -61,6 +61,42 @@ def _format_of(out: Path | None) -> ReportFormat:
     return ReportFormat(suffix) if suffix in set(ReportFormat) else ReportFormat.pdf
 
 
+def _casework_reader(home: Home, as_user: str | None) -> Any:
+    """Who §8 reads the casework as: the system actor or ``--as``; none in a tape-only home
+    (or one whose casework database is not set up), which has no §8."""
+    if not home.has_casework_database:
+        return None
+    from django.db import DatabaseError
+
+    from npldesk.bootstrap import setup_django
+    from npldesk.casework.errors import NotFound
+
+    setup_django(home)
+    try:
+        return acting_person(as_user)
+    except (DatabaseError, NotFound) as exc:
+        err_console().print(f"warning: the casework database cannot be read ({exc})", markup=False)
+        return None
+
+
+def _plan(home: Home, session: Analytics, month: date, as_user: str | None) -> Any:
+    """The month's plan by unit for §9: what the month-end run kept, else ``npldesk plan --by
+    org_unit``'s with the defaults; none where no plan can be made from the months imported."""
+    from npldesk.cli.plan import _pipeline
+    from npldesk.planner.plan import PlanRequest, plan_report, stored_plan
+
+    found = stored_plan(home.path, month)
+    if found is not None:
+        return found
+    try:
+        return plan_report(
+            session, PlanRequest(as_of=month, by="org_unit"), _pipeline(home, month, as_user)
+        )
+    except UsageError as error:
+        err_console().print(f"warning: no year-end outlook: {error.message}", markup=False)
+        return None
+
+
 def register(app: typer.Typer) -> None:
     """Add ``npldesk report`` to ``app``."""
     app.add_typer(report_app, name="report")
@@ -83,6 +119,7 @@ def monthly(
     home: HomeOption = None,
     backend: BackendOption = None,
     rule_set: RuleSetOption = None,
+    as_user: AsOption = None,
 ) -> None:
     """The monthly asset-quality report of the bank or one unit."""
     month = month_option(as_of, "--as-of")
@@ -94,12 +131,15 @@ def monthly(
     session = Analytics.for_home(loaded, backend=backend, rule_set=rule_set)
     with progress_reporter() as say_progress:
         session.progress = say_progress
+        reader = _casework_reader(loaded, as_user)
         report = monthly_report(
             session,
             month,
             unit=unit,
             generated_by=current_user(),
             generated_at=datetime.now(UTC),
+            casework_reader=reader,
+            plan=_plan(loaded, session, month, as_user),
         )
     target = out or Path(f"report-{report.unit.code}-{month_label(month)}.{chosen.value}")
     check_target(target)

@@ -1,9 +1,9 @@
 """The built-in steps of the month-end run, in the order they run: classification, the case
-sync, the judgement, the monthly report of the bank and every unit, the risk reminders, the
-planner's re-run.
+sync, the judgement, the planner's re-run, the monthly report of the bank and every unit (its
+year-end outlook is the plan the step before kept), the risk reminders.
 
-The report and the reminders joined between the judgement and the planner with one line each
-(``register_step(NAME, WORK, before="plan")``); their builders live in ``npldesk.reports``.
+A step joins with one line (``register_step(NAME, WORK, before=...)``); the report's and the
+reminders' builders live in ``npldesk.reports``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from npldesk.core.months import month_label
 from npldesk.core.system import current_user, fsync_path, make_owner_only
 from npldesk.monthend.run import RunContext, register_step
 from npldesk.planner.pipeline import read_pipeline
-from npldesk.planner.plan import PlanRequest, plan_report
+from npldesk.planner.plan import PlanRequest, plan_report, stored_plan, stored_plan_path
 from npldesk.reports.exports import replacing
-from npldesk.reports.monthly import monthly_report, shared_figures
+from npldesk.reports.monthly import monthly_report, tree_figures
 from npldesk.reports.monthly_render import html_document
 from npldesk.reports.reminders import deliver_reminders
 from npldesk.tape.org import load_org
@@ -67,8 +67,19 @@ def run_folder(context: RunContext) -> Path:
 
 
 def plan_document_path(context: RunContext) -> Path:
-    """Where the run keeps the planner's document."""
-    return run_folder(context) / "plan.json"
+    """Where the run keeps the planner's document (the plan of record, ADR 0020)."""
+    return stored_plan_path(context.home.path, context.as_of)
+
+
+def month_plan(context: RunContext) -> dict[str, Any]:
+    """The month's plan by unit (``npldesk plan --as-of MONTH --by org_unit``) on its figures
+    and the casework pipeline: what ``npldesk report monthly`` shows in §9 and the planner's
+    step keeps. A kept plan of the month is read, not made again."""
+    kept = stored_plan(context.home.path, context.as_of)
+    if kept is not None:
+        return kept
+    pipeline = read_pipeline(context.actor, as_of=context.as_of, until=year_end_of(context.as_of))
+    return plan_report(context.session, PlanRequest(as_of=context.as_of, by="org_unit"), pipeline)
 
 
 def _write_whole(path: Path, text: str) -> None:
@@ -88,8 +99,9 @@ def report(context: RunContext) -> dict[str, Any]:
     stamp = datetime.combine(context.today, time(0), tzinfo=UTC)
     month = month_label(context.as_of)
     units = load_org(context.session.store)
-    # The figures by unit every report reads, computed once for all of them.
-    figures = shared_figures(context.session, context.as_of)
+    # The figures of the whole tree and the plan every report reads, made once for all.
+    tree = tree_figures(context.session, context.as_of)
+    outlook = month_plan(context)
     with translation.override(context.home.language):
         for unit in units:
             context.progress(f"report {unit.code} {month}")
@@ -99,7 +111,9 @@ def report(context: RunContext) -> dict[str, Any]:
                 unit=unit.code,
                 generated_by=current_user(),
                 generated_at=stamp,
-                shared=figures,
+                casework_reader=context.actor,
+                plan=outlook,
+                tree=tree,
             )
             name = f"report-{unit.code}-{month}"
             _write_whole(folder / f"{name}.html", html_document(built))
@@ -155,5 +169,5 @@ register_step("classify", classify)
 register_step("sync", sync, in_transaction=True)
 register_step("judge", judge, in_transaction=True)
 register_step("plan", plan)
-register_step("report", report, before="plan")
-register_step("reminders", reminders, before="plan")
+register_step("report", report)
+register_step("reminders", reminders)

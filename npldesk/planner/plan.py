@@ -7,10 +7,12 @@ the same call with other inputs. ``backtest_report`` is ``npldesk plan backtest`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from npldesk.analytics.forecast import (
@@ -324,3 +326,21 @@ def backtest_report(
             for p in points
         ],
     }
+
+
+def stored_plan_path(home: Path, as_of: date) -> Path:
+    """Where the month-end run of ``as_of`` keeps its plan document under the home ``home``
+    (the plan of record, ADR 0020)."""
+    return home / "runs" / f"month-end-{month_label(as_of)}" / "plan.json"
+
+
+def stored_plan(home: Path, as_of: date) -> dict[str, Any] | None:
+    """The plan document the month-end run of ``as_of`` kept (``npldesk plan --by org_unit``
+    with the defaults, as the bank's system actor), or ``None`` before that run."""
+    path = stored_plan_path(home, as_of)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    found: dict[str, Any] = json.loads(text)
+    return found

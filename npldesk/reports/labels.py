@@ -150,6 +150,20 @@ LIST_COLUMN_LABELS: Mapping[str, Label] = {
 }
 
 
+# The planner (docs/planner.md): tracking against double reduction, and the levers.
+TRACKING_LABELS: Mapping[str, Label] = {
+    "on_track": _("On track"),
+    "at_risk": _("At risk"),
+    "off_track": _("Off track"),
+}
+LEVER_LABELS: Mapping[str, Label] = {
+    "cash": _("Cash recovery"),
+    "upgrade": _("Upgrade"),
+    "write_off": _("Write-off"),
+    "transfer": _("Transfer"),
+}
+
+
 # Cases (``npldesk cases list``): the columns; their codes are said by ``case_value``.
 CASE_COLUMN_LABELS: Mapping[str, Label] = {
     "case_id": _("Case"),
@@ -168,7 +182,8 @@ CASE_COLUMN_LABELS: Mapping[str, Label] = {
 
 def case_value(column: str, code: str | None) -> str:
     """A case's code in the active language: its kind, state, strategy, tier or segment (ability
-    × willingness, ``able×willing``); other columns as they are."""
+    × willingness, ``able×willing``), a legal case's stage, a recovery's source; other columns
+    as they are."""
     from npldesk.casework import choices
 
     if code is None:
@@ -179,6 +194,8 @@ def case_value(column: str, code: str | None) -> str:
         "strategy": choices.Strategy,
         "tier": choices.Tier,
         "close_reason": choices.CloseReason,
+        "legal_stage": choices.LegalStage,
+        "source": choices.RecoverySource,
     }
     if column == "segment":
         ability, _sep, willingness = code.partition("×")

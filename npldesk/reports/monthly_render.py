@@ -27,6 +27,8 @@ from npldesk.reports.labels import (
     RATE_LABELS,
     STATE_LABELS,
     TERMS,
+    TRACKING_LABELS,
+    case_value,
     label,
     localise,
 )
@@ -91,6 +93,38 @@ WORDS = {
     "migration_matrix": _("Class matrix against the start of the year (balance at the start)"),
     "no_baseline": _("The previous December is not imported: no change or migration."),
     "no_new_npl": _("The month before is not imported: no new-NPL list."),
+    "casework": _("8. Casework"),
+    "no_casework": _("No casework database to read: no casework figures."),
+    "open_cases": _("Open cases"),
+    "deadlines_past": _("Open cases with their deadline past"),
+    "by_state": _("Open cases by state"),
+    "by_strategy": _("Open cases by strategy"),
+    "by_tier": _("Open cases by tier"),
+    "cases": _("Cases"),
+    "state": _("State"),
+    "strategy": _("Strategy"),
+    "tier": _("Tier"),
+    "recoveries": _("Recoveries by unit and source"),
+    "source": _("Source"),
+    "write_off_side": _("Before or after write-off"),
+    "before_write_off": _("before write-off"),
+    "after_write_off": _("after write-off"),
+    "recoveries_total": _("All recoveries"),
+    "no_recoveries": _("No recoveries this year."),
+    "legal_by_stage": _("Legal cases by stage"),
+    "stage": _("Stage"),
+    "outlook": _("9. Year-end outlook"),
+    "no_outlook": _("No plan for this month: no year-end outlook."),
+    "outlook_note": _(
+        "Forecast to {year_end} against {baseline}, over {draws} draws (npldesk plan); on "
+        "track: probability of double reduction at least 80 %; at risk: at least 50 %."
+    ),
+    "npl_p50": _("Year-end NPL balance P50"),
+    "npl_band": _("P10–P90"),
+    "ratio_p50": _("Year-end NPL ratio P50"),
+    "probability": _("Probability of double reduction"),
+    "tracking": _("Tracking"),
+    "gap": _("Gap"),
 }
 
 
@@ -349,6 +383,114 @@ def _early_warning_section(report: MonthlyReport) -> str:
     )
 
 
+def _counts(column: str, counts: dict[str, int]) -> list[tuple[str, str]]:
+    return [(case_value(column, code), numbers.grouped(n)) for code, n in counts.items()]
+
+
+def _side(after_write_off: bool) -> str:
+    return word("after_write_off" if after_write_off else "before_write_off")
+
+
+def _casework_section(report: MonthlyReport) -> str:
+    casework = report.casework
+    heading = f"<h2>{escape(word('casework'))}</h2>"
+    if casework is None:
+        return heading + f"<p>{escape(word('no_casework'))}</p>"
+    summary = [
+        (word("open_cases"), numbers.grouped(casework.open_cases)),
+        (word("deadlines_past"), numbers.grouped(casework.deadlines_past)),
+    ]
+    parts = [heading, _table(["", ""], summary)]
+    for code, column, counts in (
+        ("by_state", "state", casework.by_state),
+        ("by_strategy", "strategy", casework.by_strategy),
+        ("by_tier", "tier", casework.by_tier),
+    ):
+        shown = {k: n for k, n in counts.items() if n} or counts
+        parts.append(f"<h3>{escape(word(code))}</h3>")
+        parts.append(_table([word(column), word("cases")], _counts(column, shown)))
+    parts.append(f"<h3>{escape(word('recoveries'))}</h3>")
+    if casework.recoveries:
+        rows = [
+            (
+                line.name,
+                case_value("source", line.source),
+                _side(line.after_write_off),
+                numbers.money(line.month),
+                numbers.money(line.year_to_date),
+            )
+            for line in casework.recoveries
+        ]
+        for after in (False, True):
+            rows.append(
+                (
+                    word("recoveries_total"),
+                    "",
+                    _side(after),
+                    numbers.money(casework.total("month", after)),
+                    numbers.money(casework.total("year_to_date", after)),
+                )
+            )
+        heads = [
+            word("unit"),
+            word("source"),
+            word("write_off_side"),
+            word("this_month"),
+            word("year_to_date"),
+        ]
+        parts.append(_table(heads, rows, numeric_from=3))
+    else:
+        parts.append(f"<p>{escape(word('no_recoveries'))}</p>")
+    parts.append(f"<h3>{escape(word('legal_by_stage'))}</h3>")
+    stages = {k: n for k, n in casework.legal_by_stage.items() if n} or casework.legal_by_stage
+    parts.append(_table([word("stage"), word("cases")], _counts("legal_stage", stages)))
+    return "".join(parts)
+
+
+def outlook_note(report: MonthlyReport) -> str:
+    outlook = report.outlook
+    assert outlook is not None
+    return localise(
+        translatable(
+            WORDS["outlook_note"],
+            year_end=month_label(outlook.year_end),
+            baseline="—" if outlook.baseline is None else month_label(outlook.baseline),
+            draws=numbers.grouped(outlook.draws),
+        )
+    )
+
+
+OUTLOOK_HEADS = ("npl_p50", "npl_band", "ratio_p50", "probability", "tracking", "gap")
+
+
+def _outlook_section(report: MonthlyReport) -> str:
+    outlook = report.outlook
+    heading = f"<h2>{escape(word('outlook'))}</h2>"
+    if outlook is None:
+        return heading + f"<p>{escape(word('no_outlook'))}</p>"
+    rows = []
+    for line in [*([outlook.unit] if outlook.unit else []), *outlook.rows]:
+        rows.append(
+            (
+                line.name,
+                numbers.money(line.npl_p50),
+                f"{numbers.money(line.npl_p10)} – {numbers.money(line.npl_p90)}",
+                _ratio(line.ratio_p50),
+                _ratio(line.probability),
+                label(TRACKING_LABELS, line.tracking) if line.tracking else "—",
+                # None: no reduction can make it (a baseline without NPL).
+                _money(line.required_reduction) or "—",
+            )
+        )
+    heads = [word("unit"), *(word(code) for code in OUTLOOK_HEADS)]
+    # The heading, its note and the table on one page.
+    return (
+        f'<div class="keep">{heading}<p>{escape(outlook_note(report))}</p>'
+        + _table(heads, rows)
+        + "</div>"
+    )
+
+
 def _lineage_section(report: MonthlyReport) -> str:
     rows = [(month_label(s.as_of), s.source or "", s.sha256 or "") for s in report.snapshots]
     return (
@@ -382,7 +524,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .wide table { width: 100%%; }
 .small th, .small td { padding: 1pt 2pt; }
 td:first-child { white-space: nowrap; }
-.chart { break-inside: avoid; }
+.chart, .keep { break-inside: avoid; }
 .chart svg { width: 100%%; height: auto; }
 """
 
@@ -404,6 +546,8 @@ def html_sections(report: MonthlyReport) -> str:
             _migration_section(report),
             _new_npl_section(report),
             _early_warning_section(report),
+            _casework_section(report),
+            _outlook_section(report),
             _lineage_section(report),
         ]
     )
@@ -680,6 +824,93 @@ def write_xlsx(report: MonthlyReport, target: Path) -> None:
             sheet.write_string(at, 0, safe_cell(tally.name))
             put(sheet, at, 1, tally.loans)
             put(sheet, at, 2, tally.balance, money)
+
+        # 8. Casework
+        sheet = sheet_of("casework")
+        casework = report.casework
+        if casework is None:
+            sheet.write_string(3, 0, word("no_casework"))
+        else:
+            sheet.write_string(3, 0, word("open_cases"))
+            put(sheet, 3, 1, casework.open_cases)
+            sheet.write_string(4, 0, word("deadlines_past"))
+            put(sheet, 4, 1, casework.deadlines_past)
+            at = 6
+            for vocabulary, counts in (
+                ("state", casework.by_state),
+                ("strategy", casework.by_strategy),
+                ("tier", casework.by_tier),
+                ("legal_stage", casework.legal_by_stage),
+            ):
+                heads(
+                    sheet,
+                    at,
+                    [word("stage" if vocabulary == "legal_stage" else vocabulary), word("cases")],
+                )
+                for choice, count in counts.items():
+                    at += 1
+                    sheet.write_string(at, 0, safe_cell(case_value(vocabulary, choice)))
+                    put(sheet, at, 1, count)
+                at += 2
+            sheet.write_string(at, 0, word("recoveries"), bold)
+            at += 1
+            heads(
+                sheet,
+                at,
+                [
+                    word("unit"),
+                    word("source"),
+                    word("write_off_side"),
+                    word("this_month"),
+                    word("year_to_date"),
+                ],
+            )
+            for recovery in casework.recoveries:
+                at += 1
+                sheet.write_string(at, 0, safe_cell(recovery.name))
+                sheet.write_string(at, 1, safe_cell(case_value("source", recovery.source)))
+                sheet.write_string(at, 2, _side(recovery.after_write_off))
+                put(sheet, at, 3, recovery.month, money)
+                put(sheet, at, 4, recovery.year_to_date, money)
+            for after in (False, True):
+                at += 1
+                sheet.write_string(at, 0, word("recoveries_total"), bold)
+                sheet.write_string(at, 2, _side(after))
+                put(sheet, at, 3, casework.total("month", after), money)
+                put(sheet, at, 4, casework.total("year_to_date", after), money)
+
+        # 9. Year-end outlook
+        sheet = sheet_of("outlook")
+        outlook = report.outlook
+        if outlook is None:
+            sheet.write_string(3, 0, word("no_outlook"))
+        else:
+            sheet.write_string(2, 0, safe_cell(outlook_note(report)), footer)
+            heads(
+                sheet,
+                3,
+                [
+                    word("unit"),
+                    word("npl_p50"),
+                    "P10",
+                    "P90",
+                    word("ratio_p50"),
+                    word("probability"),
+                    word("tracking"),
+                    word("gap"),
+                ],
+            )
+            lines = [*([outlook.unit] if outlook.unit else []), *outlook.rows]
+            for at, unit_line in enumerate(lines, start=4):
+                sheet.write_string(at, 0, safe_cell(unit_line.name))
+                put(sheet, at, 1, unit_line.npl_p50, money)
+                put(sheet, at, 2, unit_line.npl_p10, money)
+                put(sheet, at, 3, unit_line.npl_p90, money)
+                put(sheet, at, 4, unit_line.ratio_p50, percent)
+                put(sheet, at, 5, unit_line.probability, percent)
+                if unit_line.tracking:
+                    sheet.write_string(at, 6, label(TRACKING_LABELS, unit_line.tracking))
+                put(sheet, at, 7, unit_line.required_reduction, money)
 
         # Lineage
         sheet = sheet_of("lineage")

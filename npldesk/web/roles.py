@@ -27,6 +27,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "figures": frozenset({Role.LEADER, Role.RISK_ANALYST, Role.TEAM_LEAD, Role.FINANCE}),
     # The monthly asset-quality report for the leaders.
     "reports": frozenset({Role.LEADER, Role.RISK_ANALYST}),
+    # The double-reduction planner.
+    "planner": frozenset({Role.LEADER, Role.RISK_ANALYST}),
     "teams": frozenset({Role.TEAM_LEAD}),
     "legal": frozenset({Role.LEGAL}),
     "finance": frozenset({Role.FINANCE, Role.LEADER}),

@@ -17,5 +17,6 @@ urlpatterns = [
     path("inbox/", include("npldesk.web.inbox.urls")),
     path("", include("npldesk.web.figures.urls")),
     path("tape/", include("npldesk.web.tape.urls")),
+    path("", include("npldesk.web.planner.urls")),
     path("health/", health.health, name="health"),
 ]

@@ -37,7 +37,7 @@ def test_the_demo_month_end_equals_the_separate_commands_and_runs_once(
 
     done = npldesk(run, "month-end", "--as-of", "2019-12", "--today", TODAY, "--format", "json")
     assert json.loads(done.stdout)["ran"] == [
-        "classify", "sync", "judge", "report", "reminders", "plan",
+        "classify", "sync", "judge", "plan", "report", "reminders",
     ]  # fmt: skip
     assert query(run, CASES) == query(separate, CASES)
     assert query(run, PACKS) == query(separate, PACKS)

@@ -8,7 +8,9 @@ import contextlib
 import io
 import json
 import subprocess
+import sys
 import zipfile
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import pytest
 
 from npldesk.cli import run
 from npldesk.core import numbers
+from tests.conftest import clean_environment
 
 MONTH = "2019-12"
 BANK = "HB00"
@@ -57,11 +60,39 @@ def figures(demo_home: Path) -> dict[str, Any]:
         }
 
 
+def child(demo_home: Path, *argv: str, language: str = "en") -> str:
+    """``npldesk ARGV --home DEMO`` in a child process: the casework commands set Django up on
+    the demo home's own database, which this test process (on the test database) cannot."""
+    command = [sys.executable, "-c", "from npldesk.cli import main; main()", *argv]
+    done = subprocess.run(
+        [*command, "--home", str(demo_home)],
+        capture_output=True,
+        text=True,
+        env=clean_environment() | {"NPLDESK_LANGUAGE": language},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def write_report(demo_home: Path, target: Path, language: str, *options: str) -> Path:
-    argv = ["report", "monthly", "--as-of", MONTH, *options, "--out", str(target)]
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        npldesk([*argv, "--home", str(demo_home)], monkeypatch, language)
+    child(
+        demo_home,
+        *["report", "monthly", "--as-of", MONTH, *options, "--out", str(target)],
+        language=language,
+    )
     return target
+
+
+@pytest.fixture(scope="module")
+def casework(demo_home: Path) -> dict[str, Any]:
+    """``cases list`` and ``plan --by org_unit`` as JSON: what §8 and §9 show."""
+    return {
+        "cases": json.loads(child(demo_home, "cases", "list", "--format", "json"))["cases"],
+        "plan": json.loads(
+            child(demo_home, "plan", "--as-of", MONTH, "--by", "org_unit", "--format", "json")
+        ),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +144,7 @@ def column(sheet: Any, first_row: int, index: int) -> dict[str, Any]:
 
 def test_the_workbooks_figures_are_the_commands_json(workbook: Path, figures: dict[str, Any]):
     sheets = openpyxl.load_workbook(workbook).worksheets
-    headline, by_unit, _trend, movement, migration, new_npl, early_warning, _lineage = sheets
+    headline, by_unit, _trend, movement, migration, new_npl, early_warning, *_rest = sheets
     bank = rows_by_key(figures["quality"])[BANK]
 
     values = column(headline, 5, 2)
@@ -214,9 +245,9 @@ def test_a_units_report_holds_that_units_figures(
 ):
     unit = children(figures)[0]
     target = write_report(demo_home, tmp_path / "unit.xlsx", "en", "--unit", unit["key"])
-    headline, by_unit, *_rest, new_npl, _warning, _lineage = openpyxl.load_workbook(
-        target
-    ).worksheets
+    headline, by_unit, *_rest, new_npl, _warning, _casework, _outlook, _lineage = (
+        openpyxl.load_workbook(target).worksheets
+    )
     assert money_cell(column(headline, 5, 2)["NPL balance"]) == unit["npl_balance"]
     below = {
         row["name"]: row["npl_balance"]
@@ -228,17 +259,77 @@ def test_a_units_report_holds_that_units_figures(
     assert new_npl["B4"].value == len(own)
 
 
-def test_an_unknown_unit_is_refused(demo_home: Path, tmp_path: Path, capsys: Any):
-    argv = [
-        "report",
-        "monthly",
-        "--as-of",
-        MONTH,
-        "--unit",
-        "XX99",
-        "--out",
-        str(tmp_path / "r.pdf"),
-    ]
-    assert run([*argv, "--home", str(demo_home)]) == 2
-    assert "unknown unit 'XX99'" in capsys.readouterr().err
+def test_an_unknown_unit_is_refused(demo_home: Path, tmp_path: Path):
+    command = [sys.executable, "-c", "from npldesk.cli import main; main()", "report", "monthly"]
+    options = ["--as-of", MONTH, "--unit", "XX99", "--out", str(tmp_path / "r.pdf")]
+    done = subprocess.run(
+        [*command, *options, "--home", str(demo_home)],
+        capture_output=True,
+        text=True,
+        env=clean_environment() | {"NPLDESK_LANGUAGE": "en"},
+        timeout=600,
+    )
+    assert done.returncode == 2
+    assert "unknown unit 'XX99'" in done.stderr
     assert not list(tmp_path.iterdir())
+
+
+def open_tallies(cases: list[dict[str, Any]], field: str) -> dict[str, int]:
+    return dict(Counter(case[field] for case in cases if case["state"] != "resolved"))
+
+
+def test_the_casework_and_outlook_sheets_are_the_commands_json(
+    workbook: Path, casework: dict[str, Any]
+):
+    sheets = openpyxl.load_workbook(workbook).worksheets
+    cases_sheet, outlook_sheet = sheets[7], sheets[8]
+    assert cases_sheet.title == "8. Casework" and outlook_sheet.title == "9. Year-end outlook"
+    cases = casework["cases"]
+    open_cases = [case for case in cases if case["state"] != "resolved"]
+    assert cases_sheet["B4"].value == len(open_cases) > 0
+    assert cases_sheet["B4"].data_type == "n"
+    deadlines_past = sum(1 for case in open_cases if case["deadline"] < "2019-12-31")
+    assert cases_sheet["B5"].value == deadlines_past
+    counts = column(cases_sheet, 7, 2)
+    from npldesk.reports.labels import case_value
+
+    for field in ("state", "strategy", "tier"):
+        for code, count in open_tallies(cases, field).items():
+            assert counts[case_value(field, code)] == count, (field, code)
+
+    plan = {row["key"]: row for row in casework["plan"]["rows"]}
+    shown = {row[0]: row for row in outlook_sheet.iter_rows(min_row=5, values_only=True)}
+    bank = plan[BANK]
+    assert money_cell(shown[bank["name"]][1]) == bank["forecast_npl_balance"]["p50"]
+    children_rows = [row for key, row in plan.items() if len(key) == 4 and key != BANK]
+    assert children_rows
+    for row in children_rows:
+        line = shown[row["name"]]
+        assert money_cell(line[1]) == row["forecast_npl_balance"]["p50"]
+        assert money_cell(line[2]) == row["forecast_npl_balance"]["p10"]
+        assert money_cell(line[3]) == row["forecast_npl_balance"]["p90"]
+        assert same_ratio(line[5], row["probability_double_reduction"])
+        assert (
+            line[6]
+            == {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}[
+                row["tracking"]
+            ]
+        )
+        assert money_cell(line[7]) == row["required_reduction"]
+
+
+def test_the_pdf_has_the_casework_and_the_outlook(pdf_text: str, casework: dict[str, Any]):
+    assert "8. 案件处置" in pdf_text and "9. 年末展望" in pdf_text
+    open_cases = [case for case in casework["cases"] if case["state"] != "resolved"]
+    line = next(text for text in pdf_text.splitlines() if text.strip().startswith("未结案件"))
+    assert line.split()[-1] == numbers.grouped(len(open_cases))
+    plan = {row["key"]: row for row in casework["plan"]["rows"]}
+    for key, row in plan.items():
+        if len(key) == 4 and key != BANK:
+            found = [
+                text
+                for text in pdf_text.splitlines()
+                if text.strip().startswith(row["name"])
+                and numbers.money(Decimal(row["forecast_npl_balance"]["p50"])) in text
+            ]
+            assert found, row["name"]

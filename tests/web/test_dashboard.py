@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 from django.test import Client
 
 from npldesk.analytics.session import Analytics
@@ -15,6 +16,7 @@ from npldesk.casework.models import Person
 from npldesk.home import Home
 from npldesk.reports.figures import movement_report, quality_report, quality_trend
 from tests.casework.world import World, person
+from tests.web.test_planner import TRACKING, cli_plan
 from tests.web.test_quality import page_rows, percent, yuan
 
 Sign = Callable[[Person], Client]
@@ -96,3 +98,29 @@ def test_a_unit_outside_the_leaders_scope_is_not_found(
     text = english(client, "/")
     assert set(page_rows(text)) == {"HB0201"}
     assert 'data-key="early_warning">0<' in text
+
+
+def test_each_units_year_end_outlook_links_to_the_planner(
+    world: World, figures_home: Home, client_for: Sign, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from npldesk.core.months import parse_month
+    from npldesk.planner.plan import stored_plan_path
+
+    document = cli_plan(figures_home, capsys, world.leader)  # the month-end's plan
+    path = stored_plan_path(figures_home.path, parse_month("2020-01"))
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(document), encoding="utf-8")
+    response = client_for(world.leader).get("/", HTTP_ACCEPT_LANGUAGE="en")
+    text = response.content.decode()
+    rows = {row["key"]: row for row in document["rows"]}
+    for code in ("HB01", "HB02"):
+        cell = re.search(
+            rf'<tr data-unit="{code}">.*?data-key="tracking"[^>]*>'
+            r'<a[^>]*href="([^"]+)"[^>]*>([^<]*)</a>',
+            text,
+            re.S,
+        )
+        assert cell is not None
+        assert cell.group(1) == f"/planner/?as_of=2020-01&amp;unit={code}"
+        assert cell.group(2) == TRACKING[rows[code]["tracking"]]
+    assert "Year-end outlook" in text

@@ -207,6 +207,7 @@ OWN_TESTS: dict[str, str] = {
     "web:inbox_pack": "tests/web/test_inbox.py",
     "web:inbox_read": "tests/web/test_inbox.py",
     "web:inbox_acknowledge": "tests/web/test_inbox.py",
+    "web:planner": "tests/web/test_planner.py",
 }
 
 # Namespaces with their own tests: Django's admin (tests/casework/test_admin*.py) and the API

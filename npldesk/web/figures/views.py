@@ -111,6 +111,7 @@ class UnitVerdict:
     code: str
     name: str
     line: QualityLine
+    plan: dict[str, Any] | None = None
 
 
 def _waterfall(lines: MovementLines) -> list[dict[str, Any]]:
@@ -145,8 +146,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     children = list(selectors.unit_children(person, unit))
     rows = {row.key: row for row in quality.rows}
     own = rows.get(unit.code)
+    plan = _plan_tracking(person, as_of)
     verdicts = [
-        UnitVerdict(child.code, child.name, rows[child.code].line)
+        UnitVerdict(
+            child.code,
+            child.name,
+            rows[child.code].line,
+            None if plan is None else plan.get(child.code),
+        )
         for child in children
         if child.code in rows
     ]
@@ -201,9 +208,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "chart_data": chart_data,
             "trend_points": points,
             "waterfall": waterfall,
+            "plan": plan,
+            "own_plan": None if plan is None else plan.get(unit.code),
         }
     )
     return render(request, "web/figures/dashboard.html", context)
+
+
+def _plan_tracking(person: Person, as_of: date) -> dict[str, dict[str, Any]] | None:
+    """Each unit's row of the month's plan (the month-end run's, or the planner's defaults),
+    by code; ``None`` where no plan can be made from the imported months."""
+    from npldesk.planner.plan import PlanRequest
+    from npldesk.web.planner.views import plan_for
+
+    try:
+        document = plan_for(person, PlanRequest(as_of=as_of, by="org_unit"))
+    except UsageError:
+        return None
+    return {row["key"]: row for row in document["rows"]}
 
 
 def label_of_state(state: str) -> str:

@@ -9,7 +9,7 @@ from django import template
 from django.utils.translation import get_language, gettext
 
 from npldesk.core import numbers
-from npldesk.reports.labels import STATE_LABELS, STATUS_LABELS
+from npldesk.reports.labels import STATE_LABELS, STATUS_LABELS, TRACKING_LABELS
 from npldesk.reports.labels import label as report_label
 
 register = template.Library()
@@ -94,3 +94,9 @@ def verdict(value: bool | None) -> str:
 def count(value: Any) -> str:
     """A count with thousands separators: 1,161."""
     return "—" if value is None or value == "" else numbers.grouped(int(value))
+
+
+@register.filter
+def tracking(value: str | None) -> str:
+    """The planner's tracking of a unit: on track, at risk or off track (no baseline: —)."""
+    return report_label(TRACKING_LABELS, value) if value else "—"

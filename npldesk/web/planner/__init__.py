@@ -1,0 +1,1 @@
+"""``/planner/``: the double-reduction planner for leaders and risk analysts."""
