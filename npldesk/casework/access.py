@@ -148,6 +148,18 @@ def works_case(person: Person, case: Case) -> bool:
     return person.has_role(Role.LEGAL) and case.legal_cases.filter(holder=person).exists()
 
 
+def works_scope(person: Person) -> Q:
+    """The cases ``person`` works (``works_case`` as a filter on ``Case``)."""
+    if not person.active:
+        return Q(pk__in=[])
+    scope = Q(owner=person) | Q(team__leader=person) | Q(team__members=person)
+    if person.has_role(Role.TEAM_LEAD):
+        scope |= in_units(person, "unit__path")
+    if person.has_role(Role.LEGAL):
+        scope |= Q(_holds_legal_case(person))
+    return scope
+
+
 def may_see_personal_data(person: Person, case: Case) -> bool:
     """Who may ask for a household's personal data unmasked (the view is then recorded): those
     who work the case, and the system actor (the command line on the server, ``cases show

@@ -13,7 +13,7 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
-from npldesk.web.api import cases, errors, ledger, people, work, worklist
+from npldesk.web.api import cases, errors, figures, ledger, people, work, worklist
 from npldesk.web.api.auth import AUTH
 
 
@@ -46,6 +46,7 @@ def build() -> NinjaAPI:
     api.add_router("", work.router)
     api.add_router("", ledger.router)
     api.add_router("", people.router)
+    api.add_router("", figures.router)
     return api
 
 
