@@ -13,7 +13,16 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
-from npldesk.web.api import cases, errors, figures, ledger, people, work, worklist
+from npldesk.web.api import (
+    administration,
+    cases,
+    errors,
+    figures,
+    ledger,
+    people,
+    work,
+    worklist,
+)
 from npldesk.web.api.auth import AUTH
 
 
@@ -47,6 +56,7 @@ def build() -> NinjaAPI:
     api.add_router("", ledger.router)
     api.add_router("", people.router)
     api.add_router("", figures.router)
+    api.add_router("", administration.router)
     return api
 
 
