@@ -13,10 +13,11 @@ import json
 import os
 import random
 import threading
+from pathlib import Path
 
 from locust import HttpUser, between, task
 
-USERS = json.loads(open(os.environ["LOAD_USERS_FILE"], encoding="utf-8").read())
+USERS = json.loads(Path(os.environ["LOAD_USERS_FILE"]).read_text(encoding="utf-8"))
 LOW, HIGH = (float(x) for x in os.environ.get("LOAD_WAIT", "1-3").split("-"))
 _turn = itertools.count()
 _lock = threading.Lock()

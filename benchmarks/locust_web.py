@@ -15,10 +15,11 @@ import os
 import random
 import threading
 from datetime import datetime
+from pathlib import Path
 
 from locust import HttpUser, between, task
 
-USERS = json.loads(open(os.environ["LOAD_USERS_FILE"], encoding="utf-8").read())
+USERS = json.loads(Path(os.environ["LOAD_USERS_FILE"]).read_text(encoding="utf-8"))
 _turn = itertools.count()
 _lock = threading.Lock()
 
