@@ -57,8 +57,7 @@ def build_demo(home: Path, url: str, loans: int, months: int) -> None:
     subprocess.run(command, check=True, env=env, stdout=sys.stderr)
     config = home / "npldesk.toml"
     text = config.read_text(encoding="utf-8")
-    if "[database]" not in text:
-        config.write_text(text + f'\n[database]\nurl = "{url}"\n', encoding="utf-8")
+    config.write_text(text.replace('url = ""', f'url = "{url}"', 1), encoding="utf-8")
 
 
 def seed(officers: int, cases: int, users: int, today: date) -> dict[str, Any]:

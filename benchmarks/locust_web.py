@@ -1,9 +1,9 @@
 """Locust: signed-in people on the web app (``benchmarks/load_run.py --kind web`` runs it).
 
-Each simulated person signs in once as one of the seeded load users (``load-users.json`` of the
-home, ``LOAD_USERS_FILE``), then pauses 1–3 s between pages: worklist 40 %, case page 30 %,
-activity entry 10 %, dashboard 10 %, case list 10 %. The sign-in is reported apart
-(``sign-in``) so that the pages' figures are of signed-in use. Not part of npldesk: run with
+Each simulated person is one of the seeded load users (``load-users.json`` of the home,
+``LOAD_USERS_FILE``), already signed in by the runner (their cookies in ``LOAD_SESSIONS_FILE``),
+and pauses 1–3 s between pages: worklist 40 %, case page 30 %, activity entry 10 %,
+dashboard 10 %, case list 10 %. Not part of npldesk: run with
 locust's own Python (see ``docs/benchmarks.md``).
 """
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from locust import HttpUser, between, task
 
 USERS = json.loads(Path(os.environ["LOAD_USERS_FILE"]).read_text(encoding="utf-8"))
+SESSIONS = json.loads(Path(os.environ["LOAD_SESSIONS_FILE"]).read_text(encoding="utf-8"))
 _turn = itertools.count()
 _lock = threading.Lock()
 
@@ -34,18 +35,10 @@ class Person(HttpUser):
 
     def on_start(self) -> None:
         self.me = _next_user()
-        self.client.get("/login/", name="sign-in")
-        token = self.client.cookies.get("csrftoken", "")
-        self.client.post(
-            "/login/",
-            {
-                "username": self.me["username"],
-                "password": self.me["password"],
-                "csrfmiddlewaretoken": token,
-            },
-            headers={"X-CSRFToken": token},
-            name="sign-in",
-        )
+        cookies = SESSIONS[self.me["username"]]
+        for name, value in cookies.items():
+            self.client.cookies.set(name, value, domain="127.0.0.1")
+        self.csrf = cookies["csrftoken"]
 
     def _case(self) -> str:
         return random.choice(self.me["cases"])
@@ -61,7 +54,7 @@ class Person(HttpUser):
     @task(10)
     def activity_entry(self) -> None:
         number = self._case()
-        token = self.client.cookies.get("csrftoken", "")
+        token = self.csrf
         with self.client.post(
             f"/cases/{number}/activity/",
             {
