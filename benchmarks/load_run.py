@@ -1,8 +1,8 @@
 """Run a load benchmark against ``npldesk serve`` on 127.0.0.1 and print the figures per page.
 
-Not a test. Needs a home seeded by ``benchmarks/load_seed.py`` and locust (in its own
-environment: ``python -m venv /tmp/locust-venv && /tmp/locust-venv/bin/pip install locust``;
-``--locust`` names its command). Loopback only: the server binds 127.0.0.1, locust calls it
+Not a test. Needs a home seeded by ``benchmarks/load_seed.py`` and locust in an environment of
+its own (``--locust`` names its command; the default ``/tmp/locust-venv/bin/locust`` is made
+with pip when missing). Loopback only: the server binds 127.0.0.1, locust calls it
 there.
 
     python benchmarks/load_run.py --kind web [--users 50] [--minutes 5]
@@ -37,6 +37,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
+LOCUST = "locust==2.47.0"
 TARGETS = {"web": {"p95": 150, "median": 50}, "api": {"p95": 150, "median": None}}
 
 
@@ -68,6 +69,17 @@ def serve(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
             time.sleep(1)
     stop(server)
     raise SystemExit(f"the server did not answer in 120 s: see {log}")
+
+
+def ensure_locust(command: str) -> None:
+    """Locust in an environment of its own (its gevent stays out of npldesk's): made with pip
+    the first time when ``command`` is the default and missing."""
+    if Path(command).exists():
+        return
+    venv = Path(command).parents[1]
+    say(f"installing locust into {venv}")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", LOCUST], check=True)
 
 
 def sign_in(port: int, users: list[dict[str, Any]], target: Path) -> None:
@@ -140,6 +152,7 @@ def main() -> int:
     if not users_file.exists():
         raise SystemExit(f"{users_file} is missing: run benchmarks/load_seed.py first")
 
+    ensure_locust(args.locust)
     work = Path(tempfile.mkdtemp(prefix="npldesk-load-"))
     server = serve(args.home, args.port, work / "server.log")
     try:
