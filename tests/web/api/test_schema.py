@@ -1,7 +1,7 @@
 """The served schema against the API itself (schemathesis): for every operation, 25 generated
-requests as an officer, an administrator and a leader (who reads the figures of a small
-home) of a small casework world; no 5xx, and every
-response as the schema says (status, content type, body)."""
+requests as an officer, an administrator and a leader (who reads the figures of a small home)
+of a small casework world; no 5xx, and every response as the schema says (status, content
+type, body)."""
 
 from __future__ import annotations
 
