@@ -222,3 +222,10 @@ SECURE_SSL_REDIRECT = _TLS
 SECURE_HSTS_SECONDS = 31_536_000 if _TLS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _TLS
 SECURE_HSTS_PRELOAD = _TLS
+
+# The API's limits (docs/api.md), from ``[api]`` of the home's npldesk.toml: calls a minute per
+# token (429 with Retry-After beyond), and the largest request body read (413 beyond; uploads of
+# files through the web pages are bounded separately).
+_API = HOME.config.get("api", {})
+NPLDESK_API_RATE_PER_MINUTE = int(_API.get("rate_per_minute", 600))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(_API.get("max_body_bytes", 2_621_440))

@@ -387,6 +387,17 @@ def unit_in_scope(person: Person, code: str) -> Unit:
 
 
 @selector
+def loans_worked(person: Person, loan_ids: list[str]) -> set[str]:
+    """Which of ``loan_ids`` belong to a case the person works (``access.works_case``): the
+    loans whose household's personal data they may see unmasked."""
+    if not loan_ids:
+        return set()
+    worked = Case.objects.filter(access.works_scope(person)).values("pk")
+    found = CaseLoan.objects.filter(loan_id__in=loan_ids, case__in=worked)
+    return set(found.values_list("loan_id", flat=True))
+
+
+@selector
 def unit_children(person: Person, unit: Unit) -> QuerySet[Unit]:
     """The units directly below ``unit`` within the person's scope, in tree order."""
     return units_visible(person).filter(parent=unit)

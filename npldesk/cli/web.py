@@ -109,6 +109,9 @@ def _gunicorn(*, bind: str, port: int) -> None:
                 "threads": THREADS,
                 "worker_class": "gthread",
                 "timeout": 120,
+                # Longer than a person's pause between pages: a connection the server closes
+                # (default 2 s) just as the browser reuses it is reset under the request.
+                "keepalive": 10,
                 "accesslog": "-",
             }
             for key, value in options.items():

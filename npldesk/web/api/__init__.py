@@ -14,8 +14,10 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
 from npldesk.web.api import (
+    administration,
     cases,
     errors,
+    figures,
     households,
     ledger,
     legal,
@@ -61,6 +63,8 @@ def build() -> NinjaAPI:
     api.add_router("", transfers.router)
     api.add_router("", people.router)
     api.add_router("", tape.router)
+    api.add_router("", figures.router)
+    api.add_router("", administration.router)
     return api
 
 

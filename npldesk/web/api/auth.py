@@ -32,11 +32,12 @@ class TokenAuth(HttpBearer):
         check = token_check(token)
         if check.person is None or check.token is None:
             raise TokenRefused(check.problem)
-        minute = timezone.now().strftime("%Y%m%d%H%M")
-        key = f"npldesk:api-rate:{check.token.digest[:24]}:{minute}"
+        now = timezone.now()
+        key = f"npldesk:api-rate:{check.token.digest[:24]}:{now:%Y%m%d%H%M}"
         cache.add(key, 0, timeout=120)
         if cache.incr(key) > rate_per_minute():
-            raise Throttled(wait=60)
+            # Until the minute's window ends.
+            raise Throttled(wait=60 - now.second)
         request.person = check.person  # type: ignore[attr-defined]
         return check.person
 

@@ -94,7 +94,9 @@ def install(api: NinjaAPI) -> None:
         return problem(exc.status_code, str(exc))
 
     def on_throttled(request: HttpRequest, exc: Any) -> HttpResponse:
-        return problem(429, _("Too many requests with this token: wait a minute."))
+        response = problem(429, _("Too many requests with this token: wait a minute."))
+        response["Retry-After"] = str(exc.wait or 60)
+        return response
 
     def on_not_found(request: HttpRequest, exc: Any) -> HttpResponse:
         return problem(404, str(exc) or _("Not found."))

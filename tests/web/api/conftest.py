@@ -37,7 +37,11 @@ class ApiClient:
         return self.client.get(f"/api/v1{path}", params, headers=self.headers)
 
     def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
-        return self.client.post(
+        return self.send("post", path, body, headers)
+
+    def send(self, method: str, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+        """A request with a JSON body (``post``, ``put``, ``patch``)."""
+        return getattr(self.client, method)(
             f"/api/v1{path}",
             body,
             content_type="application/json",

@@ -220,6 +220,57 @@ SAMPLES: dict[str, Sample] = {
     ),
     "tape_upload_show": lambda w, case: ("get", f"/tape/uploads/{_upload_id()}", None),
     "manifest": lambda w, case: ("get", "/manifest", None),
+    "figures_quality": lambda w, case: (
+        "get",
+        f"/figures/quality?as_of=2020-01&unit={case.unit.code}",
+        None,
+    ),
+    "figures_movement": lambda w, case: (
+        "get",
+        f"/figures/movement?as_of=2020-01&unit={case.unit.code}",
+        None,
+    ),
+    "figures_migration": lambda w, case: (
+        "get",
+        f"/figures/migration?from=2019-12&to=2020-01&unit={case.unit.code}",
+        None,
+    ),
+    "figures_list": lambda w, case: (
+        "get",
+        f"/figures/lists/top-npl?as_of=2020-01&pii=true&unit={case.unit.code}",
+        None,
+    ),
+    "person_show": lambda w, case: ("get", f"/people/{case.owner.user.username}", None),
+    "person_create": lambda w, case: (
+        "post",
+        "/people",
+        {"username": "new", "name": "n", "roles": ["officer"], "units": [case.unit.code]},
+    ),
+    "person_update": lambda w, case: (
+        "patch",
+        f"/people/{case.owner.user.username}",
+        {"version": case.owner.version, "active": True},
+    ),
+    "roles_list": lambda w, case: ("get", "/roles", None),
+    "units_list": lambda w, case: ("get", "/units", None),
+    "teams_list": lambda w, case: ("get", "/teams", None),
+    "team_create": lambda w, case: (
+        "post",
+        "/teams",
+        {
+            "code": f"T{case.pk}",
+            "name": "t",
+            "kind": "task_force",
+            "leader": case.owner.user.username,
+            "units": [case.unit.code],
+            "active_from": TODAY,
+        },
+    ),
+    "team_set_members": lambda w, case: (
+        "put",
+        f"/teams/T{case.pk}/members",
+        {"version": 1, "members": [case.owner.user.username]},
+    ),
 }
 # Operations about the caller, not about a case: no case outside scope to ask for.
 NOT_CASE_SCOPED = {"worklist", "people_list", "transfers_list"}
@@ -229,6 +280,21 @@ TRANSFER_SCOPED = {"transfer_approve"}
 # Operations of the roles that may import (the tape page's): any other role is refused (403).
 TAPE_OPERATIONS = {"tape_upload", "tape_upload_show", "manifest"}
 TAPE_ROLES = {"analyst", "admin"}
+# The figures: for the figures roles (403 for the others), of a unit in the caller's scope (404
+# for any other).
+FIGURES = {"figures_quality", "figures_movement", "figures_migration", "figures_list"}
+FIGURE_ROLES = {"lead", "finance", "leader", "analyst", "outsider"}
+# Administration: administrators only (403 for everyone else, whatever the object).
+ADMINISTRATION = {
+    "person_show",
+    "person_create",
+    "person_update",
+    "roles_list",
+    "units_list",
+    "teams_list",
+    "team_create",
+    "team_set_members",
+}
 
 
 def _upload_id() -> int:
@@ -310,11 +376,15 @@ def _call(api_client: Any, sample: tuple[str, str, dict[str, Any] | None]) -> An
         return api_client.client.get(f"/api/v1{path}", headers=api_client.headers)
     if method == "multipart":
         return api_client.client.post(f"/api/v1{path}", body, headers=api_client.headers)
-    return api_client.post(path, body or {})
+    return api_client.send(method, path, body or {})
 
 
 @pytest.mark.parametrize("operation", sorted(SAMPLES))
-def test_the_access_matrix(world: World, api_for, operation: str) -> None:
+def test_the_access_matrix(
+    world: World, api_for, operation: str, request: pytest.FixtureRequest
+) -> None:
+    if operation in FIGURES:
+        request.getfixturevalue("figures_home")
     stranger = staff("officer", world.units["HB02"])
     other = case_with_loan(world.units["HB0201"], owner=stranger)
     for owner, case in ((world.officer, world.case), (stranger, other)):
@@ -334,6 +404,15 @@ def test_the_access_matrix(world: World, api_for, operation: str) -> None:
             if operation in TAPE_OPERATIONS:
                 expected = (200, 202) if role in TAPE_ROLES else (403,)
                 assert status in expected, (role, response.content)
+            elif operation in FIGURES:
+                visible = any(case.unit.path.startswith(unit.path) for unit in person.units.all())
+                expected = (200 if visible else 404) if role in FIGURE_ROLES else 403
+                assert status == expected, (role, case, response.content)
+            elif operation in ADMINISTRATION:
+                if role == "admin":
+                    assert status in (200, 201, 404, 409, 422), (role, response.content)
+                else:
+                    assert status == 403, (role, response.content)
             elif operation in NOT_CASE_SCOPED:
                 assert status == 200, (role, response.content)
             elif operation == "cases_list":

@@ -1,6 +1,7 @@
 """The served schema against the API itself (schemathesis): for every operation, 25 generated
-requests as an officer and as an administrator of a small casework world; no 5xx, and every
-response as the schema says (status, content type, body)."""
+requests as an officer, an administrator and a leader (who reads the figures of a small home)
+of a small casework world; no 5xx, and every response as the schema says (status, content
+type, body)."""
 
 from __future__ import annotations
 
@@ -64,9 +65,9 @@ def wsgi_app() -> Iterator[Any]:
         request_finished.connect(close_old_connections)
 
 
-@pytest.mark.parametrize("role", ["officer", "admin"])
+@pytest.mark.parametrize("role", ["officer", "admin", "leader"])
 def test_every_operation_keeps_to_its_schema(
-    world: World, role: str, settings: Any, wsgi_app: Any
+    world: World, role: str, settings: Any, wsgi_app: Any, figures_home: Any
 ) -> None:
     settings.NPLDESK_API_RATE_PER_MINUTE = 100_000
     propose_plan(world)
