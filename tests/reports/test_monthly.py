@@ -319,7 +319,7 @@ def test_the_casework_and_outlook_sheets_are_the_commands_json(
 
 
 def test_the_pdf_has_the_casework_and_the_outlook(pdf_text: str, casework: dict[str, Any]):
-    assert "8. 案件处置" in pdf_text and "9. 年末展望" in pdf_text
+    assert "八、案件处置" in pdf_text and "九、年末展望" in pdf_text
     open_cases = [case for case in casework["cases"] if case["state"] != "resolved"]
     line = next(text for text in pdf_text.splitlines() if text.strip().startswith("未结案件"))
     assert line.split()[-1] == numbers.grouped(len(open_cases))
