@@ -25,6 +25,10 @@ class Translatable(str):
         text.values = dict(values)
         return text
 
+    def __reduce__(self) -> tuple[type[Translatable], tuple[str, dict[str, Any]]]:
+        """Pickled (a cache keeps it) as its template and values, so it stays marked."""
+        return (Translatable, (self.template, dict(self.values)))
+
     def render(self, template: str, translate: Callable[[Any], str] = str) -> str:
         """The same values in another wording of the template (a translation); values that
         are themselves marked are said by ``translate``."""
