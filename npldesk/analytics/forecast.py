@@ -39,6 +39,7 @@ from npldesk.analytics.migration import CLASS_STATES, S71, dpd_bucket, own_name
 from npldesk.analytics.org import ancestors_of
 from npldesk.analytics.session import Analytics
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.money import FEN
 from npldesk.core.months import month_end, month_label, months_between, shift_month_end
 from npldesk.tape.org import OrgUnit, load_org
@@ -635,13 +636,28 @@ def run_forecast(
     warnings: list[str] = []
     if used == 0:
         raise UsageError(
-            f"a forecast from {month_label(as_of)} needs the month before it: no transition "
-            "between consecutive months is imported up to it"
+            translatable(
+                "a forecast from {month} needs the month before it: no transition "
+                "between consecutive months is imported up to it",
+                month=month_label(as_of),
+            )
         )
     if used < window:
+        # Two wordings rather than a plural form (docs/language.md): one month, or several.
         warnings.append(
-            f"forecast from {used} month{'s' if used != 1 else ''} of history, fewer than the "
-            f"window of {window}: the bootstrap draws from those {used} only"
+            translatable(
+                "forecast from {used} month of history, fewer than the "
+                "window of {window}: the bootstrap draws from those {used} only",
+                used=used,
+                window=window,
+            )
+            if used == 1
+            else translatable(
+                "forecast from {used} months of history, fewer than the "
+                "window of {window}: the bootstrap draws from those {used} only",
+                used=used,
+                window=window,
+            )
         )
     steps = slice(position - used, position)
     chains = _unit_chains(history.units, org)
@@ -697,8 +713,11 @@ def run_forecast(
     has_baseline = baseline in history.balances and bool(history.balances[baseline])
     if not has_baseline:
         warnings.append(
-            f"baseline {month_label(baseline)} (the December before the year end) is not "
-            "imported: no baseline, no required reduction, no probability of double reduction"
+            translatable(
+                "baseline {month} (the December before the year end) is not imported: no "
+                "baseline, no required reduction, no probability of double reduction",
+                month=month_label(baseline),
+            )
         )
     base_own = _baseline_and_current(history, baseline if has_baseline else None, npl)
     current_own = _baseline_and_current(history, as_of, npl)

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 
 LIMITATION_YEARS = 3
 ENFORCEMENT_YEARS = 2
@@ -213,14 +214,20 @@ def calendar_from_config(config: Mapping[str, Any]) -> Calendar:
     working days on a weekend), lists of ISO dates; a bad one is a ``UsageError``."""
     section = config.get("clocks", {})
     if not isinstance(section, Mapping):
-        raise UsageError("npldesk.toml [clocks]: a table of settings, not a single value")
+        raise UsageError(
+            translatable("npldesk.toml [clocks]: a table of settings, not a single value")
+        )
     lists: dict[str, frozenset[date]] = {}
     for name, value in section.items():
         where = f"npldesk.toml [clocks] {name}"
         if name not in ("holidays", "workdays"):
-            raise UsageError(f"npldesk.toml [clocks]: unknown setting {name!r}")
+            raise UsageError(
+                translatable("npldesk.toml [clocks]: unknown setting {name!r}", name=name)
+            )
         if not isinstance(value, list):
-            raise UsageError(f"{where}: a list of dates, not {value!r}")
+            raise UsageError(
+                translatable("{where}: a list of dates, not {value!r}", where=where, value=value)
+            )
         days = set()
         for item in value:
             if isinstance(item, date):
@@ -229,6 +236,10 @@ def calendar_from_config(config: Mapping[str, Any]) -> Calendar:
             try:
                 days.add(date.fromisoformat(str(item)))
             except ValueError:
-                raise UsageError(f"{where}: a date such as 2025-10-01, not {item!r}") from None
+                raise UsageError(
+                    translatable(
+                        "{where}: a date such as 2025-10-01, not {item!r}", where=where, item=item
+                    )
+                ) from None
         lists[name] = frozenset(days)
     return Calendar(**lists)

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from npldesk.casework.choices import CONTACT_KINDS, ActivityKind, ActivityParty, ActivityPurpose
 from npldesk.casework.errors import InvalidAction
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 
 MAX_EXCEPTION_DAYS = 7
 # Kinds held to the contact hours: a call or a visit reaches a person at a moment.
@@ -39,7 +40,7 @@ class ConductRefused(InvalidAction):
 
     def __init__(self, rule: str, message: str) -> None:
         self.rule = rule
-        super().__init__(f"conduct rule {rule}: {message}")
+        super().__init__(translatable("conduct rule {rule}: {message}", rule=rule, message=message))
 
 
 @dataclass(frozen=True)
@@ -69,39 +70,59 @@ def _clock(value: Any, where: str) -> time:
     try:
         return time.fromisoformat(str(value))
     except ValueError:
-        raise UsageError(f'{where}: a time of day such as "08:00", not {value!r}') from None
+        raise UsageError(
+            translatable(
+                '{where}: a time of day such as "08:00", not {value!r}', where=where, value=value
+            )
+        ) from None
 
 
 def conduct_params(config: Mapping[str, Any]) -> ConductParams:
     """``ConductParams`` from the ``[conduct]`` table; a bad value is a ``UsageError``."""
     section = config.get("conduct", {})
     if not isinstance(section, Mapping):
-        raise UsageError("npldesk.toml [conduct]: a table of settings, not a single value")
+        raise UsageError(
+            translatable("npldesk.toml [conduct]: a table of settings, not a single value")
+        )
     defaults = ConductParams()
     values: dict[str, Any] = {}
     for name, value in section.items():
         where = f"npldesk.toml [conduct] {name}"
         if name in ("enabled", "third_party_collection"):
             if not isinstance(value, bool):
-                raise UsageError(f"{where}: true or false, not {value!r}")
+                raise UsageError(
+                    translatable("{where}: true or false, not {value!r}", where=where, value=value)
+                )
             values[name] = value
         elif name == "timezone":
             try:
                 ZoneInfo(str(value))
             except (ZoneInfoNotFoundError, ValueError):
-                raise UsageError(f"{where}: a time zone such as Asia/Shanghai") from None
+                raise UsageError(
+                    translatable("{where}: a time zone such as Asia/Shanghai", where=where)
+                ) from None
             values[name] = str(value)
         elif name in ("contact_start", "contact_end"):
             values[name] = _clock(value, where)
         elif name in ("daily_attempts", "weekly_attempts"):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UsageError(f"{where}: a whole number of one or more, not {value!r}")
+                raise UsageError(
+                    translatable(
+                        "{where}: a whole number of one or more, not {value!r}",
+                        where=where,
+                        value=value,
+                    )
+                )
             values[name] = value
         else:
-            raise UsageError(f"npldesk.toml [conduct]: unknown setting {name!r}")
+            raise UsageError(
+                translatable("npldesk.toml [conduct]: unknown setting {name!r}", name=name)
+            )
     params = ConductParams(**{**defaults.__dict__, **values})
     if params.contact_start >= params.contact_end:
-        raise UsageError("npldesk.toml [conduct]: contact_start comes before contact_end")
+        raise UsageError(
+            translatable("npldesk.toml [conduct]: contact_start comes before contact_end")
+        )
     return params
 
 
@@ -128,17 +149,27 @@ def check(contact: Contact, *, earlier: Iterable[date], params: ConductParams) -
     ):
         raise ConductRefused(
             "third_party",
-            "no collection contact with a third party (only asking how to reach the borrower)",
+            translatable(
+                "no collection contact with a third party (only asking how to reach the borrower)"
+            ),
         )
     if contact.kind in TIMED_KINDS:
         start, end = params.contact_start, params.contact_end
         hours = f"{start:%H:%M}-{end:%H:%M} {params.timezone}"
         if contact.at is None:
-            raise ConductRefused("contact_hours", f"a call or visit needs its time ({hours})")
+            raise ConductRefused(
+                "contact_hours",
+                translatable("a call or visit needs its time ({hours})", hours=hours),
+            )
         local = params.local(contact.at).time()
         if not start <= local < end:
             raise ConductRefused(
-                "contact_hours", f"calls and visits only {hours}, not at {local:%H:%M}"
+                "contact_hours",
+                translatable(
+                    "calls and visits only {hours}, not at {local}",
+                    hours=hours,
+                    local=f"{local:%H:%M}",
+                ),
             )
     if contact.kind not in CONTACT_KINDS:
         return
@@ -147,14 +178,24 @@ def check(contact: Contact, *, earlier: Iterable[date], params: ConductParams) -
     if same_day >= params.daily_attempts:
         raise ConductRefused(
             "daily_attempts",
-            f"at most {params.daily_attempts} contact attempts per household a day "
-            f"({same_day} already on {contact.on})",
+            translatable(
+                "at most {limit} contact attempts per household a day ({count} already on {day})",
+                limit=params.daily_attempts,
+                count=same_day,
+                day=contact.on.isoformat(),
+            ),
         )
     week_start = contact.on - timedelta(days=6)
     in_week = sum(1 for d in days if week_start <= d <= contact.on)
     if in_week >= params.weekly_attempts:
         raise ConductRefused(
             "weekly_attempts",
-            f"at most {params.weekly_attempts} contact attempts per household in 7 days "
-            f"({in_week} already from {week_start} to {contact.on})",
+            translatable(
+                "at most {limit} contact attempts per household in 7 days "
+                "({count} already from {first} to {day})",
+                limit=params.weekly_attempts,
+                count=in_week,
+                first=week_start.isoformat(),
+                day=contact.on.isoformat(),
+            ),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import sys
@@ -17,6 +18,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from npldesk.cli.language import say
 from npldesk.core.cells import safe_cell
 from npldesk.core.errors import Problem, Severity
 
@@ -45,7 +47,8 @@ def print_problems(problems: Sequence[Problem], total: int | None = None) -> Non
     for problem in problems:
         tag = "warning" if problem.severity is Severity.WARNING else "error"
         colour = "yellow" if tag == "warning" else "red"
-        out.print(f"[{colour}]{tag}:[/] {escape(problem.describe())}", highlight=False)
+        said = dataclasses.replace(problem, message=say(problem.message))
+        out.print(f"[{colour}]{tag}:[/] {escape(said.describe())}", highlight=False)
     if total is not None and total > len(problems):
         out.print(f"… and {total - len(problems)} more not listed")
 

@@ -24,6 +24,7 @@ from npldesk.cli.options import (
 )
 from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 
 plan_app = typer.Typer(
     help="The double-reduction planner: year-end forecast, gap and levers per unit.",
@@ -132,7 +133,9 @@ def _pipeline(home: Any, as_of: Any, username: str | None) -> Any:
     from npldesk.planner.pipeline import no_pipeline, read_pipeline
 
     if not home.has_casework_database:
-        return no_pipeline("no casework database in this home (tape only): pipeline levers are 0")
+        return no_pipeline(
+            translatable("no casework database in this home (tape only): pipeline levers are 0")
+        )
     from django.db import DatabaseError
 
     from npldesk.bootstrap import setup_django
@@ -142,7 +145,11 @@ def _pipeline(home: Any, as_of: Any, username: str | None) -> Any:
     try:
         person = acting_person(username)
     except (DatabaseError, NotFound) as exc:
-        return no_pipeline(f"the casework database cannot be read ({exc}): pipeline levers are 0")
+        return no_pipeline(
+            translatable(
+                "the casework database cannot be read ({exc}): pipeline levers are 0", exc=str(exc)
+            )
+        )
     return read_pipeline(person, as_of=as_of, until=year_end_of(as_of))
 
 

@@ -25,6 +25,10 @@ class Translatable(str):
         text.values = dict(values)
         return text
 
+    def __reduce__(self) -> tuple[type[Translatable], tuple[str, dict[str, Any]]]:
+        """Pickled (a cache keeps it) as its template and values, so it stays marked."""
+        return (Translatable, (self.template, dict(self.values)))
+
     def render(self, template: str, translate: Callable[[Any], str] = str) -> str:
         """The same values in another wording of the template (a translation); values that
         are themselves marked are said by ``translate``."""
@@ -38,3 +42,36 @@ class Translatable(str):
 def translatable(template: str, /, **values: Any) -> Translatable:
     """``template.format(**values)``, marked for translation (``{name}`` placeholders)."""
     return Translatable(template, values)
+
+
+def marker(message: str) -> str:
+    """Marks ``message`` for the catalogues (``scripts/messages.py`` collects ``_``); a
+    template whose values are filled in later by ``translatable``."""
+    return message
+
+
+def as_data(text: object) -> object:
+    """``text`` as JSON data that keeps its marking: a marked message becomes its template and
+    values (``from_data`` makes it again); anything else stays as it is."""
+    if not isinstance(text, Translatable):
+        return text
+    values: dict[str, object] = {}
+    for name, value in text.values.items():
+        if isinstance(value, Translatable):
+            values[name] = as_data(value)
+        elif value is None or isinstance(value, bool | int | float | str):
+            values[name] = value
+        else:
+            values[name] = str(value)
+    return {"template": text.template, "values": values}
+
+
+def from_data(data: object) -> object:
+    """A marked message again from what ``as_data`` made of it."""
+    if isinstance(data, dict) and isinstance(data.get("template"), str):
+        values = data.get("values") or {}
+        try:
+            return Translatable(data["template"], {k: from_data(v) for k, v in values.items()})
+        except (KeyError, IndexError, ValueError):
+            return data["template"]
+    return data

@@ -20,7 +20,7 @@ from npldesk.casework.choices import JobKind, JobState, RunKind
 from npldesk.casework.errors import AccessDenied, InvalidAction, NotFound
 from npldesk.casework.models import Job, Person, Run
 from npldesk.casework.services.jobs import ENQUEUERS
-from npldesk.core.i18n import translatable
+from npldesk.core.i18n import from_data, translatable
 from npldesk.core.months import month_label
 from npldesk.home import Home
 from npldesk.monthend.worker import enqueue_tape_import
@@ -229,7 +229,7 @@ def upload_status(person: Person, job: Job) -> dict[str, Any]:
                     "column": problem.get("column"),
                     "value": problem.get("value"),
                     "code": problem.get("rule"),
-                    "message": problem.get("message"),
+                    "message": from_data(problem.get("message_data") or problem.get("message")),
                     "severity": problem.get("severity"),
                 }
             )

@@ -32,6 +32,7 @@ from npldesk.casework.errors import Conflict
 from npldesk.casework.models import Job, Person
 from npldesk.casework.services.jobs import claimable
 from npldesk.core.errors import NpldeskError, UsageError
+from npldesk.core.i18n import as_data
 from npldesk.core.months import month_label
 from npldesk.core.system import make_owner_only
 from npldesk.home import Home
@@ -148,7 +149,9 @@ def tape_import(context: JobContext) -> dict[str, Any]:
         raise JobFailed(
             str(exc.message),
             result={
-                "problems": [p.as_dict() for p in exc.problems],
+                "problems": [
+                    {**p.as_dict(), "message_data": as_data(p.message)} for p in exc.problems
+                ],
                 "problem_total": exc.total,
             },
         ) from exc

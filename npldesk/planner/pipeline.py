@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from npldesk.core.i18n import translatable
+
 if TYPE_CHECKING:
     from npldesk.casework.models import Person
 
@@ -80,7 +82,11 @@ def read_pipeline(person: Person, *, as_of: date, until: date) -> Pipeline:
     try:
         found = planner_pipeline(person, as_of=as_of, until=until)
     except DatabaseError as exc:
-        return no_pipeline(f"the casework database cannot be read ({exc}): pipeline levers are 0")
+        return no_pipeline(
+            translatable(
+                "the casework database cannot be read ({exc}): pipeline levers are 0", exc=str(exc)
+            )
+        )
     history = found.history
     rates = RecoveryRates(
         promise=_rate(history.promise_paid, history.promised),
@@ -102,6 +108,8 @@ def read_pipeline(person: Person, *, as_of: date, until: date) -> Pipeline:
     if not units and not history.promised and not history.written_off:
         return Pipeline(
             rates=rates,
-            note="the casework database holds no open pipeline or history: pipeline levers are 0",
+            note=translatable(
+                "the casework database holds no open pipeline or history: pipeline levers are 0"
+            ),
         )
     return Pipeline(units=units, rates=rates, available=True)

@@ -30,6 +30,7 @@ from npldesk.analytics.forecast import (
 from npldesk.analytics.quality import format_ratio
 from npldesk.analytics.session import Analytics
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.money import format_money
 from npldesk.core.months import month_label
 from npldesk.planner.levers import (
@@ -239,8 +240,10 @@ def plan_report(session: Analytics, request: PlanRequest, pipeline: Pipeline) ->
         warnings.append(pipeline.note)
     if pipeline.rates.after_write_off is None:
         warnings.append(
-            "no write-off with recoveries after it in the casework history: a write-off is "
-            "taken to recover nothing afterwards (loss 1 per yuan)"
+            translatable(
+                "no write-off with recoveries after it in the casework history: a write-off is "
+                "taken to recover nothing afterwards (loss 1 per yuan)"
+            )
         )
     shown_months = [request.as_of] + ([result.baseline] if result.baseline else [])
     return {

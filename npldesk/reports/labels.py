@@ -47,6 +47,37 @@ STATE_LABELS: Mapping[str, Label] = {**CLASS_LABELS, **EXIT_LABELS, **BAND_LABEL
 # A loan's tape status: on the books, or how it left them.
 STATUS_LABELS: Mapping[str, Label] = {"active": _("On the books"), **EXIT_LABELS}
 
+# The bank's loan products (the tape's ``product`` codes, docs/tape.md); a product the bank
+# calls something else is shown by its code.
+PRODUCT_LABELS: Mapping[str, Label] = {
+    "personal_business": _("Personal business loan"),
+    "consumer": _("Consumer loan"),
+    "mortgage": _("Home mortgage"),
+    "agricultural": _("Farm household loan"),
+    "small_business": _("Small business loan"),
+}
+
+# The departments every installation starts with (casework migration 0002), by code: their
+# stored names are English; a name the bank has changed is shown as it is.
+DEPARTMENT_LABELS: Mapping[str, Label] = {
+    "risk": _("Risk management"),
+    "retail": _("Retail and personal finance"),
+    "agriculture": _("Agriculture and rural finance"),
+    "small_business": _("Small business finance"),
+    "legal": _("Legal"),
+    "finance": _("Planning and finance"),
+    "hr": _("Human resources"),
+    "office": _("Office"),
+}
+
+
+def department_name(code: str, name: str) -> str:
+    """A department's name in the active language: a default department under its default
+    name by its label, any other as it is stored."""
+    default = DEPARTMENT_LABELS.get(code)
+    return localise(default) if default is not None and name == default else name
+
+
 TERMS: Mapping[str, Label] = {
     "npl": _("NPL"),
     "npl_ratio": _("NPL ratio"),

@@ -9,6 +9,7 @@ their SHA-256, rule set, when and by whom — at the foot of every page and in f
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from html import escape
 from pathlib import Path
@@ -23,6 +24,7 @@ from npldesk.core.months import month_label
 from npldesk.reports.charts import trend_chart, waterfall_chart
 from npldesk.reports.labels import (
     MOVEMENT_LABELS,
+    PRODUCT_LABELS,
     QUALITY_LABELS,
     RATE_LABELS,
     STATE_LABELS,
@@ -359,11 +361,13 @@ def _new_npl_section(report: MonthlyReport) -> str:
         rows = [(t.name, numbers.grouped(t.loans), numbers.money(t.balance)) for t in items]
         return _table([head, word("loans"), word("balance")], rows)
 
+    products = [replace(t, name=label(PRODUCT_LABELS, t.key)) for t in new.by_product]
+
     return (
         f"<h2>{escape(word('new_npl'))}</h2>"
         + _table(["", ""], summary)
         + tallies(word("unit"), new.by_unit)
-        + tallies(word("product"), new.by_product)
+        + tallies(word("product"), products)
         + f"<h3>{escape(word('top_households'))}</h3>"
         + tallies(word("household"), new.top_households)
     )
@@ -791,7 +795,10 @@ def write_xlsx(report: MonthlyReport, target: Path) -> None:
             at = 6
             for head_code, tallies in (
                 ("unit", new.by_unit),
-                ("product", new.by_product),
+                (
+                    "product",
+                    [replace(t, name=label(PRODUCT_LABELS, t.key)) for t in new.by_product],
+                ),
                 ("household", new.top_households),
             ):
                 heads(sheet, at, [word(head_code), word("loans"), word("balance")])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from npldesk.core.i18n import translatable
 from npldesk.tape.convert import CompiledColumn, quote, sql_string
 from npldesk.tape.schema import EXIT_STATUSES, STATUSES, Kind
 
@@ -170,7 +171,7 @@ def row_checks(
                     col.failure_rule,
                     name,
                     f"{raw(name)} IS NOT NULL AND {val(name)} IS NULL",
-                    f"{col.failure_message}",
+                    col.failure_message,
                     raw(name),
                     in_scan=True,
                 )
@@ -181,7 +182,13 @@ def row_checks(
         required = col.column.required and not (name == "as_of" and as_of_given and as_of_constant)
         if required:
             checks.append(
-                RowCheck("required", name, f"{raw(name)} IS NULL", "a value is required", "NULL")
+                RowCheck(
+                    "required",
+                    name,
+                    f"{raw(name)} IS NULL",
+                    translatable("a value is required"),
+                    "NULL",
+                )
             )
         if col.column.kind is Kind.ENUM:
             allowed = ", ".join(sql_string(c) for c in col.column.choices)
@@ -196,7 +203,7 @@ def row_checks(
                     "enum",
                     name,
                     f"{val(name)} IS NOT NULL AND {val(name)} NOT IN ({allowed}){mapped}",
-                    f"must be one of {', '.join(col.column.choices)}",
+                    translatable("must be one of {choices}", choices=", ".join(col.column.choices)),
                     raw(name),
                 )
             )
@@ -207,8 +214,10 @@ def row_checks(
                     "map.unmapped",
                     name,
                     f"{val(name)} NOT IN ({known})",
-                    "not in the mapping's value map (`unmapped: null`); say `unmapped: default` "
-                    "to give such values the default",
+                    translatable(
+                        "not in the mapping's value map (`unmapped: null`); say "
+                        "`unmapped: default` to give such values the default"
+                    ),
                     raw(name),
                 )
             )
@@ -218,7 +227,7 @@ def row_checks(
                     CONTROL_RULE,
                     name,
                     f"regexp_matches({val(name)}, {sql_string(CONTROL_PATTERN)})",
-                    "holds a control character (a NUL byte, an escape, …)",
+                    translatable("holds a control character (a NUL byte, an escape, …)"),
                     raw(name),
                 )
             )
@@ -228,7 +237,7 @@ def row_checks(
                     "text.too_long",
                     name,
                     f"length({val(name)}) > {col.column.max_length}",
-                    f"longer than {col.column.max_length} characters",
+                    translatable("longer than {length} characters", length=col.column.max_length),
                     raw(name),
                 )
             )
@@ -238,7 +247,7 @@ def row_checks(
                     "range.negative",
                     name,
                     f"{val(name)} < 0",
-                    "money is never negative",
+                    translatable("money is never negative"),
                     raw(name),
                 )
             )
@@ -248,7 +257,7 @@ def row_checks(
             "range.negative",
             "days_past_due",
             f"{val('days_past_due')} < 0",
-            "must be 0 or more",
+            translatable("must be 0 or more"),
             raw("days_past_due"),
         )
     )
@@ -258,28 +267,28 @@ def row_checks(
                 "as_of.month_end",
                 "as_of",
                 f"{val('as_of')} <> last_day({val('as_of')})",
-                "a snapshot is dated at a month-end",
+                translatable("a snapshot is dated at a month-end"),
                 raw("as_of"),
             ),
             RowCheck(
                 "dates.origination_after_as_of",
                 "origination_date",
                 f"{val('origination_date')} > {val('as_of')}",
-                "after the snapshot's as_of date",
+                translatable("after the snapshot's as_of date"),
                 raw("origination_date"),
             ),
             RowCheck(
                 "dates.maturity_before_origination",
                 "maturity_date",
                 f"{val('maturity_date')} < {val('origination_date')}",
-                "before origination_date",
+                translatable("before origination_date"),
                 raw("maturity_date"),
             ),
             RowCheck(
                 "overdue.exceeds_balance",
                 "overdue_principal",
                 f"{val('overdue_principal')} > {val('principal_balance')}",
-                "greater than principal_balance",
+                translatable("greater than principal_balance"),
                 raw("overdue_principal"),
             ),
             RowCheck(
@@ -287,22 +296,24 @@ def row_checks(
                 "principal_balance",
                 # Known terminal statuses only: a mistyped status is reported by `enum` alone.
                 f"{val('status')} IN ({terminal}) AND {val('principal_balance')} <> 0",
-                "a terminal row (the loan leaves the books) must have 0",
+                translatable("a terminal row (the loan leaves the books) must have 0"),
                 raw("principal_balance"),
             ),
             RowCheck(
                 "restructure.date_required",
                 "restructure_date",
                 f"{val('restructured')} AND {val('restructure_date')} IS NULL",
-                "required when restructured is true",
+                translatable("required when restructured is true"),
                 raw("restructure_date"),
             ),
             RowCheck(
                 ID_RULE,
                 "id_number",
                 f"{ID_RULE_ROWS} AND NOT {id_number_valid_sql(val('id_number'))}",
-                "not a valid national ID number (18 characters with a correct check "
-                "digit, or 15 digits)",
+                translatable(
+                    "not a valid national ID number (18 characters with a correct check "
+                    "digit, or 15 digits)"
+                ),
                 raw("id_number"),
             ),
         ]
@@ -314,7 +325,7 @@ def row_checks(
                 "terminal.exit_amount_required",
                 "exit_amount",
                 f"{val('status')} IN ({exits}) AND {val('exit_amount')} IS NULL",
-                "required on written_off, transferred and foreclosed rows",
+                translatable("required on written_off, transferred and foreclosed rows"),
                 "NULL",
             )
         )
@@ -324,7 +335,9 @@ def row_checks(
                 "join.unmatched",
                 key_column,
                 f"NOT {marker}",
-                f"no matching row in the joined file {join_name!r}",
+                translatable(
+                    "no matching row in the joined file {join_name!r}", join_name=join_name
+                ),
                 "NULL",
                 in_scan=True,
             )

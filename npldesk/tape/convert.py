@@ -265,14 +265,23 @@ def _value_sql(
         return (
             _date_sql(raw, rule),
             "type.date",
-            f"not a date from {EARLIEST} to {LATEST} (expected {formats})",
+            translatable(
+                "not a date from {earliest} to {latest} (expected {formats})",
+                earliest=EARLIEST,
+                latest=LATEST,
+                formats=formats,
+            ),
         )
     if column.kind is Kind.MONEY:
         _parsed, value = _money_sql(raw, rule)
-        return value, "type.money", "not an amount of yuan with at most two decimal places"
+        return (
+            value,
+            "type.money",
+            translatable("not an amount of yuan with at most two decimal places"),
+        )
     if column.kind is Kind.INTEGER:
         value = _checked_number(_number_text(raw, rule), INTEGER_PATTERN, "INTEGER")
-        return value, "type.integer", "not a whole number"
+        return value, "type.integer", translatable("not a whole number")
     if column.kind is Kind.BOOL:
         trues = ", ".join(sql_string(w) for w in TRUE_WORDS)
         falses = ", ".join(sql_string(w) for w in FALSE_WORDS)
@@ -280,7 +289,7 @@ def _value_sql(
             f"CASE WHEN lower({raw}) IN ({trues}) THEN true "
             f"WHEN lower({raw}) IN ({falses}) THEN false END"
         )
-        return value, "type.bool", "not a yes/no value"
+        return value, "type.bool", translatable("not a yes/no value")
     return raw, None, None
 
 

@@ -146,3 +146,20 @@ def test_the_html_says_both_sections(home: Home, casework: None) -> None:
     assert "9. Year-end outlook" in page and "Guarantor" in page and "after write-off" in page
     without, _plan = report(home, None)
     assert "No casework database to read" in html_document(without)
+
+
+def test_the_new_npl_products_are_said_by_their_labels(home: Home, casework: None) -> None:
+    from django.utils import translation
+
+    built, _plan = report(home, system_actor_present())
+    assert built.new_npl is not None
+    products = {tally.key for tally in built.new_npl.by_product}
+    assert "consumer" in products
+    # The JSON keeps the code; the page says the product's name in the reader's language.
+    assert {t["key"] for t in built.as_json()["new_npl"]["by_product"]} == products
+    english = html_document(built)
+    assert '<td class="">Consumer loan</td>' in english
+    assert '<td class="">consumer</td>' not in english
+    with translation.override("zh-hans"):
+        chinese = html_document(built)
+    assert '<td class="">个人消费贷款</td>' in chinese and "Consumer loan" not in chinese

@@ -263,3 +263,17 @@ def test_a_list_page_costs_the_same_queries_for_one_case_as_for_three(
     assert queries() == one
     text = client.get(url).content.decode()
     assert len(re.findall(r'href="/cases/[^"]+/"', text)) == 3 and text.count("张三") == 3
+
+
+def test_products_are_said_by_their_labels_and_filtered_by_their_codes(
+    world: World, figures_home: Home, client_for: Sign
+) -> None:
+    client = client_for(world.leader)
+    url = "/lists/top-npl/?as_of=2020-01&product=consumer"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    for text, name in ((english, "Consumer loan"), (chinese, "个人消费贷款")):
+        shown = rows_shown(text)
+        assert len(shown) == 3
+        assert {cells["product"].strip() for cells in shown.values()} == {name}
+        assert f'<option value="consumer" selected>{name}</option>' in text

@@ -192,3 +192,15 @@ def test_the_month_ends_plan_is_shown_for_the_defaults(
     document["snapshots"][0]["sha256"] = "0" * 64
     path.write_text(json.dumps(document), encoding="utf-8")
     assert tables(page(client, ""))["plan"]["HB01"]["probability"][1] != "12.30 %"
+
+
+def test_the_warnings_read_in_chinese(world: World, figures_home: Home, client_for: Sign) -> None:
+    client = client_for(world.leader)
+    notice = re.compile(r'<p class="notice">(.*?)</p>', re.S)
+    english = notice.findall(page(client, f"draws={DRAWS}"))
+    chinese = notice.findall(page(client, f"draws={DRAWS}", language="zh-hans"))
+    assert english and len(chinese) == len(english)
+    assert any("history" in text or "write-off" in text for text in english)
+    for text in chinese:
+        assert re.search(r"[\u4e00-\u9fff]", text), text
+        assert not re.search(r"\b[a-z]{4,}\b", text), text

@@ -311,3 +311,25 @@ def test_the_worker_reports_the_imports_stages_as_a_fraction(
     fractions = [f for _, f in reported if f is not None]
     assert fractions and fractions == sorted(fractions)
     assert ("committing", 0.9) in reported
+
+
+def test_a_refused_files_problems_read_in_chinese_and_its_result_keeps_english(
+    world: World, figures_home: Home, client_for: Sign, tmp_path: Path
+) -> None:
+    client = client_for(world.analyst)
+    rows = [dict(row, as_of=FEBRUARY.isoformat()) for row in figures_tape()[-8:]]
+    rows[0]["principal_balance"] = "lots"
+    rows[6]["days_past_due"] = "-3"
+    upload(client, write_csv(tmp_path / "bad.csv", rows).read_bytes(), name="bad.csv")
+    job = work(figures_home)
+    assert job.state == "failed"
+    # What the job keeps (and the API answers) is the English text, with the rule's code.
+    kept = {p["rule"]: p["message"] for p in job.result["problems"]}
+    assert kept["range.negative"] == "must be 0 or more"
+    assert kept["type.money"] == "not an amount of yuan with at most two decimal places"
+
+    response = client.get(f"/tape/uploads/{job.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = response.content.decode()
+    assert "必须大于或等于 0" in text and "不是最多两位小数的人民币元金额" in text
+    assert "must be 0 or more" not in text and "not an amount" not in text
+    assert "<code>range.negative</code>" in text

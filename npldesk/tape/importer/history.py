@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from npldesk.core.errors import Problem, Severity
+from npldesk.core.i18n import marker as _
 from npldesk.core.money import format_money
 from npldesk.core.months import (
     month_end,
@@ -79,8 +80,10 @@ class HistoryChecks(StageOnStaging):
         self.add_rows(
             "terminal.exit_amount_required",
             "exit_amount",
-            "required on written_off, transferred and foreclosed rows, and the "
-            "loan has no balance last month to take it from",
+            _(
+                "required on written_off, transferred and foreclosed rows, and the "
+                "loan has no balance last month to take it from"
+            ),
             f"SELECT _file, _row, NULL, NULL FROM staged WHERE status IN ({exits}) "
             "AND exit_amount IS NULL",
         )
@@ -101,7 +104,7 @@ class HistoryChecks(StageOnStaging):
             self.add_rows(
                 "terminal.exit_amount_exceeds_previous",
                 "exit_amount",
-                "more than the loan's balance last month ({detail})",
+                _("more than the loan's balance last month ({detail})"),
                 sql,
             )
         return False

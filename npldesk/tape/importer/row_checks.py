@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from npldesk.core.errors import Problem
+from npldesk.core.i18n import marker as _
 from npldesk.core.months import month_label
 from npldesk.tape.checks import (
     CONTROL_RULE,
@@ -186,7 +187,7 @@ class RowChecks(StageOnStaging):
         self.add_rows(
             "loan_id.unique",
             "loan_id",
-            "appears more than once in the snapshot (first at row {detail})",
+            _("appears more than once in the snapshot (first at row {detail})"),
             "SELECT _file, _row, loan_id, first_row FROM (SELECT _file, _row, loan_id, "
             "row_number() OVER (PARTITION BY as_of, loan_id ORDER BY _file, _row) AS n, "
             "min(_row) OVER (PARTITION BY as_of, loan_id) AS first_row FROM staged "
@@ -197,8 +198,10 @@ class RowChecks(StageOnStaging):
         self.add_rows(
             "borrower_type.consistent",
             "borrower_type",
-            "differs from the borrower's other loans in this snapshot "
-            "({detail} at their first row)",
+            _(
+                "differs from the borrower's other loans in this snapshot "
+                "({detail} at their first row)"
+            ),
             "SELECT _file, _row, borrower_type, first_type FROM (SELECT _file, _row, "
             "borrower_type, first_value(borrower_type) OVER (PARTITION BY as_of, borrower_id "
             "ORDER BY _file, _row) AS first_type FROM staged WHERE borrower_id IS NOT NULL "
@@ -213,7 +216,7 @@ class RowChecks(StageOnStaging):
             self.add_rows(
                 "org_unit.known",
                 "org_unit",
-                "no unit with this code in the organisation file",
+                _("no unit with this code in the organisation file"),
                 f"SELECT _file, _row, org_unit, NULL FROM staged WHERE org_unit IN ({listed})",
             )
         months = self.con.execute(

@@ -416,7 +416,7 @@ class Staging:
         for file_index, row_number, value, detail in rows:
             file_name, label = self.file_label(file_index, column)
             text = with_canonical(
-                message.format(detail=detail, value=value), column, {column: label}
+                translatable(message, detail=detail, value=value), column, {column: label}
             )
             self.problems.add(
                 Problem(rule, text, file_name, row_number, label, text_or_none(value))
@@ -454,7 +454,9 @@ def stage_files(
 def with_canonical(message: str, column: str, labels: dict[str, str]) -> str:
     """Name the canonical column too when the file calls it something else."""
     label = labels.get(column, column)
-    return message if label == column or column not in COLUMN_NAMES else f"{message} ({column})"
+    if label == column or column not in COLUMN_NAMES:
+        return message
+    return translatable("{message} ({column})", message=message, column=column)
 
 
 def text_or_none(value: object) -> str | None:

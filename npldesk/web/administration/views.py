@@ -27,7 +27,7 @@ from npldesk.casework.choices import (
 )
 from npldesk.casework.errors import Conflict, InvalidAction
 from npldesk.casework.models import Person
-from npldesk.reports.labels import localise
+from npldesk.reports.labels import department_name, localise
 from npldesk.web.administration.forms import (
     LegalDetailsForm,
     PersonCreateForm,
@@ -41,7 +41,9 @@ from npldesk.web.roles import for_page
 def _choices(person: Person) -> dict[str, Any]:
     return {
         "units": [(u.code, f"{u.code} {u.name}") for u in selectors.units_visible(person)],
-        "departments": [(d.code, d.name) for d in selectors.departments_visible(person)],
+        "departments": [
+            (d.code, department_name(d.code, d.name)) for d in selectors.departments_visible(person)
+        ],
     }
 
 

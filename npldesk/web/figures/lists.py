@@ -33,7 +33,14 @@ from npldesk.casework import selectors
 from npldesk.casework.models import Person, Unit
 from npldesk.core.errors import UsageError
 from npldesk.reports import exports
-from npldesk.reports.labels import CLASS_LABELS, LIST_COLUMN_LABELS, LIST_TITLES, label, localise
+from npldesk.reports.labels import (
+    CLASS_LABELS,
+    LIST_COLUMN_LABELS,
+    LIST_TITLES,
+    PRODUCT_LABELS,
+    label,
+    localise,
+)
 from npldesk.reports.pii import MASKS, mask_rows, record_personal_data_export
 from npldesk.web.figures import source
 from npldesk.web.figures.migration import unit_codes
@@ -217,6 +224,8 @@ def loan_list(request: HttpRequest, name: str) -> HttpResponseBase:
                     label(LIST_COLUMN_LABELS, column),
                     label(CLASS_LABELS, row.get(column))
                     if column in CLASS_COLUMNS and row.get(column)
+                    else label(PRODUCT_LABELS, row.get(column))
+                    if column == "product" and row.get(column)
                     else row.get(column),
                     column in MONEY_COLUMNS,
                     column in NUMBER_COLUMNS,
@@ -245,7 +254,7 @@ def loan_list(request: HttpRequest, name: str) -> HttpResponseBase:
                 )
                 for column in columns
             ],
-            "products": products,
+            "products": [(code, label(PRODUCT_LABELS, code)) for code in products],
             "may_unmask": any(found.works for found in cases.values()),
             "unmasked": unmasked,
             "base_query": query.urlencode(),

@@ -9,7 +9,7 @@ from django import template
 from django.utils.translation import get_language, gettext
 
 from npldesk.core import numbers
-from npldesk.reports.labels import STATE_LABELS, STATUS_LABELS, TRACKING_LABELS
+from npldesk.reports.labels import PRODUCT_LABELS, STATE_LABELS, STATUS_LABELS, TRACKING_LABELS
 from npldesk.reports.labels import label as report_label
 
 register = template.Library()
@@ -58,6 +58,12 @@ def label(value: Any, choices: Any) -> str:
 def class_label(value: str | None) -> str:
     """A loan's class (or the exit it took) in the page's language."""
     return report_label(STATE_LABELS, value) or "—"
+
+
+@register.filter
+def product_label(value: str | None) -> str:
+    """A loan product in the page's language (a product without a label by its code)."""
+    return report_label(PRODUCT_LABELS, value)
 
 
 @register.filter
