@@ -56,6 +56,18 @@ def _file(report: MonthlyReport, fmt: str) -> HttpResponseBase:
     )
 
 
+def _outlook(person: Any, as_of: Any) -> dict[str, Any] | None:
+    """§9's plan: the planner page's with the defaults (the month-end run's once it ran), as
+    ``npldesk report monthly`` takes it; none where no plan can be made."""
+    from npldesk.planner.plan import PlanRequest
+    from npldesk.web.planner.views import plan_for
+
+    try:
+        return plan_for(person, PlanRequest(as_of=as_of, by="org_unit"))
+    except UsageError:
+        return None
+
+
 @require_GET
 @for_page("reports")
 def reports(request: HttpRequest) -> HttpResponseBase:
@@ -71,11 +83,19 @@ def reports(request: HttpRequest) -> HttpResponseBase:
     if as_of is None:
         return render(request, "web/figures/reports.html", context)
     try:
+        outlook = _outlook(person, as_of)
+        # §8 is the casework as the person may see it: the report is theirs.
         built = source.figure(
             "monthly-report",
-            (as_of, unit.code),
+            (as_of, unit.code, person.pk, outlook),
             lambda a: monthly_report(
-                a, as_of, unit=unit.code, generated_by="", generated_at=UNSIGNED
+                a,
+                as_of,
+                unit=unit.code,
+                generated_by="",
+                generated_at=UNSIGNED,
+                casework_reader=person,
+                plan=outlook,
             ),
         )
     except UsageError as error:
