@@ -651,8 +651,12 @@ def worklist_items(person: Person, *, today: date, limit: int | None = 50) -> li
 def case_owner_candidates(person: Person, case: Case) -> list[Person]:
     """Who may own or join ``case`` (the rule of ``access.require_case_owner``): active people
     whose roles work cases and whose units cover its unit. For a lead's assignment form."""
+    # Only people holding the case's unit or one above it can cover it: read those, not all.
+    codes = [code for code in case.unit.path.split("/") if code]
+    above = ["/" + "/".join(codes[: n + 1]) + "/" for n in range(len(codes))]
+    holders = Person.objects.filter(units__path__in=above).values("pk")
     people = (
-        Person.objects.filter(active=True)
+        Person.objects.filter(active=True, pk__in=holders)
         .select_related("user")
         .prefetch_related("units")
         .order_by("user__username")
