@@ -127,6 +127,12 @@ def _database() -> dict[str, Any]:
         # a read inside it turns into a write ("database is locked" at once, as SQLite does).
         options["transaction_mode"] = "IMMEDIATE"
         config["OPTIONS"] = options
+    elif config.get("ENGINE") == "django.db.backends.postgresql":
+        # A server's threads keep their connection between requests (a new one is a PostgreSQL
+        # backend process and Django's session setup, every request); checked before reuse, so
+        # a restarted database costs one failed check, not a failed request.
+        config["CONN_MAX_AGE"] = 300
+        config["CONN_HEALTH_CHECKS"] = True
     # Several test runs against one PostgreSQL server each need their own test database.
     test_name = os.environ.get("NPLDESK_TEST_DATABASE_NAME")
     if test_name:

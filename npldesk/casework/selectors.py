@@ -451,7 +451,9 @@ def case_counts_by_state(person: Person, *, unit: Unit | None = None) -> dict[st
     ``unit``'s subtree when given."""
     cases = cases_visible(person)
     if unit is not None:
-        cases = cases.filter(unit__path__startswith=unit.path)
+        # The subtree's units by id: the cases' unit index, no join of every case to its unit.
+        subtree = Unit.objects.filter(path__startswith=unit.path).values("pk")
+        cases = cases.filter(unit__in=subtree)
     found = dict(cases.order_by().values_list("state").annotate(n=Count("pk")))
     return {state: int(found.get(state, 0)) for state in CaseState.values}
 
@@ -651,8 +653,12 @@ def worklist_items(person: Person, *, today: date, limit: int | None = 50) -> li
 def case_owner_candidates(person: Person, case: Case) -> list[Person]:
     """Who may own or join ``case`` (the rule of ``access.require_case_owner``): active people
     whose roles work cases and whose units cover its unit. For a lead's assignment form."""
+    # Only people holding the case's unit or one above it can cover it: read those, not all.
+    codes = [code for code in case.unit.path.split("/") if code]
+    above = ["/" + "/".join(codes[: n + 1]) + "/" for n in range(len(codes))]
+    holders = Person.objects.filter(units__path__in=above).values("pk")
     people = (
-        Person.objects.filter(active=True)
+        Person.objects.filter(active=True, pk__in=holders)
         .select_related("user")
         .prefetch_related("units")
         .order_by("user__username")

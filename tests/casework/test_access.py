@@ -509,3 +509,29 @@ def test_no_service_or_selector_runs_without_a_person(units: dict[str, Unit]) ->
         access.require(None, access.Action.WORK_CASE, case)
     with pytest.raises(NoActor):
         audit.record_personal_data_access(actor=None, what="list", case=None, rows=1)  # type: ignore[arg-type]
+
+
+def test_the_case_scope_reads_each_case_once_without_a_subquery_over_cases(
+    units: dict[str, Unit],
+) -> None:
+    """A person who reads a case on several grounds at once (their unit, owner, member and
+    leader of its team) sees it once, and their scope filters the cases' own columns: no
+    ``DISTINCT`` and no second scan of every case (the case list's count, docs/benchmarks.md)."""
+    officer = PersonFactory(roles=["officer", "team_lead"], units=[units["HB01"]])
+    led = TeamFactory(leader=officer, members=[officer], units=[units["HB01"]])
+    joined = TeamFactory(members=[officer], units=[units["HB01"]])
+    case_with_loan(units["HB01"], owner=officer, team=led)
+    case_with_loan(units["HB01"], team=joined)
+    case_with_loan(units["HB01"])
+    elsewhere = [u for code, u in units.items() if not u.path.startswith(units["HB01"].path)]
+    case_with_loan(elsewhere[-1], owner=officer)
+    case_with_loan(elsewhere[-1], team=joined)
+    case_with_loan(elsewhere[-1])
+
+    visible = access.visible_cases(officer)
+
+    assert visible.count() == 5
+    assert len(list(visible)) == 5
+    sql = str(visible.query).upper()
+    assert "DISTINCT" not in sql
+    assert sql.count('FROM "CASEWORK_CASE"') == 1
