@@ -94,8 +94,17 @@ def plan_for(person: Person, plan_request: PlanRequest) -> dict[str, Any]:
     return found
 
 
+def _checksums(snapshots: Any) -> list[tuple[Any, Any]]:
+    """The months and checksums of a plan's snapshots: what makes it the plan of the month
+    (when and from where they were imported does not)."""
+    return [(entry.get("as_of"), entry.get("sha256")) for entry in snapshots or []]
+
+
 def _inputs_of(document: dict[str, Any]) -> Any:
-    return {"snapshots": document.get("snapshots"), "rule_set": document.get("rule_set")}
+    return {
+        "snapshots": _checksums(document.get("snapshots")),
+        "rule_set": document.get("rule_set"),
+    }
 
 
 def _inputs(plan_request: PlanRequest) -> Any:
@@ -110,7 +119,7 @@ def _inputs(plan_request: PlanRequest) -> Any:
     def build(analytics: Any) -> Any:
         months = [as_of] + ([baseline] if baseline in set(analytics.months()) else [])
         snapshots = json.loads(json.dumps(analytics.lineage(months)))
-        return {"snapshots": snapshots, "rule_set": analytics.params.name}
+        return {"snapshots": _checksums(snapshots), "rule_set": analytics.params.name}
 
     return source.figure("plan-inputs", (as_of,), build)
 
