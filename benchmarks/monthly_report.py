@@ -1,4 +1,4 @@
-"""Benchmark (issue 13): the monthly report as PDF for the bank and every county branch of a
+"""Benchmark: the monthly report as PDF for the bank and every county branch of a
 1,000,000-loan × 24-month home, from classified months (docs/reports.md; target under 30 s; the
 figure goes in docs/benchmarks.md).
 
