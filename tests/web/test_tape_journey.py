@@ -148,8 +148,10 @@ def test_an_analyst_uploads_a_month_and_watches_it_imported(tmp_path: Path) -> N
         checked(page, shots, "upload-refused-zh")
         assert tree_state(home / "store") == store
 
-        page.select_option("#language", "en")
-        page.wait_for_load_state()
+        # Choosing the language reloads the page: wait for the English one, not the Chinese.
+        with page.expect_navigation():
+            page.select_option("#language", "en")
+        page.locator("h2#report-h", has_text="Refused: nothing was imported").wait_for()
         assert page.locator("h2#report-h").inner_text() == "Refused: nothing was imported"
         checked(page, shots, "upload-refused-en")
         page.goto(f"{live.url}/tape/")
