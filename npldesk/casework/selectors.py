@@ -428,11 +428,7 @@ def loan_cases(person: Person, loan_ids: list[str]) -> dict[str, LoanCase]:
             .order_by("case_id")
             .values_list("loan_id", "case_id", "case__number")
         )
-        working = set(
-            Case.objects.filter(access.works_scope(person), pk__in={pk for _, pk, _ in links})
-            .values_list("pk", flat=True)
-            .distinct()
-        )
+        working = access.cases_worked(person, sorted({pk for _, pk, _ in links}))
         for loan_id, pk, number in links:
             found[loan_id] = LoanCase(number, pk in working)
     return found
