@@ -25,6 +25,9 @@ from npldesk.casework.models import (
     LegalCase,
     Unit,
 )
+from npldesk.tape.importer import ImportOptions, import_files
+from npldesk.tape.org import import_org
+from npldesk.tape.store import Store
 from tests.casework.legaldocs_world import (
     BANK_NAME,
     COURT,
@@ -35,6 +38,7 @@ from tests.casework.legaldocs_world import (
     documents_world,
 )
 from tests.casework.world import World, build_world
+from tests.tape_factory import loan_row, write_csv, write_org
 
 DAY = date(2020, 2, 15)
 TITLES = {
@@ -251,3 +255,38 @@ def test_the_shipped_templates_are_those_the_script_writes() -> None:
 )
 def test_amounts_in_capital_numerals(amount: str, words: str) -> None:
     assert amount_in_words(Decimal(amount)) == words
+
+
+def test_each_loan_is_read_from_the_latest_month_that_has_it(tmp_path: Path) -> None:
+    """A loan still on the book comes from the last month; one that left it from the last
+    month it was in (its maturity may have changed on the way); a loan never seen is absent."""
+    store = Store(tmp_path / "store")
+    import_org(store, write_org(tmp_path / "org_units.csv"), user="tester")
+    months = [date(2019, 10, 31), date(2019, 11, 30), date(2019, 12, 31)]
+    maturities = {
+        (1, months[0]): "2021-01-31",
+        (1, months[1]): "2021-02-28",
+        (1, months[2]): "2021-03-31",
+        (2, months[0]): "2022-01-31",
+        (2, months[1]): "2022-06-30",
+    }
+    files = []
+    for month in months:
+        rows = [
+            loan_row(n, month, maturity_date=maturity)
+            for (n, in_month), maturity in maturities.items()
+            if in_month == month
+        ]
+        files.append(write_csv(tmp_path / f"{month}.csv", rows))
+    import_files(store, files, ImportOptions(accept_exits=True))
+
+    loans = legaldocs.latest_tape_loans(store, months[2], ["L000001", "L000002", "L000003"])
+
+    assert {loan_id: row.maturity_date for loan_id, row in loans.items()} == {
+        "L000001": date(2021, 3, 31),
+        "L000002": date(2022, 6, 30),
+    }
+    # Read as of November, the loan still on the book that month comes from November's file.
+    november = legaldocs.latest_tape_loans(store, months[1], ["L000001"])
+    assert november["L000001"].maturity_date == date(2021, 2, 28)
+    assert legaldocs.latest_tape_loans(store, date(2019, 9, 30), ["L000001"]) == {}
