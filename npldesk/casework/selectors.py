@@ -512,14 +512,24 @@ def worklist(
         *[When(condition, then=when) for condition, when in rules],
         default=F("deadline"),
     )
-    cases = (
+    order = ("priority", F("urgent_on").asc(nulls_first=True), "-npl_balance", "number")
+    ranked = (
         Case.objects.filter(mine, closed_on__isnull=True)
         .exclude(state=CaseState.RESOLVED)
+        .annotate(priority=priority, urgent_on=urgent_on)
+        .order_by(*order)
+    )
+    if limit is None:
+        return ranked.select_related("household", "unit", "team")
+    # The page's cases are ranked on the case table alone, then only they are joined to their
+    # household, unit and team: a planner joining first reads a household per open case.
+    page = ranked.values("pk")[:limit]
+    return (
+        Case.objects.filter(pk__in=page)
         .select_related("household", "unit", "team")
         .annotate(priority=priority, urgent_on=urgent_on)
-        .order_by("priority", F("urgent_on").asc(nulls_first=True), "-npl_balance", "number")
+        .order_by(*order)
     )
-    return cases[:limit] if limit is not None else cases
 
 
 def worklist_reason(case: Case) -> str:
