@@ -187,6 +187,18 @@ TRACKING_LABELS: Mapping[str, Label] = {
     "at_risk": _("At risk"),
     "off_track": _("Off track"),
 }
+# Why a case is on today's worklist (``casework.selectors.WORKLIST_REASONS``, most urgent first).
+WORKLIST_REASON_LABELS: Mapping[str, Label] = {
+    "broken_promise": _("Broken promise"),
+    "plan_breached": _("Repayment plan breached"),
+    "instalment_due": _("Instalment due"),
+    "hearing": _("Hearing"),
+    "legal_alert": _("Legal alert"),
+    "promise_due": _("Promise due"),
+    "deadline": _("Deadline"),
+    "no_contact": _("No recent contact"),
+    "in_hand": _("In hand"),
+}
 LEVER_LABELS: Mapping[str, Label] = {
     "cash": _("Cash recovery"),
     "upgrade": _("Upgrade"),

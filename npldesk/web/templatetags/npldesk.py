@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any
 
 from django import template
 from django.utils.translation import get_language, gettext
 
 from npldesk.core import numbers
-from npldesk.reports.labels import PRODUCT_LABELS, STATE_LABELS, STATUS_LABELS, TRACKING_LABELS
+from npldesk.reports.labels import (
+    PRODUCT_LABELS,
+    STATE_LABELS,
+    STATUS_LABELS,
+    TRACKING_LABELS,
+    WORKLIST_REASON_LABELS,
+)
 from npldesk.reports.labels import label as report_label
 
 register = template.Library()
@@ -48,10 +55,17 @@ def percent(value: Any) -> str:
 @register.filter
 def label(value: Any, choices: Any) -> str:
     """The translated label of a code from a ``TextChoices`` class (the code if unknown)."""
-    for code, text in getattr(choices, "choices", ()):
-        if code == value:
-            return str(text)
+    text = _labels_of(choices).get(value)
+    if text is not None:
+        return str(text)
     return "" if value is None else str(value)
+
+
+@cache
+def _labels_of(choices: Any) -> dict[Any, Any]:
+    # Code → lazy label, once per class: ``choices`` builds a new list on every call, and a
+    # list page asks for a label per row and column. The lazy label is said when shown.
+    return dict(getattr(choices, "choices", ()))
 
 
 @register.filter
@@ -64,6 +78,12 @@ def class_label(value: str | None) -> str:
 def product_label(value: str | None) -> str:
     """A loan product in the page's language (a product without a label by its code)."""
     return report_label(PRODUCT_LABELS, value)
+
+
+@register.filter
+def reason_label(value: str | None) -> str:
+    """Why a case is on the worklist, in the page's language."""
+    return report_label(WORKLIST_REASON_LABELS, value)
 
 
 @register.filter
