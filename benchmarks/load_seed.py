@@ -6,12 +6,14 @@ Not a test. Needs a PostgreSQL server. Steps:
 1. ``npldesk demo --no-serve`` builds the demo home (its synthetic branch, tape, figures,
    casework and demo people) with its casework database on PostgreSQL (``--database``, dropped
    and made again), and the home's ``npldesk.toml`` is pointed at that database;
-2. ``--officers`` officers are added, spread over the demo's sub-branches (one password hash
+2. the month-end run of its last month (``npldesk month-end``): the plan of record kept, the
+   reminders delivered, as in a bank's home during the month;
+3. ``--officers`` officers are added, spread over the demo's sub-branches (one password hash
    computed once and stored for all), and 20 clearing teams;
-3. households, cases and their loans up to ``--cases`` open cases are written in batches by
+4. households, cases and their loans up to ``--cases`` open cases are written in batches by
    the bulk writer the month-end sync uses (``casework.sync._bulk_insert``: one
    ``INSERT … SELECT … FROM unnest(…)`` per 20,000 rows), not one service call per case;
-4. the load users (the first ``--users`` officers, also risk analysts so they have a dashboard)
+5. the load users (the first ``--users`` officers, also risk analysts so they have a dashboard)
    get an API token each; their names, the password, their case numbers and their tokens are
    written to ``<home>/load-users.json`` (owner-only), which the locust files read.
 
@@ -58,6 +60,20 @@ def build_demo(home: Path, url: str, loans: int, months: int) -> None:
     config = home / "npldesk.toml"
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace('url = ""', f'url = "{url}"', 1), encoding="utf-8")
+
+
+def month_end(home: Path, url: str) -> str:
+    """The month-end run of the demo's last month, as a bank's home has it before its people
+    start the month's work: cases judged, the plan of record kept, reminders delivered."""
+    from npldesk.tape.store import Store
+
+    month = Store(home / "store").months()[-1].strftime("%Y-%m")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NPLDESK_", "DJANGO_"))}
+    env |= {"PYTHONPATH": str(REPO), "NPLDESK_DATABASE_URL": url, "NPLDESK_LANGUAGE": "en"}
+    command = [sys.executable, "-c", "from npldesk.cli import main; main()", "month-end"]
+    command += ["--as-of", month, "--home", str(home)]
+    subprocess.run(command, check=True, env=env, stdout=sys.stderr)
+    return month
 
 
 def seed(officers: int, cases: int, users: int, today: date) -> dict[str, Any]:
@@ -227,6 +243,10 @@ def main() -> int:
     build_demo(args.home, url, args.loans, args.months)
     timings["demo_s"] = round(time.perf_counter() - started, 1)
     say(f"demo built in {timings['demo_s']} s")
+    started = time.perf_counter()
+    month = month_end(args.home, url)
+    timings["month_end_s"] = round(time.perf_counter() - started, 1)
+    say(f"month-end {month} run in {timings['month_end_s']} s")
 
     os.environ["NPLDESK_HOME"] = str(args.home)
     os.environ["NPLDESK_DATABASE_URL"] = url
