@@ -35,6 +35,8 @@ READ_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]+\}")
 # A message is looked for when it has an English word of three letters or more ("to" is not).
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+# A command the text names (the monthly report's outlook is ``npldesk plan``'s): a code.
+COMMAND = re.compile(r"\bnpldesk [a-z][a-z-]*")
 
 
 class VisibleText(HTMLParser):
@@ -87,8 +89,9 @@ def english_messages() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 def untranslated(pieces: list[str], names: frozenset[str] = frozenset()) -> set[str]:
-    """The English messages in ``pieces`` once the data's ``names`` are taken out."""
-    text = "\n".join(pieces)
+    """The English messages in ``pieces`` once the data's ``names`` and the commands named are
+    taken out."""
+    text = COMMAND.sub("·", "\n".join(pieces))
     for name in sorted(names, key=len, reverse=True):
         text = text.replace(name, "·")
     return {msgid for msgid, pattern in english_messages() if pattern.search(text)}
@@ -167,3 +170,8 @@ def test_the_walk_finds_an_english_word_on_a_chinese_page() -> None:
     )
     assert untranslated(visible_text(page)) == {"Sign out"}
     assert untranslated(visible_text(page.replace("Sign out", "退出"))) == set()
+
+
+def test_a_command_named_is_a_code_not_a_word() -> None:
+    assert "plan {plan_id}" not in untranslated(["抽样 1,000 次（npldesk plan）"])
+    assert "plan {plan_id}" in untranslated(["抽样 1,000 次（plan）"])
