@@ -40,6 +40,18 @@ def client_for() -> Callable[[Person], Client]:
     return sign_in
 
 
+@pytest.fixture
+def web_home(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """An empty home (no month imported) as the web's home: ``settings.HOME``, and
+    ``NPLDESK_HOME``, where the legal documents are kept and read."""
+    from npldesk.home import create_home
+
+    created, _ = create_home(tmp_path / "home")
+    settings.HOME = created
+    monkeypatch.setenv("NPLDESK_HOME", str(created.path))
+    return created
+
+
 # The casework test tree (tests/casework/factories.py) as an organisation file, so that the
 # tape's units and the people's units are the same.
 FIGURES_ORG = [

@@ -19,8 +19,17 @@ from npldesk.casework import services
 from npldesk.casework.audit import SERVICES
 from npldesk.casework.choices import Role
 from npldesk.casework.models import AuditRecord, Person, Unit
+from npldesk.home import Home
 from tests.casework.factories import case_with_loan
-from tests.web.urltable import NOT_WRITES, URLS, WRITES, people_of, unit_objects
+from tests.web.urltable import (
+    NOT_WRITES,
+    URLS,
+    WRITES,
+    Objects,
+    Write,
+    people_of,
+    unit_objects,
+)
 
 
 def _signed_in(member: Person) -> Client:
@@ -54,18 +63,25 @@ def _count_service_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+def _objects(units: dict[str, Unit], write: Write, home: Home) -> tuple[Objects, Person]:
+    """The unit's objects as the write's person asks for them, and that person."""
+    staff = people_of(units["HB01"])
+    # The objects' own entries are someone else's: four eyes lets the person decide on them.
+    objects = unit_objects(units["HB0101"], staff, home).asked_by(write.role)
+    if write.bare:
+        objects = replace(objects, case=case_with_loan(units["HB0101"], owner=staff[Role.OFFICER]))
+    if write.prepare is not None:
+        write.prepare(objects, home)
+    return objects, staff[write.role]
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(WRITES))
 def test_a_write_is_one_service_call_with_one_audit_record(
-    units: dict[str, Unit], name: str, monkeypatch: pytest.MonkeyPatch
+    units: dict[str, Unit], web_home: Home, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write = WRITES[name]
-    staff = people_of(units["HB01"])
-    # The objects' own entries are someone else's: four eyes lets the person decide on them.
-    objects = unit_objects(units["HB0101"], staff[Role.OFFICER])
-    actor = staff[write.role]
-    if write.bare:
-        objects = replace(objects, case=case_with_loan(units["HB0101"], owner=staff[Role.OFFICER]))
+    objects, actor = _objects(units, write, web_home)
     url = URLS[name]
     before = AuditRecord.objects.count()
     calls = _count_service_calls(monkeypatch)
@@ -77,12 +93,14 @@ def test_a_write_is_one_service_call_with_one_audit_record(
     assert errors == []
     assert response.status_code in (200, 302)
     new = list(AuditRecord.objects.order_by("id")[before:])
-    assert [(r.action, r.actor_id) for r in new] == [(write.action, actor.pk)]
+    assert [(r.action, r.actor_id) for r in new] == [
+        (action, actor.pk) for action in (write.action, *write.more)
+    ]
     if write.action in RECORDED_READS:
         assert calls == []
     else:
         assert calls == [write.action]
-        assert not SERVICES[write.action].bulk
+        assert SERVICES[write.action].bulk == bool(write.more)
 
 
 # The versioned forms: two tabs open on the same object, the first tab's write lands.
@@ -95,13 +113,10 @@ VERSIONED = sorted(
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", VERSIONED)
 def test_a_stale_form_gets_the_conflict_message_not_an_overwrite(
-    units: dict[str, Unit], name: str
+    units: dict[str, Unit], web_home: Home, name: str
 ) -> None:
     write = WRITES[name]
-    staff = people_of(units["HB01"])
-    objects = unit_objects(units["HB0101"], staff[Role.OFFICER])
-    if write.bare:
-        objects = replace(objects, case=case_with_loan(units["HB0101"], owner=staff[Role.OFFICER]))
+    objects, actor = _objects(units, write, web_home)
     url = URLS[name]
     address = reverse(name, kwargs=url.kwargs(objects) if url.kwargs else None)
     stale = write.data(objects, timezone.localdate())
@@ -109,7 +124,7 @@ def test_a_stale_form_gets_the_conflict_message_not_an_overwrite(
     for changed in (objects.case, objects.plan, objects.legal, objects.writeoff):
         type(changed).objects.filter(pk=changed.pk).update(version=F("version") + 1)
     before = AuditRecord.objects.count()
-    response = _signed_in(staff[write.role]).post(address, stale)
+    response = _signed_in(actor).post(address, stale)
     errors = [str(m) for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
     assert response.status_code == 302
     with translation.override(response.wsgi_request.LANGUAGE_CODE):

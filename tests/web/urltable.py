@@ -1,60 +1,94 @@
 """The one table of the web app's URLs, for the tests that walk every page.
 
 Every named pattern of the resolver has an entry: how to build its arguments from the objects of
-one unit (``Objects``), its method, whether it answers signed out, and which roles use it. A
-pattern without an entry fails ``test_access_matrix``; a new page joins the tests by one line
-here. The access matrix, the write audit and the language walk read this table.
+one unit (``Objects``), its method, whether it answers signed out, which roles use it and what
+they get, and whether its object is a unit's, the bank's or one person's. A pattern without an
+entry fails ``test_access_matrix``; a new page joins the tests by one line here. The access
+matrix, the write audit and the language walk read this table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from npldesk.casework.choices import Role, Strategy
+from npldesk.casework.choices import (
+    ActivityKind,
+    DocumentKind,
+    JobKind,
+    Outcome,
+    Role,
+    RunKind,
+    Strategy,
+)
 from npldesk.casework.models import (
+    Activity,
     Case,
+    Document,
+    Job,
     LegalCase,
     Milestone,
     Person,
     Plan,
     Recovery,
+    ReminderDelivery,
+    ReminderPack,
+    Run,
     Team,
     Unit,
+    UnitLegalDetails,
     WriteOff,
 )
+from npldesk.home import Home
+from npldesk.tape.importer import ImportOptions, import_files
+from npldesk.tape.org import import_org
+from npldesk.tape.store import Store
+from npldesk.web.roles import PAGE_ROLES
 from tests.casework.factories import TeamFactory, case_with_loan
 from tests.casework.world import person
+from tests.tape_factory import loan_row, write_csv, write_org
 
 ON = date(2019, 12, 31)
 EVERY_ROLE = frozenset(Role.values)
 # The administrator manages people, not cases: the case pages are not theirs.
 CASE_ROLES = EVERY_ROLE - {Role.ADMIN}
 
-# The roles of the pages with a gate of their own (``npldesk/web/roles.py``).
-TEAM_LEADS = frozenset({Role.TEAM_LEAD})
-LEGAL = frozenset({Role.LEGAL})
-FINANCE_DESK = frozenset({Role.FINANCE, Role.LEADER})
-ADMINS = frozenset({Role.ADMIN})
-DASHBOARD = frozenset({Role.LEADER, Role.RISK_ANALYST})
-FIGURES = frozenset({Role.LEADER, Role.RISK_ANALYST, Role.TEAM_LEAD, Role.FINANCE})
+# The roles of the pages with a gate of their own: the web app's one gate
+# (``npldesk/web/roles.py``), so that a view guarded by another page's gate fails here.
+TEAM_LEADS = PAGE_ROLES["teams"]
+LEGAL = PAGE_ROLES["legal"]
+FINANCE_DESK = PAGE_ROLES["finance"]
+ADMINS = PAGE_ROLES["administration"]
+DASHBOARD = PAGE_ROLES["dashboard"]
+FIGURES = PAGE_ROLES["figures"]
+REPORTS = PAGE_ROLES["reports"]
+PLANNER = PAGE_ROLES["planner"]
+# Who may import a month (``casework.services.jobs.ENQUEUERS``).
+TAPE = PAGE_ROLES["tape"]
+# Of the people of the case's county, those who work it (``access.works_case``): its officer
+# (the owner) and the team lead of the units above it. The others who see the case do not see
+# its household's personal data, and so not its documents.
+WORK_THE_CASE = frozenset({Role.OFFICER, Role.TEAM_LEAD})
 
-# What a request ends on: the page (200), done (a redirect elsewhere than the sign-in page),
-# not found (404: outside the person's scope, or a page or action their role never uses), or
-# the sign-in page.
-PAGE, DONE, NOT_FOUND, SIGN_IN = "page", "done", "not found", "sign in"
+# What a request ends on: the page (200), a file (200, sent as an attachment), done (a redirect
+# elsewhere than the sign-in page), not found (404: outside the person's scope, or a page or
+# action their role never uses), or the sign-in page.
+PAGE, FILE, DONE, NOT_FOUND, SIGN_IN = "page", "file", "done", "not found", "sign in"
 
 
 @dataclass(frozen=True)
 class Objects:
-    """One unit's case and what hangs off it, for building the arguments of a URL; the
-    unit's clearing team and one of its people."""
+    """One unit's case and what hangs off it (a drafted document among them), for building
+    the arguments of a URL; the unit's clearing team and one of its people; a tape upload and
+    the month-end run (the bank's, not the unit's); the unit's reminder pack as delivered to
+    one of its people."""
 
     unit: Unit
     case: Case
@@ -63,8 +97,19 @@ class Objects:
     recovery: Recovery
     legal: LegalCase
     writeoff: WriteOff
+    document: Document
     team: Team
     staff: Person
+    job: Job
+    run: Run
+    # The pack as delivered to the person asking (``asked_by``); to ``staff`` until then.
+    delivery: ReminderDelivery
+    deliveries: Mapping[str, ReminderDelivery]
+
+    def asked_by(self, role: str) -> Objects:
+        """These objects as the unit's person of ``role`` asks for them: the reminder pack is
+        the one delivered to them."""
+        return replace(self, delivery=self.deliveries[role])
 
 
 Build = Callable[[Objects], dict[str, Any]]
@@ -86,6 +131,16 @@ class Url:
     roles: frozenset[str] = EVERY_ROLE
     signed_out: str = SIGN_IN
     signed_in: str | None = None
+    # What some of ``roles`` get in scope instead of ``answers``.
+    by_role: Mapping[str, str] = field(default_factory=dict)
+    # Its object is the bank's, not a unit's (a tape upload, a month-end run): another unit's
+    # person's is answered as one's own.
+    bank_wide: bool = False
+    # Its object is one person's own (a reminder pack delivered to them): each role asks for
+    # the one delivered to it; anyone else's, of its own unit or another, is not found.
+    personal: bool = False
+    # A fragment of a page that htmx swaps in, not a page of its own.
+    fragment: bool = False
 
     @property
     def answers(self) -> str:
@@ -94,9 +149,14 @@ class Url:
             return self.signed_in
         return PAGE if self.method == "GET" else DONE
 
+    def answers_to(self, role: str) -> str:
+        """What a person of ``role`` (one of ``roles``) gets in scope."""
+        return self.by_role.get(role, self.answers)
+
     @property
     def scoped(self) -> bool:
-        return self.kwargs is not None or self.query is not None
+        """Another unit's object is not found."""
+        return (self.kwargs is not None or self.query is not None) and not self.bank_wide
 
 
 def _case(o: Objects) -> dict[str, Any]:
@@ -106,6 +166,11 @@ def _case(o: Objects) -> dict[str, Any]:
 
 def _with(name: str, pick: Callable[[Objects], Any]) -> Build:
     return lambda o: {"number": o.case.number, name: pick(o).pk}
+
+
+def _unit(o: Objects) -> str:
+    """The figures pages' scope: the unit asked for."""
+    return f"unit={o.unit.code}"
 
 
 POST = "POST"
@@ -152,12 +217,21 @@ URLS: dict[str, Url] = {
     "web:case_legal_advance": Url(
         kwargs=_with("legal_id", lambda o: o.legal), method=POST, roles=CASE_ROLES
     ),
+    "web:case_document": Url(kwargs=_case, method=POST, roles=CASE_ROLES),
+    "web:case_document_download": Url(
+        kwargs=lambda o: {"number": o.case.number, "document_id": o.document.pk, "fmt": "pdf"},
+        roles=CASE_ROLES,
+        signed_in=FILE,
+        # Sent back to the case with the reason, as when they ask for its personal data.
+        by_role=dict.fromkeys(CASE_ROLES - WORK_THE_CASE, DONE),
+    ),
     "web:case_writeoff": Url(kwargs=_case, method=POST, roles=CASE_ROLES),
     "web:case_writeoff_decide": Url(
         kwargs=_with("writeoff_id", lambda o: o.writeoff), method=POST, roles=CASE_ROLES
     ),
     "web:teams": Url(roles=TEAM_LEADS),
     "web:team": Url(kwargs=lambda o: {"code": o.team.code}, roles=TEAM_LEADS),
+    "web:team_reassign": Url(kwargs=lambda o: {"code": o.team.code}, method=POST, roles=TEAM_LEADS),
     "web:legal": Url(roles=LEGAL),
     "web:finance": Url(roles=FINANCE_DESK),
     # The form names the case: a case outside the person's scope is refused by the form.
@@ -179,35 +253,32 @@ URLS: dict[str, Url] = {
     "web:admin_teams": Url(roles=ADMINS),
     "web:admin_team": Url(kwargs=lambda o: {"code": o.team.code}, roles=ADMINS),
     "web:admin_policy": Url(roles=ADMINS),
-    "web:dashboard": Url(query=lambda o: f"unit={o.unit.code}", roles=DASHBOARD),
-    "web:quality": Url(query=lambda o: f"unit={o.unit.code}", roles=FIGURES),
-    "web:movement": Url(query=lambda o: f"unit={o.unit.code}", roles=FIGURES),
-}
-
-# URLs checked by their own view tests (named here) rather than by the matrix, each for every
-# role that uses it, one that does not and a unit outside the person's scope: bulk reassignment
-# writes one audit record per case it moves and one for the run, which the one-call-one-record
-# write audit below does not describe; the others joined the web app after this table and are
-# to move into URLS above with their objects built per unit.
-OWN_TESTS: dict[str, str] = {
-    "web:team_reassign": "tests/web/test_teams.py",
-    "web:case_document": "tests/web/test_documents.py",
-    "web:case_document_download": "tests/web/test_documents.py",
-    "web:admin_legal_details": "tests/web/test_documents.py",
-    "web:admin_unit_legal_details": "tests/web/test_documents.py",
-    "web:tape": "tests/web/test_tape.py",
-    "web:tape_upload": "tests/web/test_tape.py",
-    "web:tape_job": "tests/web/test_tape.py",
-    "web:tape_job_progress": "tests/web/test_tape.py",
-    "web:tape_run": "tests/web/test_tape.py",
-    "web:migration": "tests/web/test_migration.py",
-    "web:loan_list": "tests/web/test_lists.py",
-    "web:reports": "tests/web/test_reports.py",
-    # A delivery is one person's: everyone else (whatever their role) is told it is not found.
-    "web:inbox_pack": "tests/web/test_inbox.py",
-    "web:inbox_read": "tests/web/test_inbox.py",
-    "web:inbox_acknowledge": "tests/web/test_inbox.py",
-    "web:planner": "tests/web/test_planner.py",
+    "web:admin_legal_details": Url(roles=ADMINS),
+    "web:admin_unit_legal_details": Url(kwargs=lambda o: {"code": o.unit.code}, roles=ADMINS),
+    "web:dashboard": Url(query=_unit, roles=DASHBOARD),
+    "web:quality": Url(query=_unit, roles=FIGURES),
+    "web:movement": Url(query=_unit, roles=FIGURES),
+    "web:migration": Url(query=_unit, roles=FIGURES),
+    "web:loan_list": Url(kwargs=lambda o: {"name": "new-npl"}, query=_unit, roles=FIGURES),
+    "web:reports": Url(query=_unit, roles=REPORTS),
+    "web:planner": Url(query=_unit, roles=PLANNER),
+    "web:tape": Url(roles=TAPE),
+    # An empty form: the page again with its errors (400).
+    "web:tape_upload": Url(method=POST, roles=TAPE),
+    "web:tape_job": Url(kwargs=lambda o: {"job_id": o.job.pk}, roles=TAPE, bank_wide=True),
+    "web:tape_job_progress": Url(
+        kwargs=lambda o: {"job_id": o.job.pk}, roles=TAPE, bank_wide=True, fragment=True
+    ),
+    "web:tape_run": Url(
+        kwargs=lambda o: {"month": f"{o.run.as_of:%Y-%m}"}, roles=TAPE, bank_wide=True
+    ),
+    "web:inbox_pack": Url(kwargs=lambda o: {"delivery_id": o.delivery.pk}, personal=True),
+    "web:inbox_read": Url(
+        kwargs=lambda o: {"delivery_id": o.delivery.pk}, method=POST, personal=True
+    ),
+    "web:inbox_acknowledge": Url(
+        kwargs=lambda o: {"delivery_id": o.delivery.pk}, method=POST, personal=True
+    ),
 }
 
 # Namespaces with their own tests: Django's admin (tests/casework/test_admin*.py) and the API
@@ -233,10 +304,13 @@ def resolver_names() -> Iterator[str]:
     yield from walk(get_resolver().url_patterns, "")
 
 
-def unit_objects(unit: Unit, staff: Person) -> Objects:
-    """A case in ``unit`` owned by ``staff`` with a proposed plan and its milestone, a
-    recovery, a legal case and a prepared write-off, and a clearing team of the unit (test
-    data, made directly)."""
+def unit_objects(unit: Unit, people: Mapping[str, Person], home: Home) -> Objects:
+    """A case in ``unit`` owned by the officer of ``people`` with a proposed plan and its
+    milestone, a recovery, a legal case, a prepared write-off and a drafted document (its files
+    in ``home``), and a clearing team of the unit; a tape upload of the risk analyst's and the
+    month-end run of ``ON``; the unit's reminder pack, naming the case, delivered to each of
+    ``people`` (test data, made directly)."""
+    staff = people[Role.OFFICER]
     case = case_with_loan(unit, owner=staff)
     now = timezone.now()
     plan = Plan.objects.create(
@@ -272,7 +346,88 @@ def unit_objects(unit: Unit, staff: Person) -> Objects:
         prepared_on=ON,
     )
     team = TeamFactory(leader=person(Role.TEAM_LEAD, unit), members=[staff], units=[unit])
-    return Objects(unit, case, plan, milestone, recovery, legal, writeoff, team, staff)
+    analyst = people[Role.RISK_ANALYST]
+    job = Job.objects.create(
+        kind=JobKind.TAPE_IMPORT,
+        parameters={"name": f"{unit.code}.csv", "as_of": None, "mapping": None},
+        created_by=analyst,
+        created_at=now,
+    )
+    # One run a month for the whole bank: the units' objects share it.
+    run, _ = Run.objects.get_or_create(
+        kind=RunKind.MONTH_END, as_of=ON, defaults={"started_at": now, "started_by": analyst}
+    )
+    deliveries = _deliver(unit, case, people)
+    return Objects(
+        unit=unit,
+        case=case,
+        plan=plan,
+        milestone=milestone,
+        recovery=recovery,
+        legal=legal,
+        writeoff=writeoff,
+        document=_document(case, staff, home),
+        team=team,
+        staff=staff,
+        job=job,
+        run=run,
+        delivery=deliveries[Role.OFFICER],
+        deliveries=deliveries,
+    )
+
+
+def _document(case: Case, author: Person, home: Home) -> Document:
+    """A demand notice drafted from ``case``: its record, its activity and its files."""
+    activity = Activity.objects.create(
+        case=case,
+        kind=ActivityKind.DOCUMENT,
+        occurred_on=ON,
+        person=author,
+        outcome=Outcome.DRAFTED,
+    )
+    document = Document.objects.create(
+        case=case,
+        kind=DocumentKind.DEMAND_NOTICE,
+        as_of=ON,
+        snapshot_as_of=ON,
+        generated_by=author,
+        generated_at=timezone.now(),
+        activity=activity,
+    )
+    files = {
+        fmt: f"documents/{case.number}/{document.pk}-demand_notice-{ON.isoformat()}.{fmt}"
+        for fmt in ("docx", "pdf")
+    }
+    for name in files.values():
+        (home.path / name).parent.mkdir(parents=True, exist_ok=True)
+        (home.path / name).write_bytes(b"drafted")
+    Document.objects.filter(pk=document.pk).update(files=files)
+    document.files = files
+    return document
+
+
+def _deliver(unit: Unit, case: Case, people: Mapping[str, Person]) -> dict[str, ReminderDelivery]:
+    """The unit's pack for ``ON``, naming ``case`` past its deadline, delivered to each of
+    ``people``: role → their delivery."""
+    item = {
+        "case": case.number,
+        "household": case.household.borrower_id,
+        "npl_balance": str(case.npl_balance),
+        "owner": case.owner.name if case.owner else "",
+        "deadline": "2020-01-05",
+    }
+    pack = ReminderPack.objects.create(
+        unit=unit,
+        as_of=ON,
+        built_on=ON,
+        built_at=timezone.now(),
+        counts={"deadline_past": 1},
+        sections={"deadline_past": [item]},
+    )
+    return {
+        role: ReminderDelivery.objects.create(pack=pack, person=member, delivered_at=pack.built_at)
+        for role, member in people.items()
+    }
 
 
 def people_of(unit: Unit) -> dict[str, Person]:
@@ -289,14 +444,41 @@ class Write:
     action: str
     # On a case with its loan only (no legal case or write-off application in the way).
     bare: bool = False
+    # The records a bulk service leaves after its first: one per further object it changes,
+    # then its run's.
+    more: tuple[str, ...] = ()
+    # What the write needs beyond the unit's objects, made in the web's home first.
+    prepare: Callable[[Objects, Home], None] | None = None
 
 
 def _day(on: date) -> str:
     return on.isoformat()
 
 
-# Every POST URL of the table that writes: one service call, one audit record. (Signing out and
-# choosing the language write nothing of the casework.)
+def _case_on_the_tape(o: Objects, home: Home) -> None:
+    """What a document states, for ``o.case``: its loan in the December snapshot of ``home``'s
+    store, and the legal details of its unit."""
+    store = Store(home.store_path)
+    import_org(store, write_org(home.path / "org_units.csv"), user="tester")
+    household = o.case.household
+    row = loan_row(
+        1,
+        ON,
+        loan_id=o.case.loans.get().loan_id,
+        borrower_id=household.borrower_id,
+        org_unit=o.unit.code,
+        days_past_due="120",
+        reported_class="substandard",
+    )
+    import_files(store, [write_csv(home.path / "december.csv", [row])], ImportOptions())
+    UnitLegalDetails.objects.create(
+        unit=o.unit, legal_name="某某农村商业银行", address="濉溪路1号", legal_representative="赵六"
+    )
+
+
+# Every POST URL of the table that writes: one service call, one audit record (a bulk service:
+# one per object it changes and one for its run). (Signing out and choosing the language write
+# nothing of the casework.)
 NOT_WRITES = frozenset({"web:logout", "web:set_language"})
 WRITES: dict[str, Write] = {
     "web:case_personal_data": Write(Role.OFFICER, lambda o, d: {}, "personal_data_view"),
@@ -412,6 +594,12 @@ WRITES: dict[str, Write] = {
         lambda o, d: {"version": o.legal.version, "stage": "filed", "entered_on": _day(d)},
         "legal_case_advance",
     ),
+    "web:case_document": Write(
+        Role.OFFICER,
+        lambda o, d: {"kind": DocumentKind.DEMAND_NOTICE, "as_of": _day(d)},
+        "document_generate",
+        prepare=_case_on_the_tape,
+    ),
     "web:case_writeoff": Write(
         Role.FINANCE,
         lambda o, d: {
@@ -448,6 +636,24 @@ WRITES: dict[str, Write] = {
         "writeoff_decide",
     ),
     "web:finance_recovery_confirm": Write(Role.FINANCE, lambda o, d: {}, "recovery_confirm"),
+    "web:team_reassign": Write(
+        Role.TEAM_LEAD,
+        lambda o, d: {
+            "cases": [f"{o.case.number}:{o.case.version}"],
+            "owner": o.staff.user.get_username(),
+            "team": o.team.code,
+            "reason": "workload",
+        },
+        "case_reassign_bulk",
+        more=("case_reassign_bulk_run",),
+    ),
+    "web:tape_upload": Write(
+        Role.RISK_ANALYST,
+        lambda o, d: {"file": SimpleUploadedFile("2020-01.csv", b"as_of,loan_id\n", "text/csv")},
+        "job_enqueue",
+    ),
+    "web:inbox_read": Write(Role.OFFICER, lambda o, d: {}, "reminder_delivery_read"),
+    "web:inbox_acknowledge": Write(Role.OFFICER, lambda o, d: {}, "reminder_delivery_acknowledge"),
     "web:admin_person_create": Write(
         Role.ADMIN,
         lambda o, d: {
