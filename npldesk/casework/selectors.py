@@ -1033,10 +1033,10 @@ class LegalBoard:
     hearings: list[LegalCase]
     stalled: list[LegalCase]
     clocks: list[LegalClock]
-    rows: list[LegalCaseClocks] = field(default_factory=list)  # ``cases`` in ``order``
-    order: str = LEGAL_BOARD_ORDERS[0]
-    warning_days: int = 90
-    tape_read: bool = True
+    rows: list[LegalCaseClocks]  # ``cases`` with their clocks, in ``order``
+    order: str
+    warning_days: int  # ``clock_warning_days``: the flags' "soon"
+    tape_read: bool
 
 
 def _open_legal_cases(person: Person) -> QuerySet[LegalCase]:
