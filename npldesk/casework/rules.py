@@ -54,6 +54,8 @@ class CaseworkParams:
     instalment_breach_days: int = 30
     legal_stall_days: int = 90
     expiry_warning_days: int = 60
+    # The legal board flags a loan's limitation or a judgment's enforcement deadline this close.
+    clock_warning_days: int = 90
     no_contact_days: int = 30
     early_warning_min_dpd: int = 61
     early_warning_max_dpd: int = 90

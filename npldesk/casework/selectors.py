@@ -12,11 +12,11 @@ is recorded). List selectors fetch what their rows show in a fixed number of que
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from django.db.models import Case as When_
 from django.db.models import (
@@ -48,9 +48,11 @@ from npldesk.casework.models import (
     Instalment,
     Job,
     LegalCase,
+    LegalStageEntry,
     Milestone,
     Person,
     Plan,
+    Promise,
     Recovery,
     ReminderDelivery,
     ReminderPack,
@@ -65,6 +67,9 @@ from npldesk.casework.models import (
 )
 from npldesk.core.i18n import translatable
 from npldesk.core.masking import mask_address, mask_id_number, mask_name, mask_phone
+
+if TYPE_CHECKING:
+    from npldesk.casework.legaldocs import TapeLoan
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -751,7 +756,6 @@ def planner_pipeline(person: Person, *, as_of: date, until: date) -> PlannerPipe
     from django.db.models.functions import Coalesce
 
     from npldesk.casework.choices import InstalmentState, PromiseState, WriteOffState
-    from npldesk.casework.models import Promise
 
     zero = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=2))
 
@@ -1001,6 +1005,10 @@ def team_cases_for_reassignment(person: Person, numbers: list[str]) -> list[Case
 LEGAL_STALL_DAYS = 90
 HEARING_DAYS = 30
 LEGAL_CLOCK_DAYS = 60
+# The orders the board's open legal cases are read in: the limitation that runs out first (the
+# default: expired ones, then those within the warning days), the enforcement deadline that
+# does, or the case's number.
+LEGAL_BOARD_ORDERS = ("limitation", "enforcement", "case")
 
 
 @dataclass(frozen=True)
@@ -1012,6 +1020,20 @@ class LegalClock:
     on: date
 
 
+@dataclass(frozen=True)
+class LegalCaseClocks:
+    """An open legal case on the board with its clocks, by the case page's rules
+    (``case_clocks``): the limitation of its case's loans that runs out first, and its
+    judgment's enforcement deadline. A flag says ``expired`` once a clock's last day has
+    passed, ``soon`` within the warning days, else nothing."""
+
+    legal_case: LegalCase
+    limitation: LoanClock | None  # None when the tape dates none of the case's loans
+    enforcement: clocks.Clock | None  # None until a judgment took effect
+    limitation_flag: str
+    enforcement_flag: str
+
+
 @dataclass
 class LegalBoard:
     """The legal desk's board (``/legal/``)."""
@@ -1021,20 +1043,37 @@ class LegalBoard:
     hearings: list[LegalCase]
     stalled: list[LegalCase]
     clocks: list[LegalClock]
+    rows: list[LegalCaseClocks]  # ``cases`` with their clocks, in ``order``
+    order: str
+    warning_days: int  # ``clock_warning_days``: the flags' "soon"
+    tape_read: bool
+
+
+def _open_legal_cases(person: Person) -> QuerySet[LegalCase]:
+    from npldesk.casework.choices import LegalStage
+
+    return LegalCase.objects.filter(case__in=cases_visible(person)).exclude(stage=LegalStage.CLOSED)
+
+
+def _stalled(legal: Iterable[LegalCase], today: date) -> list[LegalCase]:
+    return [item for item in legal if item.stage_since <= today - timedelta(days=LEGAL_STALL_DAYS)]
 
 
 @selector
-def legal_board(person: Person, *, today: date) -> LegalBoard:
+def legal_board(person: Person, *, today: date, order: str = LEGAL_BOARD_ORDERS[0]) -> LegalBoard:
     """Open legal cases of the cases the person may read, by stage; hearings within 30 days;
-    cases whose stage has not moved for 90 days; limitation and seizure-expiry dates within 60
-    days. Two queries."""
+    cases whose stage has not moved for 90 days; typed limitation and seizure-expiry dates
+    within 60 days; and every open legal case with its clocks (``LegalCaseClocks``) in
+    ``order``, one of ``LEGAL_BOARD_ORDERS`` (an unknown one reads as the first). Seven queries
+    for any number of cases, and the tape read for all their loans at once
+    (``_legal_case_clocks``)."""
     from npldesk.casework.choices import LegalStage
 
+    open_legal = _open_legal_cases(person)
     legal = list(
-        LegalCase.objects.filter(case__in=cases_visible(person))
-        .exclude(stage=LegalStage.CLOSED)
-        .select_related("case__household", "case__unit", "holder__user")
-        .order_by("case__number", "pk")
+        open_legal.select_related("case__household", "case__unit", "holder__user").order_by(
+            "case__number", "pk"
+        )
     )
     counts: dict[str, int] = {}
     for item in legal:
@@ -1054,15 +1093,150 @@ def legal_board(person: Person, *, today: date) -> LegalBoard:
         if item.next_hearing_on is not None
         and today <= item.next_hearing_on <= today + timedelta(days=HEARING_DAYS)
     ]
+    warning_days = casework_settings().params.clock_warning_days
+    rows, tape_read = _legal_case_clocks(open_legal, legal, today=today, warning_days=warning_days)
+    if order not in LEGAL_BOARD_ORDERS:
+        order = LEGAL_BOARD_ORDERS[0]
+    if order == "limitation":
+        rows.sort(key=lambda row: _soonest_first(row.limitation.clock if row.limitation else None))
+    elif order == "enforcement":
+        rows.sort(key=lambda row: _soonest_first(row.enforcement))
     return LegalBoard(
         by_stage=[(stage, counts[stage]) for stage in LegalStage.values if stage in counts],
         cases=legal,
         hearings=sorted(hearings, key=lambda item: (item.next_hearing_on, item.pk)),
-        stalled=[
-            item for item in legal if item.stage_since <= today - timedelta(days=LEGAL_STALL_DAYS)
-        ],
+        stalled=_stalled(legal, today),
         clocks=sorted(clocks, key=lambda clock: (clock.on, clock.legal_case.pk)),
+        rows=rows,
+        order=order,
+        warning_days=warning_days,
+        tape_read=tape_read,
     )
+
+
+def _soonest_first(clock: clocks.Clock | None) -> tuple[bool, date]:
+    """A sort key: the soonest last day first (so one already passed before any to come), a
+    clock without one (interrupted, or none at all) after them. Python's sort is stable: the
+    rows keep the case-number order within a day."""
+    if clock is None or clock.last_day is None:
+        return (True, date.max)
+    return (False, clock.last_day)
+
+
+def _board_flag(clock: clocks.Clock | None, warning_days: int) -> str:
+    if clock is None or clock.days_left is None:
+        return ""
+    if clock.days_left < 0:
+        return "expired"
+    return "soon" if clock.days_left <= warning_days else ""
+
+
+def _nearest_limitation(loans: list[LoanClock]) -> LoanClock | None:
+    """The loan whose limitation runs out first; else one whose clock a filing stopped; None
+    when the tape dates none of them."""
+    dated = [(loan.clock.last_day, loan) for loan in loans if loan.clock and loan.clock.last_day]
+    if dated:
+        return min(dated, key=lambda pair: (pair[0], pair[1].loan_id))[1]
+    return next((loan for loan in loans if loan.clock is not None), None)
+
+
+def _by_case(rows: Iterable[Any], case_id: Callable[[Any], int]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(case_id(row), []).append(row)
+    return grouped
+
+
+def _legal_case_clocks(
+    open_legal: QuerySet[LegalCase],
+    legal: list[LegalCase],
+    *,
+    today: date,
+    warning_days: int,
+) -> tuple[list[LegalCaseClocks], bool]:
+    """The clocks of the open legal cases ``legal`` (``open_legal``'s rows), by the rules the
+    case page uses, read for all their cases at once: the cases' loans, and what restarts or
+    stops the clocks (demands, promises, repayment plans, every legal stage, recoveries), one
+    query each; the loans' maturity dates in one batch from the tape (``_tape_for_clocks``).
+    Also whether the tape could be read."""
+    if not legal:
+        return [], True
+    calendar = casework_settings().calendar
+    cases = open_legal.values("case_id")
+    loan_ids = _by_case(
+        CaseLoan.objects.filter(case__in=cases).values_list("case_id", "loan_id").order_by(),
+        lambda row: row[0],
+    )
+    activities = _by_case(
+        Activity.objects.filter(case__in=cases, kind__in=_DEMAND_KINDS, outcome__in=_REACHED)
+        .only("case", "kind", "outcome", "occurred_on")
+        .order_by(),
+        lambda activity: activity.case_id,
+    )
+    promises = _by_case(
+        Promise.objects.filter(case__in=cases).only("case", "made_on").order_by(),
+        lambda promise: promise.case_id,
+    )
+    repayment_plans = _by_case(
+        RepaymentPlan.objects.filter(case__in=cases).only("case", "agreed_on").order_by(),
+        lambda plan: plan.case_id,
+    )
+    # Every legal case's stages, the closed ones' too: a finished lawsuit's filing and end
+    # stopped and restarted the case's limitation.
+    stages = list(
+        LegalStageEntry.objects.filter(legal_case__case__in=cases)
+        .select_related("legal_case")
+        .only("stage", "entered_on", "legal_case__case")
+    )
+    stages_by_case = _by_case(stages, lambda entry: entry.legal_case.case_id)
+    stages_by_legal_case = _by_case(stages, lambda entry: entry.legal_case_id)
+    recoveries = _by_case(
+        Recovery.objects.filter(case__in=cases)
+        .only("case", "loan_id", "received_on", "amount", "reverses")
+        .order_by(),
+        lambda recovery: recovery.case_id,
+    )
+    tape, tape_read = _tape_for_clocks(
+        [loan_id for rows in loan_ids.values() for _, loan_id in rows], today
+    )
+    nearest: dict[int, LoanClock | None] = {}
+    found = []
+    for legal_case in legal:
+        case_id = legal_case.case_id
+        if case_id not in nearest:
+            events = limitation_events(
+                activities=activities.get(case_id, []),
+                promises=promises.get(case_id, []),
+                repayment_plans=repayment_plans.get(case_id, []),
+                legal_stages=stages_by_case.get(case_id, []),
+                recoveries=recoveries.get(case_id, []),
+            )
+            nearest[case_id] = _nearest_limitation(
+                _loan_limitations(
+                    [loan_id for _, loan_id in loan_ids.get(case_id, [])],
+                    tape,
+                    events,
+                    today=today,
+                    calendar=calendar,
+                )
+            )
+        limitation = nearest[case_id]
+        enforcement = _enforcement_clock(
+            legal_case,
+            stages_by_legal_case.get(legal_case.pk, []),
+            today=today,
+            calendar=calendar,
+        )
+        found.append(
+            LegalCaseClocks(
+                legal_case,
+                limitation,
+                enforcement,
+                _board_flag(limitation.clock if limitation else None, warning_days),
+                _board_flag(enforcement, warning_days),
+            )
+        )
+    return found, tape_read
 
 
 @dataclass(frozen=True)
@@ -1430,24 +1604,11 @@ def clock_alerts(person: Person, *, today: date, within_days: int = 60) -> list[
     alerts: list[ClockAlert] = []
     for legal_case in legal_cases:
         found: list[tuple[str, clocks.Clock]] = []
-        if legal_case.judgment_effective_on is not None:
-            events = [
-                (entry.entered_on, _ENFORCEMENT_EVENTS[entry.stage])
-                for entry in legal_case.stages.all()
-                if entry.stage in _ENFORCEMENT_EVENTS
-            ]
-            found.append(
-                (
-                    "enforcement",
-                    clocks.enforcement(
-                        effective_on=legal_case.judgment_effective_on,
-                        performance_due_on=legal_case.performance_due_on,
-                        events=events,
-                        as_of=today,
-                        calendar=calendar,
-                    ),
-                )
-            )
+        enforcement = _enforcement_clock(
+            legal_case, legal_case.stages.all(), today=today, calendar=calendar
+        )
+        if enforcement is not None:
+            found.append(("enforcement", enforcement))
         if legal_case.limitation_date is not None:
             left = (legal_case.limitation_date - today).days
             found.append(
@@ -1606,31 +1767,106 @@ _LIMITATION_STAGES = {
 }
 
 
-def limitation_events(detail: CaseDetail) -> dict[str, list[tuple[date, clocks.Event]]]:
-    """The dated events of a case that restart or interrupt its loans' limitation, by loan id
+def limitation_events(
+    *,
+    activities: Iterable[Activity],
+    promises: Iterable[Promise],
+    repayment_plans: Iterable[RepaymentPlan],
+    legal_stages: Iterable[LegalStageEntry],
+    recoveries: Iterable[Recovery],
+) -> dict[str, list[tuple[date, clocks.Event]]]:
+    """The dated events of one case that restart or interrupt its loans' limitation, by loan id
     ("" for those of every loan): demands delivered, acknowledgements (promises, repayment
     plans agreed), partial payments (per loan, less those reversed), filings and the end of
-    proceedings. Read from what ``case_detail`` loaded: no query."""
+    proceedings (the stages of every legal case of the case). The case page passes what
+    ``case_detail`` loaded, the legal board what it read for all its cases at once: no query."""
     events: dict[str, list[tuple[date, clocks.Event]]] = {"": []}
     common = events[""]
-    for activity in detail.activities:
+    for activity in activities:
         if activity.kind in _DEMAND_KINDS and activity.outcome in _REACHED:
             common.append((activity.occurred_on, clocks.Event.DEMAND))
-    for promise in detail.promises:
+    for promise in promises:
         common.append((promise.made_on, clocks.Event.ACKNOWLEDGEMENT))
-    for plan in detail.repayment_plans:
+    for plan in repayment_plans:
         common.append((plan.agreed_on, clocks.Event.ACKNOWLEDGEMENT))
-    for legal_case in detail.legal_cases:
-        for entry in legal_case.stages.all():
-            if entry.stage in _LIMITATION_STAGES:
-                common.append((entry.entered_on, _LIMITATION_STAGES[entry.stage]))
-    reversed_ids = {r.reverses_id for r in detail.recoveries if r.reverses_id is not None}
-    for recovery in detail.recoveries:
+    for entry in legal_stages:
+        if entry.stage in _LIMITATION_STAGES:
+            common.append((entry.entered_on, _LIMITATION_STAGES[entry.stage]))
+    ledger = list(recoveries)
+    reversed_ids = {r.reverses_id for r in ledger if r.reverses_id is not None}
+    for recovery in ledger:
         if recovery.amount > 0 and recovery.pk not in reversed_ids:
             events.setdefault(recovery.loan_id, []).append(
                 (recovery.received_on, clocks.Event.PARTIAL_PAYMENT)
             )
     return events
+
+
+def _loan_limitations(
+    loan_ids: Iterable[str],
+    tape: Mapping[str, TapeLoan],
+    events: Mapping[str, list[tuple[date, clocks.Event]]],
+    *,
+    today: date,
+    calendar: clocks.Calendar,
+) -> list[LoanClock]:
+    """Each loan's limitation clock on ``today``, by loan id: three years from its maturity
+    date in ``tape`` as the case's ``events`` (``limitation_events``) restarted or stopped it;
+    no clock for a loan the tape does not date."""
+    found = []
+    for loan_id in sorted(loan_ids):
+        maturity = tape[loan_id].maturity_date if loan_id in tape else None
+        clock = None
+        if maturity is not None:
+            clock = clocks.limitation(
+                maturity=maturity,
+                events=events.get("", []) + events.get(loan_id, []),
+                as_of=today,
+                calendar=calendar,
+            )
+        found.append(LoanClock(loan_id, maturity, clock))
+    return found
+
+
+def _enforcement_clock(
+    legal_case: LegalCase,
+    stages: Iterable[LegalStageEntry],
+    *,
+    today: date,
+    calendar: clocks.Calendar,
+) -> clocks.Clock | None:
+    """A legal case's enforcement clock on ``today`` from its judgment's dates, stopped and
+    restarted by its ``stages`` (``_ENFORCEMENT_EVENTS``); None until a judgment took effect."""
+    if legal_case.judgment_effective_on is None:
+        return None
+    return clocks.enforcement(
+        effective_on=legal_case.judgment_effective_on,
+        performance_due_on=legal_case.performance_due_on,
+        events=[
+            (entry.entered_on, _ENFORCEMENT_EVENTS[entry.stage])
+            for entry in stages
+            if entry.stage in _ENFORCEMENT_EVENTS
+        ],
+        as_of=today,
+        calendar=calendar,
+    )
+
+
+def _tape_for_clocks(loan_ids: Iterable[str], today: date) -> tuple[dict[str, TapeLoan], bool]:
+    """The loans' rows in the latest snapshot on or before ``today`` that has each (for their
+    maturity dates), read from the home's store for all of them at once, and whether the store
+    could be read: without it a page still shows, less the loans' clocks."""
+    import os
+
+    from npldesk.casework.legaldocs import latest_tape_loans
+    from npldesk.home import load_home
+    from npldesk.tape.store import Store
+
+    store = Store(load_home(os.environ.get("NPLDESK_HOME"), must_exist=False).store_path)
+    try:
+        return latest_tape_loans(store, today, loan_ids), True
+    except Exception:  # a store that cannot be read: the page still shows
+        return {}, False
 
 
 @selector
@@ -1640,52 +1876,24 @@ def case_clocks(person: Person, detail: CaseDetail, *, today: date) -> CaseClock
     has it, and what last restarted it), enforcement per legal case with a judgment, and the
     guarantee period per guarantor and loan. Without a readable tape store the loans' clocks
     are left out (``tape_read`` false). One query (the guarantors) beyond ``detail``."""
-    import os
-
-    from npldesk.casework.legaldocs import latest_tape_loans
-    from npldesk.home import load_home
-    from npldesk.tape.store import Store
-
     calendar = casework_settings().calendar
     result = CaseClocks(today=today)
-    loan_ids = sorted(loan.loan_id for loan in detail.loans)
-    store = Store(load_home(os.environ.get("NPLDESK_HOME"), must_exist=False).store_path)
-    try:
-        tape = latest_tape_loans(store, today, loan_ids)
-    except Exception:  # a store that cannot be read: the page still shows
-        tape, result.tape_read = {}, False
-    events = limitation_events(detail)
-    for loan_id in loan_ids:
-        maturity = tape[loan_id].maturity_date if loan_id in tape else None
-        clock = None
-        if maturity is not None:
-            clock = clocks.limitation(
-                maturity=maturity,
-                events=events[""] + events.get(loan_id, []),
-                as_of=today,
-                calendar=calendar,
-            )
-        result.loans.append(LoanClock(loan_id, maturity, clock))
+    loan_ids = [loan.loan_id for loan in detail.loans]
+    tape, result.tape_read = _tape_for_clocks(loan_ids, today)
+    events = limitation_events(
+        activities=detail.activities,
+        promises=detail.promises,
+        repayment_plans=detail.repayment_plans,
+        legal_stages=[entry for item in detail.legal_cases for entry in item.stages.all()],
+        recoveries=detail.recoveries,
+    )
+    result.loans = _loan_limitations(loan_ids, tape, events, today=today, calendar=calendar)
     for legal_case in sorted(detail.legal_cases, key=lambda item: item.pk):
-        if legal_case.judgment_effective_on is None:
-            continue
-        stage_events = [
-            (entry.entered_on, _ENFORCEMENT_EVENTS[entry.stage])
-            for entry in legal_case.stages.all()
-            if entry.stage in _ENFORCEMENT_EVENTS
-        ]
-        result.legal.append(
-            EnforcementClock(
-                legal_case,
-                clocks.enforcement(
-                    effective_on=legal_case.judgment_effective_on,
-                    performance_due_on=legal_case.performance_due_on,
-                    events=stage_events,
-                    as_of=today,
-                    calendar=calendar,
-                ),
-            )
+        clock = _enforcement_clock(
+            legal_case, legal_case.stages.all(), today=today, calendar=calendar
         )
+        if clock is not None:
+            result.legal.append(EnforcementClock(legal_case, clock))
     with_maturity = [loan for loan in result.loans if loan.maturity_date is not None]
     if with_maturity:
         for guarantor in detail.case.household.guarantors.order_by("borrower_id"):
@@ -1769,8 +1977,8 @@ def reminder_case_items(person: Person, *, today: date) -> list[ReminderCaseItem
         if case.plan_breached:
             due = case.next_instalment_due
             add("plan_breached", case, instalment_due=None if due is None else due.isoformat())
-    board = legal_board(person, today=today)
-    for legal_case in board.stalled:
+    open_legal = _open_legal_cases(person).select_related("case").order_by("case__number", "pk")
+    for legal_case in _stalled(open_legal, today):
         stalled = by_number.get(legal_case.case.number)
         if stalled is not None:
             add(

@@ -1,4 +1,6 @@
-"""``/legal/``: the legal desk's board (a read: stages are advanced on the case page)."""
+"""``/legal/``: the legal desk's board (a read: stages are advanced on the case page);
+``?order=`` reads its open legal cases soonest limitation first (the default), soonest
+enforcement deadline first, or by case number (``selectors.LEGAL_BOARD_ORDERS``)."""
 
 from __future__ import annotations
 
@@ -15,14 +17,15 @@ from npldesk.web.roles import for_page
 @require_GET
 @for_page("legal")
 def legal_board(request: HttpRequest) -> HttpResponse:
+    person = request.person  # type: ignore[attr-defined]
     today = timezone.localdate()
-    board = selectors.legal_board(request.person, today=today)  # type: ignore[attr-defined]
+    board = selectors.legal_board(person, today=today, order=request.GET.get("order", ""))
     return render(
         request,
         "web/legal/board.html",
         {
             "board": board,
-            "alerts": selectors.clock_alerts(request.person, today=today),  # type: ignore[attr-defined]
+            "alerts": selectors.clock_alerts(person, today=today),
             "ClockWord": ClockWord,
             "today": today,
             "LegalStage": LegalStage,
