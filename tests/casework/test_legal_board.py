@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from npldesk.casework import selectors
+from npldesk.casework import legaldocs, selectors
 from npldesk.casework.models import Case, Person, Unit
 from npldesk.tape.store import Store
 from tests.casework.legal_board_world import JANUARY, TODAY, BoardCases, board_cases
@@ -181,28 +182,34 @@ def test_a_person_sees_the_clocks_of_their_units_cases_only(
     assert len(selectors.legal_board(world.lead, today=TODAY).rows) == 6
 
 
-def test_the_clocks_cost_a_fixed_number_of_queries_and_a_tape_read_per_month(
+def test_the_clocks_cost_a_fixed_number_of_queries_and_two_tape_reads_at_most(
     world: World, cases: BoardCases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not a query or a tape read per case: six cases cost the queries one does, and the tape
-    is read once per month it looks back."""
-    months_read: list[date] = []
-    snapshot_path = Store.snapshot_path
+    is read twice at most: the latest month, then every earlier month in one scan for the
+    loans the latest lacks."""
+    reads: list[str] = []
+    latest_read, earlier_read = legaldocs._rows_in, legaldocs._latest_rows
 
-    def reading(store: Store, month: date) -> Path:
-        months_read.append(month)
-        return snapshot_path(store, month)
+    def reading_latest(*args: Any) -> Any:
+        reads.append("latest")
+        return latest_read(*args)
 
-    monkeypatch.setattr(Store, "snapshot_path", reading)
+    def reading_earlier(*args: Any) -> Any:
+        reads.append("earlier")
+        return earlier_read(*args)
+
+    monkeypatch.setattr(legaldocs, "_rows_in", reading_latest)
+    monkeypatch.setattr(legaldocs, "_latest_rows", reading_earlier)
 
     def cost(desk: Person) -> tuple[int, int, int]:
         selectors.legal_board(desk, today=TODAY)  # the person's units read, as mid-session
-        months_read.clear()
+        reads.clear()
         with CaptureQueriesContext(connection) as queries:
             board = selectors.legal_board(desk, today=TODAY)
-        return len(board.rows), len(queries), len(months_read)
+        return len(board.rows), len(queries), len(reads)
 
-    # January's snapshot, then December's for the one loan January lacks.
+    # January's snapshot, then the months before it for the one loan January lacks.
     assert cost(world.legal) == (6, 7, 2)
     moved = [cases.two_loans, cases.filed, cases.lawsuit_ended, cases.restarted, cases.undated]
     Case.objects.filter(pk__in=[case.pk for case in moved]).update(unit=world.units["HB0201"])
