@@ -14,17 +14,16 @@ from ninja import Field, Router, Schema, Status
 from npldesk.casework import selectors, services
 from npldesk.casework.choices import RecoverySource
 from npldesk.casework.documents import day_text, money_text
-from npldesk.casework.models import WriteOff
+from npldesk.casework.models import Person, WriteOff
 from npldesk.web.api.common import (
     PROBLEMS,
     Input,
     Problem,
     Versioned,
+    api_write,
     idempotency_key,
     if_match,
-    once,
     person,
-    version_of,
 )
 
 router = Router(tags=["ledger"])
@@ -68,9 +67,8 @@ def recovery_enter(
     Send an ``Idempotency-Key``: the same key again returns the first response and enters
     nothing; the same key with another body is refused (422).
     """
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def enter(acting: Person) -> dict[str, Any]:
         case = selectors.case_get(acting, number)
         entry = services.recovery_enter(
             actor=acting,
@@ -82,7 +80,7 @@ def recovery_enter(
             principal_part=body.principal_part,
             note=body.note,
         )
-        return 201, {
+        return {
             "id": entry.pk,
             "case_id": case.number,
             "loan_id": entry.loan_id,
@@ -95,7 +93,7 @@ def recovery_enter(
             "confirmed": False,
         }
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, enter, status=201, idempotency_key=idempotency_key)
 
 
 class ConfirmationOut(Schema):
@@ -134,14 +132,13 @@ def recovery_reverse(
     idempotency_key: str | None = idempotency_key(),
 ) -> Status[Any]:
     """Correct an entry with its exact opposite (never an edit); once per Idempotency-Key."""
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def reverse(acting: Person) -> dict[str, Any]:
         entry = selectors.case_recovery(acting, number, recovery_id)
         reversal = services.recovery_reverse(
             actor=acting, recovery=entry, reversed_on=body.reversed_on, reason=body.reason
         )
-        return 201, {
+        return {
             "id": reversal.pk,
             "case_id": number,
             "loan_id": reversal.loan_id,
@@ -154,7 +151,7 @@ def recovery_reverse(
             "confirmed": False,
         }
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, reverse, status=201, idempotency_key=idempotency_key)
 
 
 class WriteOffIn(Input):
@@ -216,9 +213,8 @@ def writeoff_prepare(
 ) -> Status[Any]:
     """Finance prepares a write-off application for a loan of the case; a second finance
     officer reviews it and a leader approves it. Once per Idempotency-Key."""
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def prepare(acting: Person) -> dict[str, Any]:
         case = selectors.case_get(acting, number)
         writeoff = services.writeoff_prepare(
             actor=acting,
@@ -229,9 +225,9 @@ def writeoff_prepare(
             prepared_on=body.prepared_on,
             reason=body.reason,
         )
-        return 201, _writeoff(writeoff, case.number)
+        return _writeoff(writeoff, case.number)
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, prepare, status=201, idempotency_key=idempotency_key)
 
 
 class WriteOffDecisionIn(Versioned):
@@ -262,10 +258,8 @@ def writeoff_decide(
     officer reviews a prepared one, a leader approves a reviewed one (the tape's
     ``written_off`` row is what takes the loan off the books). Once per Idempotency-Key; a
     stale ``version`` is a 409."""
-    acting = person(request)
-    version = version_of(body, if_match)
 
-    def write() -> tuple[int, Any]:
+    def decide(acting: Person, version: int) -> dict[str, Any]:
         writeoff = services.writeoff_decide(
             actor=acting,
             writeoff=selectors.case_writeoff(acting, number, writeoff_id),
@@ -274,7 +268,8 @@ def writeoff_decide(
             note=body.note,
             on=body.decided_on or timezone.localdate(),
         )
-        return 200, _writeoff(writeoff, number)
+        return _writeoff(writeoff, number)
 
-    payload = {**body.model_dump(mode="json"), "version": version}
-    return once(request, idempotency_key, payload, write)
+    return api_write(
+        request, body, decide, status=200, if_match=if_match, idempotency_key=idempotency_key
+    )
