@@ -14,7 +14,7 @@ from ninja import Field, Router, Schema, Status
 from npldesk.casework import selectors, services
 from npldesk.casework.choices import RecoverySource
 from npldesk.casework.documents import day_text, money_text
-from npldesk.casework.models import Person, WriteOff
+from npldesk.casework.models import Person, Recovery, WriteOff
 from npldesk.web.api.common import (
     PROBLEMS,
     Input,
@@ -51,6 +51,22 @@ class RecoveryOut(Schema):
     confirmed: bool
 
 
+def _new_recovery(entry: Recovery, number: str, entered_by: Person) -> dict[str, Any]:
+    """An entry just written (by ``entered_by``): finance has not confirmed it yet."""
+    return {
+        "id": entry.pk,
+        "case_id": number,
+        "loan_id": entry.loan_id,
+        "received_on": day_text(entry.received_on),
+        "amount": money_text(entry.amount),
+        "principal_part": money_text(entry.principal_part),
+        "source": entry.source,
+        "after_write_off": entry.after_write_off,
+        "entered_by": entered_by.user.get_username(),
+        "confirmed": False,
+    }
+
+
 @router.post(
     "/cases/{number}/recoveries",
     response={201: RecoveryOut, **PROBLEMS},
@@ -80,18 +96,7 @@ def recovery_enter(
             principal_part=body.principal_part,
             note=body.note,
         )
-        return {
-            "id": entry.pk,
-            "case_id": case.number,
-            "loan_id": entry.loan_id,
-            "received_on": day_text(entry.received_on),
-            "amount": money_text(entry.amount),
-            "principal_part": money_text(entry.principal_part),
-            "source": entry.source,
-            "after_write_off": entry.after_write_off,
-            "entered_by": acting.user.get_username(),
-            "confirmed": False,
-        }
+        return _new_recovery(entry, case.number, acting)
 
     return api_write(request, body, enter, status=201, idempotency_key=idempotency_key)
 
@@ -138,18 +143,7 @@ def recovery_reverse(
         reversal = services.recovery_reverse(
             actor=acting, recovery=entry, reversed_on=body.reversed_on, reason=body.reason
         )
-        return {
-            "id": reversal.pk,
-            "case_id": number,
-            "loan_id": reversal.loan_id,
-            "received_on": day_text(reversal.received_on),
-            "amount": money_text(reversal.amount),
-            "principal_part": money_text(reversal.principal_part),
-            "source": reversal.source,
-            "after_write_off": reversal.after_write_off,
-            "entered_by": acting.user.get_username(),
-            "confirmed": False,
-        }
+        return _new_recovery(reversal, number, acting)
 
     return api_write(request, body, reverse, status=201, idempotency_key=idempotency_key)
 
