@@ -11,7 +11,7 @@ from typing import Any, Literal
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from npldesk.casework import selectors, services
 from npldesk.casework.choices import (
@@ -25,7 +25,7 @@ from npldesk.casework.choices import (
 )
 from npldesk.casework.documents import case_document, case_row
 from npldesk.casework.errors import InvalidAction
-from npldesk.casework.models import Case
+from npldesk.casework.models import Case, Person
 from npldesk.casework.selectors import CaseFilters
 from npldesk.web.api.common import (
     MAX_PAGE,
@@ -33,10 +33,10 @@ from npldesk.web.api.common import (
     Input,
     Problem,
     Versioned,
+    api_write,
     if_match,
     person,
     referenced,
-    version_of,
 )
 
 router = Router(tags=["cases"])
@@ -172,18 +172,21 @@ class CloseIn(Versioned):
 )
 def case_close(
     request: HttpRequest, number: str, body: CloseIn, if_match: str | None = if_match()
-) -> dict[str, Any]:
+) -> Status[Any]:
     """A lead closes a case with a reason; a stale ``version`` is a 409."""
-    acting = person(request)
-    case = services.case_close(
-        actor=acting,
-        case=selectors.case_get(acting, number),
-        version=version_of(body, if_match),
-        reason=body.reason,
-        closed_on=body.closed_on,
-        note=body.note,
-    )
-    return _written(acting, case.number)
+
+    def close(acting: Person, version: int) -> dict[str, Any]:
+        case = services.case_close(
+            actor=acting,
+            case=selectors.case_get(acting, number),
+            version=version,
+            reason=body.reason,
+            closed_on=body.closed_on,
+            note=body.note,
+        )
+        return _written(acting, case.number)
+
+    return api_write(request, body, close, status=200, if_match=if_match)
 
 
 class OverrideIn(Versioned):
@@ -202,22 +205,25 @@ class OverrideIn(Versioned):
 )
 def case_override(
     request: HttpRequest, number: str, body: OverrideIn, if_match: str | None = if_match()
-) -> dict[str, Any]:
+) -> Status[Any]:
     """A lead sets segment, strategy, tier or deadline by hand, with a reason; the rules then
     leave what was set alone. A stale ``version`` is a 409."""
-    acting = person(request)
-    case = services.case_override(
-        actor=acting,
-        case=selectors.case_get(acting, number),
-        version=version_of(body, if_match),
-        reason=body.reason,
-        ability=body.ability,
-        willingness=body.willingness,
-        strategy=body.strategy,
-        tier=body.tier,
-        deadline=body.deadline,
-    )
-    return _written(acting, case.number)
+
+    def override(acting: Person, version: int) -> dict[str, Any]:
+        case = services.case_override(
+            actor=acting,
+            case=selectors.case_get(acting, number),
+            version=version,
+            reason=body.reason,
+            ability=body.ability,
+            willingness=body.willingness,
+            strategy=body.strategy,
+            tier=body.tier,
+            deadline=body.deadline,
+        )
+        return _written(acting, case.number)
+
+    return api_write(request, body, override, status=200, if_match=if_match)
 
 
 class AssignmentIn(Versioned):
@@ -233,22 +239,25 @@ class AssignmentIn(Versioned):
 )
 def case_assign(
     request: HttpRequest, number: str, body: AssignmentIn, if_match: str | None = if_match()
-) -> dict[str, Any]:
+) -> Status[Any]:
     """A lead gives the case to another owner (and team); none of either takes it away."""
-    acting = person(request)
-    case = selectors.case_get(acting, number)
-    owner, team = body.owner, body.team
-    case = services.case_assign(
-        actor=acting,
-        case=case,
-        version=version_of(body, if_match),
-        owner=None
-        if not owner
-        else referenced("owner", lambda: selectors.case_owner_get(acting, case, owner)),
-        team=None if not team else referenced("team", lambda: selectors.team_get(acting, team)),
-        reason=body.reason,
-    )
-    return _written(acting, case.number)
+
+    def assign(acting: Person, version: int) -> dict[str, Any]:
+        case = selectors.case_get(acting, number)
+        owner, team = body.owner, body.team
+        case = services.case_assign(
+            actor=acting,
+            case=case,
+            version=version,
+            owner=None
+            if not owner
+            else referenced("owner", lambda: selectors.case_owner_get(acting, case, owner)),
+            team=None if not team else referenced("team", lambda: selectors.team_get(acting, team)),
+            reason=body.reason,
+        )
+        return _written(acting, case.number)
+
+    return api_write(request, body, assign, status=200, if_match=if_match)
 
 
 class ReassignedCaseIn(Input):

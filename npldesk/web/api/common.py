@@ -1,10 +1,11 @@
-"""What the API's routers share: the acting person, idempotent writes, problem schemas."""
+"""What the API's routers share: the acting person, versioned and idempotent writes, problem
+schemas."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -148,3 +149,53 @@ def once(
         person=person(request), key=key, fingerprint=fingerprint, write=write
     )
     return Status(status, body)
+
+
+@overload
+def api_write(
+    request: HttpRequest,
+    body: Versioned,
+    change: Callable[[Person, int], Any],
+    *,
+    status: int,
+    if_match: str | None,
+    idempotency_key: str | None = None,
+) -> Status[Any]: ...
+
+
+@overload
+def api_write(
+    request: HttpRequest,
+    body: Input,
+    change: Callable[[Person], Any],
+    *,
+    status: int,
+    idempotency_key: str | None = None,
+) -> Status[Any]: ...
+
+
+def api_write(
+    request: HttpRequest,
+    body: Input,
+    change: Callable[..., Any],
+    *,
+    status: int,
+    if_match: str | None = None,
+    idempotency_key: str | None = None,
+) -> Status[Any]:
+    """A write as every write endpoint makes it: ``change`` (the selector, the service, the
+    rendered answer) as the signed-in person, once per ``Idempotency-Key`` when one is sent.
+
+    A write on an existing object (a ``Versioned`` body) is given the version the caller read,
+    from the body or ``If-Match``. The version is input like the body's other fields, which are
+    checked before the endpoint runs: a missing or unreadable one is a 422 before the object is
+    looked up. It is part of the request a key is kept for, so the version sent as ``If-Match``
+    the second time is the same request.
+    """
+    acting = person(request)
+    payload = body.model_dump(mode="json")
+    if isinstance(body, Versioned):
+        version = version_of(body, if_match)
+        payload["version"] = version
+        return once(request, idempotency_key, payload, lambda: (status, change(acting, version)))
+    return once(request, idempotency_key, payload, lambda: (status, change(acting)))

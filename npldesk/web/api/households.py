@@ -12,8 +12,8 @@ from ninja import Field, Router, Schema, Status
 
 from npldesk.casework import selectors, services
 from npldesk.casework.documents import day_text, money_text
-from npldesk.casework.models import Investigation
-from npldesk.web.api.common import PROBLEMS, Input, idempotency_key, once, person
+from npldesk.casework.models import Investigation, Person
+from npldesk.web.api.common import PROBLEMS, Input, api_write, idempotency_key, person
 
 router = Router(tags=["households"])
 
@@ -126,9 +126,8 @@ def investigation_record(
 ) -> Status[Any]:
     """Record what was found about the household; the case's ability is derived from it.
     Once per Idempotency-Key."""
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def record(acting: Person) -> dict[str, Any]:
         investigation = services.investigation_record(
             actor=acting,
             case=selectors.case_get(acting, number),
@@ -146,6 +145,6 @@ def investigation_record(
             health=body.health,
             notes=body.notes,
         )
-        return 201, _investigation(investigation)
+        return _investigation(investigation)
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, record, status=201, idempotency_key=idempotency_key)

@@ -14,17 +14,16 @@ from ninja import Field, Router, Schema, Status
 from npldesk.casework import selectors, services
 from npldesk.casework.choices import RecoverySource
 from npldesk.casework.documents import day_text, money_text
-from npldesk.casework.models import WriteOff
+from npldesk.casework.models import Person, Recovery, WriteOff
 from npldesk.web.api.common import (
     PROBLEMS,
     Input,
     Problem,
     Versioned,
+    api_write,
     idempotency_key,
     if_match,
-    once,
     person,
-    version_of,
 )
 
 router = Router(tags=["ledger"])
@@ -52,6 +51,22 @@ class RecoveryOut(Schema):
     confirmed: bool
 
 
+def _new_recovery(entry: Recovery, number: str, entered_by: Person) -> dict[str, Any]:
+    """An entry just written (by ``entered_by``): finance has not confirmed it yet."""
+    return {
+        "id": entry.pk,
+        "case_id": number,
+        "loan_id": entry.loan_id,
+        "received_on": day_text(entry.received_on),
+        "amount": money_text(entry.amount),
+        "principal_part": money_text(entry.principal_part),
+        "source": entry.source,
+        "after_write_off": entry.after_write_off,
+        "entered_by": entered_by.user.get_username(),
+        "confirmed": False,
+    }
+
+
 @router.post(
     "/cases/{number}/recoveries",
     response={201: RecoveryOut, **PROBLEMS},
@@ -68,9 +83,8 @@ def recovery_enter(
     Send an ``Idempotency-Key``: the same key again returns the first response and enters
     nothing; the same key with another body is refused (422).
     """
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def enter(acting: Person) -> dict[str, Any]:
         case = selectors.case_get(acting, number)
         entry = services.recovery_enter(
             actor=acting,
@@ -82,20 +96,9 @@ def recovery_enter(
             principal_part=body.principal_part,
             note=body.note,
         )
-        return 201, {
-            "id": entry.pk,
-            "case_id": case.number,
-            "loan_id": entry.loan_id,
-            "received_on": day_text(entry.received_on),
-            "amount": money_text(entry.amount),
-            "principal_part": money_text(entry.principal_part),
-            "source": entry.source,
-            "after_write_off": entry.after_write_off,
-            "entered_by": acting.user.get_username(),
-            "confirmed": False,
-        }
+        return _new_recovery(entry, case.number, acting)
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, enter, status=201, idempotency_key=idempotency_key)
 
 
 class ConfirmationOut(Schema):
@@ -134,27 +137,15 @@ def recovery_reverse(
     idempotency_key: str | None = idempotency_key(),
 ) -> Status[Any]:
     """Correct an entry with its exact opposite (never an edit); once per Idempotency-Key."""
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def reverse(acting: Person) -> dict[str, Any]:
         entry = selectors.case_recovery(acting, number, recovery_id)
         reversal = services.recovery_reverse(
             actor=acting, recovery=entry, reversed_on=body.reversed_on, reason=body.reason
         )
-        return 201, {
-            "id": reversal.pk,
-            "case_id": number,
-            "loan_id": reversal.loan_id,
-            "received_on": day_text(reversal.received_on),
-            "amount": money_text(reversal.amount),
-            "principal_part": money_text(reversal.principal_part),
-            "source": reversal.source,
-            "after_write_off": reversal.after_write_off,
-            "entered_by": acting.user.get_username(),
-            "confirmed": False,
-        }
+        return _new_recovery(reversal, number, acting)
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, reverse, status=201, idempotency_key=idempotency_key)
 
 
 class WriteOffIn(Input):
@@ -216,9 +207,8 @@ def writeoff_prepare(
 ) -> Status[Any]:
     """Finance prepares a write-off application for a loan of the case; a second finance
     officer reviews it and a leader approves it. Once per Idempotency-Key."""
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def prepare(acting: Person) -> dict[str, Any]:
         case = selectors.case_get(acting, number)
         writeoff = services.writeoff_prepare(
             actor=acting,
@@ -229,9 +219,9 @@ def writeoff_prepare(
             prepared_on=body.prepared_on,
             reason=body.reason,
         )
-        return 201, _writeoff(writeoff, case.number)
+        return _writeoff(writeoff, case.number)
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, prepare, status=201, idempotency_key=idempotency_key)
 
 
 class WriteOffDecisionIn(Versioned):
@@ -262,10 +252,8 @@ def writeoff_decide(
     officer reviews a prepared one, a leader approves a reviewed one (the tape's
     ``written_off`` row is what takes the loan off the books). Once per Idempotency-Key; a
     stale ``version`` is a 409."""
-    acting = person(request)
-    version = version_of(body, if_match)
 
-    def write() -> tuple[int, Any]:
+    def decide(acting: Person, version: int) -> dict[str, Any]:
         writeoff = services.writeoff_decide(
             actor=acting,
             writeoff=selectors.case_writeoff(acting, number, writeoff_id),
@@ -274,7 +262,8 @@ def writeoff_decide(
             note=body.note,
             on=body.decided_on or timezone.localdate(),
         )
-        return 200, _writeoff(writeoff, number)
+        return _writeoff(writeoff, number)
 
-    payload = {**body.model_dump(mode="json"), "version": version}
-    return once(request, idempotency_key, payload, write)
+    return api_write(
+        request, body, decide, status=200, if_match=if_match, idempotency_key=idempotency_key
+    )

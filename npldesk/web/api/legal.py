@@ -13,18 +13,16 @@ from ninja import Field, Router, Schema, Status
 from npldesk.casework import selectors, services
 from npldesk.casework.choices import LegalStage
 from npldesk.casework.documents import day_text, money_text
-from npldesk.casework.models import LegalCase
+from npldesk.casework.models import LegalCase, Person
 from npldesk.web.api.common import (
     PROBLEMS,
     Input,
     Problem,
     Versioned,
+    api_write,
     idempotency_key,
     if_match,
-    once,
-    person,
     referenced,
-    version_of,
 )
 
 router = Router(tags=["legal"])
@@ -95,9 +93,8 @@ def legal_case_open(
 ) -> Status[Any]:
     """The legal desk opens a lawsuit or arbitration; it escalates the case. Once per
     Idempotency-Key."""
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def open_legal_case(acting: Person) -> dict[str, Any]:
         case = selectors.case_get(acting, number)
         holder = body.holder
         legal_case = services.legal_case_open(
@@ -112,9 +109,9 @@ def legal_case_open(
             if not holder
             else referenced("holder", lambda: selectors.person_get(acting, holder)),
         )
-        return 201, _legal_case(legal_case, case.number)
+        return _legal_case(legal_case, case.number)
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, open_legal_case, status=201, idempotency_key=idempotency_key)
 
 
 class StageIn(Versioned):
@@ -142,25 +139,28 @@ def legal_case_advance(
     legal_case_id: int,
     body: StageIn,
     if_match: str | None = if_match(),
-) -> dict[str, Any]:
+) -> Status[Any]:
     """Enter the next stage (stages may be skipped, never gone back to), or at the same stage
     record the next hearing and the dates that expire; a stale ``version`` is a 409."""
-    acting = person(request)
-    legal_case = services.legal_case_advance(
-        actor=acting,
-        legal_case=selectors.case_legal_case(acting, number, legal_case_id),
-        version=version_of(body, if_match),
-        stage=body.stage,
-        entered_on=body.entered_on,
-        note=body.note,
-        court_case_number=body.court_case_number or None,
-        next_hearing_on=body.next_hearing_on,
-        seizure_expiry_date=body.seizure_expiry_date,
-        limitation_date=body.limitation_date,
-        judgment_effective_on=body.judgment_effective_on,
-        performance_due_on=body.performance_due_on,
-    )
-    return _legal_case(legal_case, number)
+
+    def advance(acting: Person, version: int) -> dict[str, Any]:
+        legal_case = services.legal_case_advance(
+            actor=acting,
+            legal_case=selectors.case_legal_case(acting, number, legal_case_id),
+            version=version,
+            stage=body.stage,
+            entered_on=body.entered_on,
+            note=body.note,
+            court_case_number=body.court_case_number or None,
+            next_hearing_on=body.next_hearing_on,
+            seizure_expiry_date=body.seizure_expiry_date,
+            limitation_date=body.limitation_date,
+            judgment_effective_on=body.judgment_effective_on,
+            performance_due_on=body.performance_due_on,
+        )
+        return _legal_case(legal_case, number)
+
+    return api_write(request, body, advance, status=200, if_match=if_match)
 
 
 class CostIn(Versioned):
@@ -183,10 +183,8 @@ def legal_case_add_costs(
 ) -> Status[Any]:
     """Book court fees, lawyer's fees and other costs; once per Idempotency-Key, and a stale
     ``version`` is a 409."""
-    acting = person(request)
-    version = version_of(body, if_match)
 
-    def write() -> tuple[int, Any]:
+    def add_costs(acting: Person, version: int) -> dict[str, Any]:
         legal_case = services.legal_case_add_costs(
             actor=acting,
             legal_case=selectors.case_legal_case(acting, number, legal_case_id),
@@ -194,8 +192,8 @@ def legal_case_add_costs(
             amount=body.amount,
             note=body.note,
         )
-        return 200, _legal_case(legal_case, number)
+        return _legal_case(legal_case, number)
 
-    return once(
-        request, idempotency_key, {**body.model_dump(mode="json"), "version": version}, write
+    return api_write(
+        request, body, add_costs, status=200, if_match=if_match, idempotency_key=idempotency_key
     )

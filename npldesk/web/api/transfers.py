@@ -15,18 +15,17 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from npldesk.casework import selectors, services
 from npldesk.casework.documents import day_text, money_text
 from npldesk.casework.errors import InvalidAction
-from npldesk.casework.models import TransferPackage
+from npldesk.casework.models import Person, TransferPackage
 from npldesk.web.api.common import (
     MAX_PAGE,
     PROBLEMS,
     Input,
     Problem,
     Versioned,
+    api_write,
     idempotency_key,
     if_match,
-    once,
     person,
-    version_of,
 )
 
 router = Router(tags=["transfers"])
@@ -129,9 +128,8 @@ def transfer_prepare(
 ) -> Status[Any]:
     """Finance puts NPLs of its unit into a package for sale. A case or unit the caller may not
     see is a 404. Once per Idempotency-Key."""
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def prepare(acting: Person) -> dict[str, Any]:
         unit = selectors.unit_in_scope(acting, body.unit)
         loans = [(selectors.case_get(acting, item.case_id), item.loan_id) for item in body.loans]
         package = services.transfer_prepare(
@@ -143,9 +141,9 @@ def transfer_prepare(
             price=body.price,
             loans=loans,
         )
-        return 201, _transfer(package, len(loans))
+        return _transfer(package, len(loans))
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, prepare, status=201, idempotency_key=idempotency_key)
 
 
 class TransferApprovalIn(Versioned):
@@ -163,16 +161,19 @@ def transfer_approve(
     body: TransferApprovalIn,
     code: str = Path(max_length=32, pattern=r"^[^\x00]+$"),
     if_match: str | None = if_match(),
-) -> dict[str, Any]:
+) -> Status[Any]:
     """A leader approves the sale (not whoever prepared it); the loans leave the books when the
     tape shows them ``transferred``. A stale ``version`` is a 409."""
-    acting = person(request)
-    package = services.transfer_approve(
-        actor=acting,
-        package=selectors.transfer_get(acting, code),
-        version=version_of(body, if_match),
-        signed_on=body.signed_on,
-        note=body.note,
-    )
-    package.refresh_from_db()
-    return _transfer(package, package.loans.count())
+
+    def approve(acting: Person, version: int) -> dict[str, Any]:
+        package = services.transfer_approve(
+            actor=acting,
+            package=selectors.transfer_get(acting, code),
+            version=version,
+            signed_on=body.signed_on,
+            note=body.note,
+        )
+        package.refresh_from_db()
+        return _transfer(package, package.loans.count())
+
+    return api_write(request, body, approve, status=200, if_match=if_match)

@@ -26,12 +26,11 @@ from npldesk.web.api.common import (
     Input,
     Problem,
     Versioned,
+    api_write,
     idempotency_key,
     if_match,
-    once,
     person,
     referenced,
-    version_of,
 )
 
 router = Router(tags=["work"])
@@ -76,9 +75,8 @@ def activity_record(
     idempotency_key: str | None = idempotency_key(),
 ) -> Status[Any]:
     """Log a contact or step; the outcome ``promise`` records the promise with it."""
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def record(acting: Person) -> dict[str, Any]:
         case = selectors.case_get(acting, number)
         activity = services.activity_record(
             actor=acting,
@@ -94,7 +92,7 @@ def activity_record(
             promise_due_on=body.promise_due_on,
         )
         promise = activity.promises.first()
-        return 201, {
+        return {
             "id": activity.pk,
             "case_id": case.number,
             "kind": activity.kind,
@@ -115,7 +113,7 @@ def activity_record(
             },
         }
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, record, status=201, idempotency_key=idempotency_key)
 
 
 class PromiseIn(Input):
@@ -154,9 +152,8 @@ def promise_create(
 ) -> Status[Any]:
     """Record a promise to pay, with the contact it was made in (an activity whose outcome is
     ``promise``); it is judged kept or broken against recoveries. Once per Idempotency-Key."""
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def create(acting: Person) -> dict[str, Any]:
         case = selectors.case_get(acting, number)
         activity: Activity = services.activity_record(
             actor=acting,
@@ -172,7 +169,7 @@ def promise_create(
             promise_due_on=body.due_on,
         )
         promise = activity.promises.get()
-        return 201, {
+        return {
             "id": promise.pk,
             "case_id": case.number,
             "activity_id": activity.pk,
@@ -182,7 +179,7 @@ def promise_create(
             "state": promise.state,
         }
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, create, status=201, idempotency_key=idempotency_key)
 
 
 class MilestoneIn(Input):
@@ -257,9 +254,8 @@ def plan_propose(
 ) -> Status[Any]:
     """Propose the household's disposal plan with its milestones; an earlier proposal still
     open is superseded. Once per Idempotency-Key."""
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def propose(acting: Person) -> dict[str, Any]:
         case = selectors.case_get(acting, number)
         milestones = [
             (m.task, _milestone_owner(acting, n, m.owner), m.due_on)
@@ -274,9 +270,9 @@ def plan_propose(
             target_date=body.target_date,
             milestones=milestones,
         )
-        return 201, _plan(plan, case.number)
+        return _plan(plan, case.number)
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, propose, status=201, idempotency_key=idempotency_key)
 
 
 class DecisionIn(Versioned):
@@ -295,19 +291,21 @@ def plan_decide(
     plan_id: int,
     body: DecisionIn,
     if_match: str | None = if_match(),
-) -> Any:
+) -> Status[Any]:
     """A lead approves or rejects a proposed plan; a stale ``version`` is a 409."""
-    acting = person(request)
-    plan = selectors.case_plan(acting, number, plan_id)
-    plan = services.plan_decide(
-        actor=acting,
-        plan=plan,
-        version=version_of(body, if_match),
-        approve=body.approve,
-        note=body.note,
-    )
-    plan.refresh_from_db()
-    return _plan(plan, number)
+
+    def decide(acting: Person, version: int) -> dict[str, Any]:
+        plan = services.plan_decide(
+            actor=acting,
+            plan=selectors.case_plan(acting, number, plan_id),
+            version=version,
+            approve=body.approve,
+            note=body.note,
+        )
+        plan.refresh_from_db()
+        return _plan(plan, number)
+
+    return api_write(request, body, decide, status=200, if_match=if_match)
 
 
 class MilestoneDoneIn(Input):
@@ -408,9 +406,8 @@ def repayment_plan_agree(
 ) -> Status[Any]:
     """Agree instalments with the household (full, or a settlement with a discount); they are
     judged against recoveries from then on. Once per Idempotency-Key."""
-    acting = person(request)
 
-    def write() -> tuple[int, Any]:
+    def agree(acting: Person) -> dict[str, Any]:
         case = selectors.case_get(acting, number)
         plan = services.repayment_plan_agree(
             actor=acting,
@@ -420,9 +417,9 @@ def repayment_plan_agree(
             instalments=[(i.due_on, i.amount) for i in body.instalments],
             discount=body.discount,
         )
-        return 201, _repayment_plan(plan, case.number)
+        return _repayment_plan(plan, case.number)
 
-    return once(request, idempotency_key, body.model_dump(mode="json"), write)
+    return api_write(request, body, agree, status=201, idempotency_key=idempotency_key)
 
 
 class CancellationIn(Versioned):
@@ -441,14 +438,17 @@ def repayment_plan_cancel(
     plan_id: int,
     body: CancellationIn,
     if_match: str | None = if_match(),
-) -> dict[str, Any]:
+) -> Status[Any]:
     """A lead cancels a repayment plan with a reason; a stale ``version`` is a 409."""
-    acting = person(request)
-    plan = services.repayment_plan_cancel(
-        actor=acting,
-        plan=selectors.case_repayment_plan(acting, number, plan_id),
-        version=version_of(body, if_match),
-        reason=body.reason,
-        cancelled_on=body.cancelled_on,
-    )
-    return _repayment_plan(plan, number)
+
+    def cancel(acting: Person, version: int) -> dict[str, Any]:
+        plan = services.repayment_plan_cancel(
+            actor=acting,
+            plan=selectors.case_repayment_plan(acting, number, plan_id),
+            version=version,
+            reason=body.reason,
+            cancelled_on=body.cancelled_on,
+        )
+        return _repayment_plan(plan, number)
+
+    return api_write(request, body, cancel, status=200, if_match=if_match)

@@ -489,6 +489,33 @@ def test_a_missing_or_unreadable_version_is_422_naming_it(
     assert world.fresh().version == 1
 
 
+# The writes on an existing object: they name the version read.
+VERSIONED_WRITES = (
+    "case_assign",
+    "case_close",
+    "case_override",
+    "legal_case_add_costs",
+    "legal_case_advance",
+    "plan_decide",
+    "repayment_plan_cancel",
+    "transfer_approve",
+    "writeoff_decide",
+)
+
+
+@pytest.mark.parametrize("operation", VERSIONED_WRITES)
+def test_the_version_is_input_checked_before_the_object_is_looked_up(
+    world: World, api_for, operation: str
+) -> None:
+    path, body = WRITES[operation].request(world)
+    outsider = api_for(world.outsider)
+    unversioned = outsider.post(path, {k: v for k, v in body.items() if k != "version"})
+    assert unversioned.status_code == 422, unversioned.content
+    assert [e["field"] for e in unversioned.json()["errors"]] == ["version"]
+    # With the version, the same caller is told the object is not there for them.
+    assert outsider.post(path, body).status_code == 404
+
+
 def test_two_updates_from_one_version_one_wins_the_other_is_409(world: World, api_for) -> None:
     path = f"/cases/{_n(world)}/override"
     first = api_for(world.lead).post(path, {"version": 1, "reason": "r", "tier": "long"})
