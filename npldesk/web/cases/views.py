@@ -118,28 +118,18 @@ def _detail_context(request: HttpRequest, detail: CaseDetail) -> dict[str, Any]:
     case = detail.case
     loans = [loan.loan_id for loan in detail.loans if loan.status == "active"]
     all_loans = [loan.loan_id for loan in detail.loans]
-    owners = [
-        (p.user.get_username(), p.name) for p in selectors.case_owner_candidates(person, case)
-    ]
-    teams = [(t.code, t.name) for t in selectors.teams_visible(person)]
+    can = access.allowed_actions(person, case)
     version = {"version": case.version}
     return {
         "detail": detail,
         "case": case,
-        "can": access.allowed_actions(person, case),
+        "can": can,
         "today": timezone.localdate(),
         "activity_form": case_forms.ActivityForm(),
         "investigation_form": case_forms.InvestigationForm(),
         "plan_form": case_forms.PlanProposalForm(),
-        "assign_form": case_forms.AssignForm(
-            initial={
-                **version,
-                "owner": case.owner.user.get_username() if case.owner else "",
-                "team": case.team.code if case.team else "",
-            },
-            owners=owners,
-            teams=teams,
-        ),
+        # Whom the case may go to is read only for those who may assign it.
+        "assign_form": _assign_form(person, case) if "manage_case" in can else None,
         "override_form": case_forms.OverrideForm(initial=version),
         "close_form": case_forms.CloseForm(initial=version),
         "recovery_form": case_forms.RecoveryForm(loans=all_loans),
@@ -152,6 +142,22 @@ def _detail_context(request: HttpRequest, detail: CaseDetail) -> dict[str, Any]:
         "clocks": selectors.case_clocks(person, detail, today=timezone.localdate()),
         **VOCABULARIES,
     }
+
+
+def _assign_form(person: Any, case: Any) -> forms.Form:
+    owners = [
+        (p.user.get_username(), p.name) for p in selectors.case_owner_candidates(person, case)
+    ]
+    teams = [(t.code, t.name) for t in selectors.teams_visible(person)]
+    return case_forms.AssignForm(
+        initial={
+            "version": case.version,
+            "owner": case.owner.user.get_username() if case.owner else "",
+            "team": case.team.code if case.team else "",
+        },
+        owners=owners,
+        teams=teams,
+    )
 
 
 @require_GET
