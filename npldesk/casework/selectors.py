@@ -28,6 +28,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -392,17 +393,6 @@ def unit_in_scope(person: Person, code: str) -> Unit:
 
 
 @selector
-def loans_worked(person: Person, loan_ids: list[str]) -> set[str]:
-    """Which of ``loan_ids`` belong to a case the person works (``access.works_case``): the
-    loans whose household's personal data they may see unmasked."""
-    if not loan_ids:
-        return set()
-    worked = Case.objects.filter(access.works_scope(person)).values("pk")
-    found = CaseLoan.objects.filter(loan_id__in=loan_ids, case__in=worked)
-    return set(found.values_list("loan_id", flat=True))
-
-
-@selector
 def unit_children(person: Person, unit: Unit) -> QuerySet[Unit]:
     """The units directly below ``unit`` within the person's scope, in tree order."""
     return units_visible(person).filter(parent=unit)
@@ -422,21 +412,41 @@ LOAN_BATCH = 500
 
 @selector
 def loan_cases(person: Person, loan_ids: list[str]) -> dict[str, LoanCase]:
-    """For each of ``loan_ids`` in a case the person may read: that case's number, and whether
-    they work it (the latest case when a loan has had several). Two queries per 500 loans."""
+    """For each of ``loan_ids`` in a case the person may read: the latest such case's number,
+    and whether the person works the loan. Two queries per 500 loans.
+
+    Who works a loan is who works its current case (``access.works_case``): the latest case the
+    loan belongs to, whether or not this reader may read it. A household has one open case at a
+    time and a new one only once the last is closed, so that is the open case when there is one.
+    Whoever worked an earlier, closed case of a loan that turned NPL again (its owner, its team,
+    the holder of its legal case) does not work the loan now and sees its household's personal
+    data masked, as anyone else who does not work its case (docs/casework-rules.md, "Personal
+    data"; ADR 0026): personal data is for the work in hand, not for who once held the file."""
     found: dict[str, LoanCase] = {}
     wanted = sorted(set(loan_ids))
+    # Each loan's latest case among all its cases, not only those the reader may read.
+    latest = CaseLoan.objects.filter(loan_id=OuterRef("loan_id")).order_by("-case_id")
     for first in range(0, len(wanted), LOAN_BATCH):
         batch = wanted[first : first + LOAN_BATCH]
         links = list(
             CaseLoan.objects.filter(loan_id__in=batch, case__in=access.visible_cases(person))
+            .annotate(current=Subquery(latest.values("case_id")[:1]))
             .order_by("case_id")
-            .values_list("loan_id", "case_id", "case__number")
+            .values_list("loan_id", "case__number", "current")
         )
-        working = access.cases_worked(person, sorted({pk for _, pk, _ in links}))
-        for loan_id, pk, number in links:
-            found[loan_id] = LoanCase(number, pk in working)
+        working = access.cases_worked(person, sorted({current for _, _, current in links}))
+        # In case order: a loan's latest readable case is the one it keeps.
+        for loan_id, number, current in links:
+            found[loan_id] = LoanCase(number, current in working)
     return found
+
+
+@selector
+def loans_worked(person: Person, loan_ids: list[str]) -> set[str]:
+    """Which of ``loan_ids`` the person works: those whose current case they work
+    (``loan_cases``, which says why the current case and not any case of the loan). The loans
+    whose household's personal data they may see unmasked."""
+    return {loan_id for loan_id, case in loan_cases(person, loan_ids).items() if case.works}
 
 
 @selector

@@ -80,17 +80,18 @@ def _casework_reader(home: Home, as_user: str | None) -> Any:
 
 
 def _plan(home: Home, session: Analytics, month: date, as_user: str | None) -> Any:
-    """The month's plan by unit for §9: what the month-end run kept, else ``npldesk plan --by
-    org_unit``'s with the defaults; none where no plan can be made from the months imported."""
+    """The month's plan by unit for §9 (``planner.plan.month_plan``): what the month-end run
+    kept while it is still the month's, else ``npldesk plan --by org_unit``'s with the defaults;
+    none where no plan can be made from the months imported."""
     from npldesk.cli.plan import _pipeline
-    from npldesk.planner.plan import PlanRequest, plan_report, stored_plan
+    from npldesk.planner.plan import PlanRequest, month_plan
 
-    found = stored_plan(home.path, month)
-    if found is not None:
-        return found
     try:
-        return plan_report(
-            session, PlanRequest(as_of=month, by="org_unit"), _pipeline(home, month, as_user)
+        return month_plan(
+            session,
+            PlanRequest(as_of=month, by="org_unit"),
+            home=home.path,
+            pipeline=lambda: _pipeline(home, month, as_user),
         )
     except UsageError as error:
         err_console().print(f"warning: no year-end outlook: {error.message}", markup=False)

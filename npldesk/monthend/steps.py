@@ -23,8 +23,8 @@ from npldesk.casework.sync import month_end_sync, units_from_store
 from npldesk.core.months import month_label
 from npldesk.core.system import current_user, fsync_path, make_owner_only
 from npldesk.monthend.run import RunContext, register_step
-from npldesk.planner.pipeline import read_pipeline
-from npldesk.planner.plan import PlanRequest, plan_report, stored_plan, stored_plan_path
+from npldesk.planner.pipeline import Pipeline, read_pipeline
+from npldesk.planner.plan import PlanRequest, month_plan, plan_report, stored_plan_path
 from npldesk.reports.exports import replacing
 from npldesk.reports.monthly import monthly_report, tree_figures
 from npldesk.reports.monthly_render import html_document
@@ -71,15 +71,10 @@ def plan_document_path(context: RunContext) -> Path:
     return stored_plan_path(context.home.path, context.as_of)
 
 
-def month_plan(context: RunContext) -> dict[str, Any]:
-    """The month's plan by unit (``npldesk plan --as-of MONTH --by org_unit``) on its figures
-    and the casework pipeline: what ``npldesk report monthly`` shows in §9 and the planner's
-    step keeps. A kept plan of the month is read, not made again."""
-    kept = stored_plan(context.home.path, context.as_of)
-    if kept is not None:
-        return kept
-    pipeline = read_pipeline(context.actor, as_of=context.as_of, until=year_end_of(context.as_of))
-    return plan_report(context.session, PlanRequest(as_of=context.as_of, by="org_unit"), pipeline)
+def month_pipeline(context: RunContext) -> Pipeline:
+    """The casework pipeline up to the forecast's year end as the run's actor reads it: what
+    the planner's step plans with, and the report's step when no plan of the month is kept."""
+    return read_pipeline(context.actor, as_of=context.as_of, until=year_end_of(context.as_of))
 
 
 def _write_whole(path: Path, text: str) -> None:
@@ -101,7 +96,12 @@ def report(context: RunContext) -> dict[str, Any]:
     units = load_org(context.session.store)
     # The figures of the whole tree and the plan every report reads, made once for all.
     tree = tree_figures(context.session, context.as_of)
-    outlook = month_plan(context)
+    outlook = month_plan(
+        context.session,
+        PlanRequest(as_of=context.as_of, by="org_unit"),
+        home=context.home.path,
+        pipeline=lambda: month_pipeline(context),
+    )
     with translation.override(context.home.language):
         for unit in units:
             context.progress(f"report {unit.code} {month}")
@@ -145,9 +145,8 @@ def reminders(context: RunContext) -> dict[str, Any]:
 def plan(context: RunContext) -> dict[str, Any]:
     """The planner's re-run by unit on the month's figures and casework pipeline (``npldesk
     plan --as-of MONTH --by org_unit``), its document kept under the home."""
-    pipeline = read_pipeline(context.actor, as_of=context.as_of, until=year_end_of(context.as_of))
     document = plan_report(
-        context.session, PlanRequest(as_of=context.as_of, by="org_unit"), pipeline
+        context.session, PlanRequest(as_of=context.as_of, by="org_unit"), month_pipeline(context)
     )
     path = plan_document_path(context)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

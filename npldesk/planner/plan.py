@@ -1,14 +1,16 @@
 """The ``plan`` document (``docs/planner.md``): per unit the year-end forecast with its band,
 the required reduction, the levers with their capacities and the proposed mix.
 
-``plan_report`` is what every face shows (the command line now, the web page later); what-if is
-the same call with other inputs. ``backtest_report`` is ``npldesk plan backtest``.
+``plan_report`` is what every face shows (the command line, the web page, the monthly report);
+what-if is the same call with other inputs. ``month_plan`` is the month's plan as they all read
+it: the one the month-end run kept while it is still the month's, else computed (ADR 0020).
+``backtest_report`` is ``npldesk plan backtest``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -22,10 +24,12 @@ from npldesk.analytics.forecast import (
     Forecast,
     backtest,
     backtest_summary,
+    baseline_of,
     forecast,
     lever_bases,
     load_history,
     written_off_since,
+    year_end_of,
 )
 from npldesk.analytics.quality import format_ratio
 from npldesk.analytics.session import Analytics
@@ -347,3 +351,51 @@ def stored_plan(home: Path, as_of: date) -> dict[str, Any] | None:
         return None
     found: dict[str, Any] = json.loads(text)
     return found
+
+
+def _checksums(snapshots: Any) -> list[tuple[Any, Any]]:
+    """The months and checksums of a plan's snapshots: what makes it the plan of the month
+    (when and from where they were imported does not: the same tape imported elsewhere is the
+    same month)."""
+    return [(entry.get("as_of"), entry.get("sha256")) for entry in snapshots or []]
+
+
+def kept_plan(session: Analytics, home: Path, as_of: date) -> dict[str, Any] | None:
+    """The plan the month-end run of ``as_of`` kept (``stored_plan``) while it is still the
+    plan of the month: its snapshots' months and checksums and its rule set are those a plan
+    made on ``session`` now would name. ``None`` before the run, and for a kept plan gone stale
+    (a snapshot replaced or imported since, or ``session`` under another rule set)."""
+    kept = stored_plan(home, as_of)
+    if kept is None:
+        return None
+    # The months a plan from ``as_of`` names (``plan_report``'s ``snapshots``): the month, and
+    # the December it is judged against once that is imported.
+    baseline = baseline_of(year_end_of(as_of))
+    months = [as_of] + ([baseline] if baseline in set(session.months()) else [])
+    now = (_checksums(session.lineage(months)), session.params.name)
+    if (_checksums(kept.get("snapshots")), kept.get("rule_set")) != now:
+        return None
+    return kept
+
+
+PlanBuilder = Callable[[Analytics, PlanRequest, Pipeline], dict[str, Any]]
+
+
+def month_plan(
+    session: Analytics,
+    request: PlanRequest,
+    *,
+    home: Path,
+    pipeline: Callable[[], Pipeline],
+    build: PlanBuilder = plan_report,
+) -> dict[str, Any]:
+    """The plan document for ``request`` as every face shows it: with the defaults (``npldesk
+    plan --by org_unit``), the one the month-end run kept while it is still the month's
+    (``kept_plan``, the plan of record of ADR 0020); otherwise ``build`` (``plan_report``, or a
+    face's cache in front of it) on ``session`` with the casework ``pipeline()``. The pipeline
+    is read only when a plan is built: it is queries on the casework, as whoever asks."""
+    if request == PlanRequest(as_of=request.as_of, by="org_unit"):
+        kept = kept_plan(session, home, request.as_of)
+        if kept is not None:
+            return kept
+    return build(session, request, pipeline())

@@ -13,7 +13,7 @@ import factory
 from django.apps import apps
 from django.contrib.auth import get_user_model
 
-from npldesk.casework.choices import CaseKind, Strategy, Tier
+from npldesk.casework.choices import CaseKind, CaseState, CloseReason, Strategy, Tier
 from npldesk.casework.models import Case, CaseLoan, Household, Person, Team, Unit
 from npldesk.casework.selectors import system_actor
 
@@ -141,3 +141,29 @@ def case_with_loan(
         owed_as_of=date(2019, 12, 31),
     )
     return case
+
+
+def case_again(
+    earlier: Case,
+    *,
+    closed_on: date = date(2020, 1, 10),
+    opened_on: date = date(2020, 1, 31),
+    **fields: Any,
+) -> Case:
+    """The household of ``earlier`` NPL again after ``earlier`` closed (repaid on
+    ``closed_on``): a new case opened on ``opened_on``, linked to it and holding the same loans,
+    as the sync opens one."""
+    earlier.state, earlier.closed_on = CaseState.RESOLVED, closed_on
+    earlier.close_reason = CloseReason.REPAID
+    earlier.save(update_fields=["state", "closed_on", "close_reason"])
+    later: Case = CaseFactory(
+        household=earlier.household,
+        number=f"{earlier.household.borrower_id}-2",
+        previous_case=earlier,
+        opened_on=opened_on,
+        **fields,
+    )
+    for loan in earlier.loans.all():
+        loan.pk, loan.case = None, later
+        loan.save()
+    return later

@@ -333,3 +333,45 @@ def test_the_pdf_has_the_casework_and_the_outlook(pdf_text: str, casework: dict[
                 and numbers.money(Decimal(row["forecast_npl_balance"]["p50"])) in text
             ]
             assert found, row["name"]
+
+
+def test_the_outlook_is_the_month_ends_kept_plan_while_that_is_the_months(tmp_path: Path):
+    """§9 on a tape-only home (the command sets no Django up): the plan the month-end run kept
+    while its snapshots and rule set are the store's; once a snapshot is replaced, a plan made
+    afresh."""
+    from npldesk.analytics.session import Analytics
+    from npldesk.core.months import parse_month
+    from npldesk.home import create_home, load_home
+    from npldesk.planner.pipeline import no_pipeline
+    from npldesk.planner.plan import PlanRequest, plan_report, stored_plan_path
+    from npldesk.tape.importer import ImportOptions, import_files
+    from npldesk.tape.org import import_org
+    from npldesk.tape.store import Store
+    from tests.analytics.test_forecast import mixed_book
+    from tests.tape_factory import write_csv, write_org
+
+    created, _ = create_home(tmp_path / "home")
+    store = Store(created.store_path)
+    import_org(store, write_org(tmp_path / "org.csv"))
+    import_files(store, [write_csv(tmp_path / "tape.csv", mixed_book())], ImportOptions())
+    march = parse_month("2019-03")
+    document = plan_report(
+        Analytics.for_home(load_home(created.path)),
+        PlanRequest(as_of=march, by="org_unit"),
+        no_pipeline("tape only"),
+    )
+    for row in document["rows"]:
+        row["probability_double_reduction"] = "0.123"
+    kept = stored_plan_path(created.path, march)
+    kept.parent.mkdir(parents=True)
+
+    def outlook() -> str:
+        target = tmp_path / "report.html"
+        child(created.path, "report", "monthly", "--as-of", "2019-03", "--out", str(target))
+        return target.read_text(encoding="utf-8").split("Year-end outlook")[1]
+
+    kept.write_text(json.dumps(document), encoding="utf-8")
+    assert "12.30 %" in outlook()
+    document["snapshots"][0]["sha256"] = "0" * 64
+    kept.write_text(json.dumps(document), encoding="utf-8")
+    assert "12.30 %" not in outlook()

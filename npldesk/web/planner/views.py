@@ -10,7 +10,6 @@ and set of options, not per request.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -23,12 +22,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from npldesk.analytics.forecast import year_end_of
+from npldesk.analytics.session import Analytics
 from npldesk.casework import selectors
 from npldesk.casework.models import Person, Unit
 from npldesk.core.errors import UsageError
 from npldesk.planner.levers import LEVERS
-from npldesk.planner.pipeline import read_pipeline
-from npldesk.planner.plan import PlanRequest, plan_report, stored_plan
+from npldesk.planner.pipeline import Pipeline, read_pipeline
+from npldesk.planner.plan import PlanRequest, month_plan, plan_report
 from npldesk.reports.labels import LEVER_LABELS, label, localise
 from npldesk.web.figures import source
 from npldesk.web.roles import for_page
@@ -77,51 +77,29 @@ def _scope_unit(person: Person, code: str | None) -> Unit:
 
 
 def plan_for(person: Person, plan_request: PlanRequest) -> dict[str, Any]:
-    """The plan document for ``plan_request``: with the defaults, the month-end run's (the plan
-    the bank tracks, ``docs/planner.md``) once it has run; otherwise computed with ``person``'s
-    pipeline, from the cache when neither the snapshots, the rule set, the options nor the
-    pipeline changed."""
-    if plan_request == PlanRequest(as_of=plan_request.as_of, by="org_unit"):
-        stored = stored_plan(settings.HOME.path, plan_request.as_of)
-        if stored is not None and _inputs_of(stored) == _inputs(plan_request):
-            return stored
-    pipeline = read_pipeline(
-        person, as_of=plan_request.as_of, until=year_end_of(plan_request.as_of)
+    """The plan document for ``plan_request`` (``planner.plan.month_plan``): with the defaults,
+    the month-end run's (the plan the bank tracks, ``docs/planner.md``) while it is still the
+    month's; otherwise computed with ``person``'s pipeline, from the cache when neither the
+    snapshots, the rule set, the options nor the pipeline changed."""
+    until = year_end_of(plan_request.as_of)
+    return month_plan(
+        source.session(),
+        plan_request,
+        home=settings.HOME.path,
+        pipeline=lambda: read_pipeline(person, as_of=plan_request.as_of, until=until),
+        build=_cached_plan,
     )
+
+
+def _cached_plan(
+    analytics: Analytics, plan_request: PlanRequest, pipeline: Pipeline
+) -> dict[str, Any]:
+    """``plan_report`` through the figures' cache (on the worker's session, which ``analytics``
+    is), keyed by the options and the pipeline as well as the snapshots and the rule set."""
     found: dict[str, Any] = source.figure(
         "plan", (plan_request, pipeline), lambda a: plan_report(a, plan_request, pipeline)
     )
     return found
-
-
-def _checksums(snapshots: Any) -> list[tuple[Any, Any]]:
-    """The months and checksums of a plan's snapshots: what makes it the plan of the month
-    (when and from where they were imported does not)."""
-    return [(entry.get("as_of"), entry.get("sha256")) for entry in snapshots or []]
-
-
-def _inputs_of(document: dict[str, Any]) -> Any:
-    return {
-        "snapshots": _checksums(document.get("snapshots")),
-        "rule_set": document.get("rule_set"),
-    }
-
-
-def _inputs(plan_request: PlanRequest) -> Any:
-    """The snapshots and rule set a plan from ``plan_request.as_of`` reads, as its document
-    names them (a stored plan from a snapshot since replaced, or under another rule set, is not
-    the plan of the month any more)."""
-    from npldesk.analytics.forecast import baseline_of
-
-    as_of = plan_request.as_of
-    baseline = baseline_of(year_end_of(as_of))
-
-    def build(analytics: Any) -> Any:
-        months = [as_of] + ([baseline] if baseline in set(analytics.months()) else [])
-        snapshots = json.loads(json.dumps(analytics.lineage(months)))
-        return {"snapshots": _checksums(snapshots), "rule_set": analytics.params.name}
-
-    return source.figure("plan-inputs", (as_of,), build)
 
 
 def _books_loans(row: dict[str, Any]) -> bool:

@@ -15,7 +15,7 @@ import pytest
 
 from npldesk.casework.models import AuditRecord, Person, Unit
 from npldesk.home import load_home
-from tests.casework.factories import case_with_loan
+from tests.casework.factories import case_again, case_with_loan
 from tests.casework.world import World
 from tests.casework.world import person as staff
 from tests.conftest import clean_environment
@@ -190,3 +190,19 @@ def test_personal_data_is_shown_only_for_the_cases_the_caller_works(
     assert masked["personal_data"] == "masked"
     assert {row["borrower_name"] for row in masked["items"]} == {"张*"}
     assert AuditRecord.objects.count() == before + 1
+
+
+def test_who_owned_a_loans_closed_case_sees_it_masked_once_it_has_a_new_case(
+    figures_home: Any, world: World, api_for
+) -> None:
+    # Loan 1 turned NPL again after its case closed: its new case is another officer's. Its
+    # former owner, in finance now (a role that reads the lists), works neither case.
+    former = staff("finance", world.units["HB"])
+    closed = case_with_loan(world.units["HB0101"], loan_id="L000001", owner=former)
+    case_again(closed, owner=world.officer)
+    api = api_for(former)
+    before = AuditRecord.objects.count()
+    page = _get(api, "/figures/lists/top-npl", as_of="2020-01", pii="true")
+    assert page["personal_data"] == "masked"
+    assert {row["borrower_name"] for row in page["items"]} == {"张*"}
+    assert AuditRecord.objects.count() == before

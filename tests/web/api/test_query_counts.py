@@ -71,7 +71,8 @@ def test_a_list_costs_the_same_for_2_and_for_200_items(
                 crew = [person(Role.OFFICER, units["HB01"]) for _ in range(2)]
                 _team(f"T{Team.objects.count()}-{n}", crew[0], units["HB01"], crew)
             return api_for(admin), "/teams"
-        # A loan list, its personal data asked for: the cases the caller works are one query.
+        # A loan list, its personal data asked for: the listed loans' cases are one query (and
+        # which of them the caller works one more, when a listed loan has a case: none does here).
         request.getfixturevalue("figures_home")
         lead = person(Role.TEAM_LEAD, units["HB"])
         for n in range(items):
