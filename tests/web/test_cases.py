@@ -199,3 +199,23 @@ def test_the_history_names_each_action_in_the_readers_language(
     history = text.split('id="hist-h"')[1]
     assert "方案已提交" in history
     assert "plan_propose" not in history
+
+
+def test_an_empty_form_is_made_once_per_language_and_minute() -> None:
+    """The case page's empty forms are shared between requests: in the page's language, with
+    the minute the page is asked for as the activity's first value."""
+    from django.utils import translation
+
+    from npldesk.web.cases import forms as case_forms
+    from npldesk.web.cases.views import blank_form
+
+    before = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    with translation.override("zh-hans"):
+        chinese = blank_form(case_forms.ActivityForm)
+        assert blank_form(case_forms.ActivityForm) is chinese
+    with translation.override("en"):
+        english = blank_form(case_forms.ActivityForm)
+    after = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    assert "结果" in chinese and "Outcome" in english and "结果" not in english
+    # The minute may turn between the reads: the form holds one of the two.
+    assert f'value="{before}"' in english or f'value="{after}"' in english

@@ -7,6 +7,7 @@ tab) gets the conflict message, never an overwrite.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -125,23 +128,38 @@ def _detail_context(request: HttpRequest, detail: CaseDetail) -> dict[str, Any]:
         "case": case,
         "can": can,
         "today": timezone.localdate(),
-        "activity_form": case_forms.ActivityForm(),
-        "investigation_form": case_forms.InvestigationForm(),
-        "plan_form": case_forms.PlanProposalForm(),
+        "activity_form": blank_form(case_forms.ActivityForm),
+        "investigation_form": blank_form(case_forms.InvestigationForm),
+        "plan_form": blank_form(case_forms.PlanProposalForm),
         # Whom the case may go to is read only for those who may assign it.
         "assign_form": _assign_form(person, case) if "manage_case" in can else None,
         "override_form": case_forms.OverrideForm(initial=version),
         "close_form": case_forms.CloseForm(initial=version),
         "recovery_form": case_forms.RecoveryForm(loans=all_loans),
-        "reverse_form": case_forms.ReverseForm(),
-        "repayment_form": case_forms.RepaymentPlanForm(),
-        "legal_open_form": case_forms.LegalOpenForm(),
+        "reverse_form": blank_form(case_forms.ReverseForm),
+        "repayment_form": blank_form(case_forms.RepaymentPlanForm),
+        "legal_open_form": blank_form(case_forms.LegalOpenForm),
         "writeoff_form": case_forms.WriteOffPrepareForm(loans=loans),
-        "document_form": case_forms.DocumentForm(),
+        "document_form": blank_form(case_forms.DocumentForm),
         "documents": selectors.case_documents(person, detail),
         "clocks": selectors.case_clocks(person, detail, today=timezone.localdate()),
         **VOCABULARIES,
     }
+
+
+def blank_form(form_class: type[forms.Form]) -> SafeString:
+    """The markup of an empty ``form_class`` as the case page shows it (no case's data in it).
+
+    The same for every case: made once per form, language and minute (the forms' first values
+    are the day and the minute) and shared by the server's threads. A form posted with errors
+    never comes back here: its view tells them in messages and returns to the case."""
+    moment = timezone.localtime().replace(second=0, microsecond=0)
+    return _blank_form_markup(form_class, get_language(), moment)
+
+
+@functools.lru_cache(maxsize=64)
+def _blank_form_markup(form_class: type[forms.Form], language: str, moment: Any) -> SafeString:
+    return form_class().as_div()
 
 
 def _assign_form(person: Any, case: Any) -> forms.Form:
