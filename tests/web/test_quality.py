@@ -171,3 +171,30 @@ def test_the_web_session_runs_duckdb_on_one_thread(figures_home: Home) -> None:
     analytics = source.session()
     threads = analytics.engine.con.raw_sql("SELECT current_setting('threads')").fetchone()
     assert threads[0] == 1
+
+
+def test_a_replaced_month_changes_the_figures_key_and_an_unchanged_store_is_not_read_again(
+    figures_home: Home, tmp_path: Any, monkeypatch: Any
+) -> None:
+    from npldesk.tape.importer import ImportOptions, import_files
+    from npldesk.tape.store import Store
+    from tests.tape_factory import write_csv
+    from tests.web.conftest import figures_tape
+
+    analytics = source.session()
+    before = source.inputs_key(analytics)
+    reads: list[str] = []
+    manifest = Store.manifest
+
+    def reading(store: Store) -> Any:
+        reads.append("manifest")
+        return manifest(store)
+
+    monkeypatch.setattr(Store, "manifest", reading)
+    assert source.inputs_key(analytics) == before
+    assert reads == []
+    january = [row for row in figures_tape() if row["as_of"] == "2020-01-31"]
+    january[2]["days_past_due"] = "5"
+    replaced = write_csv(tmp_path / "january.csv", january)
+    import_files(Store(figures_home.store_path), [replaced], ImportOptions(replace=True))
+    assert source.inputs_key(analytics) != before

@@ -46,7 +46,32 @@ def session() -> Analytics:
 
 def inputs_key(analytics: Analytics) -> str:
     """What every figure depends on: each snapshot's month and checksum, the organisation file,
-    and the rule set with its parameters."""
+    and the rule set with its parameters.
+
+    Worked out again only when the store's manifest file changes: every import or organisation
+    update commits a new manifest file in place of the old (a new file, so its inode or its
+    modification time differs), and a page asks for several figures."""
+    manifest = analytics.store.manifest_path
+    try:
+        stat = manifest.stat()
+    except FileNotFoundError:
+        return _inputs_key(analytics)
+    signature = (str(manifest), stat.st_ino, stat.st_mtime_ns, stat.st_size, repr(analytics.params))
+    with _lock:
+        found = _inputs_keys.get(signature)
+    if found is None:
+        found = _inputs_key(analytics)
+        with _lock:
+            if len(_inputs_keys) > 64:  # stores and rule sets seen by this worker: a few
+                _inputs_keys.clear()
+            _inputs_keys[signature] = found
+    return found
+
+
+_inputs_keys: dict[tuple[Any, ...], str] = {}
+
+
+def _inputs_key(analytics: Analytics) -> str:
     parts = [f"{entry.as_of.isoformat()}:{entry.sha256}" for entry in analytics.store.snapshots()]
     org = analytics.store.org_path()
     if org is not None:
