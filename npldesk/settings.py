@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "npldesk.web.middleware.SessionRenewalMiddleware",
     # Every page needs a signed-in person, but the few marked with ``login_not_required``.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -200,9 +201,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/accounts/locked_out.html"
 AXES_VERBOSE = False
-# A session ends after 30 minutes without a request (every request renews it).
+# A session ends after 30 minutes without a request: a signed-in request renews it when it was
+# last renewed a minute or more before (npldesk.web.middleware.SessionRenewalMiddleware), not
+# every request (a session write and a commit per page).
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEWAL_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

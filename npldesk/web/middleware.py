@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,6 +14,26 @@ from django.utils.translation import gettext as _
 
 from npldesk.casework import selectors
 from npldesk.casework.errors import AccessDenied, NotFound
+
+
+class SessionRenewalMiddleware:
+    """Keeps a signed-in session alive while it is used: the session is saved again (its 30
+    minutes counted from now) when it was last saved ``SESSION_RENEWAL_SECONDS`` or more ago.
+    A session idle for its whole age ends; one in use ends no sooner than a minute short of it.
+    """
+
+    KEY = "_renewed_at"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            renewed = request.session.get(self.KEY)
+            if not isinstance(renewed, int) or now - renewed >= settings.SESSION_RENEWAL_SECONDS:
+                request.session[self.KEY] = now  # saved by the session middleware, renewed
+        return self.get_response(request)
 
 
 class PersonMiddleware:

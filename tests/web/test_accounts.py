@@ -74,3 +74,33 @@ def test_the_sign_in_page_speaks_the_chosen_language(db: None, language: str) ->
     text = client.get("/login/").content.decode()
     assert ("登录" in text) == (language == "zh-hans")
     assert ("Sign in" in text) == (language == "en")
+
+
+def test_a_session_in_use_is_renewed_at_most_once_a_minute_and_an_idle_one_ends(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    from django.contrib.sessions.models import Session
+
+    _with_password(world)
+    client = Client()
+    client.post("/login/", {"username": world.officer.user.username, "password": PASSWORD})
+    key = client.cookies["sessionid"].value
+
+    def expires() -> object:
+        return Session.objects.get(session_key=key).expire_date
+
+    assert client.get("/worklist/").status_code == 200
+    first = expires()
+    assert client.get("/worklist/").status_code == 200
+    assert expires() == first  # a page a few seconds later writes nothing
+
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 61)
+    assert client.get("/worklist/").status_code == 200
+    assert expires() > first  # a minute on: renewed, its 30 minutes counted again
+
+    Session.objects.filter(session_key=key).update(expire_date=datetime(2000, 1, 1, tzinfo=UTC))
+    assert client.get("/worklist/").status_code == 302  # idle past its age: signed out
