@@ -10,14 +10,22 @@ from typing import Annotated, Any
 import typer
 
 from npldesk.bootstrap import setup_django
+from npldesk.cli.language import say, use_language
 from npldesk.cli.options import FormatOption, HomeOption, month_option, optional_month
 from npldesk.cli.output import OutputFormat, console, emit, err_console, print_problems
 from npldesk.cli.output import progress_reporter as progress
+from npldesk.core import numbers
 from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
 from npldesk.core.money import round_half_up
 from npldesk.core.months import month_label
 from npldesk.home import Home, create_home, load_home, restrict_sqlite_files
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogues; ``say`` translates it when it is printed."""
+    return message
+
 
 app = typer.Typer(
     name="npldesk",
@@ -100,7 +108,7 @@ def synth(
         raise UsageError(translatable("--months must be at least 1"))
     if loans is not None and loans < 1:
         raise UsageError(translatable("--loans must be at least 1"))
-    with progress() as say:
+    with progress() as say_progress:
         result = generate(
             out,
             profile=profile,
@@ -110,7 +118,7 @@ def synth(
             start=first,
             months=months,
             file_format=file_format,
-            progress=lambda done, total: say(f"simulating {done}/{total}"),
+            progress=lambda done, total: say_progress(f"simulating {done}/{total}"),
         )
     console().print(
         f"wrote {len(result.tape_files)} monthly files ({result.rows:,} rows, {result.loans:,} "
@@ -133,11 +141,51 @@ def org_import(
     from npldesk.tape.org import import_org
 
     loaded = load_home(home)
+    use_language(loaded)
     entry = import_org(_store(loaded), file)
-    console().print(
-        f"organisation tree: {entry.rows} units from {entry.source} "
-        f"(levels: {', '.join(entry.levels)})"
+    said = translatable(
+        "organisation tree: {rows} units from {source} (levels: {levels})",
+        rows=entry.rows,
+        source=entry.source,
+        levels=", ".join(entry.levels),
     )
+    console().print(say(said))
+
+
+IMPORT_COLUMNS = ("as_of", "rows", "loans_on_book", "balance", "source", "action")
+# The heads of the tape's tables for people (JSON and CSV keep the codes).
+TAPE_HEADERS = {
+    "month": _("Month"),
+    "rows": _("Rows"),
+    "loans_on_book": _("Loans on book"),
+    "balance": _("Balance (yuan)"),
+    "source": _("Source file"),
+    "action": _("Action"),
+    "sha256": _("Checksum (SHA-256)"),
+    "mapping": _("Mapping"),
+    "imported_at": _("Imported at"),
+    "imported_by": _("Imported by"),
+}
+
+
+LIST_COLUMNS = (
+    "month",
+    "rows",
+    "balance",
+    "source",
+    "sha256",
+    "mapping",
+    "imported_at",
+    "imported_by",
+)
+
+
+def _headers(labels: dict[str, str]) -> dict[str, str]:
+    return {column: say(text) for column, text in labels.items()}
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else numbers.grouped(value)
 
 
 @tape_app.command("import")
@@ -171,6 +219,8 @@ def tape_import(
     from npldesk.tape.mapping import load_mapping
 
     loaded = load_home(home)
+    # The refused month's problems and the warnings are said in the home's language.
+    use_language(loaded)
     join_files: dict[str, Path] = {}
     for item in join or []:
         name, sep, path = item.partition("=")
@@ -186,8 +236,8 @@ def tape_import(
         unexplained_exits_limit=loaded.unexplained_exits_limit,
         accept_exits=accept_exits,
     )
-    with progress() as say:
-        result = import_files(_store(loaded), list(files), options, progress=say)
+    with progress() as say_progress:
+        result = import_files(_store(loaded), list(files), options, progress=say_progress)
     if result.warnings:
         print_problems(result.warnings, result.warning_total)
     rows = [
@@ -206,12 +256,26 @@ def tape_import(
         "snapshots": rows,
         "warnings": [w.as_dict() for w in result.warnings],
     }
+    if output is not OutputFormat.table:
+        emit(rows, IMPORT_COLUMNS, output, json_document=document)
+        return
     emit(
-        rows,
-        ["as_of", "rows", "loans_on_book", "balance", "source", "action"],
+        [
+            {
+                "month": month_label(s.as_of),
+                "rows": numbers.grouped(s.rows),
+                "loans_on_book": _count(s.loans_on_book),
+                "balance": numbers.money(Decimal(s.balance)),
+                "source": s.source,
+                "action": say(_("replaced") if s.replaced else _("imported")),
+            }
+            for s in result.snapshots
+        ],
+        ["month", *IMPORT_COLUMNS[1:]],
         output,
-        json_document=document,
-        title=f"imported ({result.import_id})",
+        title=say(translatable("Imported (import {import_id})", import_id=result.import_id)),
+        headers=_headers(TAPE_HEADERS),
+        right=("rows", "loans_on_book", "balance"),
     )
 
 
@@ -234,24 +298,30 @@ def tape_list(home: HomeOption = None, output: FormatOption = OutputFormat.table
             }
         )
     if output is OutputFormat.table:
-        shown = [dict(r, sha256=(r["sha256"] or "")[:12]) for r in rows]
+        use_language(loaded)
+        shown = [
+            dict(
+                r,
+                month=r["as_of"][:7],
+                rows=numbers.grouped(r["rows"]),
+                balance=numbers.money(Decimal(r["balance"])),
+                sha256=(r["sha256"] or "")[:12],
+            )
+            for r in rows
+        ]
         emit(
             shown,
-            [
-                "as_of",
-                "rows",
-                "balance",
-                "source",
-                "sha256",
-                "mapping",
-                "imported_at",
-                "imported_by",
-            ],
+            LIST_COLUMNS,
             output,
-            title=f"tape store {loaded.store_path}",
+            title=say(translatable("Loan tape store {path}", path=str(loaded.store_path))),
+            headers=_headers(TAPE_HEADERS),
+            right=("rows", "balance"),
         )
         if not rows:
-            err_console().print("no snapshots imported yet: `npldesk tape import FILE...`")
+            err_console().print(
+                say(_("no snapshots imported yet: `npldesk tape import FILE...`")),
+                highlight=False,
+            )
         return
     emit(rows, list(rows[0]) if rows else ["as_of"], output, json_document={"snapshots": rows})
 
@@ -282,14 +352,14 @@ def demo(
         raise UsageError(f"--port {port}: a port is between 1 and 65535")
     # Before Django reads its settings: this process hashes the demo people's passwords fast.
     os.environ[FAST_HASHING_SWITCH] = "1"
-    with progress() as say:
+    with progress() as say_progress:
         built = build_demo(
             target,
             open_database=_migrate,
             loans=loans,
             months=months,
             rebuild=rebuild,
-            progress=say,
+            progress=say_progress,
         )
     out = console()
     if built.book is None:
@@ -408,8 +478,8 @@ def _print_headline(home: Home, store: Any) -> None:
 
     latest = store.months()[-1]
     session = Analytics.for_home(home)
-    with progress() as say:
-        session.progress = say
+    with progress() as say_progress:
+        session.progress = say_progress
         report = quality_report(session, latest)
     total = report.total
     out = console()

@@ -49,6 +49,7 @@ from npldesk.reports.labels import (
     PERIOD_LABELS,
     QUALITY_LABELS,
     TERMS,
+    group_name,
     label,
 )
 
@@ -228,7 +229,10 @@ def quality(
         rows = [_flat(r) for r in [*document["rows"], _total_row(document["total"])]]
         emit(rows, QUALITY_CSV_COLUMNS, output, json_document=document)
         return
-    shown = [_quality_cells(row.key, row.name, row.line) for row in report.rows]
+    shown = [
+        _quality_cells(row.key, group_name(report.by, row.key, row.name), row.line)
+        for row in report.rows
+    ]
     shown.append(_quality_cells(None, say(TERMS["total"]), report.total))
     labels = {**QUALITY_LABELS, **CLASS_LABELS}
     if report.by is not None:
@@ -277,22 +281,29 @@ def movement(
         )
     columns = MOVEMENT_COLUMNS if report.by else ("key", "name", *LINES)
     if output is OutputFormat.table:
-        rows = [_movement_cells(row.key, row.name, row.lines) for row in report.rows]
+        rows = [
+            _movement_cells(row.key, group_name(report.by, row.key, row.name), row.lines)
+            for row in report.rows
+        ]
         rows.append(_movement_cells(None, say(TERMS["total"]), report.total))
         labels = {**QUALITY_LABELS, **MOVEMENT_LABELS}
         if report.by is not None:
             labels["key"] = GROUP_LABELS.get(report.by, labels["key"])
-        title = translatable(
-            "NPL movement {start} to {end} ({period})",
-            start=month_label(report.start),
-            end=month_label(report.end),
-            period=label(PERIOD_LABELS, report.period),
+        title = say(
+            translatable(
+                "NPL movement {start} to {end} ({period})",
+                start=month_label(report.start),
+                end=month_label(report.end),
+                period=label(PERIOD_LABELS, report.period),
+            )
         )
+        if report.by is not None:
+            title += say(translatable(" by {group}", group=label(GROUP_LABELS, report.by)))
         emit(
             rows,
             columns,
             output,
-            title=say(title),
+            title=title,
             headers=headers_of(columns, labels),
             right=_NUMBERS,
         )

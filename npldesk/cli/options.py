@@ -72,7 +72,8 @@ def month_option(text: str, option: str) -> date:
         return parse_month(text)
     except MonthError as exc:
         raise UsageError(
-            translatable("{option}: {reason}", option=option, reason=str(exc))
+            # The reason as it was raised: a marked message, said in the reader's language.
+            translatable("{option}: {reason}", option=option, reason=exc.args[0])
         ) from exc
 
 

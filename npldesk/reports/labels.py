@@ -57,6 +57,13 @@ PRODUCT_LABELS: Mapping[str, Label] = {
     "small_business": _("Small business loan"),
 }
 
+# Borrower types (the tape's ``borrower_type`` codes, docs/tape.md): people, and businesses
+# (to whom contagion applies, docs/figures.md §1).
+BORROWER_TYPE_LABELS: Mapping[str, Label] = {
+    "retail": _("Retail"),
+    "non_retail": _("Non-retail"),
+}
+
 # The departments every installation starts with (casework migration 0002), by code: their
 # stored names are English; a name the bank has changed is shown as it is.
 DEPARTMENT_LABELS: Mapping[str, Label] = {
@@ -95,6 +102,23 @@ GROUP_LABELS: Mapping[str, Label] = {
     "officer_id": _("Loan officer"),
     "borrower_type": _("Borrower type"),
 }
+
+# What the groups of a ``--by`` are called for people: products and borrower types by their
+# labels; units by their names and officers by their codes, as the figures name them.
+GROUP_VALUE_LABELS: Mapping[str, Mapping[str, Label]] = {
+    "product": PRODUCT_LABELS,
+    "borrower_type": BORROWER_TYPE_LABELS,
+}
+
+
+def group_name(by: str | None, key: str | None, name: str | None) -> str:
+    """A group's name in the active language: a product or borrower type by its label (an
+    unknown code as it is), any other group by the name the figures gave it."""
+    labels = GROUP_VALUE_LABELS.get(by or "")
+    if labels is None or key is None:
+        return name or ""
+    return label(labels, key)
+
 
 # Asset quality (docs/figures.md §2): its columns.
 QUALITY_LABELS: Mapping[str, Label] = {
