@@ -93,6 +93,7 @@ TERMS: Mapping[str, Label] = {
     "yes": _("yes"),
     "no": _("no"),
     "n/a": _("n/a"),
+    "none": _("none"),
 }
 
 # What a report is grouped by (``--by``).
@@ -173,6 +174,11 @@ BASIS_LABELS: Mapping[str, Label] = {
     "class": _("five-class basis"),
     "dpd": _("days-past-due basis"),
 }
+# The days-past-due bands of the dpd basis, by the return that defines them.
+BUCKET_LABELS: Mapping[str, Label] = {
+    "s71": _("1104 S71 bands"),
+    "f18": _("FINREP F 18 bands"),
+}
 
 # The lists (docs/figures.md §5): their titles and columns.
 LIST_TITLES: Mapping[str, Label] = {
@@ -219,6 +225,17 @@ LEVER_LABELS: Mapping[str, Label] = {
 }
 
 
+# The steps of the month-end run (``npldesk.monthend.steps``, docs/month-end.md).
+MONTH_END_STEP_LABELS: Mapping[str, Label] = {
+    "classify": _("Classify the month"),
+    "sync": _("Sync the cases"),
+    "judge": _("Run the rules"),
+    "plan": _("Re-run the planner"),
+    "report": _("Monthly reports"),
+    "reminders": _("Risk reminders"),
+}
+
+
 # Cases (``npldesk cases list``): the columns; their codes are said by ``case_value``.
 CASE_COLUMN_LABELS: Mapping[str, Label] = {
     "case_id": _("Case"),
@@ -255,14 +272,16 @@ def case_value(column: str, code: str | None) -> str:
     if column == "segment":
         ability, _sep, willingness = code.partition("×")
         return "×".join(
-            [_choice(choices.Ability, ability), _choice(choices.Willingness, willingness)]
+            [choice_label(choices.Ability, ability), choice_label(choices.Willingness, willingness)]
         )
     if column in vocabularies:
-        return _choice(vocabularies[column], code)
+        return choice_label(vocabularies[column], code)
     return code
 
 
-def _choice(vocabulary: type[models.TextChoices], code: str) -> str:
+def choice_label(vocabulary: type[models.TextChoices], code: str) -> str:
+    """The label of ``code`` in a casework vocabulary, in the active language; an unknown code
+    as it is."""
     try:
         return str(vocabulary(code).label)
     except ValueError:
