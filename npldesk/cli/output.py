@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -17,7 +18,8 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from npldesk.cli.language import say
+from npldesk.cli.language import chinese, say
+from npldesk.core import numbers
 from npldesk.core.cells import safe_cell
 from npldesk.core.errors import Problem, Severity
 from npldesk.core.i18n import translatable
@@ -56,6 +58,13 @@ def print_problems(problems: Sequence[Problem], total: int | None = None) -> Non
         out.print(escape(say(more)), highlight=False)
 
 
+def print_warnings(warnings: Sequence[str]) -> None:
+    """A report's warnings (marked messages) on stderr, in the active language."""
+    for warning in warnings:
+        tag = escape(say(_("warning")))
+        err_console().print(f"[yellow]{tag}:[/] {escape(say(warning))}", highlight=False)
+
+
 def problem_line(problem: Problem) -> str:
     """``Problem.describe`` in the active language: where (file, row, column), what is wrong,
     the value found; the rule's code stays a code, as the web's problem table shows it."""
@@ -80,6 +89,33 @@ def problem_line(problem: Problem) -> str:
 def _(message: str) -> str:
     """Marks a message for the catalogues; ``say`` translates it when it is printed."""
     return message
+
+
+def money_cell(value: Decimal | str | None) -> str:
+    """Money for a table comparing units: 万元 in Chinese, yuan with separators otherwise."""
+    if value is None:
+        return ""
+    amount = Decimal(value)
+    return numbers.ten_thousands(amount) if chinese() else numbers.money(amount)
+
+
+def money_header(text: str) -> str:
+    """The head of a ``money_cell`` column: ``text`` in the active language, naming 万元 in
+    Chinese."""
+    said = say(text)
+    return say(translatable("{label} (10,000 yuan)", label=said)) if chinese() else said
+
+
+def ratio_cell(value: Decimal | str | None) -> str:
+    return "" if value is None else numbers.percent(Decimal(value))
+
+
+def yes_no(value: bool | None) -> str:
+    from npldesk.reports.labels import TERMS
+
+    if value is None:
+        return ""
+    return say(TERMS["yes"] if value else TERMS["no"])
 
 
 def emit(
