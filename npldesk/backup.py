@@ -37,6 +37,7 @@ from typing import IO, Any
 
 import npldesk
 from npldesk.core.errors import DataError, UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.system import current_user, fsync_path
 from npldesk.home import CONFIG_NAME, SECRET_KEY_NAME, Home, resolve_home_path
 from npldesk.tape.manifest import Manifest
@@ -80,9 +81,15 @@ def backup_home(home: Home, out: Path) -> BackupResult:
 
     out = Path(out).expanduser().absolute()
     if out.exists():
-        raise UsageError(f"{out} exists: a backup never replaces a file; choose a new name")
+        raise UsageError(
+            translatable("{out} exists: a backup never replaces a file; choose a new name", out=out)
+        )
     if not out.parent.is_dir():
-        raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
+        raise UsageError(
+            translatable(
+                "cannot write {out}: the folder {parent} does not exist", out=out, parent=out.parent
+            )
+        )
     store = Store(home.store_path)
     files: dict[str, dict[str, Any]] = {}
     with (
@@ -154,8 +161,11 @@ def _store_members(store_path: Path, manifest: Manifest) -> list[tuple[str, Path
         for part in parts:
             if not part.is_file():
                 raise DataError(
-                    f"the store manifest names {part.relative_to(store_path)}, which is "
-                    "missing: the store is damaged; nothing was written"
+                    translatable(
+                        "the store manifest names {part}, which is missing: the store is "
+                        "damaged; nothing was written",
+                        part=part.relative_to(store_path),
+                    )
                 )
             members.append((f"store/{part.relative_to(store_path).as_posix()}", part))
     return members
@@ -215,11 +225,16 @@ def restore_home(
     archive = Path(archive)
     home_path = resolve_home_path(target)
     if home_path.exists() and not home_path.is_dir():
-        raise UsageError(f"{home_path} exists and is not a folder")
+        raise UsageError(
+            translatable("{home_path} exists and is not a folder", home_path=home_path)
+        )
     if home_path.is_dir() and any(home_path.iterdir()) and not replace:
         raise UsageError(
-            f"{home_path} is not empty: restore into a new folder, or give --force to replace "
-            "what the backup holds there"
+            translatable(
+                "{home_path} is not empty: restore into a new folder, or give --force to "
+                "replace what the backup holds there",
+                home_path=home_path,
+            )
         )
     home_path.parent.mkdir(parents=True, exist_ok=True)
     created = not home_path.exists()
@@ -270,9 +285,11 @@ def _extract(archive: Path, staging: Path) -> dict[str, Any]:
     try:
         tar = tarfile.open(archive, mode="r:")  # noqa: SIM115 - closed by the with below
     except FileNotFoundError as exc:
-        raise UsageError(f"file not found: {archive}") from exc
+        raise UsageError(translatable("file not found: {archive}", archive=archive)) from exc
     except (tarfile.TarError, OSError) as exc:
-        raise DataError(f"{archive} is not an npldesk backup: {exc}") from exc
+        raise DataError(
+            translatable("{archive} is not an npldesk backup: {exc}", archive=archive, exc=exc)
+        ) from exc
     with tar:
         index = _index(archive, tar)
         expected: dict[str, dict[str, Any]] = index["files"]
@@ -281,7 +298,13 @@ def _extract(archive: Path, staging: Path) -> dict[str, Any]:
             if member.name == INDEX:
                 continue
             if member.name not in expected or not member.isfile() or not _safe(member.name):
-                raise DataError(f"{archive} holds {member.name!r}, which its index does not name")
+                raise DataError(
+                    translatable(
+                        "{archive} holds {name!r}, which its index does not name",
+                        archive=archive,
+                        name=member.name,
+                    )
+                )
             target = staging / member.name
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             digest = hashlib.sha256()
@@ -294,13 +317,23 @@ def _extract(archive: Path, staging: Path) -> dict[str, Any]:
                     out.write(chunk)
             if digest.hexdigest() != expected[member.name]["sha256"]:
                 raise DataError(
-                    f"{archive}: {member.name} does not match its checksum; the archive is "
-                    "damaged and nothing was restored"
+                    translatable(
+                        "{archive}: {name} does not match its checksum; the archive is damaged "
+                        "and nothing was restored",
+                        archive=archive,
+                        name=member.name,
+                    )
                 )
             seen.add(member.name)
     missing = sorted(set(expected) - seen)
     if missing:
-        raise DataError(f"{archive} lacks {', '.join(missing)}; nothing was restored")
+        raise DataError(
+            translatable(
+                "{archive} lacks {names}; nothing was restored",
+                archive=archive,
+                names=", ".join(missing),
+            )
+        )
     return index
 
 
@@ -311,11 +344,21 @@ def _index(archive: Path, tar: tarfile.TarFile) -> dict[str, Any]:
         assert stream is not None
         index: dict[str, Any] = json.loads(stream.read())
     except (KeyError, ValueError, AssertionError) as exc:
-        raise DataError(f"{archive} is not an npldesk backup (no readable {INDEX})") from exc
+        raise DataError(
+            translatable(
+                "{archive} is not an npldesk backup (no readable {INDEX})",
+                archive=archive,
+                INDEX=INDEX,
+            )
+        ) from exc
     if index.get("format") != ARCHIVE_FORMAT:
         raise DataError(
-            f"{archive} is a backup of format {index.get('format')!r}; this npldesk reads "
-            f"format {ARCHIVE_FORMAT}"
+            translatable(
+                "{archive} is a backup of format {found!r}; this npldesk reads format {format}",
+                archive=archive,
+                found=index.get("format"),
+                format=ARCHIVE_FORMAT,
+            )
         )
     return index
 
@@ -335,7 +378,13 @@ def _read_config(config_file: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(config_file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"the archived {CONFIG_NAME} is not valid TOML: {exc}") from exc
+        raise DataError(
+            translatable(
+                "the archived {CONFIG_NAME} is not valid TOML: {exc}",
+                CONFIG_NAME=CONFIG_NAME,
+                exc=exc,
+            )
+        ) from exc
 
 
 def _with_database_url(text: str, url: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.home import Home
 
 
@@ -36,6 +37,10 @@ def casework(home: Home) -> Iterator[None]:
         yield
     except DatabaseError as exc:
         raise UsageError(
-            f"the casework database of {home.path} is not ready ({exc}): "
-            f"run `npldesk init --home {home.path}` first"
+            translatable(
+                "the casework database of {path} is not ready ({exc}): "
+                "run `npldesk init --home {path}` first",
+                path=home.path,
+                exc=exc,
+            )
         ) from exc

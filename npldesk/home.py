@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.system import make_owner_only
 
 CONFIG_NAME = "npldesk.toml"
@@ -82,7 +83,11 @@ class Home:
             return None
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(
-                f"the secret key {self.secret_key_path} cannot be read: {exc}"
+                translatable(
+                    "the secret key {path} cannot be read: {exc}",
+                    path=self.secret_key_path,
+                    exc=exc,
+                )
             ) from exc
         return key or None
 
@@ -129,8 +134,12 @@ class Home:
             limit = Decimal(-1)
         if isinstance(raw, bool) or not limit.is_finite() or not 0 <= limit <= 1:
             raise UsageError(
-                f"{self.config_file}: [import] unexplained_exits_limit = {raw!r} is not a share "
-                "from 0 to 1 (0.20 is 20 % of the month before's loans on book)"
+                translatable(
+                    "{config_file}: [import] unexplained_exits_limit = {raw!r} is not a share "
+                    "from 0 to 1 (0.20 is 20 % of the month before's loans on book)",
+                    config_file=self.config_file,
+                    raw=raw,
+                )
             )
         return limit
 
@@ -162,8 +171,12 @@ def _checked_database_url(url: str, source: str) -> str:
         # The scheme only: the rest of a URL may hold a password.
         shown = f"{scheme}://…" if separator else "a value without a scheme"
         raise UsageError(
-            f"{source} is {shown}: the casework database is SQLite (sqlite:///PATH) or "
-            "PostgreSQL (postgres://USER@HOST:PORT/NAME)"
+            translatable(
+                "{source} is {shown}: the casework database is SQLite (sqlite:///PATH) or "
+                "PostgreSQL (postgres://USER@HOST:PORT/NAME)",
+                source=source,
+                shown=shown,
+            )
         )
     return url
 
@@ -181,14 +194,20 @@ def load_home(home: str | os.PathLike[str] | None = None, *, must_exist: bool = 
     if not config_file.is_file():
         if must_exist:
             raise UsageError(
-                f"{path} is not an npldesk home (no {CONFIG_NAME}): "
-                f"run `npldesk init --home {path}` first"
+                translatable(
+                    "{path} is not an npldesk home (no {config_name}): "
+                    "run `npldesk init --home {path}` first",
+                    path=path,
+                    config_name=CONFIG_NAME,
+                )
             )
         return Home(path=path, config={})
     try:
         config = tomllib.loads(config_file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{config_file} is not valid TOML: {exc}") from exc
+        raise UsageError(
+            translatable("{config_file} is not valid TOML: {exc}", config_file=config_file, exc=exc)
+        ) from exc
     return Home(path=path, config=config)
 
 
@@ -196,7 +215,7 @@ def create_home(home: str | os.PathLike[str] | None = None) -> tuple[Home, bool]
     """Create the folder and its default ``npldesk.toml``; return the home and whether it is new."""
     path = resolve_home_path(home)
     if path.exists() and not path.is_dir():
-        raise UsageError(f"{path} exists and is not a folder")
+        raise UsageError(translatable("{path} exists and is not a folder", path=path))
     # The home holds personal data (the store, the database, exports): its owner's only.
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     make_owner_only(path)

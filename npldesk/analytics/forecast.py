@@ -66,7 +66,9 @@ def states_of(basis: str) -> tuple[str, ...]:
         return CLASS_STATES
     if basis == "dpd":
         return S71.labels
-    raise UsageError(f"unknown basis {basis!r}; known: {', '.join(BASES)}")
+    raise UsageError(
+        translatable("unknown basis {basis!r}; known: {known}", basis=basis, known=", ".join(BASES))
+    )
 
 
 def npl_states(basis: str) -> tuple[str, ...]:
@@ -254,7 +256,7 @@ def load_history(
     ``extra_balance_months``), in one pass of the engine per kind of sum."""
     states = states_of(basis)
     if not months:
-        raise UsageError("no month to forecast from")
+        raise UsageError(translatable("no month to forecast from"))
     if any(shift_month_end(a, 1) != b for a, b in itertools.pairwise(months)):
         raise ValueError("load_history takes consecutive months")
     wanted = sorted(set(months) | set(extra_balance_months))
@@ -625,11 +627,13 @@ def run_forecast(
     """The forecast from ``as_of`` on sums already loaded (``history`` holds ``as_of`` and the
     months before it): numpy only, so a backtest runs it for many months on one load."""
     if window < 1:
-        raise UsageError("--window must be at least 1")
+        raise UsageError(translatable("--window must be at least 1"))
     if draws < 1:
-        raise UsageError("--draws must be at least 1")
+        raise UsageError(translatable("--draws must be at least 1"))
     if growth <= -1:
-        raise UsageError("--growth must be above -1 (a rate such as 0.05 for 5 % a year)")
+        raise UsageError(
+            translatable("--growth must be above -1 (a rate such as 0.05 for 5 % a year)")
+        )
     end = year_end or year_end_of(as_of)
     position = history.months.index(as_of)
     used = min(window, position)
@@ -767,12 +771,18 @@ def forecast(
     session.require_month(as_of)
     org = load_org(session.store) if by_unit else _org_or_empty(session)
     if by_unit and not org:
-        raise UsageError("no organisation file imported: `npldesk org import FILE` first")
+        raise UsageError(
+            translatable("no organisation file imported: `npldesk org import FILE` first")
+        )
     if level is not None:
         levels = sorted({u.level for u in org})
         if level not in levels:
             raise UsageError(
-                f"unknown level {level!r}; levels in the organisation file: {', '.join(levels)}"
+                translatable(
+                    "unknown level {level!r}; levels in the organisation file: {levels}",
+                    level=level,
+                    levels=", ".join(levels),
+                )
             )
     end = year_end_of(as_of)
     baseline = baseline_of(end)
@@ -900,7 +910,7 @@ def backtest(
     states_of(basis)
     available = session.months()
     if not available:
-        raise UsageError("no month is imported yet")
+        raise UsageError(translatable("no month is imported yet"))
     npl = set(npl_states(basis))
     points: list[BacktestPoint] = []
     runs: list[list[date]] = []

@@ -21,6 +21,7 @@ from npldesk.casework.access import is_system_actor
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import ApiToken, IdempotencyRecord, Person
 from npldesk.casework.services.accounts import token_digest
+from npldesk.core.i18n import translatable
 
 IDEMPOTENCY_DAYS = 7
 # A token's last use is written at most once a minute: one write per request would make every
@@ -81,7 +82,7 @@ def run_once(
     response. A write that fails rolls its record back with it, so the key may be tried again.
     """
     if not key or len(key) > 200:
-        raise InvalidAction("an Idempotency-Key has 1 to 200 characters")
+        raise InvalidAction(translatable("an Idempotency-Key has 1 to 200 characters"))
     now = timezone.now()
     with transaction.atomic():
         IdempotencyRecord.objects.filter(

@@ -170,7 +170,11 @@ def case_get(person: Person, number: str) -> Case:
     )
     if case is None:
         scoped = not access.is_system_actor(person)
-        raise NotFound(f"no case {number}" + (" that you may see" if scoped else ""))
+        raise NotFound(
+            translatable("no case {number} that you may see", number=number)
+            if scoped
+            else translatable("no case {number}", number=number)
+        )
     return case
 
 
@@ -388,7 +392,7 @@ def unit_in_scope(person: Person, code: str) -> Unit:
     for the people who answer for it)."""
     found = units_visible(person).filter(code=code).first()
     if found is None:
-        raise NotFound(f"no unit {code!r}")
+        raise NotFound(translatable("no unit {code!r}", code=code))
     return found
 
 
@@ -1007,7 +1011,7 @@ def team_cases_for_reassignment(person: Person, numbers: list[str]) -> list[Case
     )
     missing = sorted(set(numbers) - {case.number for case in cases})
     if missing:
-        raise NotFound(f"no open case {missing[0]} that you may see")
+        raise NotFound(translatable("no open case {missing} that you may see", missing=missing[0]))
     return cases
 
 
@@ -1319,7 +1323,7 @@ def writeoff_get(person: Person, pk: int) -> WriteOff:
     """One write-off of a case the person may read, or ``NotFound``."""
     found = writeoffs_visible(person).select_related("case__unit").filter(pk=pk).first()
     if found is None:
-        raise NotFound(f"no write-off {pk} that you may see")
+        raise NotFound(translatable("no write-off {pk} that you may see", pk=pk))
     return found
 
 
@@ -1328,7 +1332,7 @@ def recovery_get(person: Person, pk: int) -> Recovery:
     """One recovery entry of a case the person may read, or ``NotFound``."""
     found = recoveries_visible(person).filter(pk=pk).first()
     if found is None:
-        raise NotFound(f"no recovery {pk} that you may see")
+        raise NotFound(translatable("no recovery {pk} that you may see", pk=pk))
     return found
 
 
@@ -1338,7 +1342,9 @@ def loss_loan_get(person: Person, number: str, loan_id: str) -> Case:
     ``NotFound``."""
     case = case_get(person, number)
     if not case.loans.filter(loan_id=loan_id).exists():
-        raise NotFound(f"no loan {loan_id} in case {number}")
+        raise NotFound(
+            translatable("no loan {loan_id} in case {number}", loan_id=loan_id, number=number)
+        )
     return case
 
 
@@ -1366,7 +1372,7 @@ def reconciliation(person: Person, *, as_of: date | None) -> ReconciliationView:
     if not access.is_system_actor(person) and not (
         person.active and person.has_role(Role.FINANCE, Role.LEADER)
     ):
-        raise AccessDenied("the reconciliation is read by finance and leaders")
+        raise AccessDenied(translatable("the reconciliation is read by finance and leaders"))
     session = Analytics.for_home(load_home(os.environ.get("NPLDESK_HOME"), must_exist=False))
     months = session.months()[1:]
     if as_of is None and months:
@@ -1381,7 +1387,7 @@ def policy_table(person: Person) -> tuple[Any, ...]:
     """The policy table (segment → strategy → tier) the rules apply, first match first, as the
     home's ``npldesk.toml`` sets it. Administrators read it (it is changed in that file)."""
     if not access.is_system_actor(person) and not (person.active and person.has_role(Role.ADMIN)):
-        raise AccessDenied("the policy table is read by administrators")
+        raise AccessDenied(translatable("the policy table is read by administrators"))
     return casework_settings().policy
 
 
@@ -1412,7 +1418,7 @@ def api_token_get(person: Person, prefix: str) -> Any:
     """One token by the first characters of its secret (as ``api_tokens`` lists them)."""
     token = _tokens_scope(person).filter(prefix=prefix).first()
     if token is None:
-        raise NotFound(f"no API token {prefix} that you may see")
+        raise NotFound(translatable("no API token {prefix} that you may see", prefix=prefix))
     return token
 
 
@@ -1422,7 +1428,9 @@ def case_plan(person: Person, number: str, plan_id: int) -> Plan:
     case = case_get(person, number)
     plan = Plan.objects.filter(case=case, pk=plan_id).first()
     if plan is None:
-        raise NotFound(f"no plan {plan_id} on case {number}")
+        raise NotFound(
+            translatable("no plan {plan_id} on case {number}", plan_id=plan_id, number=number)
+        )
     plan.case = case
     return plan
 
@@ -1433,7 +1441,11 @@ def case_recovery(person: Person, number: str, recovery_id: int) -> Recovery:
     case = case_get(person, number)
     entry = Recovery.objects.filter(case=case, pk=recovery_id).first()
     if entry is None:
-        raise NotFound(f"no recovery {recovery_id} on case {number}")
+        raise NotFound(
+            translatable(
+                "no recovery {recovery_id} on case {number}", recovery_id=recovery_id, number=number
+            )
+        )
     entry.case = case
     return entry
 
@@ -1445,7 +1457,13 @@ def case_milestone(person: Person, number: str, milestone_id: int) -> Milestone:
     milestone = Milestone.objects.select_related("plan").filter(plan__case=case, pk=milestone_id)
     found = milestone.first()
     if found is None:
-        raise NotFound(f"no milestone {milestone_id} on case {number}")
+        raise NotFound(
+            translatable(
+                "no milestone {milestone_id} on case {number}",
+                milestone_id=milestone_id,
+                number=number,
+            )
+        )
     found.plan.case = case
     return found
 
@@ -1456,7 +1474,11 @@ def case_repayment_plan(person: Person, number: str, plan_id: int) -> RepaymentP
     case = case_get(person, number)
     plan = RepaymentPlan.objects.filter(case=case, pk=plan_id).first()
     if plan is None:
-        raise NotFound(f"no repayment plan {plan_id} on case {number}")
+        raise NotFound(
+            translatable(
+                "no repayment plan {plan_id} on case {number}", plan_id=plan_id, number=number
+            )
+        )
     plan.case = case
     return plan
 
@@ -1467,7 +1489,13 @@ def case_legal_case(person: Person, number: str, legal_case_id: int) -> LegalCas
     case = case_get(person, number)
     legal_case = LegalCase.objects.filter(case=case, pk=legal_case_id).first()
     if legal_case is None:
-        raise NotFound(f"no legal case {legal_case_id} on case {number}")
+        raise NotFound(
+            translatable(
+                "no legal case {legal_case_id} on case {number}",
+                legal_case_id=legal_case_id,
+                number=number,
+            )
+        )
     legal_case.case = case
     return legal_case
 
@@ -1478,7 +1506,13 @@ def case_writeoff(person: Person, number: str, writeoff_id: int) -> WriteOff:
     case = case_get(person, number)
     writeoff = WriteOff.objects.filter(case=case, pk=writeoff_id).first()
     if writeoff is None:
-        raise NotFound(f"no write-off {writeoff_id} on case {number}")
+        raise NotFound(
+            translatable(
+                "no write-off {writeoff_id} on case {number}",
+                writeoff_id=writeoff_id,
+                number=number,
+            )
+        )
     writeoff.case = case
     return writeoff
 
@@ -1500,7 +1534,7 @@ def transfer_get(person: Person, code: str) -> TransferPackage:
     """One transfer package the person may see, or ``NotFound``."""
     package = transfer_packages_visible(person).select_related("unit").filter(code=code).first()
     if package is None:
-        raise NotFound(f"no transfer package {code} that you may see")
+        raise NotFound(translatable("no transfer package {code} that you may see", code=code))
     return package
 
 
@@ -1531,7 +1565,8 @@ def run_get(person: Person, as_of: date, *, kind: str = RunKind.MONTH_END) -> Ru
     """The run of ``kind`` for ``as_of``, or ``NotFound`` naming the month."""
     run = run_find(person, as_of, kind=kind)
     if run is None:
-        raise NotFound(f"no {kind.replace('_', '-')} run of {as_of:%Y-%m}")
+        named = translatable("month-end") if kind == RunKind.MONTH_END else kind.replace("_", "-")
+        raise NotFound(translatable("no {kind} run of {month}", kind=named, month=f"{as_of:%Y-%m}"))
     return run
 
 
@@ -1539,7 +1574,7 @@ def run_get(person: Person, as_of: date, *, kind: str = RunKind.MONTH_END) -> Ru
 def run_steps(person: Person, run: Run) -> list[RunStep]:
     """The steps ``run`` recorded, in the order they run."""
     if not runs_visible(person).filter(pk=run.pk).exists():
-        raise NotFound(f"no run {run}")
+        raise NotFound(translatable("no run {run}", run=run))
     return list(RunStep.objects.filter(run=run).order_by("position"))
 
 
@@ -1568,7 +1603,7 @@ def job_get(person: Person, job_id: int) -> Job:
     """One job ``person`` may follow, or ``NotFound``."""
     job = jobs_visible(person).filter(pk=job_id).first()
     if job is None:
-        raise NotFound(f"no job {job_id}")
+        raise NotFound(translatable("no job {job_id}", job_id=job_id))
     return job
 
 
@@ -2065,7 +2100,7 @@ def inbox_delivery(person: Person, delivery_id: int) -> ReminderDelivery:
         .first()
     )
     if delivery is None:
-        raise NotFound(f"no reminder {delivery_id} of yours")
+        raise NotFound(translatable("no reminder {delivery_id} of yours", delivery_id=delivery_id))
     return delivery
 
 
@@ -2093,7 +2128,7 @@ def reminder_pack_view(person: Person, delivery: ReminderDelivery) -> ReminderPa
     """The pack of ``delivery`` (the person's own, from ``inbox_delivery``) with names as the
     person may see them. Three queries, plus one audit record when a name is shown unmasked."""
     if delivery.person_id != person.pk:
-        raise NotFound(f"no reminder {delivery.pk} of yours")
+        raise NotFound(translatable("no reminder {pk} of yours", pk=delivery.pk))
     pack = delivery.pack
     sections = {name: list(pack.sections.get(name, [])) for name in REMINDER_SECTIONS}
     households = {

@@ -29,7 +29,7 @@ def run(argv: list[str]) -> int:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except NpldeskError as exc:
-        with home_language():
+        with home_language(argv):
             if exc.problems:
                 print_problems(exc.problems, exc.total)
             err_console().print(
@@ -38,7 +38,8 @@ def run(argv: list[str]) -> int:
             )
         return exc.exit_code
     except KeyboardInterrupt:
-        err_console().print(say(_("interrupted; the interrupted step committed nothing")))
+        with home_language(argv):
+            err_console().print(say(_("interrupted; the interrupted step committed nothing")))
         return 130
     finally:
         restore_language(previous)

@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from npldesk.bootstrap import casework
+from npldesk.cli.language import say, use_language
 from npldesk.cli.options import AsOption, FormatOption, HomeOption, acting_person
-from npldesk.cli.output import OutputFormat, console, emit
+from npldesk.cli.output import OutputFormat, console, emit, yes_no
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.home import load_home
+from npldesk.reports.labels import TERMS, choice_label, department_name
 
 if TYPE_CHECKING:
     from npldesk.casework.models import Person, Team
@@ -77,7 +80,9 @@ def _person(actor: Person, username: str) -> Person:
     try:
         return selectors.person_get(actor, username)
     except NotFound as exc:
-        raise NotFound(f"{exc.message} (see `npldesk users list`)") from exc
+        raise NotFound(
+            translatable("{message} (see `npldesk users list`)", message=exc.message)
+        ) from exc
 
 
 def _people(actor: Person, usernames: list[str]) -> list[Person]:
@@ -91,7 +96,9 @@ def _team(actor: Person, code: str) -> Team:
     try:
         return selectors.team_get(actor, code)
     except NotFound as exc:
-        raise NotFound(f"{exc.message} (see `npldesk teams list`)") from exc
+        raise NotFound(
+            translatable("{message} (see `npldesk teams list`)", message=exc.message)
+        ) from exc
 
 
 def _day(text: str | None, option: str) -> date:
@@ -100,14 +107,18 @@ def _day(text: str | None, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise UsageError(f"{option}: expected a day as YYYY-MM-DD, not {text!r}") from exc
+        raise UsageError(
+            translatable(
+                "{option}: expected a day as YYYY-MM-DD, not {text!r}", option=option, text=text
+            )
+        ) from exc
 
 
 def _read_password() -> str:
     line = sys.stdin.readline()
     password = line.rstrip("\r\n")
     if not password:
-        raise UsageError("--password-stdin: no password on standard input")
+        raise UsageError(translatable("--password-stdin: no password on standard input"))
     return password
 
 
@@ -135,11 +146,12 @@ def users_add(
     Without --password-stdin a password is generated and printed once.
     """
     if not role:
-        raise UsageError("give at least one --role")
+        raise UsageError(translatable("give at least one --role"))
     if not unit:
-        raise UsageError("give at least one --unit")
+        raise UsageError(translatable("give at least one --unit"))
     password = _read_password() if password_stdin else generate_password()
     loaded = load_home(home)
+    use_language(loaded)
     with casework(loaded):
         from npldesk.casework import services
 
@@ -153,12 +165,19 @@ def users_add(
             department_codes=department or (),
         )
     out = console()
-    out.print(
-        f"user {username} ({person.name}) added: roles {', '.join(person.roles)}; "
-        f"units {', '.join(sorted(set(unit)))}"
+    said = translatable(
+        "user {username} ({name}) added: roles {roles}; units {units}",
+        username=username,
+        name=person.name,
+        roles=_roles(person.roles),
+        units=_listed(sorted(set(unit))),
     )
+    out.print(say(said))
     if not password_stdin:
-        out.print(f"password (shown once, not stored in clear): {password}")
+        shown_once = translatable(
+            "password (shown once, not stored in clear): {password}", password=password
+        )
+        out.print(say(shown_once))
 
 
 def _user_row(person: Person) -> dict[str, Any]:
@@ -180,29 +199,52 @@ def users_list(
 ) -> None:
     """Every member of staff with roles, units and whether they may sign in."""
     loaded = load_home(home)
+    columns = ["username", "name", "roles", "units", "departments", "active"]
     with casework(loaded):
         from npldesk.casework.selectors import people_list
 
-        rows = [_user_row(p) for p in people_list(acting_person(as_user))]
-    shown = (
-        rows
-        if output is OutputFormat.json
-        else [
+        people = list(people_list(acting_person(as_user)))
+        rows = [_user_row(p) for p in people]
+        if output is not OutputFormat.table:
+            shown = rows
+            if output is OutputFormat.csv:
+                shown = [
+                    dict(
+                        r,
+                        roles=" ".join(r["roles"]),
+                        units=" ".join(r["units"]),
+                        departments=" ".join(r["departments"]),
+                    )
+                    for r in rows
+                ]
+            emit(shown, columns, output, json_document={"users": rows})
+            return
+        use_language(loaded)
+        shown = [
             dict(
-                r,
-                roles=" ".join(r["roles"]),
-                units=" ".join(r["units"]),
-                departments=" ".join(r["departments"]),
+                row,
+                roles=_roles(row["roles"]),
+                units=" ".join(row["units"]),
+                departments=_listed(
+                    sorted(department_name(d.code, d.name) for d in person.departments.all())
+                ),
+                active=yes_no(row["active"]),
             )
-            for r in rows
+            for person, row in zip(people, rows, strict=True)
         ]
-    )
     emit(
         shown,
-        ["username", "name", "roles", "units", "departments", "active"],
+        columns,
         output,
-        json_document={"users": rows},
-        title="users",
+        title=say(translatable("Users ({count})", count=len(rows))),
+        headers={
+            "username": say(_("Username")),
+            "name": say(_("Name")),
+            "roles": say(_("Roles")),
+            "units": say(_("Units")),
+            "departments": say(_("Departments")),
+            "active": say(_("May sign in")),
+        },
     )
 
 
@@ -225,6 +267,7 @@ def users_update(
             "nothing to change: give --role, --unit, --department, --active or --inactive"
         )
     loaded = load_home(home)
+    use_language(loaded)
     with casework(loaded):
         from npldesk.casework import services
 
@@ -240,10 +283,14 @@ def users_update(
             active=active,
         )
         row = _user_row(person)
-    console().print(
-        f"user {username}: roles {', '.join(row['roles'])}; units {', '.join(row['units'])}; "
-        f"{'active' if row['active'] else 'inactive'}"
+    said = translatable(
+        "user {username}: roles {roles}; units {units}; {active}",
+        username=username,
+        roles=_roles(row["roles"]),
+        units=_listed(row["units"]),
+        active=translatable("active") if row["active"] else translatable("inactive"),
     )
+    console().print(say(said))
 
 
 # -- teams ----------------------------------------------------------------------------------
@@ -279,6 +326,7 @@ def teams_add(
     """Add a clearing team covering units, or a task force for chosen hard cases."""
     start = _day(active_from, "--from")
     loaded = load_home(home)
+    use_language(loaded)
     with casework(loaded):
         from npldesk.casework import services
 
@@ -294,10 +342,15 @@ def teams_add(
             active_from=start,
         )
         row = _team_row(team)
-    console().print(
-        f"team {code} ({row['kind']}) added: leader {row['leader']}; "
-        f"members {', '.join(row['members']) or 'none'}; units {', '.join(row['units']) or 'none'}"
+    said = translatable(
+        "team {code} ({kind}) added: leader {leader}; members {members}; units {units}",
+        code=code,
+        kind=_team_kind(row["kind"]),
+        leader=row["leader"],
+        members=_listed(row["members"]),
+        units=_listed(row["units"]),
     )
+    console().print(say(said))
 
 
 @teams_app.command("list")
@@ -312,17 +365,31 @@ def teams_list(
         from npldesk.casework.selectors import team_list
 
         rows = [_team_row(t) for t in team_list(acting_person(as_user))]
+    columns = ["code", "name", "kind", "leader", "members", "units", "active_from", "active_to"]
     shown = (
         rows
         if output is OutputFormat.json
         else [dict(r, members=" ".join(r["members"]), units=" ".join(r["units"])) for r in rows]
     )
+    if output is not OutputFormat.table:
+        emit(shown, columns, output, json_document={"teams": rows})
+        return
+    use_language(loaded)
     emit(
-        shown,
-        ["code", "name", "kind", "leader", "members", "units", "active_from", "active_to"],
+        [dict(row, kind=_team_kind(row["kind"])) for row in shown],
+        columns,
         output,
-        json_document={"teams": rows},
-        title="teams",
+        title=say(translatable("Teams ({count})", count=len(rows))),
+        headers={
+            "code": say(_("Code")),
+            "name": say(_("Name")),
+            "kind": say(_("Kind")),
+            "leader": say(_("Team leader")),
+            "members": say(_("Members")),
+            "units": say(_("Units")),
+            "active_from": say(_("Active from")),
+            "active_to": say(_("Active to")),
+        },
     )
 
 
@@ -335,8 +402,9 @@ def teams_members(
 ) -> None:
     """Set a team's members (the list given replaces the one before)."""
     if not member:
-        raise UsageError("give the members with --member USERNAME (repeatable)")
+        raise UsageError(translatable("give the members with --member USERNAME (repeatable)"))
     loaded = load_home(home)
+    use_language(loaded)
     with casework(loaded):
         from npldesk.casework import services
 
@@ -346,7 +414,10 @@ def teams_members(
             actor=actor, team=team, version=team.version, members=_people(actor, member)
         )
         row = _team_row(team)
-    console().print(f"team {code}: members {', '.join(row['members'])}")
+    said = translatable(
+        "team {code}: members {members}", code=code, members=_listed(row["members"])
+    )
+    console().print(say(said))
 
 
 # -- units ----------------------------------------------------------------------------------
@@ -356,11 +427,38 @@ def teams_members(
 def units_sync(home: HomeOption = None, as_user: AsOption = None) -> None:
     """Add and update units from the imported organisation file (units are never deleted)."""
     loaded = load_home(home)
+    use_language(loaded)
     with casework(loaded):
         from npldesk.casework.sync import units_from_store
 
         counts = units_from_store(loaded.store_path, actor=acting_person(as_user))
         assert counts is not None  # always written without only_when_new
-    console().print(
-        f"units: {counts['added']} added, {counts['changed']} changed, {counts['units']} in all"
+    said = translatable(
+        "units: {added} added, {changed} changed, {units} in all",
+        added=counts["added"],
+        changed=counts["changed"],
+        units=counts["units"],
     )
+    console().print(say(said))
+
+
+def _listed(items: list[str]) -> str:
+    """Codes or names listed as the active language lists them; "none" for none."""
+    return say(_(", ")).join(items) or say(TERMS["none"])
+
+
+def _roles(roles: list[str]) -> str:
+    from npldesk.casework.choices import Role
+
+    return _listed([choice_label(Role, role) for role in roles])
+
+
+def _team_kind(kind: str) -> str:
+    from npldesk.casework.choices import TeamKind
+
+    return choice_label(TeamKind, kind)
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogues; ``say`` translates it when it is printed."""
+    return message

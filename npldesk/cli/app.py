@@ -8,16 +8,26 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
 
 from npldesk.bootstrap import setup_django
+from npldesk.cli.language import chinese, home_language, say, use_language
 from npldesk.cli.options import FormatOption, HomeOption, month_option, optional_month
 from npldesk.cli.output import OutputFormat, console, emit, err_console, print_problems
 from npldesk.cli.output import progress_reporter as progress
+from npldesk.core import numbers
 from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
 from npldesk.core.money import round_half_up
 from npldesk.core.months import month_label
 from npldesk.home import Home, create_home, load_home, restrict_sqlite_files
+from npldesk.reports.labels import TERMS, case_value, choice_label
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogues; ``say`` translates it when it is printed."""
+    return message
+
 
 app = typer.Typer(
     name="npldesk",
@@ -59,11 +69,24 @@ def init(home: HomeOption = None) -> None:
     """Create the home: configuration, database (migrated), tape store."""
     created_home, created = create_home(home)
     _migrate(created_home)
-    verb = "created" if created else "already existed; database brought up to date"
-    console().print(f"npldesk home {created_home.path} {verb}")
-    console().print(f"  configuration  {created_home.config_file}")
-    console().print(f"  tape store     {created_home.store_path}")
-    console().print(f"  database       {_safe_url(created_home.database_url)}")
+    use_language(created_home)
+    out = console()
+    path = str(created_home.path)
+    if created:
+        out.print(say(translatable("npldesk home {path} created", path=path)))
+    else:
+        again = translatable(
+            "npldesk home {path} already existed; database brought up to date", path=path
+        )
+        out.print(say(again))
+    facts = [
+        (say(_("configuration")), str(created_home.config_file)),
+        (say(_("tape store")), str(created_home.store_path)),
+        (say(_("database")), _safe_url(created_home.database_url)),
+    ]
+    width = max(cell_len(name) for name, _value in facts)
+    for name, value in facts:
+        out.print(f"  {name}{' ' * (width - cell_len(name))}  {value}")
 
 
 def _safe_url(url: str) -> str:
@@ -100,7 +123,7 @@ def synth(
         raise UsageError(translatable("--months must be at least 1"))
     if loans is not None and loans < 1:
         raise UsageError(translatable("--loans must be at least 1"))
-    with progress() as say:
+    with home_language(), progress() as say_progress:
         result = generate(
             out,
             profile=profile,
@@ -110,12 +133,21 @@ def synth(
             start=first,
             months=months,
             file_format=file_format,
-            progress=lambda done, total: say(f"simulating {done}/{total}"),
+            progress=lambda done, total: say_progress(
+                say(translatable("simulating {done}/{total}", done=done, total=total))
+            ),
         )
-    console().print(
-        f"wrote {len(result.tape_files)} monthly files ({result.rows:,} rows, {result.loans:,} "
-        f"loans, {result.households:,} households) and {result.org_file.name} to {result.out_dir}"
-    )
+        wrote = translatable(
+            "wrote {files} monthly files ({rows} rows, {loans} loans, {households} households) "
+            "and {org_file} to {out}",
+            files=len(result.tape_files),
+            rows=f"{result.rows:,}",
+            loans=f"{result.loans:,}",
+            households=f"{result.households:,}",
+            org_file=result.org_file.name,
+            out=str(result.out_dir),
+        )
+        console().print(say(wrote))
 
 
 def _store(home: Home) -> Any:
@@ -133,11 +165,51 @@ def org_import(
     from npldesk.tape.org import import_org
 
     loaded = load_home(home)
+    use_language(loaded)
     entry = import_org(_store(loaded), file)
-    console().print(
-        f"organisation tree: {entry.rows} units from {entry.source} "
-        f"(levels: {', '.join(entry.levels)})"
+    said = translatable(
+        "organisation tree: {rows} units from {source} (levels: {levels})",
+        rows=entry.rows,
+        source=entry.source,
+        levels=", ".join(entry.levels),
     )
+    console().print(say(said))
+
+
+IMPORT_COLUMNS = ("as_of", "rows", "loans_on_book", "balance", "source", "action")
+# The heads of the tape's tables for people (JSON and CSV keep the codes).
+TAPE_HEADERS = {
+    "month": _("Month"),
+    "rows": _("Rows"),
+    "loans_on_book": _("Loans on book"),
+    "balance": _("Balance (yuan)"),
+    "source": _("Source file"),
+    "action": _("Action"),
+    "sha256": _("Checksum (SHA-256)"),
+    "mapping": _("Mapping"),
+    "imported_at": _("Imported at"),
+    "imported_by": _("Imported by"),
+}
+
+
+LIST_COLUMNS = (
+    "month",
+    "rows",
+    "balance",
+    "source",
+    "sha256",
+    "mapping",
+    "imported_at",
+    "imported_by",
+)
+
+
+def _headers(labels: dict[str, str]) -> dict[str, str]:
+    return {column: say(text) for column, text in labels.items()}
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else numbers.grouped(value)
 
 
 @tape_app.command("import")
@@ -171,6 +243,8 @@ def tape_import(
     from npldesk.tape.mapping import load_mapping
 
     loaded = load_home(home)
+    # The refused month's problems and the warnings are said in the home's language.
+    use_language(loaded)
     join_files: dict[str, Path] = {}
     for item in join or []:
         name, sep, path = item.partition("=")
@@ -186,8 +260,8 @@ def tape_import(
         unexplained_exits_limit=loaded.unexplained_exits_limit,
         accept_exits=accept_exits,
     )
-    with progress() as say:
-        result = import_files(_store(loaded), list(files), options, progress=say)
+    with progress() as say_progress:
+        result = import_files(_store(loaded), list(files), options, progress=say_progress)
     if result.warnings:
         print_problems(result.warnings, result.warning_total)
     rows = [
@@ -206,12 +280,26 @@ def tape_import(
         "snapshots": rows,
         "warnings": [w.as_dict() for w in result.warnings],
     }
+    if output is not OutputFormat.table:
+        emit(rows, IMPORT_COLUMNS, output, json_document=document)
+        return
     emit(
-        rows,
-        ["as_of", "rows", "loans_on_book", "balance", "source", "action"],
+        [
+            {
+                "month": month_label(s.as_of),
+                "rows": numbers.grouped(s.rows),
+                "loans_on_book": _count(s.loans_on_book),
+                "balance": numbers.money(Decimal(s.balance)),
+                "source": s.source,
+                "action": say(_("replaced") if s.replaced else _("imported")),
+            }
+            for s in result.snapshots
+        ],
+        ["month", *IMPORT_COLUMNS[1:]],
         output,
-        json_document=document,
-        title=f"imported ({result.import_id})",
+        title=say(translatable("Imported (import {import_id})", import_id=result.import_id)),
+        headers=_headers(TAPE_HEADERS),
+        right=("rows", "loans_on_book", "balance"),
     )
 
 
@@ -234,24 +322,30 @@ def tape_list(home: HomeOption = None, output: FormatOption = OutputFormat.table
             }
         )
     if output is OutputFormat.table:
-        shown = [dict(r, sha256=(r["sha256"] or "")[:12]) for r in rows]
+        use_language(loaded)
+        shown = [
+            dict(
+                r,
+                month=r["as_of"][:7],
+                rows=numbers.grouped(r["rows"]),
+                balance=numbers.money(Decimal(r["balance"])),
+                sha256=(r["sha256"] or "")[:12],
+            )
+            for r in rows
+        ]
         emit(
             shown,
-            [
-                "as_of",
-                "rows",
-                "balance",
-                "source",
-                "sha256",
-                "mapping",
-                "imported_at",
-                "imported_by",
-            ],
+            LIST_COLUMNS,
             output,
-            title=f"tape store {loaded.store_path}",
+            title=say(translatable("Loan tape store {path}", path=str(loaded.store_path))),
+            headers=_headers(TAPE_HEADERS),
+            right=("rows", "balance"),
         )
         if not rows:
-            err_console().print("no snapshots imported yet: `npldesk tape import FILE...`")
+            err_console().print(
+                say(_("no snapshots imported yet: `npldesk tape import FILE...`")),
+                highlight=False,
+            )
         return
     emit(rows, list(rows[0]) if rows else ["as_of"], output, json_document={"snapshots": rows})
 
@@ -279,34 +373,43 @@ def demo(
 
     target = Path(home) if home else Path(os.environ.get("NPLDESK_HOME") or "npldesk-home")
     if not 0 < port < 65536:
-        raise UsageError(f"--port {port}: a port is between 1 and 65535")
+        raise UsageError(translatable("--port {port}: a port is between 1 and 65535", port=port))
     # Before Django reads its settings: this process hashes the demo people's passwords fast.
     os.environ[FAST_HASHING_SWITCH] = "1"
-    with progress() as say:
+    with progress() as say_progress:
         built = build_demo(
             target,
             open_database=_migrate,
             loans=loans,
             months=months,
             rebuild=rebuild,
-            progress=say,
+            progress=say_progress,
         )
+    # Said in the home's language once it is built (the build writes its notes in it).
+    use_language(built.home)
     out = console()
+    path = str(built.home.path)
     if built.book is None:
-        out.print(f"the demo home {built.home.path} is already built (use --rebuild to start over)")
-    else:
-        out.print(
-            f"demo home {built.home.path}: synthetic branch network "
-            f"({built.book.loans:,} loans, {built.book.households:,} households) imported"
+        said = translatable(
+            "the demo home {path} is already built (use --rebuild to start over)", path=path
         )
+    else:
+        said = translatable(
+            "demo home {path}: synthetic branch network ({loans} loans, {households} "
+            "households) imported",
+            path=path,
+            loans=f"{built.book.loans:,}",
+            households=f"{built.book.households:,}",
+        )
+    out.print(say(said))
     if built.casework is not None:
         _print_demo_people(built.casework)
     rows = [
         {
             "month": month_label(e.as_of),
-            "rows": e.rows,
-            "loans_on_book": e.loans_on_book,
-            "balance": e.balance,
+            "rows": numbers.grouped(e.rows),
+            "loans_on_book": _count(e.loans_on_book),
+            "balance": numbers.money(Decimal(e.balance)),
             "source": e.source,
         }
         for e in built.snapshots
@@ -315,14 +418,17 @@ def demo(
         rows,
         ["month", "rows", "loans_on_book", "balance", "source"],
         OutputFormat.table,
-        title="loan tape",
+        title=say(_("Loan tape")),
+        headers=_headers(TAPE_HEADERS),
+        right=("rows", "loans_on_book", "balance"),
     )
     _print_headline(built.home, _store(built.home))
     _print_casework_summary(built.summary)
-    out.print(
-        f"next: npldesk quality --as-of {month_label(built.snapshots[-1].as_of)} --by org_unit "
+    command = (
+        f"npldesk quality --as-of {month_label(built.snapshots[-1].as_of)} --by org_unit "
         f"--home {built.home.path}"
     )
+    out.print(say(translatable("next: {command}", command=command)))
     if not no_serve:
         _serve_demo(built.home, port=port)
 
@@ -342,12 +448,19 @@ def _serve_demo(home: Home, *, port: int) -> None:
     every = credentials_path(home.path)
     emit(
         [
-            {"role": role, "username": s.username, "password": s.password}
+            {"role": _role(role), "username": s.username, "password": s.password}
             for role, s in chosen.items()
         ],
         ["role", "username", "password"],
         OutputFormat.table,
-        title=f"sign in at http://127.0.0.1:{port}/ (every demo user: {every})",
+        title=say(
+            translatable(
+                "sign in at {address} (every demo user: {every})",
+                address=f"http://127.0.0.1:{port}/",
+                every=str(every),
+            )
+        ),
+        headers=_headers(PEOPLE_HEADERS),
     )
     sys.stdout.flush()
     sys.stderr.flush()
@@ -365,7 +478,7 @@ def _print_demo_people(casework: Any) -> None:
         [
             {
                 "username": c.username,
-                "roles": " ".join(c.roles),
+                "roles": say(_(", ")).join(_role(role) for role in c.roles),
                 "units": " ".join(c.units),
                 "password": c.password,
             }
@@ -373,32 +486,64 @@ def _print_demo_people(casework: Any) -> None:
         ],
         ["username", "roles", "units", "password"],
         OutputFormat.table,
-        title="demo users (their passwords also in the home's demo-credentials.txt, owner-only)",
+        title=say(
+            _("demo users (their passwords also in the home's demo-credentials.txt, owner-only)")
+        ),
+        headers=_headers(PEOPLE_HEADERS),
     )
-    console().print(
-        f"casework: {casework.counts.get('recoveries', 0):,} recoveries and "
-        f"{casework.counts.get('writeoffs', 0):,} write-offs as the tape shows them; "
-        "investigations, activities, plans and legal cases for a seeded "
-        f"{casework.sample_share:.0%} of the cases"
+    said = translatable(
+        "casework: {recoveries} recoveries and {writeoffs} write-offs as the tape shows them; "
+        "investigations, activities, plans and legal cases for a seeded {share} of the cases",
+        recoveries=f"{casework.counts.get('recoveries', 0):,}",
+        writeoffs=f"{casework.counts.get('writeoffs', 0):,}",
+        share=f"{casework.sample_share:.0%}",
     )
+    console().print(say(said))
+
+
+# The heads of the demo's people tables.
+PEOPLE_HEADERS = {
+    "role": _("Role"),
+    "username": _("Username"),
+    "roles": _("Roles"),
+    "units": _("Units"),
+    "password": _("Password"),
+}
+
+
+def _role(code: str) -> str:
+    from npldesk.casework.choices import Role
+
+    return choice_label(Role, code)
 
 
 def _print_casework_summary(summary: dict[str, Any]) -> None:
     """Cases open and closed, by state and strategy, legal stages, what was recovered."""
     out = console()
 
-    def listed(counts: dict[str, int]) -> str:
-        return ", ".join(f"{key} {n}" for key, n in counts.items()) or "none"
+    def listed(column: str, counts: dict[str, int]) -> str:
+        said = [f"{case_value(column, key)} {n:,}" for key, n in counts.items()]
+        return say(_(", ")).join(said) or say(TERMS["none"])
 
-    out.print(
-        f"cases: {summary['cases']:,} ({summary['open']:,} open, {summary['closed']:,} closed); "
-        f"recovered {_millions(summary['recovered'])} million yuan in "
-        f"{summary['recoveries']:,} entries ({_millions(summary['recovered_after_write_off'])} "
-        "million after write-off)"
+    cases = translatable(
+        "cases: {cases} ({open} open, {closed} closed); recovered {recovered} in {entries} "
+        "entries ({after_write_off} after write-off)",
+        cases=f"{summary['cases']:,}",
+        open=f"{summary['open']:,}",
+        closed=f"{summary['closed']:,}",
+        recovered=_amount(summary["recovered"]),
+        entries=f"{summary['recoveries']:,}",
+        after_write_off=_amount(summary["recovered_after_write_off"]),
     )
-    out.print(f"  open by state     {listed(summary['by_state'])}")
-    out.print(f"  open by strategy  {listed(summary['by_strategy'])}")
-    out.print(f"  legal stages      {listed(summary['legal_stages'])}")
+    out.print(say(cases))
+    facts = [
+        (say(_("open by state")), listed("state", summary["by_state"])),
+        (say(_("open by strategy")), listed("strategy", summary["by_strategy"])),
+        (say(_("legal stages")), listed("legal_stage", summary["legal_stages"])),
+    ]
+    width = max(cell_len(name) for name, _value in facts)
+    for name, value in facts:
+        out.print(f"  {name}{' ' * (width - cell_len(name))}  {value}")
 
 
 def _print_headline(home: Home, store: Any) -> None:
@@ -408,36 +553,53 @@ def _print_headline(home: Home, store: Any) -> None:
 
     latest = store.months()[-1]
     session = Analytics.for_home(home)
-    with progress() as say:
-        session.progress = say
+    with progress() as say_progress:
+        session.progress = say_progress
         report = quality_report(session, latest)
     total = report.total
     out = console()
     if report.baseline is None:
-        out.print(
-            f"{month_label(latest)}: NPL balance {total.npl_balance} yuan, "
-            f"ratio {_percent(total.npl_ratio)}"
+        said = translatable(
+            "{month}: NPL balance {npl_balance}, ratio {npl_ratio}",
+            month=month_label(latest),
+            npl_balance=_amount(total.npl_balance),
+            npl_ratio=_percent(total.npl_ratio),
         )
+        out.print(say(said))
         return
-    verdict = "double reduction" if total.double_reduction else "no double reduction"
-    out.print(
-        f"{month_label(latest)} against {month_label(report.baseline)}: NPL balance "
-        f"{_millions(total.npl_balance)} million yuan, ratio {_percent(total.npl_ratio)}; "
-        f"change {_millions(total.npl_balance_change)} million yuan and "
-        f"{_points(total.npl_ratio_change)} percentage points: {verdict}"
+    said = translatable(
+        "{month} against {baseline}: NPL balance {npl_balance}, ratio {npl_ratio}; change "
+        "{change} and {points} percentage points: {verdict}",
+        month=month_label(latest),
+        baseline=month_label(report.baseline),
+        npl_balance=_amount(total.npl_balance),
+        npl_ratio=_percent(total.npl_ratio),
+        change=_amount(total.npl_balance_change),
+        points=_points(total.npl_ratio_change),
+        verdict=translatable("double reduction")
+        if total.double_reduction
+        else translatable("no double reduction"),
     )
+    out.print(say(said))
 
 
-def _millions(value: Decimal | str | None) -> str:
-    return "n/a" if value is None else f"{round_half_up(Decimal(value) / 1_000_000, 2):f}"
+def _amount(value: Decimal | str | None) -> str:
+    """An amount of the headline: in millions of yuan, or in 万元 where Chinese is spoken."""
+    if value is None:
+        return say(TERMS["n/a"])
+    if chinese():
+        ten_thousands = numbers.ten_thousands(Decimal(value))
+        return say(translatable("{amount} ten thousand yuan", amount=ten_thousands))
+    millions = f"{round_half_up(Decimal(value) / 1_000_000, 2):f}"
+    return say(translatable("{amount} million yuan", amount=millions))
 
 
 def _percent(value: Decimal | None) -> str:
-    return "n/a" if value is None else f"{round_half_up(value * 100, 2)} %"
+    return say(TERMS["n/a"]) if value is None else f"{round_half_up(value * 100, 2)} %"
 
 
 def _points(value: Decimal | None) -> str:
-    return "n/a" if value is None else f"{round_half_up(value * 100, 2):f}"
+    return say(TERMS["n/a"]) if value is None else f"{round_half_up(value * 100, 2):f}"
 
 
 def _register_figure_commands() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -25,12 +26,27 @@ from npldesk.cli.options import (
     acting_person,
     month_option,
 )
-from npldesk.cli.output import OutputFormat, console, emit, progress_reporter
+from npldesk.cli.output import OutputFormat, console, emit, progress_reporter, yes_no
 from npldesk.core import numbers
 from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
 from npldesk.home import load_home
-from npldesk.reports.labels import CASE_COLUMN_LABELS, case_value, label
+from npldesk.reports.labels import (
+    CASE_COLUMN_LABELS,
+    CLASS_LABELS,
+    PRODUCT_LABELS,
+    STATUS_LABELS,
+    TERMS,
+    case_value,
+    choice_label,
+    label,
+)
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogues; ``say`` translates it when it is printed."""
+    return message
+
 
 cases_app = typer.Typer(
     help="Casework: sync cases from the tape, list and show them, run the rules, reconcile.",
@@ -77,14 +93,19 @@ def sync(
     loaded = load_home(home)
     session = Analytics.for_home(loaded)
     session.require_month(month, what="--as-of")
-    with casework(loaded), progress_reporter() as say:
+    with casework(loaded), progress_reporter() as say_progress:
         from npldesk.casework.sync import month_end_sync, units_from_store
 
         actor = acting_person(as_user)
-        session.progress = say
+        session.progress = say_progress
         units_from_store(loaded.store_path, actor=actor, only_when_new=True)
         synced = month_end_sync(
-            loaded, month, actor=actor, early_warning=early_warning, session=session, progress=say
+            loaded,
+            month,
+            actor=actor,
+            early_warning=early_warning,
+            session=session,
+            progress=say_progress,
         )
     counts = synced[-1][1]
     if output is OutputFormat.json:
@@ -99,21 +120,41 @@ def sync(
             },
         )
         return
+    use_language(loaded)
     out = console()
     for synced_month, month_counts in synced:
-        closed = ", ".join(f"{r} {n}" for r, n in month_counts["closed"].items()) or "none"
-        out.print(
-            f"cases synced from {synced_month:%Y-%m}: {month_counts['households']:,} households, "
-            f"{month_counts['loans']:,} loans"
-        )
-        out.print(
-            f"  opened {month_counts['opened']:,} "
-            f"(early warning {month_counts['opened_early_warning']:,}), "
-            f"updated {month_counts['updated']:,}, became NPL {month_counts['kind_changed']:,}, "
-            f"unchanged {month_counts['unchanged']:,}"
-        )
-        out.print(f"  closed {month_counts['closed_total']:,} ({closed})")
-        out.print(f"  kept open for recovery {month_counts['kept_open_for_recovery']:,}")
+        closed = say(_(", ")).join(
+            f"{case_value('close_reason', reason)} {count:,}"
+            for reason, count in month_counts["closed"].items()
+        ) or say(TERMS["none"])
+        lines = [
+            translatable(
+                "cases synced from {month}: {households} households, {loans} loans",
+                month=f"{synced_month:%Y-%m}",
+                households=f"{month_counts['households']:,}",
+                loans=f"{month_counts['loans']:,}",
+            ),
+            translatable(
+                "  opened {opened} (early warning {early_warning}), updated {updated}, became "
+                "NPL {became_npl}, unchanged {unchanged}",
+                opened=f"{month_counts['opened']:,}",
+                early_warning=f"{month_counts['opened_early_warning']:,}",
+                updated=f"{month_counts['updated']:,}",
+                became_npl=f"{month_counts['kind_changed']:,}",
+                unchanged=f"{month_counts['unchanged']:,}",
+            ),
+            translatable(
+                "  closed {closed} ({reasons})",
+                closed=f"{month_counts['closed_total']:,}",
+                reasons=closed,
+            ),
+            translatable(
+                "  kept open for recovery {count}",
+                count=f"{month_counts['kept_open_for_recovery']:,}",
+            ),
+        ]
+        for line in lines:
+            out.print(say(line))
 
 
 @cases_app.command("list")
@@ -139,17 +180,27 @@ def list_cases(
 
         actor = acting_person(as_user)
         if state is not None and state not in CaseState.values:
-            raise UsageError(f"--state {state!r}: one of {', '.join(CaseState.values)}")
+            raise UsageError(
+                translatable(
+                    "--state {state!r}: one of {states}",
+                    state=state,
+                    states=", ".join(CaseState.values),
+                )
+            )
         for option, value, lookup, what in (
-            ("--unit", unit, selectors.unit_get, "unit"),
-            ("--owner", owner, selectors.person_get, "user"),
-            ("--team", team, selectors.team_get, "team"),
+            ("--unit", unit, selectors.unit_get, translatable("no such unit")),
+            ("--owner", owner, selectors.person_get, translatable("no such user")),
+            ("--team", team, selectors.team_get, translatable("no such team")),
         ):
             if value is not None:
                 try:
                     lookup(actor, value)
                 except NotFound as exc:
-                    raise UsageError(f"{option} {value!r}: no such {what}") from exc
+                    raise UsageError(
+                        translatable(
+                            "{option} {value!r}: {what}", option=option, value=value, what=what
+                        )
+                    ) from exc
         cases = selectors.case_list(actor, state=state, unit=unit, owner=owner, team=team)
         rows = [case_row(case) for case in cases]
     if output is not OutputFormat.table:
@@ -201,52 +252,206 @@ def show(
     if output is OutputFormat.csv:
         emit(document["loans"], list(document["loans"][0]) if document["loans"] else [], output)
         return
+    use_language(loaded)
+    print_case(document)
+
+
+def print_case(document: dict[str, Any]) -> None:
+    """A case in full for people: who and where, then each section as a table with its heads
+    and codes in the active language (``cases show --format json`` keeps the codes)."""
     out = console()
     person = document["household_detail"]
-    out.print(
-        f"case {document['case_id']} ({document['kind']}, {document['state']}) of household "
-        f"{person['borrower_id']} {person['name']} (ID {person['id_number']}, "
-        f"phone {person['phones']})"
-    )
-    out.print(
-        f"  unit {document['unit']}, owner {document['owner'] or '-'}, team "
-        f"{document['team'] or '-'}; opened {document['opened_on']}, deadline "
-        f"{document['deadline']}"
-        + (
-            f", closed {document['closed_on']} ({document['close_reason']})"
-            if document["closed_on"]
-            else ""
-        )
-    )
-    out.print(
-        f"  segment {document['segment']}, strategy {document['strategy']} ({document['tier']}); "
-        f"NPL balance {document['npl_balance']}, balance {document['balance']}, collateral "
-        f"{document['collateral_value']}" + (", written off" if document["written_off"] else "")
-    )
-    emit(
-        document["loans"],
-        list(document["loans"][0]) if document["loans"] else [],
-        output,
-        title="loans",
-    )
-    for section in (
-        "activities",
-        "promises",
-        "repayment_plans",
-        "legal_cases",
-        "recoveries",
-        "writeoffs",
-    ):
-        entries = document[section]
-        if entries:
-            shown = [{k: v for k, v in e.items() if not isinstance(v, list)} for e in entries]
-            emit(shown, list(shown[0]), output, title=section.replace("_", " "))
-    for section in ("latest_investigation", "plan"):
-        if document[section]:
-            flat = {k: v for k, v in document[section].items() if not isinstance(v, list)}
-            out.print(
-                f"{section.replace('_', ' ')}: " + ", ".join(f"{k} {v}" for k, v in flat.items())
+    nobody = "-"
+    lines = [
+        translatable(
+            "Case {case} ({kind}, {state}) of household {household} {name} (ID {id_number}, "
+            "phone {phones})",
+            case=document["case_id"],
+            kind=case_value("kind", document["kind"]),
+            state=case_value("state", document["state"]),
+            household=person["borrower_id"],
+            name=person["name"],
+            id_number=person["id_number"],
+            phones=person["phones"],
+        ),
+        translatable(
+            "  unit {unit}, owner {owner}, team {team}; opened {opened}, deadline {deadline}",
+            unit=document["unit"],
+            owner=document["owner"] or nobody,
+            team=document["team"] or nobody,
+            opened=document["opened_on"],
+            deadline=document["deadline"],
+        ),
+        translatable(
+            "  segment {segment}, strategy {strategy} ({tier}); NPL balance {npl_balance}, "
+            "balance {balance}, collateral {collateral}",
+            segment=case_value("segment", document["segment"]),
+            strategy=case_value("strategy", document["strategy"]),
+            tier=case_value("tier", document["tier"]),
+            npl_balance=_money(document["npl_balance"]),
+            balance=_money(document["balance"]),
+            collateral=_money(document["collateral_value"]),
+        ),
+    ]
+    if document["closed_on"]:
+        lines.append(
+            translatable(
+                "  closed {closed} ({reason})",
+                closed=document["closed_on"],
+                reason=case_value("close_reason", document["close_reason"]),
             )
+        )
+    if document["written_off"]:
+        lines.append(translatable("  written off"))
+    for line in lines:
+        out.print(say(line))
+    for section, title in SECTIONS.items():
+        entries = document[section]
+        if section != "loans" and not entries:
+            continue
+        shown = [
+            {key: _field(section, key, value) for key, value in entry.items()} for entry in entries
+        ]
+        columns = [key for key in (entries[0] if entries else {}) if key in FIELD_LABELS]
+        emit(
+            shown,
+            columns,
+            OutputFormat.table,
+            title=say(title),
+            headers={key: say(FIELD_LABELS[key]) for key in columns},
+            right=[key for key in columns if key in _NUMBERS],
+        )
+    for section, title in (
+        ("latest_investigation", _("Latest investigation")),
+        ("plan", _("Disposal plan")),
+    ):
+        found = document[section]
+        if found:
+            facts = say(_(", ")).join(
+                f"{say(FIELD_LABELS[key])} {_field(section, key, value)}"
+                for key, value in found.items()
+                if key in FIELD_LABELS and value not in (None, "")
+            )
+            out.print(say(translatable("{title}: {facts}", title=say(title), facts=facts)))
+
+
+SECTIONS = {
+    "loans": _("The household's loans"),
+    "activities": _("Activities"),
+    "promises": _("Promises"),
+    "repayment_plans": _("Repayment plans"),
+    "legal_cases": _("Legal cases"),
+    "recoveries": _("Recoveries"),
+    "writeoffs": _("Write-offs"),
+}
+# The heads of a case's fields for people; a field not named here (a version, a nested list)
+# is left out of the table (``--format json`` has every field).
+FIELD_LABELS = {
+    "id": _("No."),
+    "loan_id": _("Loan"),
+    "product": _("Product"),
+    "org_unit": _("Unit"),
+    "status": _("Status"),
+    "principal_balance": _("Principal balance"),
+    "days_past_due": _("Days past due"),
+    "class": _("Class"),
+    "is_npl": _("NPL"),
+    "collateral_value": _("Collateral value"),
+    "as_of": _("Snapshot"),
+    "occurred_on": _("Day"),
+    "kind": _("Kind"),
+    "outcome": _("Outcome"),
+    "person": _("Recorded by"),
+    "amount": _("Amount"),
+    "made_on": _("Made"),
+    "due_on": _("Due"),
+    "state": _("State"),
+    "paid": _("Paid"),
+    "total": _("Total"),
+    "agreed_on": _("Agreed on"),
+    "court": _("Court"),
+    "court_case_number": _("Court case number"),
+    "stage": _("Stage"),
+    "stage_since": _("Since"),
+    "claim_amount": _("Claim"),
+    "next_hearing_on": _("Next hearing"),
+    "holder": _("Held by"),
+    "received_on": _("Received"),
+    "principal_part": _("Principal part"),
+    "source": _("Source"),
+    "after_write_off": _("After write-off"),
+    "principal": _("Principal"),
+    "approved_on": _("Approved on"),
+    "investigated_on": _("Investigated on"),
+    "investigator": _("Investigator"),
+    "family_status": _("Family status"),
+    "income_source": _("Income source"),
+    "monthly_income": _("Monthly income"),
+    "unencumbered_assets": _("Unencumbered assets"),
+    "contactability": _("Contactability"),
+    "strategy": _("Strategy"),
+    "reason": _("Reason"),
+    "target_amount": _("Target amount"),
+    "target_date": _("Target date"),
+}
+_MONEY = frozenset(
+    {
+        "principal_balance",
+        "collateral_value",
+        "amount",
+        "paid",
+        "total",
+        "claim_amount",
+        "principal_part",
+        "principal",
+        "monthly_income",
+        "unencumbered_assets",
+        "target_amount",
+    }
+)
+_NUMBERS = _MONEY | {"id", "days_past_due"}
+
+
+def _vocabularies() -> dict[tuple[str | None, str], Any]:
+    """The words of a case's codes: by section and field, or by field in any section."""
+    from npldesk.casework import choices
+
+    return {
+        (None, "product"): PRODUCT_LABELS,
+        (None, "class"): CLASS_LABELS,
+        (None, "status"): STATUS_LABELS,
+        (None, "strategy"): choices.Strategy,
+        (None, "stage"): choices.LegalStage,
+        (None, "source"): choices.RecoverySource,
+        (None, "outcome"): choices.Outcome,
+        ("activities", "kind"): choices.ActivityKind,
+        ("repayment_plans", "kind"): choices.RepaymentPlanKind,
+        ("promises", "state"): choices.PromiseState,
+        ("repayment_plans", "state"): choices.RepaymentPlanState,
+        ("writeoffs", "state"): choices.WriteOffState,
+        ("plan", "state"): choices.PlanState,
+    }
+
+
+def _field(section: str, key: str, value: Any) -> str:
+    """One field of a case for people: money with separators, yes/no, a code in words."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return yes_no(value)
+    if key in _MONEY:
+        return _money(value)
+    words = _vocabularies()
+    vocabulary = words.get((section, key)) or words.get((None, key))
+    if vocabulary is None:
+        return str(value)
+    if isinstance(vocabulary, Mapping):
+        return label(vocabulary, str(value))
+    return choice_label(vocabulary, str(value))
+
+
+def _money(value: str | None) -> str:
+    return "" if value is None else numbers.money(Decimal(value))
 
 
 @cases_app.command("document")
@@ -270,18 +475,17 @@ def document(
     write a copy to --out: an export of the household's personal data, recorded."""
     from pathlib import Path
 
-    try:
-        day = date.fromisoformat(as_of)
-    except ValueError as exc:
-        raise UsageError(f"--as-of: expected a day as YYYY-MM-DD, not {as_of!r}") from exc
+    day = _day(as_of, "--as-of")
     target = Path(out)
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in ("docx", "pdf"):
-        raise UsageError(f"--out: a .docx or .pdf file, not {out!r}")
+        raise UsageError(translatable("--out: a .docx or .pdf file, not {out!r}", out=out))
     if target.exists():
-        raise UsageError(f"--out: {out} exists; give a new file")
+        raise UsageError(translatable("--out: {out} exists; give a new file", out=out))
     loaded = load_home(home)
+    use_language(loaded)
     with casework(loaded):
+        from npldesk.casework import choices
         from npldesk.casework.selectors import case_get, document_file
         from npldesk.casework.services import document_generate
         from npldesk.reports.pii import record_personal_data_export
@@ -304,10 +508,17 @@ def document(
     from npldesk.core.system import make_owner_only
 
     make_owner_only(target)
-    console().print(
-        f"{kind} of case {case_id} as of {day.isoformat()} (amounts from the snapshot of "
-        f"{drafted.snapshot_as_of.isoformat()}, owed {drafted.figures['owed']}): {target}"
+    said = translatable(
+        "{kind} of case {case} as of {day} (amounts from the snapshot of {snapshot}, owed "
+        "{owed}): {target}",
+        kind=choice_label(choices.DocumentKind, kind),
+        case=case_id,
+        day=day.isoformat(),
+        snapshot=drafted.snapshot_as_of.isoformat(),
+        owed=_money(drafted.figures["owed"]),
+        target=str(target),
     )
+    console().print(say(said))
 
 
 @cases_app.command("judge")
@@ -319,22 +530,30 @@ def judge(
     as_user: AsOption = None,
 ) -> None:
     """Run the rules on every open case: promises, instalments, legal alerts, segment."""
-    if today is None:
-        day = date.today()
-    else:
-        try:
-            day = date.fromisoformat(today)
-        except ValueError as exc:
-            raise UsageError(f"--today: expected a day as YYYY-MM-DD, not {today!r}") from exc
+    day = date.today() if today is None else _day(today, "--today")
     loaded = load_home(home)
+    use_language(loaded)
     with casework(loaded):
         from npldesk.casework.services import cases_judge
 
         changed = cases_judge(actor=acting_person(as_user), today=day)
-    console().print(
-        f"rules run as of {day.isoformat()}: {changed:,} case(s) changed segment, strategy, tier "
-        "or deadline"
+    said = translatable(
+        "rules run as of {day}: {changed} case(s) changed segment, strategy, tier or deadline",
+        day=day.isoformat(),
+        changed=f"{changed:,}",
     )
+    console().print(say(said))
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(
+            translatable(
+                "{option}: expected a day as YYYY-MM-DD, not {text!r}", option=option, text=text
+            )
+        ) from exc
 
 
 @cases_app.command("reconcile")
@@ -349,33 +568,87 @@ def reconcile(
     month = month_option(as_of, "--as-of")
     loaded = load_home(home)
     session = Analytics.for_home(loaded)
-    with casework(loaded), progress_reporter() as say:
+    with casework(loaded), progress_reporter() as say_progress:
         from npldesk.casework.reconcile import reconcile as run_reconcile
 
-        session.progress = say
+        session.progress = say_progress
         result = run_reconcile(session, month)
     document = result.as_dict()
     columns = ["borrower_id", "cases", "line", "casework", "tape_cash", "difference"]
     if output is not OutputFormat.table:
         emit(document["rows"], columns, output, json_document=document)
         return
+    use_language(loaded)
     shown = [r for r in document["rows"] if r["difference"] not in (None, "0.00")]
     shown += [r for r in document["rows"] if r["line"] != "on_book"]
-    emit(shown, columns, output, title=f"reconciliation {as_of}: differences and own lines")
+    emit(
+        [
+            dict(
+                row,
+                line=say(RECONCILIATION_LINES.get(row["line"], row["line"])),
+                casework=_money(row["casework"]),
+                tape_cash=_money(row["tape_cash"]),
+                difference=_money(row["difference"]),
+            )
+            for row in shown
+        ],
+        columns,
+        output,
+        title=say(translatable("Reconciliation {month}: differences and own lines", month=as_of)),
+        headers={
+            "borrower_id": say(_("Borrower")),
+            "cases": say(_("Cases")),
+            "line": say(_("Line")),
+            "casework": say(_("Casework")),
+            "tape_cash": say(_("Movement's cash line")),
+            "difference": say(_("Difference")),
+        },
+        right=("casework", "tape_cash", "difference"),
+    )
     out = console()
     totals = document["totals"]
-    out.print(
-        f"on-book recoveries {totals['casework_on_book']} against cash {totals['tape_cash']}: "
-        f"difference {totals['difference']} over {len(result.differences())} household(s); "
-        f"transfer proceeds {totals['transfer_proceeds']}, after write-off "
-        f"{totals['after_write_off']}"
+    said = translatable(
+        "on-book recoveries {casework} against cash {cash}: difference {difference} over "
+        "{households} household(s); transfer proceeds {transfer_proceeds}, after write-off "
+        "{after_write_off}",
+        casework=_money(totals["casework_on_book"]),
+        cash=_money(totals["tape_cash"]),
+        difference=_money(totals["difference"]),
+        households=len(result.differences()),
+        transfer_proceeds=_money(totals["transfer_proceeds"]),
+        after_write_off=_money(totals["after_write_off"]),
     )
+    out.print(say(said))
     for title, key in (
-        ("write-off approvals not yet in the tape", "approvals_not_in_tape"),
-        ("write-offs in the tape without an approval", "tape_writeoffs_without_approval"),
+        (_("Approved write-offs not yet in the tape"), "approvals_not_in_tape"),
+        (_("Write-offs in the tape without an approval"), "tape_writeoffs_without_approval"),
     ):
         rows = document[key]
         if rows:
-            emit(rows, list(rows[0]), output, title=title)
+            emit(
+                [
+                    dict(row, principal=_money(row["principal"]), case=row["case"] or "")
+                    for row in rows
+                ],
+                list(rows[0]),
+                output,
+                title=say(title),
+                headers={
+                    "loan_id": say(_("Loan")),
+                    "borrower_id": say(_("Borrower")),
+                    "case": say(_("Case")),
+                    "principal": say(_("Principal")),
+                    "approved_on": say(_("Approved on")),
+                },
+                right=("principal",),
+            )
         else:
-            out.print(f"{title}: none")
+            out.print(say(translatable("{title}: none", title=say(title))))
+
+
+# The lines of the reconciliation (``casework.reconcile``) for people.
+RECONCILIATION_LINES = {
+    "on_book": _("Recoveries on the books"),
+    "transfer_proceeds": _("Transfer proceeds"),
+    "after_write_off": _("Recovered after write-off"),
+}

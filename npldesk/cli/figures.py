@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +19,7 @@ from npldesk.analytics.classify import CLASS_NAMES
 from npldesk.analytics.groups import GROUP_CHOICES
 from npldesk.analytics.movement import GROUP_LINES, LINES
 from npldesk.analytics.session import Analytics
-from npldesk.cli.language import chinese, say, use_language
+from npldesk.cli.language import say, use_language
 from npldesk.cli.options import (
     BackendOption,
     FormatOption,
@@ -29,7 +28,18 @@ from npldesk.cli.options import (
     month_option,
     optional_month,
 )
-from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
+from npldesk.cli.output import (
+    OutputFormat,
+    console,
+    emit,
+    err_console,
+    money_cell,
+    money_header,
+    print_warnings,
+    progress_reporter,
+    ratio_cell,
+    yes_no,
+)
 from npldesk.core import numbers
 from npldesk.core.errors import DataError
 from npldesk.core.i18n import translatable
@@ -49,6 +59,7 @@ from npldesk.reports.labels import (
     PERIOD_LABELS,
     QUALITY_LABELS,
     TERMS,
+    group_name,
     label,
 )
 
@@ -140,36 +151,11 @@ def _total_row(total: dict[str, Any]) -> dict[str, Any]:
     return {"key": None, "name": "total"} | total
 
 
-def _say_warnings(warnings: Sequence[str]) -> None:
-    for warning in warnings:
-        err_console().print(f"[yellow]{say(_('warning'))}:[/] {say(warning)}", highlight=False)
-
-
-def money_cell(value: Decimal | None) -> str:
-    """Money for a table comparing units: 万元 in Chinese, yuan with separators otherwise."""
-    if value is None:
-        return ""
-    return numbers.ten_thousands(value) if chinese() else numbers.money(value)
-
-
-def money_header(code: str, labels: Mapping[str, Any]) -> str:
-    text = say(labels.get(code, code))
-    return say(translatable("{label} (10,000 yuan)", label=text)) if chinese() else text
-
-
 def headers_of(columns: Sequence[str], labels: Mapping[str, Any]) -> dict[str, str]:
     """The column heads people read: money columns name their unit in Chinese."""
-    return {c: money_header(c, labels) if c in _MONEY else say(labels.get(c, c)) for c in columns}
-
-
-def ratio_cell(value: Decimal | None) -> str:
-    return "" if value is None else numbers.percent(value)
-
-
-def yes_no(value: bool | None) -> str:
-    if value is None:
-        return ""
-    return say(TERMS["yes"] if value else TERMS["no"])
+    return {
+        c: money_header(labels.get(c, c)) if c in _MONEY else say(labels.get(c, c)) for c in columns
+    }
 
 
 def _quality_cells(key: str | None, name: str | None, line: QualityLine) -> dict[str, str]:
@@ -222,13 +208,16 @@ def quality(
     baseline_month = optional_month(baseline, "--baseline")
     with _session(home, backend, rule_set) as session:
         report = quality_report(session, month, by=by, level=level, baseline=baseline_month)
-    _say_warnings(report.warnings)
+    print_warnings(report.warnings)
     if output is not OutputFormat.table:
         document = report.as_json()
         rows = [_flat(r) for r in [*document["rows"], _total_row(document["total"])]]
         emit(rows, QUALITY_CSV_COLUMNS, output, json_document=document)
         return
-    shown = [_quality_cells(row.key, row.name, row.line) for row in report.rows]
+    shown = [
+        _quality_cells(row.key, group_name(report.by, row.key, row.name), row.line)
+        for row in report.rows
+    ]
     shown.append(_quality_cells(None, say(TERMS["total"]), report.total))
     labels = {**QUALITY_LABELS, **CLASS_LABELS}
     if report.by is not None:
@@ -277,22 +266,29 @@ def movement(
         )
     columns = MOVEMENT_COLUMNS if report.by else ("key", "name", *LINES)
     if output is OutputFormat.table:
-        rows = [_movement_cells(row.key, row.name, row.lines) for row in report.rows]
+        rows = [
+            _movement_cells(row.key, group_name(report.by, row.key, row.name), row.lines)
+            for row in report.rows
+        ]
         rows.append(_movement_cells(None, say(TERMS["total"]), report.total))
         labels = {**QUALITY_LABELS, **MOVEMENT_LABELS}
         if report.by is not None:
             labels["key"] = GROUP_LABELS.get(report.by, labels["key"])
-        title = translatable(
-            "NPL movement {start} to {end} ({period})",
-            start=month_label(report.start),
-            end=month_label(report.end),
-            period=label(PERIOD_LABELS, report.period),
+        title = say(
+            translatable(
+                "NPL movement {start} to {end} ({period})",
+                start=month_label(report.start),
+                end=month_label(report.end),
+                period=label(PERIOD_LABELS, report.period),
+            )
         )
+        if report.by is not None:
+            title += say(translatable(" by {group}", group=label(GROUP_LABELS, report.by)))
         emit(
             rows,
             columns,
             output,
-            title=say(title),
+            title=title,
             headers=headers_of(columns, labels),
             right=_NUMBERS,
         )

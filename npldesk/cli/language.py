@@ -3,8 +3,7 @@ workbooks; JSON and CSV keep English keys and codes whatever it is."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,26 +39,47 @@ def current_language() -> str | None:
 
 
 @contextmanager
-def home_language() -> Iterator[None]:
-    """Speak the language of the home the command set Django up on (``NPLDESK_HOME``), so that a
-    mistake reported after the command is said as its tables are; English without Django."""
-    from django.conf import settings
-
-    if not settings.configured or not os.environ.get("NPLDESK_HOME"):
+def home_language(argv: Sequence[str] = ()) -> Iterator[None]:
+    """Speak the language of the home the command names (``--home`` in ``argv``, else
+    ``NPLDESK_HOME``, else ``./npldesk-home``; a home not made yet speaks the default), so that
+    a mistake is said as the command's tables are, even one found before the command set
+    Django up. English when Django cannot be set up on it."""
+    language = _language_of(_home_argument(argv))
+    if language is None:
         yield
         return
     from django.utils import translation
 
-    from npldesk.core.errors import NpldeskError
+    with translation.override(language):
+        yield
+
+
+def _home_argument(argv: Sequence[str]) -> str | None:
+    """The value of ``--home`` in ``argv`` (``--home DIR`` or ``--home=DIR``), if given."""
+    for index, argument in enumerate(argv):
+        if argument == "--home" and index + 1 < len(argv):
+            return argv[index + 1]
+        if argument.startswith("--home="):
+            return argument.partition("=")[2]
+    return None
+
+
+def _language_of(home_argument: str | None) -> str | None:
+    from django.conf import settings
+
+    from npldesk.bootstrap import setup_django
     from npldesk.home import load_home
 
     try:
-        language = load_home(os.environ["NPLDESK_HOME"]).language
-    except NpldeskError:
-        yield
-        return
-    with translation.override(language):
-        yield
+        home = load_home(home_argument, must_exist=False)
+        language = home.language
+        if not settings.configured:
+            setup_django(home)
+    # Whatever keeps Django from starting on this home (a broken configuration, a database
+    # URL it cannot read), the mistake being reported is still said, in English.
+    except Exception:
+        return None
+    return language
 
 
 def restore_language(previous: str | None) -> None:

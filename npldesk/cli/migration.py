@@ -23,7 +23,14 @@ from npldesk.cli.output import OutputFormat, console, emit
 from npldesk.core import numbers
 from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label
-from npldesk.reports.labels import BASIS_LABELS, RATE_LABELS, STATE_LABELS, TERMS, label
+from npldesk.reports.labels import (
+    BASIS_LABELS,
+    BUCKET_LABELS,
+    RATE_LABELS,
+    STATE_LABELS,
+    TERMS,
+    label,
+)
 
 if TYPE_CHECKING:
     from npldesk.reports.figures import MigrationReport
@@ -46,7 +53,10 @@ class Buckets(StrEnum):
 def _print_tables(report: MigrationReport) -> None:
     """The count matrix, then every non-empty cell with its balance and its share of the row's
     balance, then the rates (class basis)."""
-    scale = f" ({report.buckets})" if report.buckets is not None else ""
+    scale = ""
+    if report.buckets is not None:
+        bands = label(BUCKET_LABELS, report.buckets)
+        scale = say(translatable(" ({bands})", bands=bands))
     title = translatable(
         "Migration {start} → {end}, {basis}{scale}: loans",
         start=month_label(report.start),

@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
+from npldesk.cli.language import say, use_language
 from npldesk.cli.options import HomeOption
 from npldesk.cli.output import console
+from npldesk.core.i18n import Translatable, translatable
 from npldesk.home import load_home
 
 
@@ -25,16 +27,27 @@ def backup(
     """Write a consistent, owner-only archive of the home: configuration, secret key, tape
     store with its manifest, casework database, export log."""
     from npldesk.backup import backup_home
-    from npldesk.bootstrap import setup_django
 
     loaded = load_home(home)
-    setup_django(loaded)
+    use_language(loaded)
     result = backup_home(loaded, out)
-    months = f"{result.months[0]} to {result.months[-1]}" if result.months else "no snapshots"
-    console().print(
-        f"backup of {loaded.path} written to {result.archive} (owner-only): {result.files} "
-        f"files, {result.size / 1_000_000:.1f} MB; tape {months}; {result.database} database"
+    said = translatable(
+        "backup of {home} written to {archive} (owner-only): {files} files, {size} MB; tape "
+        "{months}; {database} database",
+        home=str(loaded.path),
+        archive=str(result.archive),
+        files=result.files,
+        size=f"{result.size / 1_000_000:.1f}",
+        months=_months(result.months),
+        database=result.database,
     )
+    console().print(say(said))
+
+
+def _months(months: list[str]) -> Translatable:
+    if not months:
+        return translatable("no snapshots")
+    return translatable("{first} to {last}", first=months[0], last=months[-1])
 
 
 def restore(
@@ -57,9 +70,24 @@ def restore(
     from npldesk.backup import restore_home
 
     result = restore_home(archive, home, replace=force, database_url=database_url)
-    months = f"{result.months[0]} to {result.months[-1]}" if result.months else "no snapshots"
-    console().print(
-        f"restored {archive} into {result.home}: {result.files} files; tape {months}; "
-        f"{result.database} database at {result.database_url}"
+    # Said in the language of the home just restored.
+    use_language(load_home(result.home))
+    restored = translatable(
+        "restored {archive} into {home}: {files} files; tape {months}; {database} database at "
+        "{url}",
+        archive=str(archive),
+        home=str(result.home),
+        files=result.files,
+        months=_months(result.months),
+        database=result.database,
+        url=result.database_url,
     )
-    console().print(f"if npldesk is newer than the backup: npldesk init --home {result.home}")
+    console().print(say(restored))
+    console().print(
+        say(
+            translatable(
+                "if npldesk is newer than the backup: npldesk init --home {home}",
+                home=str(result.home),
+            )
+        )
+    )

@@ -60,9 +60,13 @@ def acting_person(username: str | None) -> Person:
     try:
         person = selectors.person_get(system, username)
     except NotFound as exc:
-        raise UsageError(f"--as {username!r}: no such user (see `npldesk users list`)") from exc
+        raise UsageError(
+            translatable(
+                "--as {username!r}: no such user (see `npldesk users list`)", username=username
+            )
+        ) from exc
     if not person.active and not access.is_system_actor(person):
-        raise UsageError(f"--as {username!r}: the user is inactive")
+        raise UsageError(translatable("--as {username!r}: the user is inactive", username=username))
     return person
 
 
@@ -72,7 +76,8 @@ def month_option(text: str, option: str) -> date:
         return parse_month(text)
     except MonthError as exc:
         raise UsageError(
-            translatable("{option}: {reason}", option=option, reason=str(exc))
+            # The reason as it was raised: a marked message, said in the reader's language.
+            translatable("{option}: {reason}", option=option, reason=exc.args[0])
         ) from exc
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -18,9 +18,11 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from npldesk.cli.language import say
+from npldesk.cli.language import chinese, say
+from npldesk.core import numbers
 from npldesk.core.cells import safe_cell
 from npldesk.core.errors import Problem, Severity
+from npldesk.core.i18n import translatable
 
 
 class OutputFormat(StrEnum):
@@ -43,14 +45,77 @@ def err_console() -> Console:
 
 
 def print_problems(problems: Sequence[Problem], total: int | None = None) -> None:
+    """Each problem on a line of its own, said in the active language; then how many more
+    there were than are listed."""
     out = err_console()
     for problem in problems:
-        tag = "warning" if problem.severity is Severity.WARNING else "error"
-        colour = "yellow" if tag == "warning" else "red"
-        said = dataclasses.replace(problem, message=say(problem.message))
-        out.print(f"[{colour}]{tag}:[/] {escape(said.describe())}", highlight=False)
+        warning = problem.severity is Severity.WARNING
+        tag = say(_("warning") if warning else _("error"))
+        colour = "yellow" if warning else "red"
+        out.print(f"[{colour}]{escape(tag)}:[/] {escape(problem_line(problem))}", highlight=False)
     if total is not None and total > len(problems):
-        out.print(f"… and {total - len(problems)} more not listed")
+        more = translatable("… and {count} more not listed", count=total - len(problems))
+        out.print(escape(say(more)), highlight=False)
+
+
+def print_warnings(warnings: Sequence[str]) -> None:
+    """A report's warnings (marked messages) on stderr, in the active language."""
+    for warning in warnings:
+        tag = escape(say(_("warning")))
+        err_console().print(f"[yellow]{tag}:[/] {escape(say(warning))}", highlight=False)
+
+
+def problem_line(problem: Problem) -> str:
+    """``Problem.describe`` in the active language: where (file, row, column), what is wrong,
+    the value found; the rule's code stays a code, as the web's problem table shows it."""
+    where = []
+    if problem.file:
+        where.append(problem.file)
+    if problem.row is not None:
+        where.append(say(translatable("row {row}", row=problem.row)))
+    if problem.column:
+        where.append(say(translatable("column {column}", column=problem.column)))
+    said = say(problem.message)
+    if problem.value is not None:
+        said = say(
+            translatable("{message} (value {value})", message=said, value=repr(problem.value))
+        )
+    if where:
+        # The parts of a place are listed as the language lists things (Chinese: "，").
+        said = say(translatable("{where}: {message}", where=say(_(", ")).join(where), message=said))
+    return f"{said} [{problem.rule}]"
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogues; ``say`` translates it when it is printed."""
+    return message
+
+
+def money_cell(value: Decimal | str | None) -> str:
+    """Money for a table comparing units: 万元 in Chinese, yuan with separators otherwise."""
+    if value is None:
+        return ""
+    amount = Decimal(value)
+    return numbers.ten_thousands(amount) if chinese() else numbers.money(amount)
+
+
+def money_header(text: str) -> str:
+    """The head of a ``money_cell`` column: ``text`` in the active language, naming 万元 in
+    Chinese."""
+    said = say(text)
+    return say(translatable("{label} (10,000 yuan)", label=said)) if chinese() else said
+
+
+def ratio_cell(value: Decimal | str | None) -> str:
+    return "" if value is None else numbers.percent(Decimal(value))
+
+
+def yes_no(value: bool | None) -> str:
+    from npldesk.reports.labels import TERMS
+
+    if value is None:
+        return ""
+    return say(TERMS["yes"] if value else TERMS["no"])
 
 
 def emit(

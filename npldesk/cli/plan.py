@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from npldesk.cli.language import say, use_language
 from npldesk.cli.options import (
     AsOption,
     BackendOption,
@@ -22,9 +23,26 @@ from npldesk.cli.options import (
     acting_person,
     month_option,
 )
-from npldesk.cli.output import OutputFormat, console, emit, err_console, progress_reporter
+from npldesk.cli.output import (
+    OutputFormat,
+    console,
+    emit,
+    money_cell,
+    money_header,
+    print_warnings,
+    progress_reporter,
+    ratio_cell,
+    yes_no,
+)
 from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
+from npldesk.reports.labels import BASIS_LABELS, LEVER_LABELS, TERMS, TRACKING_LABELS, label
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogues; ``say`` translates it when it is printed."""
+    return message
+
 
 plan_app = typer.Typer(
     help="The double-reduction planner: year-end forecast, gap and levers per unit.",
@@ -53,18 +71,18 @@ SeasonalOption = Annotated[
 LEVER_NAMES = ("cash", "upgrade", "write_off", "transfer")
 TABLE_COLUMNS = (
     "key",
+    "name",
     "current_npl",
     "npl_p10",
     "npl_p50",
     "npl_p90",
-    "ratio_p50",
     "baseline_ratio",
+    "ratio_p50",
     "p_double",
     "tracking",
     "required",
-    "closes_gap",
 )
-LEVER_TABLE_COLUMNS = ("key", *LEVER_NAMES, "expected_loss")
+LEVER_TABLE_COLUMNS = ("key", "name", *LEVER_NAMES, "expected_loss", "closes_gap")
 CSV_COLUMNS = (
     "key",
     "name",
@@ -91,9 +109,11 @@ def _decimal(text: str, option: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", "").strip())
     except InvalidOperation:
-        raise UsageError(f"{option} {text!r}: not a number") from None
+        raise UsageError(
+            translatable("{option} {text!r}: not a number", option=option, text=text)
+        ) from None
     if not value.is_finite():
-        raise UsageError(f"{option} {text!r}: not a number")
+        raise UsageError(translatable("{option} {text!r}: not a number", option=option, text=text))
     return value
 
 
@@ -104,12 +124,22 @@ def parse_capacities(items: list[str] | None) -> dict[str, dict[str, Decimal]]:
         target, sep, amount = item.partition("=")
         unit, colon, lever = target.rpartition(":")
         if not sep or not lever:
-            raise UsageError(f"--capacity {item!r}: expected [UNIT:]LEVER=AMOUNT")
+            raise UsageError(
+                translatable("--capacity {item!r}: expected [UNIT:]LEVER=AMOUNT", item=item)
+            )
         if lever not in LEVER_NAMES:
-            raise UsageError(f"--capacity {item!r}: levers are {', '.join(LEVER_NAMES)}")
+            raise UsageError(
+                translatable(
+                    "--capacity {item!r}: levers are {levers}",
+                    item=item,
+                    levers=", ".join(LEVER_NAMES),
+                )
+            )
         value = _decimal(amount, "--capacity")
         if value < 0:
-            raise UsageError(f"--capacity {item!r}: a capacity cannot be negative")
+            raise UsageError(
+                translatable("--capacity {item!r}: a capacity cannot be negative", item=item)
+            )
         found.setdefault(unit if colon else "total", {})[lever] = value
     return found
 
@@ -121,7 +151,9 @@ def parse_quotas(items: list[str] | None) -> dict[str, Decimal]:
         unit, colon, amount = item.rpartition(":")
         value = _decimal(amount, "--write-off-quota")
         if value < 0:
-            raise UsageError(f"--write-off-quota {item!r}: a quota cannot be negative")
+            raise UsageError(
+                translatable("--write-off-quota {item!r}: a quota cannot be negative", item=item)
+            )
         found[unit if colon else "total"] = value
     return found
 
@@ -237,7 +269,9 @@ def plan_command(
     if ctx.invoked_subcommand is not None:
         return
     if as_of is None:
-        raise UsageError("npldesk plan needs --as-of YYYY-MM (or: npldesk plan backtest)")
+        raise UsageError(
+            translatable("npldesk plan needs --as-of YYYY-MM (or: npldesk plan backtest)")
+        )
     from npldesk.analytics.session import Analytics
     from npldesk.home import load_home
     from npldesk.planner.plan import PlanRequest, plan_report
@@ -258,37 +292,112 @@ def plan_command(
         write_off_quotas=parse_quotas(write_off_quota),
     )
     loaded = load_home(home)
+    use_language(loaded)
     session = Analytics.for_home(loaded, backend=backend, rule_set=rule_set)
     pipeline = _pipeline(loaded, month, as_user)
-    with progress_reporter() as say:
-        session.progress = say
+    with progress_reporter() as say_progress:
+        session.progress = say_progress
         document = plan_report(session, request, pipeline)
-    for warning in document["warnings"]:
-        err_console().print(f"warning: {warning}", markup=False)
+    print_warnings(document["warnings"])
     if output is OutputFormat.json:
         emit([], [], output, json_document=document)
         return
-    rows = [_flat(r["key"], r["name"], r) for r in document["rows"]]
-    rows.append(_flat("total", "whole book", document["total"]))
     if output is OutputFormat.csv:
+        rows = [_flat(r["key"], r["name"], r) for r in document["rows"]]
+        rows.append(_flat("total", "whole book", document["total"]))
         emit(rows, CSV_COLUMNS, output)
         return
+    shown = [_plan_cells(row) for row in document["rows"]]
+    shown.append(_plan_cells(document["total"] | {"key": None, "name": say(TERMS["total"])}))
+    title = translatable(
+        "Plan from {start} to {year_end} against {baseline}: the year-end NPL balance and "
+        "ratio over {draws} draws from {window} months of history",
+        start=document["as_of"][:7],
+        year_end=document["year_end"][:7],
+        baseline=(document["baseline"] or "")[:7] or translatable("no baseline"),
+        draws=document["draws"],
+        window=document["window_used"],
+    )
     emit(
-        rows,
+        shown,
         TABLE_COLUMNS,
         output,
-        title=(
-            f"plan from {document['as_of'][:7]} to {document['year_end'][:7]} against "
-            f"{(document['baseline'] or 'no baseline')[:7]}: year-end NPL balance and ratio "
-            f"over {document['draws']} draws from {document['window_used']} months of history"
-        ),
+        title=say(title),
+        headers=_headers(TABLE_COLUMNS),
+        right=_NUMBER_COLUMNS,
     )
     emit(
-        rows,
+        shown,
         LEVER_TABLE_COLUMNS,
         output,
-        title="levers beyond business as usual, proposed / capacity (yuan)",
+        title=say(_("Proposed levers beyond business as usual (proposed / capacity)")),
+        headers=_headers(LEVER_TABLE_COLUMNS),
+        right=_NUMBER_COLUMNS,
     )
+
+
+# How the planner names a unit's own book (``analytics.forecast``): its row key and its name.
+_OWN_BOOK_KEY, _OWN_BOOK_NAME = " own book", " (own book)"
+
+
+def _plan_cells(row: dict[str, Any]) -> dict[str, str]:
+    """A plan row for people: the unit's code and name (a unit's own book said so), money
+    (万元 in Chinese), ratios as percentages, tracking and yes/no in words."""
+    name = row["name"] or ""
+    if row.get("own_book") and name.endswith(_OWN_BOOK_NAME):
+        name = say(translatable("{unit} (own book)", unit=name.removesuffix(_OWN_BOOK_NAME)))
+    levers = row["levers"]
+    cells = {
+        "key": (row["key"] or "").removesuffix(_OWN_BOOK_KEY),
+        "name": name,
+        "current_npl": money_cell(row["current_npl_balance"]),
+        "npl_p10": money_cell(row["forecast_npl_balance"]["p10"]),
+        "npl_p50": money_cell(row["forecast_npl_balance"]["p50"]),
+        "npl_p90": money_cell(row["forecast_npl_balance"]["p90"]),
+        "baseline_ratio": ratio_cell(row["baseline_npl_ratio"]),
+        "ratio_p50": ratio_cell(row["forecast_npl_ratio"]["p50"]),
+        "p_double": ratio_cell(row["probability_double_reduction"]),
+        "tracking": label(TRACKING_LABELS, row["tracking"]),
+        "required": money_cell(row["required_reduction"]),
+        "closes_gap": yes_no(row["closes_gap"]),
+        "expected_loss": money_cell(
+            sum((Decimal(v["expected_loss"]) for v in levers.values()), Decimal(0))
+        ),
+    }
+    for lever, value in levers.items():
+        cells[lever] = f"{money_cell(value['proposed'])} / {money_cell(value['capacity'])}"
+    return cells
+
+
+# The heads of the plan's tables for people (CSV keeps the codes); money heads name 万元 in
+# Chinese.
+_HEADS = {
+    "key": _("Code"),
+    "name": _("Unit"),
+    "current_npl": _("NPL balance now"),
+    "npl_p10": _("Year-end NPL balance P10"),
+    "npl_p50": _("Year-end NPL balance P50"),
+    "npl_p90": _("Year-end NPL balance P90"),
+    "baseline_ratio": _("Baseline NPL ratio"),
+    "ratio_p50": _("Year-end NPL ratio P50"),
+    "p_double": _("Probability of double reduction"),
+    "tracking": _("Tracking"),
+    "required": _("Gap"),
+    "closes_gap": _("Closes the gap"),
+    "expected_loss": _("Expected loss"),
+    **LEVER_LABELS,
+}
+_MONEY_COLUMNS = frozenset(
+    {"current_npl", "npl_p10", "npl_p50", "npl_p90", "required", "expected_loss", *LEVER_NAMES}
+)
+_NUMBER_COLUMNS = _MONEY_COLUMNS | {"baseline_ratio", "ratio_p50", "p_double"}
+
+
+def _headers(columns: tuple[str, ...]) -> dict[str, str]:
+    return {
+        column: money_header(_HEADS[column]) if column in _MONEY_COLUMNS else say(_HEADS[column])
+        for column in columns
+    }
 
 
 @plan_app.command("backtest")
@@ -310,9 +419,11 @@ def backtest_command(
     from npldesk.home import load_home
     from npldesk.planner.plan import backtest_report
 
-    session = Analytics.for_home(load_home(home), backend=backend, rule_set=rule_set)
-    with progress_reporter() as say:
-        session.progress = say
+    loaded = load_home(home)
+    use_language(loaded)
+    session = Analytics.for_home(loaded, backend=backend, rule_set=rule_set)
+    with progress_reporter() as say_progress:
+        session.progress = say_progress
         document = backtest_report(
             session,
             basis=basis.value,
@@ -333,19 +444,50 @@ def backtest_command(
             output,
         )  # fmt: skip
         return
+    columns = ["months_ahead", "forecasts", "short_history", "mae_points", "coverage"]
     emit(
-        document["summary"],
-        ["months_ahead", "forecasts", "short_history", "mae_points", "coverage"],
+        [
+            {
+                "months_ahead": say(_("all"))
+                if row["months_ahead"] == "all"
+                else str(row["months_ahead"]),
+                "forecasts": str(row["forecasts"]),
+                "short_history": str(row["short_history"]),
+                "mae_points": "" if row["mae_points"] is None else row["mae_points"],
+                "coverage": ratio_cell(row["coverage"]),
+            }
+            for row in document["summary"]
+        ],
+        columns,
         output,
-        title=(
-            f"backtest of the year-end NPL ratio ({document['basis']} basis, window "
-            f"{document['window']}, {document['draws']} draws): MAE in percentage points, "
-            "coverage = share of actual year ends within P10–P90"
+        title=say(
+            translatable(
+                "Backtest of the year-end NPL ratio ({basis}, window {window} months, {draws} "
+                "draws): mean absolute error in percentage points; coverage: the share of actual "
+                "year ends within P10–P90",
+                basis=label(BASIS_LABELS, document["basis"]),
+                window=document["window"],
+                draws=document["draws"],
+            )
         ),
+        headers={
+            "months_ahead": say(_("Months ahead")),
+            "forecasts": say(_("Forecasts")),
+            "short_history": say(_("From a short history")),
+            "mae_points": say(_("Mean absolute error (points)")),
+            "coverage": say(_("Coverage")),
+        },
+        right=columns,
     )
     console().print(
-        f"{len(document['forecasts'])} forecasts; short_history: from fewer than "
-        f"{document['window']} months of history"
+        say(
+            translatable(
+                "{count} forecasts; from a short history: from fewer than {window} months of "
+                "history",
+                count=len(document["forecasts"]),
+                window=document["window"],
+            )
+        )
     )
 
 

@@ -27,7 +27,7 @@ from npldesk.cli.options import (
     acting_person,
     month_option,
 )
-from npldesk.cli.output import OutputFormat, emit, err_console, progress_reporter
+from npldesk.cli.output import OutputFormat, emit, err_console, print_warnings, progress_reporter
 from npldesk.core.errors import UsageError
 from npldesk.core.i18n import translatable
 from npldesk.core.months import month_label
@@ -75,7 +75,7 @@ def _casework_reader(home: Home, as_user: str | None) -> Any:
     try:
         return acting_person(as_user)
     except (DatabaseError, NotFound) as exc:
-        err_console().print(f"warning: the casework database cannot be read ({exc})", markup=False)
+        print_warnings([translatable("the casework database cannot be read ({exc})", exc=str(exc))])
         return None
 
 
@@ -94,7 +94,7 @@ def _plan(home: Home, session: Analytics, month: date, as_user: str | None) -> A
             pipeline=lambda: _pipeline(home, month, as_user),
         )
     except UsageError as error:
-        err_console().print(f"warning: no year-end outlook: {error.message}", markup=False)
+        print_warnings([translatable("no year-end outlook: {reason}", reason=error.message)])
         return None
 
 

@@ -12,9 +12,11 @@ from typing import Annotated, Any
 import typer
 
 from npldesk.bootstrap import casework
+from npldesk.cli.language import say, use_language
 from npldesk.cli.options import AsOption, FormatOption, HomeOption, acting_person
 from npldesk.cli.output import OutputFormat, console, emit
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.home import load_home
 
 tokens_app = typer.Typer(
@@ -47,8 +49,12 @@ def tokens_create(
     """Make an API token; its secret is printed once."""
     owner_name = for_user or as_user
     if owner_name is None:
-        raise UsageError("say whose token: --as USERNAME (your own) or --for USERNAME")
-    with casework(load_home(home)):
+        raise UsageError(
+            translatable("say whose token: --as USERNAME (your own) or --for USERNAME")
+        )
+    loaded = load_home(home)
+    use_language(loaded)
+    with casework(loaded):
         from npldesk.casework import selectors, services
 
         actor = acting_person(as_user)
@@ -56,10 +62,16 @@ def tokens_create(
         made = services.api_token_create(actor=actor, person=owner, name=name, days=days)
         token = made.token
     out = console()
-    out.print(
-        f"token {token.prefix} for {owner_name} ({token.name}), expires {_stamp(token.expires_at)}"
+    made_for = translatable(
+        "token {prefix} for {person} ({name}), expires {expires}",
+        prefix=token.prefix,
+        person=owner_name,
+        name=token.name,
+        expires=_stamp(token.expires_at),
     )
-    out.print(f"secret (shown once, not stored in clear): {made.secret}", soft_wrap=True)
+    out.print(say(made_for))
+    secret = translatable("secret (shown once, not stored in clear): {secret}", secret=made.secret)
+    out.print(say(secret), soft_wrap=True)
 
 
 @tokens_app.command("list")
@@ -70,7 +82,8 @@ def tokens_list(
     as_user: AsOption = None,
 ) -> None:
     """Tokens with when they were made, expire, were last used or revoked."""
-    with casework(load_home(home)):
+    loaded = load_home(home)
+    with casework(loaded):
         from npldesk.casework import selectors
 
         actor = acting_person(as_user)
@@ -87,12 +100,25 @@ def tokens_list(
             }
             for t in selectors.api_tokens(actor, owner=owner)
         ]
+    columns = ["prefix", "person", "name", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    if output is not OutputFormat.table:
+        emit(rows, columns, output, json_document={"tokens": rows})
+        return
+    use_language(loaded)
     emit(
         rows,
-        ["prefix", "person", "name", "created_at", "expires_at", "last_used_at", "revoked_at"],
+        columns,
         output,
-        json_document={"tokens": rows},
-        title="API tokens",
+        title=say(translatable("API tokens ({count})", count=len(rows))),
+        headers={
+            "prefix": say(_("Prefix")),
+            "person": say(_("Person")),
+            "name": say(_("Name")),
+            "created_at": say(_("Made at")),
+            "expires_at": say(_("Expires at")),
+            "last_used_at": say(_("Last used at")),
+            "revoked_at": say(_("Revoked at")),
+        },
     )
 
 
@@ -103,9 +129,16 @@ def tokens_revoke(
     as_user: AsOption = None,
 ) -> None:
     """Revoke a token at once."""
-    with casework(load_home(home)):
+    loaded = load_home(home)
+    use_language(loaded)
+    with casework(loaded):
         from npldesk.casework import selectors, services
 
         actor = acting_person(as_user)
         token = services.api_token_revoke(actor=actor, token=selectors.api_token_get(actor, prefix))
-    console().print(f"token {token.prefix} revoked")
+    console().print(say(translatable("token {prefix} revoked", prefix=token.prefix)))
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogues; ``say`` translates it when it is printed."""
+    return message

@@ -13,9 +13,11 @@ from typing import Annotated, Any
 
 import typer
 
+from npldesk.cli.language import say
 from npldesk.cli.options import HomeOption
 from npldesk.cli.output import console
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.home import Home, load_home
 
 DEFAULT_PORT = 8000
@@ -47,7 +49,7 @@ def serve(
     ``npldesk worker`` beside it."""
     loaded = load_home(home)
     if not 0 < port < 65536:
-        raise UsageError(f"--port {port}: a port is between 1 and 65535")
+        raise UsageError(translatable("--port {port}: a port is between 1 and 65535", port=port))
     serve_home(loaded, bind=bind, port=port, dev=dev, worker=worker)
 
 
@@ -82,8 +84,19 @@ def serve_home(home: Home, *, bind: str, port: int, dev: bool, worker: bool = Tr
     from npldesk.casework.selectors import database_ready
 
     if not database_ready():
-        raise UsageError(f"the database of {home.path} is not ready: run `npldesk init` first")
-    console().print(f"npldesk web app on http://{bind}:{port}/ (stop with Ctrl+C)")
+        raise UsageError(
+            translatable(
+                "the database of {path} is not ready: run `npldesk init` first", path=home.path
+            )
+        )
+    from django.utils import translation
+
+    serving = translatable(
+        "npldesk web app on {address} (stop with Ctrl+C)", address=f"http://{bind}:{port}/"
+    )
+    # Said in the home's language; each request then speaks its reader's (the middleware).
+    with translation.override(home.language):
+        console().print(say(serving))
     process = _start_worker(home) if worker else None
     try:
         if dev:

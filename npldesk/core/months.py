@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
+from npldesk.core.i18n import translatable
+
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
@@ -24,7 +26,12 @@ LAST_YEAR = 2199
 def _check_year(text: str, year: int) -> None:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise MonthError(
-            f"{text!r} is out of range: months run from {FIRST_YEAR}-01 to {LAST_YEAR}-12"
+            translatable(
+                "{text!r} is out of range: months run from {first}-01 to {last}-12",
+                text=text,
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            )
         )
 
 
@@ -44,7 +51,7 @@ def parse_month(text: str) -> date:
     if match:
         year, month = int(match.group(1)), int(match.group(2))
         if not 1 <= month <= 12:
-            raise MonthError(f"{text!r} is not a month: expected YYYY-MM")
+            raise MonthError(translatable("{text!r} is not a month: expected YYYY-MM", text=text))
         _check_year(text, year)
         return month_end(date(year, month, 1))
     match = _DATE_RE.match(text)
@@ -52,12 +59,14 @@ def parse_month(text: str) -> date:
         try:
             day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError as exc:
-            raise MonthError(f"{text!r} is not a date") from exc
+            raise MonthError(translatable("{text!r} is not a date", text=text)) from exc
         _check_year(text, day.year)
         if not is_month_end(day):
-            raise MonthError(f"{text!r} is not a month-end date: expected YYYY-MM")
+            raise MonthError(
+                translatable("{text!r} is not a month-end date: expected YYYY-MM", text=text)
+            )
         return day
-    raise MonthError(f"{text!r} is not a month: expected YYYY-MM")
+    raise MonthError(translatable("{text!r} is not a month: expected YYYY-MM", text=text))
 
 
 def month_label(day: date) -> str:

@@ -196,7 +196,7 @@ def upload_get(person: Person, job_id: int) -> Job:
     require_tape(person)
     job = selectors.job_get(person, job_id)
     if job.kind != JobKind.TAPE_IMPORT:
-        raise NotFound(f"no tape upload {job_id}")
+        raise NotFound(translatable("no tape upload {job_id}", job_id=job_id))
     return job
 
 

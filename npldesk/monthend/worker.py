@@ -32,10 +32,11 @@ from npldesk.casework.errors import Conflict
 from npldesk.casework.models import Job, Person
 from npldesk.casework.services.jobs import claimable
 from npldesk.core.errors import NpldeskError, UsageError
-from npldesk.core.i18n import as_data
+from npldesk.core.i18n import as_data, translatable
 from npldesk.core.months import month_label
 from npldesk.core.system import make_owner_only
 from npldesk.home import Home
+from npldesk.reports.labels import choice_label
 
 
 @dataclass
@@ -329,7 +330,9 @@ def _run(home: Home, job: Job, *, actor: Person, worker: str, heartbeat: float |
     handler = HANDLERS.get(job.kind)
     try:
         if handler is None:
-            raise UsageError(f"this worker runs no job of kind {job.kind!r}")
+            raise UsageError(
+                translatable("this worker runs no job of kind {kind!r}", kind=job.kind)
+            )
         result = handler(JobContext(home=home, job=job, actor=actor, progress=progress))
     except JobFailed as exc:
         _stop(beat, thread)
@@ -377,13 +380,20 @@ class Schedule:
             match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw)
             if match is None:
                 raise UsageError(
-                    f"{home.config_file}: [schedule] judge_at = {raw!r} is not a time as HH:MM"
+                    translatable(
+                        "{config_file}: [schedule] judge_at = {raw!r} is not a time as HH:MM",
+                        config_file=home.config_file,
+                        raw=raw,
+                    )
                 )
             judge_at = (int(match.group(1)), int(match.group(2)))
         on_import = section.get("month_end_on_import", True)
         if not isinstance(on_import, bool):
             raise UsageError(
-                f"{home.config_file}: [schedule] month_end_on_import must be true or false"
+                translatable(
+                    "{config_file}: [schedule] month_end_on_import must be true or false",
+                    config_file=home.config_file,
+                )
             )
         return cls(judge_at=judge_at, month_end_on_import=on_import)
 
@@ -439,11 +449,33 @@ def work(
     ran = 0
     while not stopping.is_set():
         for queued in schedule_jobs(home, schedule, actor=actor, now=timezone.now()):
-            tell(f"scheduled job {queued.pk} {queued.kind} {queued.parameters}")
+            tell(
+                translatable(
+                    "scheduled job {job} {kind} {parameters}",
+                    job=queued.pk,
+                    kind=choice_label(JobKind, queued.kind),
+                    parameters=str(queued.parameters),
+                )
+            )
         job = run_next(home, actor=actor, worker=name)
         if job is not None:
             ran += 1
-            tell(f"job {job.pk} {job.kind}: {job.state}" + (f" ({job.error})" if job.error else ""))
+            tell(
+                translatable(
+                    "job {job} {kind}: {state} ({error})",
+                    job=job.pk,
+                    kind=choice_label(JobKind, job.kind),
+                    state=choice_label(JobState, job.state),
+                    error=job.error,
+                )
+                if job.error
+                else translatable(
+                    "job {job} {kind}: {state}",
+                    job=job.pk,
+                    kind=choice_label(JobKind, job.kind),
+                    state=choice_label(JobState, job.state),
+                )
+            )
             continue
         if once:
             break

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from npldesk.core.errors import UsageError
+from npldesk.core.i18n import translatable
 from npldesk.core.money import FEN
 
 LEVERS = ("cash", "upgrade", "write_off", "transfer")
@@ -100,7 +101,11 @@ def loss_rates(price_ratio: Decimal, recovery_after_write_off: Decimal) -> dict[
     """Loss per yuan: cash and upgrade 0, transfer ``1 − price ratio``, write-off ``1 − the
     recovery rate after write-off``."""
     if not Decimal(0) <= price_ratio <= Decimal(1):
-        raise UsageError(f"--price-ratio {price_ratio} must lie between 0 and 1")
+        raise UsageError(
+            translatable(
+                "--price-ratio {price_ratio} must lie between 0 and 1", price_ratio=str(price_ratio)
+            )
+        )
     return {
         "cash": Decimal(0),
         "upgrade": Decimal(0),

@@ -181,7 +181,13 @@ def _override(
         return capacities
     unknown = sorted(set(overrides) - set(LEVERS))
     if unknown:
-        raise UsageError(f"unknown lever {unknown[0]!r}; levers: {', '.join(LEVERS)}")
+        raise UsageError(
+            translatable(
+                "unknown lever {lever!r}; levers: {levers}",
+                lever=unknown[0],
+                levers=", ".join(LEVERS),
+            )
+        )
     return capacities | {name: Decimal(value) for name, value in overrides.items()}
 
 
@@ -189,9 +195,11 @@ def plan_report(session: Analytics, request: PlanRequest, pipeline: Pipeline) ->
     """The ``plan`` document for ``request`` on the store of ``session`` and the casework
     ``pipeline`` (``no_pipeline(reason)`` for a tape-only home)."""
     if request.by not in (None, "org_unit"):
-        raise UsageError("plan groups by org_unit only (--by org_unit), or the whole book")
+        raise UsageError(
+            translatable("plan groups by org_unit only (--by org_unit), or the whole book")
+        )
     if request.level is not None and request.by is None:
-        raise UsageError("--level applies only to --by org_unit")
+        raise UsageError(translatable("--level applies only to --by org_unit"))
     result = forecast(
         session,
         request.as_of,
@@ -208,8 +216,11 @@ def plan_report(session: Analytics, request: PlanRequest, pipeline: Pipeline) ->
     for key in [*request.capacities, *request.write_off_quotas]:
         if key not in keys:
             raise UsageError(
-                f"no row {key!r} in this plan: name a unit shown (--by org_unit, --level) "
-                "or leave the unit out for the whole book"
+                translatable(
+                    "no row {key!r} in this plan: name a unit shown (--by org_unit, --level) "
+                    "or leave the unit out for the whole book",
+                    key=key,
+                )
             )
     bases = lever_bases(session, request.as_of, result.year_end)
     written_ytd: dict[str, Decimal] = {}
@@ -295,10 +306,19 @@ def backtest_report(
     )
     if not points:
         months = session.months()
-        span = f"{month_label(months[0])} to {month_label(months[-1])}" if months else "none"
+        span = (
+            translatable(
+                "{first} to {last}", first=month_label(months[0]), last=month_label(months[-1])
+            )
+            if months
+            else translatable("none")
+        )
         raise UsageError(
-            f"no year end can be backtested: the store needs a December and a month before it "
-            f"with the month before that (imported: {span})"
+            translatable(
+                "no year end can be backtested: the store needs a December and a month before it "
+                "with the month before that (imported: {span})",
+                span=span,
+            )
         )
     summary = backtest_summary(points, window)
     return {

@@ -150,7 +150,9 @@ def lineage_line(lineage: list[dict[str, Any]]) -> str:
         )
         for entry in lineage
     ]
-    return localise(translatable("Source snapshots: {snapshots}", snapshots="; ".join(parts)))
+    # The snapshots are listed as the language lists clauses (Chinese: "；").
+    listed = localise(translatable("; ")).join(parts)
+    return localise(translatable("Source snapshots: {snapshots}", snapshots=listed))
 
 
 # -- writers ----------------------------------------------------------------------------

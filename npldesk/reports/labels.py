@@ -57,6 +57,13 @@ PRODUCT_LABELS: Mapping[str, Label] = {
     "small_business": _("Small business loan"),
 }
 
+# Borrower types (the tape's ``borrower_type`` codes, docs/tape.md): people, and businesses
+# (to whom contagion applies, docs/figures.md §1).
+BORROWER_TYPE_LABELS: Mapping[str, Label] = {
+    "retail": _("Retail"),
+    "non_retail": _("Non-retail"),
+}
+
 # The departments every installation starts with (casework migration 0002), by code: their
 # stored names are English; a name the bank has changed is shown as it is.
 DEPARTMENT_LABELS: Mapping[str, Label] = {
@@ -86,6 +93,7 @@ TERMS: Mapping[str, Label] = {
     "yes": _("yes"),
     "no": _("no"),
     "n/a": _("n/a"),
+    "none": _("none"),
 }
 
 # What a report is grouped by (``--by``).
@@ -95,6 +103,23 @@ GROUP_LABELS: Mapping[str, Label] = {
     "officer_id": _("Loan officer"),
     "borrower_type": _("Borrower type"),
 }
+
+# What the groups of a ``--by`` are called for people: products and borrower types by their
+# labels; units by their names and officers by their codes, as the figures name them.
+GROUP_VALUE_LABELS: Mapping[str, Mapping[str, Label]] = {
+    "product": PRODUCT_LABELS,
+    "borrower_type": BORROWER_TYPE_LABELS,
+}
+
+
+def group_name(by: str | None, key: str | None, name: str | None) -> str:
+    """A group's name in the active language: a product or borrower type by its label (an
+    unknown code as it is), any other group by the name the figures gave it."""
+    labels = GROUP_VALUE_LABELS.get(by or "")
+    if labels is None or key is None:
+        return name or ""
+    return label(labels, key)
+
 
 # Asset quality (docs/figures.md §2): its columns.
 QUALITY_LABELS: Mapping[str, Label] = {
@@ -148,6 +173,11 @@ RATE_LABELS: Mapping[str, Label] = {
 BASIS_LABELS: Mapping[str, Label] = {
     "class": _("five-class basis"),
     "dpd": _("days-past-due basis"),
+}
+# The days-past-due bands of the dpd basis, by the return that defines them.
+BUCKET_LABELS: Mapping[str, Label] = {
+    "s71": _("1104 S71 bands"),
+    "f18": _("FINREP F 18 bands"),
 }
 
 # The lists (docs/figures.md §5): their titles and columns.
@@ -207,6 +237,17 @@ LEVER_LABELS: Mapping[str, Label] = {
 }
 
 
+# The steps of the month-end run (``npldesk.monthend.steps``, docs/month-end.md).
+MONTH_END_STEP_LABELS: Mapping[str, Label] = {
+    "classify": _("Classify the month"),
+    "sync": _("Sync the cases"),
+    "judge": _("Run the rules"),
+    "plan": _("Re-run the planner"),
+    "report": _("Monthly reports"),
+    "reminders": _("Risk reminders"),
+}
+
+
 # Cases (``npldesk cases list``): the columns; their codes are said by ``case_value``.
 CASE_COLUMN_LABELS: Mapping[str, Label] = {
     "case_id": _("Case"),
@@ -243,14 +284,16 @@ def case_value(column: str, code: str | None) -> str:
     if column == "segment":
         ability, _sep, willingness = code.partition("×")
         return "×".join(
-            [_choice(choices.Ability, ability), _choice(choices.Willingness, willingness)]
+            [choice_label(choices.Ability, ability), choice_label(choices.Willingness, willingness)]
         )
     if column in vocabularies:
-        return _choice(vocabularies[column], code)
+        return choice_label(vocabularies[column], code)
     return code
 
 
-def _choice(vocabulary: type[models.TextChoices], code: str) -> str:
+def choice_label(vocabulary: type[models.TextChoices], code: str) -> str:
+    """The label of ``code`` in a casework vocabulary, in the active language; an unknown code
+    as it is."""
     try:
         return str(vocabulary(code).label)
     except ValueError:

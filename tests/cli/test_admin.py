@@ -138,7 +138,7 @@ def test_teams_add_list_and_set_members(cli, synced):
         "teams", "add", "CT01", "--name", "第一清收组", "--kind", "clearing_team",
         "--leader", "lead1", "--member", "off1", "--unit", "HB01", "--from", "2018-03-01",
     )  # fmt: skip
-    assert code == 0 and "team CT01 (clearing_team) added" in out
+    assert code == 0 and "team CT01 (Clearing team) added" in out
     code, _, _ = cli(
         "teams", "add", "TF01", "--name", "党员突击队", "--kind", "task_force",
         "--leader", "lead1", "--from", "2019-01-01",

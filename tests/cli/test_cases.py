@@ -169,7 +169,7 @@ def test_judge_and_reconcile(cli):
     assert document["totals"]["tape_cash"] == "40000.00"
     assert document["totals"]["difference"] == "-40000.00"
     code, out, _ = cli("cases", "reconcile", "--as-of", "2020-01")
-    assert code == 0 and "difference -40000.00 over 2 household(s)" in out
+    assert code == 0 and "difference -40,000.00 over 2 household(s)" in out
 
 
 @pytest.mark.parametrize(

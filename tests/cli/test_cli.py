@@ -135,3 +135,67 @@ def test_problems_beyond_the_limit_are_counted(home: Path, tmp_path: Path, capsy
     assert err.count("[type.integer]") == 2
     assert "… and 3 more not listed" in err
     assert "5 problem(s) found; nothing imported" in err
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "zh-hans",
+            [
+                "错误: 2019-12.csv，第 3 行，principal_balance 列："
+                "不是最多两位小数的人民币元金额（值 '12.345'） [type.money]",
+                "错误: 2019-12.csv，第 7 行，days_past_due 列：不是整数（值 'x'） [type.integer]",
+                "……另有 1 个未列出",
+                "错误: 2019-12.csv：发现 3 个问题；未导入任何内容",
+            ],
+        ),
+        (
+            "en",
+            [
+                "error: 2019-12.csv, row 3, column principal_balance: not an amount of yuan with "
+                "at most two decimal places (value '12.345') [type.money]",
+                "error: 2019-12.csv, row 7, column days_past_due: not a whole number "
+                "(value 'x') [type.integer]",
+                "… and 1 more not listed",
+                "error: 2019-12.csv: 3 problem(s) found; nothing imported",
+            ],
+        ),
+    ],
+)
+def test_a_refused_months_problems_are_said_in_the_homes_language(
+    home: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, language, said
+):
+    """Every word of a problem line follows the home's language: the severity, the row and the
+    column, the message and the value; the column's name and the rule's code stay codes."""
+    monkeypatch.setenv("NPLDESK_LANGUAGE", language)
+    monkeypatch.setenv("COLUMNS", "300")
+    config = home / "npldesk.toml"
+    config.write_text(config.read_text().replace("max_problems = 1000", "max_problems = 2"))
+    rows = loan_rows(6)
+    rows[1]["principal_balance"] = "12.345"
+    rows[3]["org_unit"] = "ZZ99"
+    rows[5]["days_past_due"] = "x"
+    source = write_csv(tmp_path / "2019-12.csv", rows)
+    assert run(["tape", "import", str(source), "--home", str(home)]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == said
+
+
+def test_a_mistake_found_before_django_is_set_up_is_said_in_the_homes_language(
+    home: Path, tmp_path: Path
+):
+    """In a fresh process a wrong month is found before the command reads its home: the message
+    is still said in the home's language (Chinese by default)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NPLDESK_", "DJANGO_"))}
+    env |= {"PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    command = [sys.executable, "-c", "from npldesk.cli import main; main()"]
+    mistaken = subprocess.run(
+        [*command, "quality", "--as-of", "2019-13", "--home", str(home)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert mistaken.returncode == 2
+    assert mistaken.stderr.strip() == "错误: --as-of：'2019-13' 不是月份：应为 YYYY-MM"

@@ -11,6 +11,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from django.utils import translation
+
 from npldesk.casework.choices import Role
 from npldesk.demo.credentials import credentials_path, one_per_role, read_credentials
 from tests.web.live import copy_home, served
@@ -28,13 +30,16 @@ def test_demo_serves_the_web_app_and_prints_each_roles_sign_in(
 ) -> None:
     home = copy_home(demo_home, tmp_path / "home")
     with served(home, tmp_path / "demo.log", "demo") as live:
+        # The demo home speaks Chinese (the default): the roles are said by their names.
         printed = live.output()
-        assert "is already built" in printed
-        assert f"sign in at {live.url}/" in printed
+        assert "已建好（使用 --rebuild 重新构建）" in printed
+        assert f"登录地址 {live.url}/" in printed
         chosen = one_per_role(read_credentials(home))
         for role, sign_in in chosen.items():
+            with translation.override("zh-hans"):
+                name = str(Role(role).label)
             assert re.search(
-                rf"{role}\s.*{sign_in.username}\s.*{re.escape(sign_in.password)}", printed
+                rf"{name}\s.*{sign_in.username}\s.*{re.escape(sign_in.password)}", printed
             )
         officer = chosen[Role.OFFICER.value]
         assert _sign_in(live.url, officer.username, officer.password) == f"{live.url}/"

@@ -43,7 +43,7 @@ def test_a_document_is_drafted_and_its_copy_written(
         world.legal.user.username,
     )
     assert code == 0, err
-    assert "snapshot of 2020-01-31" in out and "owed 96234.56" in out
+    assert "snapshot of 2020-01-31" in out and "owed 96,234.56" in out
     document = Document.objects.get()
     assert target.read_bytes() == (home / document.files["docx"]).read_bytes()
     assert stat.S_IMODE(target.stat().st_mode) == 0o600

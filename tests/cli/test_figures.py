@@ -312,3 +312,53 @@ def test_duckdb_and_pyspark_write_the_same_documents(tmp_path: Path, capsys):
             for name, home in homes.items()
         }
         assert documents["duckdb"] == documents["pyspark"], argv
+
+
+@pytest.mark.parametrize(
+    ("language", "names", "head", "title"),
+    [
+        ("zh-hans", {"consumer": "个人消费贷款", "business": "business"}, "产品", "（按产品）"),
+        ("en", {"consumer": "Consumer loan", "business": "business"}, "Product", " by Product"),
+    ],
+)
+@pytest.mark.parametrize("command", ["quality", "movement"])
+def test_products_are_named_in_the_homes_language_and_json_and_csv_keep_codes(
+    home: Path,
+    capsys,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    language: str,
+    names: dict[str, str],
+    head: str,
+    title: str,
+):
+    """A product's row says its label (a code the bank named itself stays a code), beside the
+    code; JSON and CSV keep the code in both languages, as they keep the classes' codes."""
+    monkeypatch.setenv("NPLDESK_LANGUAGE", language)
+    argv = [command, "--as-of", "2019-02", "--by", "product", "--home", str(home)]
+    assert run(argv) == 0
+    out = capsys.readouterr().out
+    assert title in out.splitlines()[0]
+    assert head in out.splitlines()[2]
+    for code, name in names.items():
+        row = next(line for line in out.splitlines() if f"│ {code} " in line)
+        assert f"│ {name} " in row
+    assert "│ consumer          │ consumer " not in out
+    machine = {}
+    for fmt in ("json", "csv"):
+        assert run([*argv, "--format", fmt]) == 0
+        machine[fmt] = capsys.readouterr().out
+    assert '"name": "consumer"' in machine["json"] and "Consumer loan" not in machine["json"]
+    assert "\nconsumer,consumer," in machine["csv"] and "个人" not in machine["csv"]
+
+
+def test_borrower_types_are_named_in_the_homes_language(
+    home: Path, capsys, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("NPLDESK_LANGUAGE", "zh-hans")
+    argv = ["quality", "--as-of", "2019-02", "--by", "borrower_type", "--home", str(home)]
+    assert run(argv) == 0
+    out = capsys.readouterr().out
+    assert "（按借款人类型）" in out
+    row = next(line for line in out.splitlines() if "│ retail " in line)
+    assert "│ 个人 " in row

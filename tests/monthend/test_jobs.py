@@ -191,5 +191,5 @@ def test_the_worker_command_runs_the_queue_once(cli, home: Path):
     config.write_text(config.read_text() + '\n[schedule]\njudge_at = ""\n')
     code, out, err = cli("worker", "--once")
     assert code == 0, err
-    assert "month_end: done" in out and "worker stopped: 1 job(s) run" in out
+    assert " Month-end run: Done" in out and "worker stopped: 1 job(s) run" in out
     assert Run.objects.get().state == "done"

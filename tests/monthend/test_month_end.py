@@ -230,6 +230,8 @@ def test_a_failed_step_stops_the_run_and_the_next_run_resumes_from_it(
     assert code == 0 and "stopped at step sync" in out
 
     monkeypatch.undo()
+    # The undo took the suite's English away too (tests/conftest.py): the home speaks it again.
+    monkeypatch.setenv("NPLDESK_LANGUAGE", "en")
     code, out, err = cli(
         "month-end", "--as-of", "2020-01", "--today", "2020-12-31", "--format", "json"
     )

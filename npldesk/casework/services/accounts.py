@@ -17,6 +17,7 @@ from npldesk.casework import audit
 from npldesk.casework.access import Action, is_system_actor, require, require_person
 from npldesk.casework.errors import AccessDenied, InvalidAction
 from npldesk.casework.models import ApiToken, Person
+from npldesk.core.i18n import translatable
 
 # 32 random bytes (256 bits): guessing is out of reach, so one SHA-256 is a sound digest.
 SECRET_BYTES = 32
@@ -43,8 +44,13 @@ def _require_owner_or_admin(actor: Person, person: Person, what: str) -> None:
         require(actor, Action.ADMINISTER)
     except AccessDenied as exc:
         raise AccessDenied(
-            f"{actor.user.get_username()} may not {what} for {person.user.get_username()}: "
-            "a person manages their own tokens, an administrator anyone's"
+            translatable(
+                "{actor} may not {what} for {person}: a person manages their own tokens, an "
+                "administrator anyone's",
+                actor=actor.user.get_username(),
+                what=what,
+                person=person.user.get_username(),
+            )
         ) from exc
 
 
@@ -52,14 +58,20 @@ def _require_owner_or_admin(actor: Person, person: Person, what: str) -> None:
 def api_token_create(*, actor: Person, person: Person, name: str, days: int = 90) -> NewToken:
     """A token for ``person`` that expires after ``days`` (1 to 366)."""
     require_person(actor, "to make an API token")
-    _require_owner_or_admin(actor, person, "make an API token")
+    _require_owner_or_admin(actor, person, translatable("make an API token"))
     if is_system_actor(person) or not person.active:
-        raise InvalidAction(f"{person.user.get_username()} cannot hold an API token")
+        raise InvalidAction(
+            translatable("{person} cannot hold an API token", person=person.user.get_username())
+        )
     name = name.strip()
     if not name or len(name) > 100:
-        raise InvalidAction("a token's name has 1 to 100 characters")
+        raise InvalidAction(translatable("a token's name has 1 to 100 characters"))
     if not 1 <= days <= MAX_DAYS:
-        raise InvalidAction(f"a token lasts 1 to {MAX_DAYS} days, not {days}")
+        raise InvalidAction(
+            translatable(
+                "a token lasts 1 to {max_days} days, not {days}", max_days=MAX_DAYS, days=days
+            )
+        )
     secret = SECRET_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     now = timezone.now()
     token = ApiToken.objects.create(
@@ -89,9 +101,9 @@ def api_token_create(*, actor: Person, person: Person, name: str, days: int = 90
 def api_token_revoke(*, actor: Person, token: ApiToken) -> ApiToken:
     """Revoke ``token`` at once: a request that carries it is refused from now on."""
     require_person(actor, "to revoke an API token")
-    _require_owner_or_admin(actor, token.person, "revoke an API token")
+    _require_owner_or_admin(actor, token.person, translatable("revoke an API token"))
     if token.revoked_at is not None:
-        raise InvalidAction(f"token {token.prefix}… is already revoked")
+        raise InvalidAction(translatable("token {prefix}… is already revoked", prefix=token.prefix))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit.record(

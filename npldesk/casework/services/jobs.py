@@ -24,6 +24,7 @@ from npldesk.casework.access import Action, is_system_actor, require, require_pe
 from npldesk.casework.choices import JobKind, JobState, Role
 from npldesk.casework.errors import AccessDenied, Conflict, InvalidAction
 from npldesk.casework.models import Job, Person
+from npldesk.core.i18n import translatable
 
 # How long a claim holds a job without news from its worker.
 LEASE = timedelta(minutes=5)
@@ -56,9 +57,21 @@ def job_enqueue(*, actor: Person, kind: str, parameters: dict[str, Any]) -> Job:
     """Queue ``kind`` with ``parameters`` for the worker."""
     actor = require_person(actor, "to queue a job")
     if kind not in JobKind.values:
-        raise InvalidAction(f"unknown job kind {kind!r}: one of {', '.join(JobKind.values)}")
+        raise InvalidAction(
+            translatable(
+                "unknown job kind {kind!r}: one of {names}",
+                kind=kind,
+                names=", ".join(JobKind.values),
+            )
+        )
     if not is_system_actor(actor) and not (actor.active and actor.has_role(*ENQUEUERS[kind])):
-        raise AccessDenied(f"{actor.user.get_username()} may not queue {kind.replace('_', ' ')}")
+        raise AccessDenied(
+            translatable(
+                "{actor} may not queue {what}",
+                actor=actor.user.get_username(),
+                what=kind.replace("_", " "),
+            )
+        )
     job = Job.objects.create(
         kind=kind,
         parameters=audit.jsonable(parameters),
@@ -90,10 +103,12 @@ def job_claim(
         takeable |= Q(state=JobState.RUNNING, worker=dead_worker, attempts__lt=MAX_ATTEMPTS)
     locked = Job.objects.select_for_update(skip_locked=True).filter(takeable, pk=job.pk).first()
     if locked is None:
-        raise Conflict(f"job {job.pk} was taken by another worker")
+        raise Conflict(translatable("job {pk} was taken by another worker", pk=job.pk))
     busy = Job.objects.filter(kind=job.kind, state=JobState.RUNNING, lease_until__gte=moment)
     if busy.exclude(pk=job.pk).exists():
-        raise Conflict(f"a {job.kind.replace('_', ' ')} job is running: one at a time")
+        raise Conflict(
+            translatable("a {what} job is running: one at a time", what=job.kind.replace("_", " "))
+        )
     before = audit.snapshot(locked, _FIELDS)
     locked.state = JobState.RUNNING
     locked.attempts += 1
@@ -115,7 +130,9 @@ def job_claim(
 def _held(job: Job, worker: str) -> Job:
     held = Job.objects.select_for_update().get(pk=job.pk)
     if held.state != JobState.RUNNING or held.worker != worker:
-        raise Conflict(f"job {job.pk} is no longer held by {worker}")
+        raise Conflict(
+            translatable("job {pk} is no longer held by {worker}", pk=job.pk, worker=worker)
+        )
     return held
 
 

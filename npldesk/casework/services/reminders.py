@@ -84,7 +84,7 @@ def reminder_pack_mailed(
     address), after the SMTP server accepted each."""
     require(actor, Action.SYNC)
     if not mailed:
-        raise InvalidAction("no e-mail notice to record")
+        raise InvalidAction(translatable("no e-mail notice to record"))
     now = timezone.now()
     deliveries = list(
         ReminderDelivery.objects.select_for_update()

@@ -187,21 +187,37 @@ def activity_record(
             )
         )
     if party not in ActivityParty.values:
-        raise InvalidAction(f"unknown party {party!r}: one of {', '.join(ActivityParty.values)}")
+        raise InvalidAction(
+            translatable(
+                "unknown party {party!r}: one of {names}",
+                party=party,
+                names=", ".join(ActivityParty.values),
+            )
+        )
     if purpose not in ActivityPurpose.values:
         raise InvalidAction(
-            f"unknown purpose {purpose!r}: one of {', '.join(ActivityPurpose.values)}"
+            translatable(
+                "unknown purpose {purpose!r}: one of {names}",
+                purpose=purpose,
+                names=", ".join(ActivityPurpose.values),
+            )
         )
     params = casework_settings().conduct
     local_at = params.local(occurred_at) if occurred_at is not None else None
     if local_at is not None:
         if occurred_on is not None and occurred_on != local_at.date():
             raise InvalidAction(
-                f"the day {occurred_on} and the time {local_at:%Y-%m-%d %H:%M} disagree"
+                translatable(
+                    "the day {day} and the time {time} disagree",
+                    day=occurred_on,
+                    time=f"{local_at:%Y-%m-%d %H:%M}",
+                )
             )
         occurred_on = local_at.date()
     if occurred_on is None:
-        raise InvalidAction("an activity needs the time it took place (or at least its day)")
+        raise InvalidAction(
+            translatable("an activity needs the time it took place (or at least its day)")
+        )
     validation.event_date(case, occurred_on, translatable("an activity"))
     if (outcome == Outcome.PROMISE) != (promise_amount is not None and promise_due_on is not None):
         raise InvalidAction(
@@ -266,10 +282,16 @@ def conduct_exception_grant(
     require(actor, Action.MANAGE_CASE, case)
     _open_case(case)
     if not reason.strip():
-        raise InvalidAction("an exception to the conduct rules needs its documented reason")
+        raise InvalidAction(
+            translatable("an exception to the conduct rules needs its documented reason")
+        )
     if isinstance(days, bool) or not 1 <= days <= conduct.MAX_EXCEPTION_DAYS:
         raise InvalidAction(
-            f"an exception covers 1 to {conduct.MAX_EXCEPTION_DAYS} days, not {days}"
+            translatable(
+                "an exception covers 1 to {most} days, not {days}",
+                most=conduct.MAX_EXCEPTION_DAYS,
+                days=days,
+            )
         )
     exception = ConductException.objects.create(
         case=case,
