@@ -98,7 +98,7 @@ def test_a_worker_killed_in_a_month_end_run_and_restarted_completes_the_run_once
     assert query(home, "SELECT state FROM casework_run") == [("running",)]
 
     restarted = npldesk(home, "worker", "--once")
-    assert "month_end: done" in restarted.stdout
+    assert "Month-end run: Done" in restarted.stdout
     assert query(home, "SELECT state, attempts FROM casework_job") == [("done", 2)]
     assert query(home, "SELECT state, attempts FROM casework_run") == [("done", 2)]
     assert query(home, CASES) == query(uninterrupted, CASES)
