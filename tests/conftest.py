@@ -8,10 +8,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.test import override_settings
 from django.utils import translation
 
 from npldesk.casework.append_only import erase_permitted
@@ -23,10 +23,15 @@ REPO = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO.parent / "shared" / "real-data"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """Tests make many users: a deliberately slow password hash would dominate their time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing() -> Iterator[None]:
+    """Tests make many users: a deliberately slow password hash would dominate their time.
+
+    For the whole session, not per test: module- and session-scoped fixtures (the demo's
+    casework, the browser journeys' homes) create their people before any function-scoped
+    fixture runs, and hashed each password at full strength."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)
