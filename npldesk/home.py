@@ -50,6 +50,10 @@ unexplained_exits_limit = 0.20
 # The language of tables, workbooks and pages: zh-hans (简体中文) or en. JSON and CSV keep
 # English keys and codes and exact amounts in every language.
 language = "zh-hans"
+# gunicorn's processes and threads per process for `npldesk serve`: a process per core, and a
+# thread or two more for requests that wait on the database.
+workers = 2
+threads = 4
 """
 LANGUAGES = ("zh-hans", "en")
 DEFAULT_LANGUAGE = "zh-hans"
@@ -155,6 +159,29 @@ class Home:
                 f"{', '.join(LANGUAGES)}"
             )
         return chosen
+
+    @property
+    def web_workers(self) -> int:
+        """``[web] workers``: the server's processes (default 2)."""
+        return self._web_count("workers", 2)
+
+    @property
+    def web_threads(self) -> int:
+        """``[web] threads``: each server process's request threads (default 4)."""
+        return self._web_count("threads", 4)
+
+    def _web_count(self, key: str, default: int) -> int:
+        raw = self.config.get("web", {}).get(key, default)
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 64:
+            raise UsageError(
+                translatable(
+                    "{config_file}: [web] {key} = {raw!r} is not a whole number from 1 to 64",
+                    config_file=self.config_file,
+                    key=key,
+                    raw=raw,
+                )
+            )
+        return raw
 
     @property
     def initialised(self) -> bool:

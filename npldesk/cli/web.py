@@ -21,9 +21,6 @@ from npldesk.core.i18n import translatable
 from npldesk.home import Home, load_home
 
 DEFAULT_PORT = 8000
-# Two cores: one worker each, a few threads for requests that wait on the database.
-WORKERS = 2
-THREADS = 4
 
 
 def register(app: typer.Typer) -> None:
@@ -74,6 +71,8 @@ def _stop_worker(process: subprocess.Popen[bytes] | None) -> None:
 
 def serve_home(home: Home, *, bind: str, port: int, dev: bool, worker: bool = True) -> None:
     """Run the web app of ``home`` until stopped (the demo calls this too)."""
+    # Read first: a mistake in [web] is said before anything starts.
+    workers, threads = home.web_workers, home.web_threads
     os.environ["NPLDESK_HOME"] = str(home.path)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "npldesk.settings")
     if dev:
@@ -104,12 +103,12 @@ def serve_home(home: Home, *, bind: str, port: int, dev: bool, worker: bool = Tr
 
             call_command("runserver", f"{bind}:{port}", use_reloader=False)
             return
-        _gunicorn(bind=bind, port=port)
+        _gunicorn(bind=bind, port=port, workers=workers, threads=threads)
     finally:
         _stop_worker(process)
 
 
-def _gunicorn(*, bind: str, port: int) -> None:
+def _gunicorn(*, bind: str, port: int, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from npldesk.wsgi import application
@@ -118,8 +117,8 @@ def _gunicorn(*, bind: str, port: int) -> None:
         def load_config(self) -> None:
             options: dict[str, Any] = {
                 "bind": f"{bind}:{port}",
-                "workers": WORKERS,
-                "threads": THREADS,
+                "workers": workers,
+                "threads": threads,
                 "worker_class": "gthread",
                 "timeout": 120,
                 # Longer than a person's pause between pages: a connection the server closes

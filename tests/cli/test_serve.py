@@ -33,6 +33,10 @@ def test_serve_runs_the_web_app_under_gunicorn(tmp_path: Path) -> None:
     env = {**os.environ, "NPLDESK_HOME": str(home)}
     env.pop("NPLDESK_DATABASE_URL", None)
     subprocess.run(_npldesk("init"), env=env, check=True, capture_output=True)
+    config = home / "npldesk.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("workers = 2", "workers = 3"), encoding="utf-8"
+    )
     server = subprocess.Popen(
         _npldesk("serve", "--port", str(port)),
         env=env,
@@ -58,6 +62,8 @@ def test_serve_runs_the_web_app_under_gunicorn(tmp_path: Path) -> None:
             opener.open(request)
         assert signed_out.value.code == 302
         (worker,) = _children_running(server.pid, "worker")
+        # The home's [web] workers: three gunicorn processes under the one serving.
+        assert len(_children_running(server.pid, "serve")) == 3
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -97,3 +103,22 @@ def test_serve_refuses_a_port_out_of_range(tmp_path: Path) -> None:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
+
+
+@pytest.mark.parametrize(
+    "line", ["workers = 0", "workers = 2.5", 'workers = "many"', "threads = 65"]
+)
+def test_a_server_size_that_is_no_count_is_a_clear_message(
+    tmp_path: Path, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    create_home(home)
+    config = home / "npldesk.toml"
+    text = config.read_text(encoding="utf-8")
+    key = line.split(" ")[0]
+    text = text.replace(f"{key} = {4 if key == 'threads' else 2}", line)
+    config.write_text(text, encoding="utf-8")
+    assert run(["serve", "--home", str(home), "--no-worker"]) == 2
+    said = " ".join(capsys.readouterr().err.split())
+    assert f"[web] {key} = " in said and "is not a whole number from 1 to 64" in said
+    assert "Traceback" not in said
