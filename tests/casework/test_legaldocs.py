@@ -10,6 +10,7 @@ import subprocess
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docx import Document as DocxDocument
@@ -290,3 +291,24 @@ def test_each_loan_is_read_from_the_latest_month_that_has_it(tmp_path: Path) -> 
     november = legaldocs.latest_tape_loans(store, months[1], ["L000001"])
     assert november["L000001"].maturity_date == date(2021, 2, 28)
     assert legaldocs.latest_tape_loans(store, date(2019, 9, 30), ["L000001"]) == {}
+
+    # Read again, the rows are the ones kept, with no file read; a month imported again is a
+    # new file, read as soon as the manifest names it.
+    def unread(*args: Any) -> Any:
+        raise AssertionError("the tape was read again")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(legaldocs, "_rows_in", unread)
+        patch.setattr(legaldocs, "_latest_rows", unread)
+        assert legaldocs.latest_tape_loans(store, months[2], ["L000003", "L000002", "L000001"]) == (
+            loans
+        )
+    again = [loan_row(1, months[2], maturity_date="2023-12-31")]
+    import_files(
+        store,
+        [write_csv(tmp_path / "again.csv", again)],
+        ImportOptions(accept_exits=True, replace=True),
+    )
+    assert legaldocs.latest_tape_loans(store, months[2], ["L000001"])["L000001"].maturity_date == (
+        date(2023, 12, 31)
+    )
