@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -198,3 +199,31 @@ def test_a_replaced_month_changes_the_figures_key_and_an_unchanged_store_is_not_
     replaced = write_csv(tmp_path / "january.csv", january)
     import_files(Store(figures_home.store_path), [replaced], ImportOptions(replace=True))
     assert source.inputs_key(analytics) != before
+
+
+def test_a_frozen_figure_is_kept_in_the_worker_and_a_mutable_one_read_from_the_cache(
+    figures_home: Home, monkeypatch: Any
+) -> None:
+    built = source.figure("kept-figure", (1,), lambda analytics: Figure(1))
+    plain = source.figure("plain-figure", (1,), lambda analytics: {"value": 1})
+    reads: list[str] = []
+    original = source.cache.get
+
+    def reading(key: str, *args: Any) -> Any:
+        reads.append(key)
+        return original(key, *args)
+
+    monkeypatch.setattr(source.cache, "get", reading)
+    assert source.figure("kept-figure", (1,), lambda analytics: Figure(2)) is built
+    assert reads == []
+    # A dict could be changed by the request that reads it: each read is the cache's copy.
+    again = source.figure("plain-figure", (1,), lambda analytics: {"value": 2})
+    assert again == plain and again is not plain
+    assert len(reads) == 1
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure as the report builders return one (the cache pickles it: module level)."""
+
+    value: int

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -90,8 +91,28 @@ def figure(name: str, arguments: tuple[Any, ...], build: Callable[[Analytics], T
             "npldesk-figure:"
             + hashlib.sha256(f"{inputs_key(analytics)}|{wanted}".encode()).hexdigest()
         )
+        kept = _kept.get(key)
+        if kept is not None:
+            _kept.move_to_end(key)
+            return cast(T, kept)
         found: T | None = cache.get(key)
         if found is None:
             found = build(analytics)
             cache.set(key, found, CACHE_SECONDS)
+        if _immutable(found):
+            _kept[key] = found
+            while len(_kept) > FIGURES_KEPT:
+                _kept.popitem(last=False)
         return found
+
+
+# The figures a worker keeps in memory besides the file cache: unpickling a unit's quality
+# or trend (thousands of Decimals) costs a dashboard more than its queries. Only frozen
+# results, which no request can change under another's feet.
+FIGURES_KEPT = 256
+_kept: OrderedDict[str, Any] = OrderedDict()
+
+
+def _immutable(found: object) -> bool:
+    params = getattr(type(found), "__dataclass_params__", None)
+    return params is not None and bool(params.frozen)
