@@ -29,7 +29,9 @@ from django.db import connection
 
 from npldesk.casework import services
 from npldesk.cli import run
+from npldesk.home import load_home
 from npldesk.reports.pii import record_export
+from npldesk.tape.store import Store
 from tests.casework.factories import build_tree, system_actor_present
 from tests.casework.world import OPENED, build_world
 from tests.cli.conftest import make_home
@@ -198,3 +200,19 @@ def test_restore_refuses_a_target_that_is_not_empty_and_a_damaged_archive(
 
     assert run(["restore", str(home / "npldesk.toml"), "--home", str(tmp_path / "x")]) == 1
     assert "is not an npldesk backup" in capsys.readouterr().err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_is_taken_only_while_nothing_writes_to_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The backup holds the store's write lock from the database copy to the last file: while
+    an import (here, a writer holding the lock) is writing, it stops and writes nothing."""
+    home = make_home(tmp_path / "home", tape())
+    archive = tmp_path / "home.tar"
+    with Store(load_home(home).store_path).writing():
+        assert run(["backup", "--out", str(archive), "--home", str(home)]) == 2
+        assert "another import is writing to" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+    _in_process(capsys, "backup", "--out", str(archive), "--home", str(home))
+    assert archive.is_file()

