@@ -47,6 +47,7 @@ from npldesk.casework.models import (
     Document,
     Household,
     Instalment,
+    Investigation,
     Job,
     LegalCase,
     LegalStageEntry,
@@ -162,12 +163,18 @@ def case_list(
 @selector
 def case_get(person: Person, number: str) -> Case:
     """One case by number, or ``NotFound`` (also when it exists but is out of scope)."""
-    case = (
+    return _case_found(person, number, _case_query(person, number).first())
+
+
+def _case_query(person: Person, number: str) -> QuerySet[Case]:
+    return (
         cases_visible(person)
         .select_related("household", "unit", "owner__user", "team")
         .filter(number=number)
-        .first()
     )
+
+
+def _case_found(person: Person, number: str, case: Case | None) -> Case:
     if case is None:
         scoped = not access.is_system_actor(person)
         raise NotFound(
@@ -242,34 +249,74 @@ class CaseDetail:
     history: list[AuditRecord] = field(default_factory=list)
 
 
+# The parts of a case that many cases lack: the case's own query says which it has, so a
+# part it lacks costs no query of its own.
+_CASE_PARTS: dict[str, Any] = {
+    "investigations": Investigation,
+    "plans": Plan,
+    "activities": Activity,
+    "promises": Promise,
+    "repayment_plans": RepaymentPlan,
+    "legal_cases": LegalCase,
+    "writeoffs": WriteOff,
+    "recoveries": Recovery,
+}
+
+
 @selector
 def case_detail(person: Person, number: str, *, unmask: bool = False) -> CaseDetail:
-    """Everything about one case, in a fixed number of queries."""
-    case = case_get(person, number)
+    """Everything about one case, in a fixed number of queries at most (a part the case lacks,
+    say its legal cases, is not queried)."""
+    case = _case_found(
+        person,
+        number,
+        _case_query(person, number)
+        .annotate(
+            **{
+                f"has_{part}": Exists(model.objects.filter(case=OuterRef("pk")))
+                for part, model in _CASE_PARTS.items()
+            }
+        )
+        .first(),
+    )
+
+    def part(name: str, rows: Callable[[], Iterable[Any]]) -> list[Any]:
+        return list(rows()) if getattr(case, f"has_{name}") else []
+
     return CaseDetail(
         case=case,
         household=household_view(person, case, unmask=unmask),
         works_case=access.works_case(person, case),
         loans=list(case.loans.order_by("loan_id")),
-        investigations=list(case.investigations.select_related("investigator__user")),
-        plans=list(
-            case.plans.select_related("proposed_by__user").prefetch_related(
+        investigations=part(
+            "investigations", lambda: case.investigations.select_related("investigator__user")
+        ),
+        plans=part(
+            "plans",
+            lambda: case.plans.select_related("proposed_by__user").prefetch_related(
                 "milestones__owner__user", "decisions__by__user"
-            )
+            ),
         ),
-        activities=list(case.activities.select_related("person__user", "document")),
-        promises=list(case.promises.all()),
-        repayment_plans=list(
-            case.repayment_plans.prefetch_related(
+        activities=part(
+            "activities", lambda: case.activities.select_related("person__user", "document")
+        ),
+        promises=part("promises", lambda: case.promises.all()),
+        repayment_plans=part(
+            "repayment_plans",
+            lambda: case.repayment_plans.prefetch_related(
                 Prefetch("instalments", queryset=Instalment.objects.order_by("number"))
-            ).order_by("-agreed_on")
+            ).order_by("-agreed_on"),
         ),
-        legal_cases=list(
-            case.legal_cases.select_related("holder__user").prefetch_related("stages__by__user")
+        legal_cases=part(
+            "legal_cases",
+            lambda: case.legal_cases.select_related("holder__user").prefetch_related(
+                "stages__by__user"
+            ),
         ),
-        writeoffs=list(case.writeoffs.prefetch_related("decisions__by__user")),
-        recoveries=list(
-            case.recoveries.select_related("entered_by__user", "confirmation__by__user")
+        writeoffs=part("writeoffs", lambda: case.writeoffs.prefetch_related("decisions__by__user")),
+        recoveries=part(
+            "recoveries",
+            lambda: case.recoveries.select_related("entered_by__user", "confirmation__by__user"),
         ),
         history=list(case.audit_records.order_by("at", "id")),
     )

@@ -246,6 +246,7 @@ def test_query_counts_do_not_grow_with_the_rows(units: dict[str, Unit], size: in
     team = TeamFactory(members=[officer])
     team.units.set([units["HB01"]])
     numbers = [_full_case(units["HB0101"], officer) for _ in range(size)]
+    bare = case_with_loan(units["HB0101"], owner=officer).number
     officer = type(officer).objects.get(pk=officer.pk)  # no cached unit paths
 
     shown: list[Any] = []
@@ -289,6 +290,8 @@ def test_query_counts_do_not_grow_with_the_rows(units: dict[str, Unit], size: in
         "worklist": _count(render_worklist),
         "teams_visible": _count(render_teams),
         "recoveries_visible": _count(render_recoveries),
+        # A case with nothing but its loans: the parts it lacks cost no query.
+        "case_detail_bare": _count(lambda: selectors.case_detail(system, bare)),
     }
     assert measured == BASELINES
     assert len(shown) > size
