@@ -219,7 +219,9 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
     }
     changes.update(derived_strategy(case, ability=ability, willingness=willingness))
     Case.objects.filter(pk=case.pk).update(**changes)
-    case.refresh_from_db()
+    # The row now holds these values: set on the object rather than read back.
+    for key, value in changes.items():
+        setattr(case, key, value)
     after = {key: getattr(case, key) for key in before}
     return {key: after[key] for key in before if before[key] != after[key]} | states_moved
 
