@@ -220,6 +220,10 @@ def test_a_frozen_figure_is_kept_in_the_worker_and_a_mutable_one_read_from_the_c
     again = source.figure("plain-figure", (1,), lambda analytics: {"value": 2})
     assert again == plain and again is not plain
     assert len(reads) == 1
+    # A frozen figure holding a list (a loan list's rows) stays on disk, however large.
+    rows = source.figure("rows-figure", (1,), lambda analytics: Rows([{"loan_id": "L1"}]))
+    assert source.figure("rows-figure", (1,), lambda analytics: Rows([])) == rows
+    assert len(reads) == 3
 
 
 @dataclass(frozen=True)
@@ -227,3 +231,8 @@ class Figure:
     """A figure as the report builders return one (the cache pickles it: module level)."""
 
     value: int
+
+
+@dataclass(frozen=True)
+class Rows:
+    rows: list[dict[str, str]]

@@ -108,11 +108,14 @@ def figure(name: str, arguments: tuple[Any, ...], build: Callable[[Analytics], T
 
 # The figures a worker keeps in memory besides the file cache: unpickling a unit's quality
 # or trend (thousands of Decimals) costs a dashboard more than its queries. Only frozen
-# results, which no request can change under another's feet.
+# results, which no request can change under another's feet, and none holding a list: a
+# loan list's rows can be large, and stay on disk.
 FIGURES_KEPT = 256
 _kept: OrderedDict[str, Any] = OrderedDict()
 
 
 def _immutable(found: object) -> bool:
     params = getattr(type(found), "__dataclass_params__", None)
-    return params is not None and bool(params.frozen)
+    if params is None or not params.frozen:
+        return False
+    return not any(isinstance(value, list) for value in vars(found).values())
