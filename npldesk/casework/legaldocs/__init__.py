@@ -23,7 +23,6 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -35,6 +34,7 @@ from npldesk.casework.choices import DocumentKind, LegalStage
 from npldesk.casework.errors import InvalidAction
 from npldesk.casework.models import Case, LegalCase, Recovery, Unit, UnitLegalDetails
 from npldesk.core.i18n import Translatable, translatable
+from npldesk.core.kept import Kept
 from npldesk.home import Home
 from npldesk.tape.store import Store
 
@@ -148,30 +148,21 @@ def latest_tape_loans(store: Store, day: date, loan_ids: Iterable[str]) -> dict[
     # A committed snapshot file is never written again (an import writes new names and then
     # the manifest), so the files' paths and the loans name the answer for good.
     key = (tuple(str(path) for path in paths.values()), tuple(sorted(wanted)))
-    with _read_lock:
-        known = _reads.get(key)
-        if known is not None:
-            _reads.move_to_end(key)
-            return dict(known)
-    found = _read_latest(paths, wanted)
-    with _read_lock:
-        _reads[key] = found
-        while len(_reads) > READS_KEPT:
-            _reads.popitem(last=False)
+    found = _reads.get(key)
+    if found is None:
+        found = _read_latest(paths, wanted)
+        _reads.put(key, found)
     return dict(found)
 
 
 # The tape reads of the clocks a server process keeps: a case page read again, or the legal
 # board, costs no file read until an import commits other files.
-READS_KEPT = 4096
-_reads: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, TapeLoan]] = OrderedDict()
-_read_lock = threading.Lock()
+_reads: Kept[tuple[tuple[str, ...], tuple[str, ...]], dict[str, TapeLoan]] = Kept(4096)
 
 
 def forget_tape_reads() -> None:
     """Empty the kept reads (a test that counts file reads starts from none)."""
-    with _read_lock:
-        _reads.clear()
+    _reads.clear()
 
 
 def _read_latest(paths: dict[date, Path], wanted: set[str]) -> dict[str, TapeLoan]:

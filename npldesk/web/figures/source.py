@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -22,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from npldesk.analytics.session import Analytics
+from npldesk.core.kept import Kept
 
 T = TypeVar("T")
 
@@ -93,16 +93,13 @@ def figure(name: str, arguments: tuple[Any, ...], build: Callable[[Analytics], T
         )
         kept = _kept.get(key)
         if kept is not None:
-            _kept.move_to_end(key)
             return cast(T, kept)
         found: T | None = cache.get(key)
         if found is None:
             found = build(analytics)
             cache.set(key, found, CACHE_SECONDS)
         if _immutable(found):
-            _kept[key] = found
-            while len(_kept) > FIGURES_KEPT:
-                _kept.popitem(last=False)
+            _kept.put(key, found)
         return found
 
 
@@ -110,8 +107,7 @@ def figure(name: str, arguments: tuple[Any, ...], build: Callable[[Analytics], T
 # or trend (thousands of Decimals) costs a dashboard more than its queries. Only frozen
 # results, which no request can change under another's feet, and none holding a list: a
 # loan list's rows can be large, and stay on disk.
-FIGURES_KEPT = 256
-_kept: OrderedDict[str, Any] = OrderedDict()
+_kept: Kept[str, Any] = Kept(256)
 
 
 def _immutable(found: object) -> bool:
