@@ -157,6 +157,15 @@ def visible_cases(person: Person) -> QuerySet[Case]:
 def can_read_case(person: Person, case: Case) -> bool:
     if is_system_actor(person):
         return True
+    # The usual answer needs no scope query: the case's unit lies in a unit reader's scope.
+    # A match here is a match of ``case_scope``'s unit term (its ``startswith`` is no stricter
+    # than this one); anything else is left to the query.
+    if (
+        person.active
+        and person.has_role(*_UNIT_READERS)
+        and case.unit.path.startswith(tuple(unit_paths(person)))
+    ):
+        return True
     return Case.objects.filter(case_scope(person), pk=case.pk).exists()
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import connection, models
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from npldesk.casework import rules
 from npldesk.casework.choices import (
@@ -24,6 +24,7 @@ from npldesk.casework.models import (
     Activity,
     Case,
     Instalment,
+    Investigation,
     LegalCase,
     Promise,
     Recovery,
@@ -108,18 +109,44 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
         "tier": case.tier,
         "deadline": case.deadline,
     }
-    # A reversed entry and its reversal cancel out: neither pays a promise or an instalment.
-    recoveries = [
-        (on, amount)
-        for on, amount in Recovery.objects.filter(
-            case=case, reverses__isnull=True, reversed_by__isnull=True
-        ).values_list("received_on", "amount")
-    ]
-    promises = list(Promise.objects.filter(case=case))
-    instalments = list(
-        Instalment.objects.filter(plan__case=case)
-        .exclude(plan__state=RepaymentPlanState.CANCELLED)
-        .select_related("plan")
+    # Which parts the case has, in one query: a part it lacks costs no read (most cases have
+    # no promise, plan, legal case or investigation, and a refresh follows every write).
+    present = (
+        Case.objects.filter(pk=case.pk)
+        .values(
+            has_promises=Exists(Promise.objects.filter(case=OuterRef("pk"))),
+            has_instalments=Exists(
+                Instalment.objects.filter(plan__case=OuterRef("pk")).exclude(
+                    plan__state=RepaymentPlanState.CANCELLED
+                )
+            ),
+            has_open_legal=Exists(
+                LegalCase.objects.filter(case=OuterRef("pk"), stage__in=OPEN_LEGAL_STAGES)
+            ),
+            investigated=Exists(Investigation.objects.filter(case=OuterRef("pk"))),
+        )
+        .get()
+    )
+    promises = list(Promise.objects.filter(case=case)) if present["has_promises"] else []
+    instalments = (
+        list(
+            Instalment.objects.filter(plan__case=case)
+            .exclude(plan__state=RepaymentPlanState.CANCELLED)
+            .select_related("plan")
+        )
+        if present["has_instalments"]
+        else []
+    )
+    # Recoveries pay promises and instalments, and matter only where there are some. A
+    # reversed entry and its reversal cancel out: neither pays a promise or an instalment.
+    recoveries = (
+        list(
+            Recovery.objects.filter(
+                case=case, reverses__isnull=True, reversed_by__isnull=True
+            ).values_list("received_on", "amount")
+        )
+        if promises or instalments
+        else []
     )
     judged = rules.judge_obligations(
         promises=[rules.Obligation(("p", p.pk), p.amount, p.made_on, p.due_on) for p in promises],
@@ -159,7 +186,11 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
         open_plans.setdefault(instalment.plan_id, True)
         if verdict.settled_on is None:
             open_plans[instalment.plan_id] = False
-    states = dict(RepaymentPlan.objects.filter(pk__in=open_plans).values_list("pk", "state"))
+    states = (
+        dict(RepaymentPlan.objects.filter(pk__in=open_plans).values_list("pk", "state"))
+        if open_plans
+        else {}
+    )
     for plan_id, all_paid in open_plans.items():
         new_state = (
             RepaymentPlanState.BREACHED
@@ -180,7 +211,11 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
         if judged[("i", i.pk)].settled_on is None
         and judged[("i", i.pk)].state != InstalmentState.BREACHED
     ]
-    legal = list(LegalCase.objects.filter(case=case, stage__in=OPEN_LEGAL_STAGES))
+    legal = (
+        list(LegalCase.objects.filter(case=case, stage__in=OPEN_LEGAL_STAGES))
+        if present["has_open_legal"]
+        else []
+    )
     hearings = [lc.next_hearing_on for lc in legal if lc.next_hearing_on is not None]
     alerts = [on for lc in legal for on in _legal_alert_dates(lc, params)]
     activities = list(
@@ -188,13 +223,20 @@ def refresh_case(case: Case, *, today: date) -> dict[str, Any]:
             case=case, occurred_on__gte=today - timedelta(days=params.willingness_window_days)
         ).values_list("occurred_on", "kind", "outcome")
     )
-    last_contact = (
-        Activity.objects.filter(case=case, kind__in=CONTACT_KINDS)
-        .order_by("-occurred_on")
-        .values_list("occurred_on", flat=True)
-        .first()
+    # The window runs from its first day on, so a contact in it is the latest of all.
+    last_contact = max((on for on, kind, _ in activities if kind in CONTACT_KINDS), default=None)
+    if last_contact is None:
+        last_contact = (
+            Activity.objects.filter(case=case, kind__in=CONTACT_KINDS)
+            .order_by("-occurred_on")
+            .values_list("occurred_on", flat=True)
+            .first()
+        )
+    latest = (
+        case.investigations.order_by("-investigated_on", "-id").first()
+        if present["investigated"]
+        else None
     )
-    latest = case.investigations.order_by("-investigated_on", "-id").first()
     ability = rules.derive_ability(
         monthly_income=latest.monthly_income if latest else None,
         unencumbered_assets=latest.unencumbered_assets if latest else None,
