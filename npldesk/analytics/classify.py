@@ -386,13 +386,15 @@ def _valid_chain(store: Store, params: RuleParams) -> tuple[list[date], int]:
     month is current when its snapshot and the classified month before it are the ones it
     was computed from, and its files are all there (a derived file deleted or lost is
     computed again, with every month after it)."""
-    months = store.months()
-    entries = store.derived(derived_key(params))
+    # One read of the manifest for every month (a store of 200 months parsed it 200 times).
+    manifest = store.manifest()
+    months = sorted(manifest.snapshots)
+    entries = manifest.derived.get(derived_key(params), {})
     valid = 0
     previous: str | None = None
     for as_of in months:
         entry = entries.get(as_of.isoformat())
-        snapshot = store.snapshot(as_of)
+        snapshot = manifest.snapshots.get(as_of)
         if (
             entry is None
             or snapshot is None
@@ -443,7 +445,8 @@ def ensure_classified(
             for index in range(valid, last):
                 as_of = months[index]
                 say(f"classifying {month_label(as_of)}")
-                snapshot = engine.read_parquet([store.snapshot_path(as_of)])
+                entry = manifest.snapshots[as_of]
+                snapshot = engine.read_parquet([store.path / entry.file])
                 classified = classify_month_derived(snapshot, state, params, as_of)
                 classified_rel = transaction.derived_file(key, as_of, "classified")
                 engine.write_parquet(
@@ -458,8 +461,6 @@ def ensure_classified(
                     engine.write_parquet(carry, transaction.stage_path(carry_rel))
                     files["carry"] = carry_rel
                     carry_read = engine.read_parquet([transaction.staging / carry_rel])
-                entry = store.snapshot(as_of)
-                assert entry is not None
                 entries[as_of.isoformat()] = {
                     "files": files,
                     "snapshot_import_id": entry.import_id,
