@@ -8,6 +8,7 @@ expressions serve the fast path (one scan, a failure flag per row) and the repor
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -113,28 +114,37 @@ LATEST_DATE = f"DATE '{LATEST.isoformat()}'"
 def _check_date_formats(rule: ColumnRule) -> None:
     """A strptime format DuckDB cannot parse stops every scan that meets it: say so here,
     naming the column, rather than as the scan's error."""
+    for fmt in rule.date_formats:
+        if fmt in ("iso", "excel"):
+            continue
+        detail = _date_format_problem(fmt)
+        if detail is not None:
+            raise UsageError(
+                translatable(
+                    "the mapping's date format {fmt!r} for {rule_canonical} is not a "
+                    "format: {detail}",
+                    fmt=fmt,
+                    rule_canonical=rule.canonical,
+                    detail=detail,
+                )
+            )
+
+
+@functools.lru_cache(maxsize=256)
+def _date_format_problem(fmt: str) -> str | None:
+    """What DuckDB says of the strptime format ``fmt``, or None when it parses. Kept per
+    format: a connection costs more than the import of a small file (tens of milliseconds),
+    and a format's validity does not change."""
     import duckdb  # the rest of this module only writes SQL text
 
     con = duckdb.connect()
     try:
-        for fmt in rule.date_formats:
-            if fmt in ("iso", "excel"):
-                continue
-            try:
-                con.execute("SELECT try_strptime('', ?)", [fmt])
-            except duckdb.Error as exc:
-                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                raise UsageError(
-                    translatable(
-                        "the mapping's date format {fmt!r} for {rule_canonical} is not a "
-                        "format: {detail}",
-                        fmt=fmt,
-                        rule_canonical=rule.canonical,
-                        detail=detail,
-                    )
-                ) from exc
+        con.execute("SELECT try_strptime('', ?)", [fmt])
+    except duckdb.Error as exc:
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     finally:
         con.close()
+    return None
 
 
 def _date_sql(raw: str, rule: ColumnRule | None) -> str:
