@@ -136,18 +136,30 @@ class RowChecks(StageOnStaging):
                 f"CREATE TEMP TABLE {bad} AS SELECT * FROM {staged.view} WHERE _row IN "
                 f"(SELECT _row FROM flagged WHERE _file = {file_index})"
             )
-            for check in staged.checks:
+            # How many rows each rule refuses, in one scan of the flagged rows; the rows
+            # themselves are read only for the rules that refuse some (a file has dozens of
+            # rules and a refused file breaks a few).
+            counts = (
+                self.con.execute(
+                    "SELECT "
+                    + ", ".join(
+                        f"count(*) FILTER (WHERE COALESCE({check.condition}, false))"
+                        for check in staged.checks
+                    )
+                    + f" FROM {bad}"
+                ).fetchone()
+                if staged.checks
+                else None
+            )
+            for check, total in zip(staged.checks, counts or (), strict=True):
+                count = int(total)
+                if not count:
+                    continue
                 limit = self.options.max_problems
                 rows = self.con.execute(
                     f"SELECT _row, CAST({check.show} AS VARCHAR) FROM {bad} "
                     f"WHERE COALESCE({check.condition}, false) ORDER BY _row LIMIT {limit}"
                 ).fetchall()
-                if not rows:
-                    continue
-                total = self.con.execute(
-                    f"SELECT count(*) FROM {bad} WHERE COALESCE({check.condition}, false)"
-                ).fetchone()
-                count = int(total[0]) if total else len(rows)
                 for row_number, value in rows:
                     found.append(
                         (
