@@ -535,3 +535,19 @@ def test_the_case_scope_reads_each_case_once_without_a_subquery_over_cases(
     sql = str(visible.query).upper()
     assert "DISTINCT" not in sql
     assert sql.count('FROM "CASEWORK_CASE"') == 1
+
+
+@pytest.mark.django_db
+def test_a_unit_reader_reads_a_case_of_their_unit_without_the_scope_query(
+    units: dict[str, Unit], django_assert_num_queries: Any
+) -> None:
+    # Every casework write checks access: the usual answer (a case of the reader's own units)
+    # is worked out from the case's unit, and the scope query is kept for the rest.
+    reader = PersonFactory(roles=[Role.OFFICER], units=[units["HB01"]], user__password="!")
+    own = Case.objects.select_related("unit").get(pk=case_with_loan(units["HB0101"]).pk)
+    other = Case.objects.select_related("unit").get(pk=case_with_loan(units["HB02"]).pk)
+    access.unit_paths(reader)  # the person's units, read once per request in practice
+    with django_assert_num_queries(0):
+        assert access.can_read_case(reader, own) is True
+    with django_assert_num_queries(1):
+        assert access.can_read_case(reader, other) is False

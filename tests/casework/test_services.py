@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -1173,3 +1174,16 @@ def test_services_refuse_positional_arguments(world: World) -> None:
     with pytest.raises(TypeError, match="keyword arguments only"):
         services.case_assign(world.lead, world.case, 1, None, None, "r")  # type: ignore[misc]
     assert world.fresh().version == 1
+
+
+@pytest.mark.django_db
+def test_refreshing_a_case_with_no_promise_plan_legal_case_or_investigation_reads_only_what_it_has(
+    units: dict[str, Unit], django_assert_num_queries: Any
+) -> None:
+    # A refresh follows every write: which parts the case has, its recent activities, its last
+    # contact (none in the window), and the update of its signals; no read of a part it lacks.
+    from npldesk.casework.services._common import refresh_case
+
+    case = case_with_loan(units["HB0101"])
+    with django_assert_num_queries(4):
+        refresh_case(case, today=date(2020, 1, 15))
