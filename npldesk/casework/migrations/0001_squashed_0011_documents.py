@@ -6,7 +6,8 @@ Django applies it to a database that has none of the migrations it replaces: a n
 made in one state instead of eleven (``npldesk init`` and every test database: the state
 rendering of eleven migrations took longer than the rest of ``init``). A database with some
 or all of 0001 to 0011 applied goes on with those files, which stay until every home has
-them all.
+them all. The closing steps call the functions of 0002, 0003 and 0004: when those files are
+removed, their functions move into this one.
 """
 
 import importlib
