@@ -9,10 +9,10 @@ there.
     python benchmarks/load_run.py --kind api [--users 50] [--minutes 2]
         [--home DIR] [--port 8123] [--locust /tmp/locust-venv/bin/locust]
 
-The server is started (``npldesk serve --no-worker``: gunicorn, two workers with four threads
-each) and stopped afterwards; on the web, every load user signs in before measuring starts
-(their session cookies handed to locust); locust runs headless for the given time, then its
-per-page figures are printed as JSON:
+The server is started (``npldesk serve --no-worker``: gunicorn at the home's ``[web]`` size,
+3 processes × 2 threads by default) and stopped afterwards; on the web, every load user signs
+in before measuring starts (their session cookies handed to locust); locust runs headless for
+the given time, then its per-page figures are printed as JSON, with the server's size:
 requests, failures, median, 95th percentile and maximum in milliseconds, with the machine's
 load (``/proc/loadavg``) before and after, and whether the targets are met (0 errors, p95
 under 150 ms, median under 50 ms on the web).
@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -197,8 +198,11 @@ def main() -> int:
         exceptions = sum(int(row["Count"]) for row in csv.DictReader(handle))
     measured = [p for p in pages if p["page"] not in ("sign-in", "Aggregated")]
     target = TARGETS[args.kind]
+    web = tomllib.loads((args.home / "npldesk.toml").read_text(encoding="utf-8")).get("web", {})
     result = {
         "kind": args.kind,
+        # What npldesk serve ran (its defaults when the home's file does not say).
+        "server": {"workers": web.get("workers", 3), "threads": web.get("threads", 2)},
         "users": args.users,
         "minutes": minutes,
         "pages": pages,

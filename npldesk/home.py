@@ -50,10 +50,11 @@ unexplained_exits_limit = 0.20
 # The language of tables, workbooks and pages: zh-hans (简体中文) or en. JSON and CSV keep
 # English keys and codes and exact amounts in every language.
 language = "zh-hans"
-# gunicorn's processes and threads per process for `npldesk serve`: a process per core, and a
-# thread or two more for requests that wait on the database.
-workers = 2
-threads = 4
+# gunicorn's processes and threads per process for `npldesk serve`. A process's threads share
+# one interpreter lock, so processes use the cores: one per core and one more (3 for 2 cores),
+# each with a second thread for a request waiting on the database.
+workers = 3
+threads = 2
 """
 LANGUAGES = ("zh-hans", "en")
 DEFAULT_LANGUAGE = "zh-hans"
@@ -162,13 +163,13 @@ class Home:
 
     @property
     def web_workers(self) -> int:
-        """``[web] workers``: the server's processes (default 2)."""
-        return self._web_count("workers", 2)
+        """``[web] workers``: the server's processes (default 3)."""
+        return self._web_count("workers", 3)
 
     @property
     def web_threads(self) -> int:
-        """``[web] threads``: each server process's request threads (default 4)."""
-        return self._web_count("threads", 4)
+        """``[web] threads``: each server process's request threads (default 2)."""
+        return self._web_count("threads", 2)
 
     def _web_count(self, key: str, default: int) -> int:
         raw = self.config.get("web", {}).get(key, default)

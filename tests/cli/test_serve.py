@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from npldesk.cli import run
-from npldesk.home import create_home
+from npldesk.home import create_home, load_home
 
 
 def _free_port() -> int:
@@ -35,7 +35,7 @@ def test_serve_runs_the_web_app_under_gunicorn(tmp_path: Path) -> None:
     subprocess.run(_npldesk("init"), env=env, check=True, capture_output=True)
     config = home / "npldesk.toml"
     config.write_text(
-        config.read_text(encoding="utf-8").replace("workers = 2", "workers = 3"), encoding="utf-8"
+        config.read_text(encoding="utf-8").replace("workers = 3", "workers = 2"), encoding="utf-8"
     )
     server = subprocess.Popen(
         _npldesk("serve", "--port", str(port)),
@@ -62,8 +62,9 @@ def test_serve_runs_the_web_app_under_gunicorn(tmp_path: Path) -> None:
             opener.open(request)
         assert signed_out.value.code == 302
         (worker,) = _children_running(server.pid, "worker")
-        # The home's [web] workers: three gunicorn processes under the one serving.
-        assert len(_children_running(server.pid, "serve")) == 3
+        # The home's [web] workers, not the default of three: two gunicorn processes under the
+        # one serving.
+        assert len(_children_running(server.pid, "serve")) == 2
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -116,9 +117,22 @@ def test_a_server_size_that_is_no_count_is_a_clear_message(
     config = home / "npldesk.toml"
     text = config.read_text(encoding="utf-8")
     key = line.split(" ")[0]
-    text = text.replace(f"{key} = {4 if key == 'threads' else 2}", line)
+    text = text.replace(f"{key} = {2 if key == 'threads' else 3}", line)
     config.write_text(text, encoding="utf-8")
     assert run(["serve", "--home", str(home), "--no-worker"]) == 2
     said = " ".join(capsys.readouterr().err.split())
     assert f"[web] {key} = " in said and "is not a whole number from 1 to 64" in said
     assert "Traceback" not in said
+
+
+def test_a_new_home_serves_with_three_processes_of_two_threads(tmp_path: Path) -> None:
+    """The default size measured best on two cores (docs/adr/0027): the config file written
+    at init says it, and a [web] table without the keys means it too."""
+    home, _ = create_home(tmp_path / "home")
+    assert (home.web_workers, home.web_threads) == (3, 2)
+    config = home.config_file
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("workers = 3\n", "").replace("threads = 2\n", ""), "utf-8")
+    bare = load_home(home.path)
+    assert "workers" not in bare.config.get("web", {})
+    assert (bare.web_workers, bare.web_threads) == (3, 2)
