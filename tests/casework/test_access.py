@@ -424,6 +424,24 @@ def test_the_system_actor_administers_and_works_no_case(
 
 
 @pytest.mark.django_db
+def test_the_signed_in_person_is_read_in_one_query_with_the_login_already_read(
+    units: dict[str, Unit], django_assert_num_queries: Any
+) -> None:
+    officer = PersonFactory(roles=["officer"], units=[units["HB"]])
+    from django.contrib.auth import get_user_model
+
+    login = get_user_model().objects.get(pk=officer.user_id)
+    with django_assert_num_queries(1):
+        found = selectors.person_signed_in(login)
+    assert found is not None and found.pk == officer.pk
+    # Every request asks this: the login it already holds is the person's, not read again.
+    assert found.user is login
+    officer.active = False
+    officer.save(update_fields=["active"])
+    assert selectors.person_signed_in(login) is None
+
+
+@pytest.mark.django_db
 def test_the_system_actor_cannot_sign_in(units: dict[str, Unit]) -> None:
     system = selectors.system_actor()
     assert system.user.get_username() == "system"
