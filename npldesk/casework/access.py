@@ -154,17 +154,23 @@ def visible_cases(person: Person) -> QuerySet[Case]:
     return Case.objects.filter(case_scope(person))
 
 
-def can_read_case(person: Person, case: Case) -> bool:
+def reads_whole_unit(person: Person, unit: Unit) -> bool:
+    """Whether ``person`` may read every case of ``unit`` and the units below it, answered
+    without a query: a match here is a match of ``case_scope``'s unit term (its ``startswith``
+    is no stricter than this one). ``False`` says nothing: the scope may still hold some."""
     if is_system_actor(person):
         return True
-    # The usual answer needs no scope query: the case's unit lies in a unit reader's scope.
-    # A match here is a match of ``case_scope``'s unit term (its ``startswith`` is no stricter
-    # than this one); anything else is left to the query.
-    if (
+    return (
         person.active
         and person.has_role(*_UNIT_READERS)
-        and case.unit.path.startswith(tuple(unit_paths(person)))
-    ):
+        and unit.path.startswith(tuple(unit_paths(person)))
+    )
+
+
+def can_read_case(person: Person, case: Case) -> bool:
+    # The usual answer needs no scope query: the case's unit lies in a unit reader's scope.
+    # Anything else is left to the query.
+    if reads_whole_unit(person, case.unit):
         return True
     return Case.objects.filter(case_scope(person), pk=case.pk).exists()
 

@@ -78,6 +78,32 @@ def test_legal_staff_see_cases_they_hold_and_legal_cases_of_their_units(
     assert plain.pk not in visible
 
 
+def test_counts_by_state_of_a_unit_are_the_cases_the_person_may_read_there(
+    units: dict[str, Unit],
+) -> None:
+    lead = PersonFactory(roles=["team_lead"], units=[units["HB01"]])
+    lawyer = PersonFactory(roles=["legal"], units=[units["HB01"]])
+    officer = PersonFactory(roles=["officer"], units=[units["HB0201"]])
+    case_with_loan(units["HB0101"], state="opened")
+    case_with_loan(units["HB0101"], state="escalated", strategy="litigation_enforcement")
+    case_with_loan(units["HB0101"], state="escalated", owner=officer)
+    case_with_loan(units["HB0201"], state="opened")  # outside the subtree counted
+    subtree = units["HB01"]
+
+    # The lead reads the whole county: its cases counted from the unit index, with none of the
+    # scope's other terms (the cases they own, their teams') read against each case.
+    with CaptureQueriesContext(connection) as captured:
+        counts = selectors.case_counts_by_state(lead, unit=subtree)
+    assert (counts["opened"], counts["escalated"], sum(counts.values())) == (1, 2, 3)
+    (counting,) = [q["sql"] for q in captured if "COUNT" in q["sql"]]
+    assert "owner_id" not in counting and "team_id" not in counting
+    # Those who read only part of it still count only that part: the lawyer the case at law,
+    # the officer of another branch the case they own there.
+    assert sum(selectors.case_counts_by_state(lawyer, unit=subtree).values()) == 1
+    assert selectors.case_counts_by_state(officer, unit=subtree)["escalated"] == 1
+    assert sum(selectors.case_counts_by_state(officer, unit=subtree).values()) == 1
+
+
 def test_an_inactive_person_sees_nothing(units: dict[str, Unit]) -> None:
     officer = PersonFactory(roles=["officer"], units=[units["HB"]], active=False)
     case_with_loan(units["HB0101"], owner=officer)
