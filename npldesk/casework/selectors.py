@@ -524,7 +524,8 @@ def case_counts_by_state(person: Person, *, unit: Unit | None = None) -> dict[st
             # state in it), not the scope's terms read against each case's row.
             cases = Case.objects.all()
         cases = cases.filter(unit__in=subtree)
-    found = dict(cases.order_by().values_list("state").annotate(n=Count("pk")))
+    # ``COUNT(*)``, not of the key: the key is no column of the unit index.
+    found = dict(cases.order_by().values_list("state").annotate(n=Count("*")))
     return {state: int(found.get(state, 0)) for state in CaseState.values}
 
 
