@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -198,11 +197,14 @@ def main() -> int:
         exceptions = sum(int(row["Count"]) for row in csv.DictReader(handle))
     measured = [p for p in pages if p["page"] not in ("sign-in", "Aggregated")]
     target = TARGETS[args.kind]
-    web = tomllib.loads((args.home / "npldesk.toml").read_text(encoding="utf-8")).get("web", {})
+    # The size npldesk serve ran, as npldesk reads it from the home (its defaults included).
+    sys.path.insert(0, str(REPO))
+    from npldesk.home import load_home
+
+    served = load_home(args.home)
     result = {
         "kind": args.kind,
-        # What npldesk serve ran (its defaults when the home's file does not say).
-        "server": {"workers": web.get("workers", 3), "threads": web.get("threads", 2)},
+        "server": {"workers": served.web_workers, "threads": served.web_threads},
         "users": args.users,
         "minutes": minutes,
         "pages": pages,

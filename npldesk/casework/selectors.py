@@ -515,15 +515,15 @@ def home_unit(person: Person) -> Unit | None:
 def case_counts_by_state(person: Person, *, unit: Unit | None = None) -> dict[str, int]:
     """How many of the cases the person may read are in each state (every state named), within
     ``unit``'s subtree when given."""
-    cases = cases_visible(person)
-    if unit is not None:
+    if unit is None:
+        cases = cases_visible(person)
+    else:
+        # Every case of the subtree in scope: counted from the unit index alone (its state in
+        # it), without the scope's terms read against each case's row.
+        whole = access.reads_whole_unit(person, unit)
+        cases = Case.objects.all() if whole else cases_visible(person)
         # The subtree's units by id: the cases' unit index, no join of every case to its unit.
-        subtree = Unit.objects.filter(path__startswith=unit.path).values("pk")
-        if access.reads_whole_unit(person, unit):
-            # Every case of the subtree is in scope: counted from the unit index alone (its
-            # state in it), not the scope's terms read against each case's row.
-            cases = Case.objects.all()
-        cases = cases.filter(unit__in=subtree)
+        cases = cases.filter(unit__in=Unit.objects.filter(path__startswith=unit.path).values("pk"))
     # ``COUNT(*)``, not of the key: the key is no column of the unit index.
     found = dict(cases.order_by().values_list("state").annotate(n=Count("*")))
     return {state: int(found.get(state, 0)) for state in CaseState.values}

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -428,8 +428,6 @@ def test_the_signed_in_person_is_read_in_one_query_with_the_login_already_read(
     units: dict[str, Unit], django_assert_num_queries: Any
 ) -> None:
     officer = PersonFactory(roles=["officer"], units=[units["HB"]])
-    from django.contrib.auth import get_user_model
-
     login = get_user_model().objects.get(pk=officer.user_id)
     with django_assert_num_queries(1):
         found = selectors.person_signed_in(login)
