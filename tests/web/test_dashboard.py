@@ -7,8 +7,10 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 
 from npldesk.analytics.session import Analytics
@@ -124,3 +126,13 @@ def test_each_units_year_end_outlook_links_to_the_planner(
         assert cell.group(1) == f"/planner/?as_of=2020-01&amp;unit={code}"
         assert cell.group(2) == TRACKING[rows[code]["tracking"]]
     assert "Year-end outlook" in text
+
+
+def test_cases_by_state_are_counts_with_thousands_separators(rf: Any) -> None:
+    """A county's cases run to thousands: read as 2,029, as every count of the app is."""
+    request = rf.get("/dashboard/")
+    request.person = None
+    page = render_to_string(
+        "web/figures/dashboard.html", {"cases": [("Opened", 2029)], "as_of": None}, request
+    )
+    assert re.search(r'data-key="cases">2,029<', page)
