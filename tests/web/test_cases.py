@@ -6,10 +6,13 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.test import Client
+from django.core.paginator import Paginator
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from npldesk.casework.models import AuditRecord, Case, Person, Plan, Promise
+from npldesk.web.cases.forms import CaseFilterForm
 from tests.casework.world import World, propose_plan
 
 Sign = Callable[[Person], Client]
@@ -219,3 +222,14 @@ def test_an_empty_form_is_made_once_per_language_and_minute() -> None:
     assert "结果" in chinese and "Outcome" in english and "结果" not in english
     # The minute may turn between the reads: the form holds one of the two.
     assert f'value="{before}"' in english or f'value="{after}"' in english
+
+
+def test_the_case_list_counts_its_cases_with_thousands_separators() -> None:
+    """A county's list runs to thousands of cases: its count reads 2,029, as every count."""
+    request = RequestFactory().get("/cases/")
+    request.person = None  # type: ignore[attr-defined]
+    page = Paginator(range(2029), 50).page(1)
+    shown = render_to_string(
+        "web/cases/list.html", {"form": CaseFilterForm(), "page": page, "rows": []}, request
+    )
+    assert "<small>2,029</small>" in shown
