@@ -15,14 +15,13 @@ Decisions an auditor asks about are in ``docs/adr/0004-casework-access-audit-loc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
 
-from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from npldesk.casework.choices import CASE_WORKING_ROLES, LEGAL_STRATEGIES, SYSTEM_ROLE, Role
 from npldesk.casework.errors import AccessDenied, InvalidAction, NoActor
+from npldesk.casework.expressions import InSubquery
 from npldesk.casework.models import Case, LegalCase, Person, Team, TransferPackage, Unit
 from npldesk.core.i18n import translatable
 
@@ -92,34 +91,6 @@ def in_units(person: Person, field: str) -> Q:
     return scope
 
 
-class _InSubquery(Expression):
-    """``column IN (subquery)``, written ``column = ANY(ARRAY(subquery))`` on PostgreSQL: there
-    the subquery runs once, before the scan, and its values reach the column's index even as one
-    term of an ``OR`` (an ``IN``'s hashed subplan is a filter on every row of the table)."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, column: str, query: QuerySet[Any]) -> None:
-        super().__init__()
-        self.column: Any = F(column)
-        self.query: Any = Subquery(query)
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.column, self.query]
-
-    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
-        self.column, self.query = exprs
-
-    def as_sql(self, compiler: Any, connection: Any, template: str = "{} IN {}") -> Any:
-        column, column_params = compiler.compile(self.column)
-        query, query_params = compiler.compile(self.query)
-        return template.format(column, query), (*column_params, *query_params)
-
-    def as_postgresql(self, compiler: Any, connection: Any) -> Any:
-        return self.as_sql(compiler, connection, template="{} = ANY(ARRAY{})")
-
-
 def _holds_legal_case(person: Person) -> Exists:
     return Exists(LegalCase.objects.filter(case=OuterRef("pk"), holder=person))
 
@@ -133,12 +104,12 @@ def case_scope(person: Person) -> Q:
     scope = Q(pk__in=[])
     # Every term filters the case's own columns (no join that fans out), so the scope needs no
     # ``DISTINCT`` and a count over it reads the cases once (docs/benchmarks.md, "Web and API").
-    units = Q(_InSubquery("unit", Unit.objects.filter(in_units(person, "path")).values("pk")))
+    units = Q(InSubquery("unit", Unit.objects.filter(in_units(person, "path")).values("pk")))
     if person.has_role(*_UNIT_READERS):
         scope |= units
     if person.has_role(Role.OFFICER, Role.TEAM_LEAD):
         teams = Team.objects.filter(Q(members=person) | Q(leader=person)).values("pk")
-        scope |= Q(owner=person) | Q(_InSubquery("team", teams))
+        scope |= Q(owner=person) | Q(InSubquery("team", teams))
     if person.has_role(Role.LEGAL):
         has_legal = Exists(LegalCase.objects.filter(case=OuterRef("pk")))
         scope |= units & (Q(strategy__in=LEGAL_STRATEGIES) | Q(has_legal))

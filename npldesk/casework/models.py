@@ -110,6 +110,24 @@ class Household(models.Model):
         return self.borrower_id
 
 
+# The columns the worklist ranks a person's open cases by (selectors.worklist), with the case's
+# state it leaves out resolved cases by and the key it returns.
+WORKLIST_RANK_FIELDS = (
+    "state",
+    "broken_promises",
+    "plan_breached",
+    "next_instalment_due",
+    "next_hearing_on",
+    "legal_alert_on",
+    "next_promise_due",
+    "deadline",
+    "last_contact_on",
+    "npl_balance",
+    "number",
+    "id",
+)
+
+
 class Case(models.Model):
     """One household in collection: its loans in scope, state, segment, strategy, owner."""
 
@@ -171,8 +189,19 @@ class Case(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["owner", "closed_on"]),
-            models.Index(fields=["team", "closed_on"]),
+            # A person's open cases (owned, or of their team) ranked for the worklist from the
+            # index alone: every column the ranking reads is in it, so the page reads no row of
+            # the thousands a team may hold (selectors.worklist).
+            models.Index(
+                fields=["owner", *WORKLIST_RANK_FIELDS],
+                condition=models.Q(closed_on__isnull=True),
+                name="case_open_owner_rank_idx",
+            ),
+            models.Index(
+                fields=["team", *WORKLIST_RANK_FIELDS],
+                condition=models.Q(closed_on__isnull=True),
+                name="case_open_team_rank_idx",
+            ),
             # With the state: a unit's cases counted by state (the dashboard) read the index
             # alone, not every case's row.
             models.Index(fields=["unit", "closed_on", "state"]),

@@ -12,6 +12,7 @@ is recorded). List selectors fetch what their rows show in a fixed number of que
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -38,6 +39,7 @@ from npldesk.casework.audit import record_personal_data_access
 from npldesk.casework.choices import SYSTEM_USERNAME, CaseState, Role, RunKind
 from npldesk.casework.config import casework_settings
 from npldesk.casework.errors import AccessDenied, NoActor, NotFound
+from npldesk.casework.expressions import InSubquery
 from npldesk.casework.models import (
     Activity,
     AuditRecord,
@@ -567,7 +569,9 @@ def worklist(
     team_ids = list(
         Team.objects.filter(Q(leader=person) | Q(members=person)).values_list("pk", flat=True)
     )
-    mine = Q(owner=person) | Q(team_id__in=team_ids) if team_ids else Q(owner=person)
+    # Owned, or of the person's teams: each term is ranked apart (below), so each reads one
+    # index (``Case``'s rank indexes) and no case's row.
+    terms = [Q(owner=person)] + ([Q(team_id__in=team_ids)] if team_ids else [])
     rules = [
         (Q(broken_promises__gt=0), F("next_promise_due")),
         (Q(plan_breached=True), F("next_instalment_due")),
@@ -588,23 +592,26 @@ def worklist(
         default=F("deadline"),
     )
     order = ("priority", F("urgent_on").asc(nulls_first=True), "-npl_balance", "number")
-    ranked = (
-        Case.objects.filter(mine, closed_on__isnull=True)
-        .exclude(state=CaseState.RESOLVED)
-        .annotate(priority=priority, urgent_on=urgent_on)
-        .order_by(*order)
-    )
+
+    def ranked(mine: Q) -> QuerySet[Case]:
+        return (
+            Case.objects.filter(mine, closed_on__isnull=True)
+            .exclude(state=CaseState.RESOLVED)
+            .annotate(priority=priority, urgent_on=urgent_on)
+            .order_by(*order)
+        )
+
     if limit is None:
-        return ranked.select_related("household", "unit", "team")
-    # The page's cases are ranked on the case table alone, then only they are joined to their
-    # household, unit and team: a planner joining first reads a household per open case.
-    page = ranked.values("pk")[:limit]
-    return (
-        Case.objects.filter(pk__in=page)
-        .select_related("household", "unit", "team")
-        .annotate(priority=priority, urgent_on=urgent_on)
-        .order_by(*order)
+        return ranked(functools.reduce(operator.or_, terms)).select_related(
+            "household", "unit", "team"
+        )
+    # The first ``limit`` of all are among the first ``limit`` of each term: each term's are
+    # ranked from its index alone (an ``OR`` of the terms would read every case's row), then
+    # only the page's cases are joined to their household, unit and team.
+    firsts = functools.reduce(
+        operator.or_, [Q(InSubquery("pk", ranked(term).values("pk")[:limit])) for term in terms]
     )
+    return ranked(firsts).select_related("household", "unit", "team")[:limit]
 
 
 def worklist_reason(case: Case) -> str:

@@ -208,6 +208,62 @@ def test_worklist_includes_team_cases(units: dict[str, Unit]) -> None:
     assert [c.pk for c in selectors.worklist(team.leader, today=TODAY)] == [case.pk]
 
 
+def test_a_worklist_page_is_the_head_of_the_whole_ranking(units: dict[str, Unit]) -> None:
+    """Owned cases and team cases ranked apart, then together: a page is still the first cases
+    of the whole worklist, whichever term they come from (one case is in both)."""
+    officer = PersonFactory(roles=["officer"], units=[units["HB0101"]])
+    team = TeamFactory(members=[officer])
+    far = TODAY + timedelta(days=300)
+    recent = TODAY - timedelta(days=3)
+    signals: list[dict[str, Any]] = [
+        {"broken_promises": 1},
+        {"next_instalment_due": TODAY + timedelta(days=2)},
+        {"deadline": TODAY - timedelta(days=1)},
+        {"next_hearing_on": TODAY + timedelta(days=5)},
+        {},
+    ]
+    for n, signal in enumerate(signals):
+        fields = {"deadline": far, "last_contact_on": recent, **signal}
+        case_with_loan(units["HB0101"], owner=officer, balance=f"{n + 1}000.00", **fields)
+        case_with_loan(units["HB0201"], team=team, balance=f"{n + 1}500.00", **fields)
+    case_with_loan(units["HB0101"], owner=officer, team=team, broken_promises=2)
+    whole = [case.number for case in selectors.worklist(officer, today=TODAY, limit=None)]
+    assert len(whole) == 11
+    for limit in range(1, 12):
+        page = [case.number for case in selectors.worklist(officer, today=TODAY, limit=limit)]
+        assert page == whole[:limit]
+
+
+def _postgresql_plan(sql: str, params: Any) -> str:
+    """PostgreSQL's plan for ``sql``, the cases' statistics read and scans of the whole table
+    ruled out, as its planner rules them out on a table of many thousand cases (the test's
+    holds a few)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE casework_case")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_worklist_ranks_a_person_s_cases_from_the_rank_indexes_alone(
+    units: dict[str, Unit],
+) -> None:
+    """Each term (owned; of the person's teams) is ranked reading its index and no case's row:
+    a column the ranking reads that the index lacks would make it read every case's row."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a plan of PostgreSQL, the production database (SQLite's differs)")
+    officer = PersonFactory(roles=["officer"], units=[units["HB0101"]])
+    team = TeamFactory(members=[officer])
+    case_with_loan(units["HB0101"], owner=officer)
+    case_with_loan(units["HB0101"], team=team)
+    query = selectors.worklist(officer, today=TODAY).query
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    plan = _postgresql_plan(sql, params)
+    assert "Index Only Scan using case_open_owner_rank_idx" in plan, plan
+    assert "Index Only Scan using case_open_team_rank_idx" in plan, plan
+
+
 # -- query counts ----------------------------------------------------------------------------
 
 
