@@ -19,9 +19,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from django.db.models import Case as When_
 from django.db.models import (
     Count,
+    DateField,
     Exists,
     F,
     IntegerField,
@@ -31,8 +31,8 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    When,
 )
+from django.db.models.expressions import RawSQL
 
 from npldesk.casework import access, clocks
 from npldesk.casework.audit import record_personal_data_access
@@ -572,24 +572,35 @@ def worklist(
     # Owned, or of the person's teams: each term is ranked apart (below), so each reads one
     # index (``Case``'s rank indexes) and no case's row.
     terms = [Q(owner=person)] + ([Q(team_id__in=team_ids)] if team_ids else [])
-    rules = [
-        (Q(broken_promises__gt=0), F("next_promise_due")),
-        (Q(plan_breached=True), F("next_instalment_due")),
-        (Q(next_instalment_due__lte=soon), F("next_instalment_due")),
-        (Q(next_hearing_on__lte=soon), F("next_hearing_on")),
-        (Q(legal_alert_on__lte=today), F("legal_alert_on")),
-        (Q(next_promise_due__lte=soon), F("next_promise_due")),
-        (Q(deadline__lte=today + timedelta(days=30)), F("deadline")),
-        (Q(last_contact_on__isnull=True) | Q(last_contact_on__lt=stale), F("last_contact_on")),
+    # The rules in ``WORKLIST_REASONS``' order: the condition, its dates, the date it makes
+    # urgent. Written as SQL of the case's own columns: a page builds the ranking three times
+    # (each term and the page), and Django resolving and compiling it as expressions was a
+    # third of the page's time in Python. No table the worklist joins has these column names.
+    rules: list[tuple[str, tuple[date, ...], str]] = [
+        ("broken_promises > 0", (), "next_promise_due"),
+        ("plan_breached", (), "next_instalment_due"),
+        ("next_instalment_due <= %s", (soon,), "next_instalment_due"),
+        ("next_hearing_on <= %s", (soon,), "next_hearing_on"),
+        ("legal_alert_on <= %s", (today,), "legal_alert_on"),
+        ("next_promise_due <= %s", (soon,), "next_promise_due"),
+        ("deadline <= %s", (today + timedelta(days=30),), "deadline"),
+        ("(last_contact_on IS NULL OR last_contact_on < %s)", (stale,), "last_contact_on"),
     ]
-    priority = When_(
-        *[When(condition, then=Value(n)) for n, (condition, _) in enumerate(rules)],
-        default=Value(len(rules)),
+    conditions = tuple(value for _, values, _ in rules for value in values)
+    # The SQL is the constants above; every value in it is a parameter.
+    priority = RawSQL(  # noqa: S611
+        "CASE "
+        + " ".join(f"WHEN {condition} THEN {n}" for n, (condition, _, _) in enumerate(rules))
+        + f" ELSE {len(rules)} END",
+        conditions,
         output_field=IntegerField(),
     )
-    urgent_on = When_(
-        *[When(condition, then=when) for condition, when in rules],
-        default=F("deadline"),
+    urgent_on = RawSQL(  # noqa: S611
+        "CASE "
+        + " ".join(f"WHEN {condition} THEN {urgent}" for condition, _, urgent in rules)
+        + " ELSE deadline END",
+        conditions,
+        output_field=DateField(),
     )
     order = ("priority", F("urgent_on").asc(nulls_first=True), "-npl_balance", "number")
 
