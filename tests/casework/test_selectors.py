@@ -165,6 +165,32 @@ def test_case_list_filters(units: dict[str, Unit]) -> None:
     assert selectors.case_list(system).count() == 2
 
 
+def test_case_rows_show_a_page_of_cases_as_the_list_does(units: dict[str, Unit]) -> None:
+    officer = PersonFactory(roles=["officer"], units=[units["HB0101"]], name="Officer Wang")
+    late = case_with_loan(units["HB0101"], owner=officer, deadline=TODAY - timedelta(days=1))
+    closed_late = case_with_loan(
+        units["HB0101"], deadline=TODAY - timedelta(days=9), closed_on=TODAY
+    )
+    in_time = case_with_loan(units["HB0101"], deadline=TODAY, npl_balance=Decimal("1234.56"))
+    page = selectors.case_list(selectors.system_actor()).order_by("number")
+    rows = {row.number: row for row in selectors.case_rows(page, today=TODAY)}
+    assert [rows[c.number].past_deadline for c in (late, closed_late, in_time)] == [
+        True,
+        False,
+        False,
+    ]
+    row = rows[late.number]
+    assert (row.unit_name, row.owner_name, row.state) == (
+        units["HB0101"].name,
+        "Officer Wang",
+        late.state,
+    )
+    assert row.household_name != late.household.name  # masked
+    assert row.household_name.startswith(late.household.name[0])
+    assert rows[in_time.number].owner_name is None
+    assert rows[in_time.number].npl_balance == Decimal("1234.56")
+
+
 # -- the worklist ------------------------------------------------------------------------
 
 

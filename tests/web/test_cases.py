@@ -28,6 +28,17 @@ def test_the_case_list_shows_cases_in_scope_with_names_masked(
     assert "王**" in text and "王小明" not in text
 
 
+def test_the_case_list_flags_an_open_case_past_its_deadline(world: World, client_for: Sign) -> None:
+    Case.objects.filter(pk=world.case.pk).update(deadline=timezone.localdate() - timedelta(days=1))
+    text = client_for(world.officer).get("/cases/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    row = text.split(f">{world.case.number}</a>", 1)[0].rsplit("<tr", 1)[1]
+    assert 'class="warn"' in row
+    Case.objects.filter(pk=world.case.pk).update(closed_on=timezone.localdate())
+    text = client_for(world.officer).get("/cases/?closed=on").content.decode()
+    row = text.split(f">{world.case.number}</a>", 1)[0].rsplit("<tr", 1)[1]
+    assert 'class="warn"' not in row
+
+
 def test_a_case_outside_the_persons_scope_is_not_found(world: World, client_for: Sign) -> None:
     assert client_for(world.outsider).get(f"/cases/{world.case.number}/").status_code == 404
     assert world.case.number not in client_for(world.outsider).get("/cases/").content.decode()

@@ -98,7 +98,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         query=data.get("q") or None,
         sort=data.get("sort") or "number",
     )
-    cases = selectors.case_filter(request.person, filters, today=timezone.localdate())  # type: ignore[attr-defined]
+    today = timezone.localdate()
+    cases = selectors.case_filter(request.person, filters, today=today)  # type: ignore[attr-defined]
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -108,9 +109,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "rows": selectors.case_rows(page.object_list),
+            "rows": selectors.case_rows(page.object_list, today=today),
             "query": query.urlencode(),
-            "today": timezone.localdate(),
             **VOCABULARIES,
         },
     )
