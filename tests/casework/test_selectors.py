@@ -5,6 +5,7 @@ order, and query-count baselines so that an N+1 shows up as a failing test."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -150,6 +151,37 @@ def test_a_case_out_of_scope_is_not_found(units: dict[str, Unit]) -> None:
     case = case_with_loan(units["HB0201"])
     with pytest.raises(NotFound, match=f"no case {case.number} that you may see"):
         selectors.case_detail(officer, case.number)
+
+
+# The scope's terms for an officer: the cases they own, those of their teams.
+_SCOPE_TERMS = re.compile(r'"owner_id" = \d|"casework_team_members"')
+
+
+def test_a_case_is_read_by_its_number_and_checked_without_the_scope_when_its_unit_is_read_whole(
+    units: dict[str, Unit],
+) -> None:
+    """The scope's terms (the person's teams, cases they own) are built and queried only for a
+    case outside the units the person reads whole; out of scope is still not found."""
+    officer = PersonFactory(roles=["officer"], units=[units["HB0101"]])
+    TeamFactory(members=[officer])
+    own_unit = case_with_loan(units["HB0101"])
+    owned_elsewhere = case_with_loan(units["HB0201"], owner=officer)
+    elsewhere = case_with_loan(units["HB0201"])
+    selectors.case_detail(officer, own_unit.number)  # the person's units read once
+    with CaptureQueriesContext(connection) as captured:
+        assert selectors.case_detail(officer, own_unit.number).case == own_unit
+        assert selectors.case_get(officer, own_unit.number) == own_unit
+    assert not [q for q in captured if _SCOPE_TERMS.search(q["sql"])]
+    with CaptureQueriesContext(connection) as captured:
+        assert selectors.case_detail(officer, owned_elsewhere.number).case == owned_elsewhere
+    assert [q for q in captured if _SCOPE_TERMS.search(q["sql"])]
+    for number in (elsewhere.number, own_unit.number):
+        with pytest.raises(NotFound, match=f"no case {number} that you may see"):
+            selectors.case_get(
+                PersonFactory(roles=["officer"], units=[units["HB02"]], active=False), number
+            )
+    with pytest.raises(NotFound, match=f"no case {elsewhere.number} that you may see"):
+        selectors.case_detail(officer, elsewhere.number)
 
 
 def test_case_list_filters(units: dict[str, Unit]) -> None:
