@@ -35,7 +35,7 @@ def main() -> None:
     cache.clear()
     client = Client()
     user = get_user_model().objects.get(username=args.user)
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="npldesk.web.accounts.backends.StaffBackend")
 
     def timed() -> float:
         start = time.perf_counter()

@@ -36,7 +36,7 @@ def main() -> None:
     client = Client()
     client.force_login(
         get_user_model().objects.get(username=me["username"]),
-        backend="django.contrib.auth.backends.ModelBackend",
+        backend="npldesk.web.accounts.backends.StaffBackend",
     )
     pages = {
         "worklist": "/worklist/",

@@ -189,7 +189,8 @@ WHITENOISE_USE_FINDERS = True
 AUTHENTICATION_BACKENDS = [
     # Throttling and lockout of failed sign-ins first, then the ordinary password check.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password check; a signed-in login is read with its person (one query).
+    "npldesk.web.accounts.backends.StaffBackend",
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"

@@ -114,17 +114,27 @@ def system_actor() -> Person:
     return person
 
 
+# A person's login, and the login's side of that one-to-one link (its person).
+_PERSON_LOGIN = Person._meta.get_field("user")
+_LOGIN_PERSON = _PERSON_LOGIN.remote_field
+
+
 def person_signed_in(user: Any) -> Person | None:
     """The active person behind a signed-in login, or ``None`` (an anonymous visitor, or a
     login that is no member of staff). The system actor never signs in."""
     if user is None or not user.is_authenticated:
         return None
-    person = Person.objects.filter(user_id=user.pk, active=True).first()
+    if _LOGIN_PERSON.is_cached(user):
+        # Read with the login by the request's sign-in backend (StaffBackend): no query.
+        person: Person | None = getattr(user, _LOGIN_PERSON.get_accessor_name(), None)
+    else:
+        person = Person.objects.filter(user_id=user.pk).first()
     if person is None:
         return None
-    # The login is the one the request already read: not joined and built a second time.
-    person.user = user
-    if access.is_system_actor(person):
+    # The login is the one the request already read: not joined and built a second time. Only
+    # the person's side is set: a login kept by the caller asks again next time.
+    _PERSON_LOGIN.set_cached_value(person, user)
+    if not person.active or access.is_system_actor(person):
         return None
     return person
 

@@ -34,7 +34,7 @@ def client_for() -> Callable[[Person], Client]:
 
     def sign_in(person: Person) -> Client:
         client = Client()
-        client.force_login(person.user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(person.user, backend="npldesk.web.accounts.backends.StaffBackend")
         return client
 
     return sign_in

@@ -75,7 +75,7 @@ def _expected(url: Url, role: str | None, own: bool) -> str:
 
 def _signed_in(member: Person) -> Client:
     client = Client()
-    client.force_login(member.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(member.user, backend="npldesk.web.accounts.backends.StaffBackend")
     return client
 
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from npldesk.casework import selectors
+from npldesk.web.accounts.backends import StaffBackend
 from tests.casework.world import World
 from tests.web.conftest import PASSWORD
 
@@ -49,9 +54,30 @@ def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(world:
     assert client.get("/").status_code == 302
 
 
+def test_a_signed_in_login_is_read_with_its_person_in_one_query(world: World) -> None:
+    """Every request reads the login and its person: the sign-in backend reads both at once,
+    and a login with no person, or an inactive one, still has no place."""
+    _with_password(world)
+    client = Client()
+    client.post("/login/", {"username": world.officer.user.username, "password": PASSWORD})
+    assert client.session["_auth_user_backend"] == "npldesk.web.accounts.backends.StaffBackend"
+    backend = StaffBackend()
+    with CaptureQueriesContext(connection) as captured:
+        login = backend.get_user(world.officer.user.pk)
+        person = selectors.person_signed_in(login)
+    assert person is not None and person.pk == world.officer.pk and person.user is login
+    assert len(captured) == 1 and '"casework_person"' in captured[0]["sql"]
+    bare = get_user_model().objects.create_user("bare-login", password=PASSWORD)
+    with CaptureQueriesContext(connection) as captured:
+        assert selectors.person_signed_in(backend.get_user(bare.pk)) is None
+    assert len(captured) == 1
+    type(world.officer).objects.filter(pk=world.officer.pk).update(active=False)
+    assert selectors.person_signed_in(backend.get_user(world.officer.user.pk)) is None
+
+
 def test_an_account_without_an_active_person_is_signed_out(world: World) -> None:
     client = Client()
-    client.force_login(world.officer.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world.officer.user, backend="npldesk.web.accounts.backends.StaffBackend")
     type(world.officer).objects.filter(pk=world.officer.pk).update(active=False)
     response = client.get("/")
     assert response.status_code == 302
@@ -61,7 +87,7 @@ def test_an_account_without_an_active_person_is_signed_out(world: World) -> None
 
 def test_sign_out_is_a_post_and_ends_the_session(world: World) -> None:
     client = Client()
-    client.force_login(world.officer.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world.officer.user, backend="npldesk.web.accounts.backends.StaffBackend")
     assert client.get("/logout/").status_code == 405
     client.post("/logout/")
     assert client.get("/").status_code == 302

@@ -127,7 +127,7 @@ def _pages() -> Iterator[str]:
 
 def _client(member: Person, language: str) -> Client:
     client = Client()
-    client.force_login(member.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(member.user, backend="npldesk.web.accounts.backends.StaffBackend")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     return client
 

@@ -158,7 +158,7 @@ def _board_queries(units: dict[str, Unit], size: int) -> int:
             deadline=date(2020, 1, 31),
         )
     client = Client()
-    client.force_login(lead.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(lead.user, backend="npldesk.web.accounts.backends.StaffBackend")
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/teams/Q/")
     assert response.status_code == 200

@@ -34,7 +34,7 @@ from tests.web.urltable import (
 
 def _signed_in(member: Person) -> Client:
     client = Client()
-    client.force_login(member.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(member.user, backend="npldesk.web.accounts.backends.StaffBackend")
     return client
 
 

@@ -65,7 +65,7 @@ def test_a_browser_session_calls_the_api_and_writes_need_csrf(world: World, clie
     client = client_for(world.officer)
     assert client.get("/api/v1/worklist").status_code == 200
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(world.officer.user, backend="django.contrib.auth.backends.ModelBackend")
+    strict.force_login(world.officer.user, backend="npldesk.web.accounts.backends.StaffBackend")
     response = strict.post(
         f"/api/v1/cases/{world.case.number}/activities", {}, content_type="application/json"
     )
