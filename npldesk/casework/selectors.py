@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
     DateField,
@@ -112,6 +113,12 @@ def system_actor() -> Person:
             )
         )
     return person
+
+
+def login_with_person(user_id: Any) -> Any:
+    """A login by its key, read together with its casework person (the sign-in backend's read
+    of every request: ``person_signed_in`` then asks nothing more), or ``None``."""
+    return get_user_model()._default_manager.select_related("person").filter(pk=user_id).first()
 
 
 # A person's login, and the login's side of that one-to-one link (its person).

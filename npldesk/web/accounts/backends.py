@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+
+from npldesk.casework import selectors
 
 
 class StaffBackend(ModelBackend):
@@ -13,6 +14,5 @@ class StaffBackend(ModelBackend):
     every request reads both (``selectors.person_signed_in``), in one query instead of two."""
 
     def get_user(self, user_id: Any) -> Any:
-        users = get_user_model()._default_manager.select_related("person")
-        user = users.filter(pk=user_id).first()
+        user = selectors.login_with_person(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
